@@ -1,0 +1,16 @@
+using System.CommandLine;
+using Ranking.Cli.Commands;
+
+namespace Ranking.Cli;
+
+public static class RankingCli
+{
+    /// <summary>The whole command tree; tests build it too and run it in-process.</summary>
+    public static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("Ranking: learning to rank for .NET. Train, evaluate and compare rankers.");
+        root.Subcommands.Add(VersionCommand.Create());
+        // One line per command group; each lives in Commands/.
+        return root;
+    }
+}

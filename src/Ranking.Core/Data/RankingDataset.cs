@@ -1,0 +1,165 @@
+namespace Ranking.Data;
+
+/// <summary>
+/// Rows grouped by query, rows of one query contiguous. Features are dense float32, row-major
+/// (rows x <see cref="FeatureCount"/>), which is what LightGBM and the MLP both consume without copying.
+/// Query q owns rows [GroupOffsets[q], GroupOffsets[q + 1]).
+/// </summary>
+public sealed class RankingDataset
+{
+    public RankingDataset(
+        float[] features,
+        int featureCount,
+        float[] labels,
+        int[] groupOffsets,
+        long[]? queryIds = null,
+        float[]? queryWeights = null,
+        string?[]? rowComments = null,
+        string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(groupOffsets);
+        if (featureCount < 0) throw new ArgumentOutOfRangeException(nameof(featureCount));
+        if ((long)labels.Length * featureCount != features.LongLength)
+            throw new ArgumentException($"features hold {features.LongLength} values, expected rows ({labels.Length}) x features ({featureCount}).", nameof(features));
+        if (groupOffsets.Length < 1 || groupOffsets[0] != 0 || groupOffsets[^1] != labels.Length)
+            throw new ArgumentException("group offsets must start at 0 and end at the row count.", nameof(groupOffsets));
+        for (int q = 0; q + 1 < groupOffsets.Length; q++)
+            if (groupOffsets[q + 1] <= groupOffsets[q])
+                throw new ArgumentException($"query {q} is empty or offsets are not ascending.", nameof(groupOffsets));
+        int queryCount = groupOffsets.Length - 1;
+        if (queryIds is not null && queryIds.Length != queryCount)
+            throw new ArgumentException("one query id per query is required.", nameof(queryIds));
+        if (queryWeights is not null && queryWeights.Length != queryCount)
+            throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
+        if (rowComments is not null && rowComments.Length != labels.Length)
+            throw new ArgumentException("one comment per row is required.", nameof(rowComments));
+
+        Features = features;
+        FeatureCount = featureCount;
+        Labels = labels;
+        GroupOffsets = groupOffsets;
+        QueryIds = queryIds ?? Enumerable.Range(0, queryCount).Select(i => (long)i).ToArray();
+        QueryWeights = queryWeights;
+        RowComments = rowComments;
+        Source = source;
+    }
+
+    /// <summary>Dense row-major features, rows x FeatureCount.</summary>
+    public float[] Features { get; }
+    public int FeatureCount { get; }
+    /// <summary>Relevance grade per row.</summary>
+    public float[] Labels { get; }
+    /// <summary>int[QueryCount + 1]; query q owns rows [GroupOffsets[q], GroupOffsets[q+1]).</summary>
+    public int[] GroupOffsets { get; }
+    public long[] QueryIds { get; }
+    /// <summary>Optional weight per query (null = all 1).</summary>
+    public float[]? QueryWeights { get; }
+    /// <summary>Optional per-row comment (LETOR's "# docid = ..." tail), null entries where absent.</summary>
+    public string?[]? RowComments { get; }
+    /// <summary>Where the set came from (a file path), for messages.</summary>
+    public string? Source { get; }
+
+    public int RowCount => Labels.Length;
+    public int QueryCount => GroupOffsets.Length - 1;
+
+    public float QueryWeight(int query) => QueryWeights is null ? 1f : QueryWeights[query];
+
+    public int QueryLength(int query) => GroupOffsets[query + 1] - GroupOffsets[query];
+
+    /// <summary>The rows of one query, without copying.</summary>
+    public QueryView Query(int query)
+    {
+        if ((uint)query >= (uint)QueryCount) throw new ArgumentOutOfRangeException(nameof(query));
+        return new QueryView(this, query);
+    }
+
+    /// <summary>Features of one row, without copying.</summary>
+    public ReadOnlySpan<float> Row(int row) => new(Features, row * FeatureCount, FeatureCount);
+
+    /// <summary>A view of some queries (a fold, a mini-batch) sharing this set's arrays.</summary>
+    public DatasetView Subset(IReadOnlyList<int> queries) => new(this, queries.ToArray());
+
+    /// <summary>A view of every query.</summary>
+    public DatasetView AsView() => new(this, Enumerable.Range(0, QueryCount).ToArray());
+
+    /// <summary>
+    /// Copies the given queries into a new, compact dataset (for writing a fold to disk or
+    /// handing a contiguous block to a native library).
+    /// </summary>
+    public RankingDataset Materialize(IReadOnlyList<int> queries)
+    {
+        int rows = 0;
+        foreach (int q in queries) rows += QueryLength(q);
+        var features = new float[(long)rows * FeatureCount];
+        var labels = new float[rows];
+        var offsets = new int[queries.Count + 1];
+        var ids = new long[queries.Count];
+        float[]? weights = QueryWeights is null ? null : new float[queries.Count];
+        string?[]? comments = RowComments is null ? null : new string?[rows];
+        int at = 0;
+        for (int i = 0; i < queries.Count; i++)
+        {
+            int q = queries[i];
+            int start = GroupOffsets[q], n = QueryLength(q);
+            Array.Copy(Features, (long)start * FeatureCount, features, (long)at * FeatureCount, (long)n * FeatureCount);
+            Array.Copy(Labels, start, labels, at, n);
+            if (comments is not null) Array.Copy(RowComments!, start, comments, at, n);
+            ids[i] = QueryIds[q];
+            if (weights is not null) weights[i] = QueryWeights![q];
+            at += n;
+            offsets[i + 1] = at;
+        }
+        return new RankingDataset(features, FeatureCount, labels, offsets, ids, weights, comments, Source);
+    }
+}
+
+/// <summary>One query's rows of a dataset: spans into the parent's arrays.</summary>
+public readonly struct QueryView
+{
+    private readonly RankingDataset _data;
+
+    internal QueryView(RankingDataset data, int query)
+    {
+        _data = data;
+        Index = query;
+        Start = data.GroupOffsets[query];
+        Length = data.GroupOffsets[query + 1] - Start;
+    }
+
+    public int Index { get; }
+    /// <summary>First row of the query in the parent set.</summary>
+    public int Start { get; }
+    public int Length { get; }
+    public long QueryId => _data.QueryIds[Index];
+    public float Weight => _data.QueryWeight(Index);
+    public ReadOnlySpan<float> Labels => new(_data.Labels, Start, Length);
+    public ReadOnlySpan<float> Features => new(_data.Features, Start * _data.FeatureCount, Length * _data.FeatureCount);
+    public ReadOnlySpan<float> Row(int i) => new(_data.Features, (Start + i) * _data.FeatureCount, _data.FeatureCount);
+}
+
+/// <summary>
+/// A subset of a dataset's queries (a fold, a shuffled mini-batch) that shares the parent's arrays.
+/// </summary>
+public sealed class DatasetView
+{
+    internal DatasetView(RankingDataset parent, int[] queries)
+    {
+        Parent = parent;
+        foreach (int q in queries)
+            if ((uint)q >= (uint)parent.QueryCount) throw new ArgumentOutOfRangeException(nameof(queries), $"query {q} is not in the set.");
+        Queries = queries;
+        int rows = 0;
+        foreach (int q in queries) rows += parent.QueryLength(q);
+        RowCount = rows;
+    }
+
+    public RankingDataset Parent { get; }
+    /// <summary>Indices of the parent's queries in this view, in view order.</summary>
+    public IReadOnlyList<int> Queries { get; }
+    public int QueryCount => Queries.Count;
+    public int RowCount { get; }
+    public QueryView Query(int i) => Parent.Query(Queries[i]);
+    public RankingDataset Materialize() => Parent.Materialize(Queries);
+}

@@ -1,0 +1,64 @@
+namespace Ranking.Objectives;
+
+/// <summary>
+/// The one seam every loss sits behind: the scores of each query in, a loss, one gradient and one
+/// diagonal Hessian entry per row out. Any model that takes gradients (linear, MLP, boosted trees)
+/// learns from any objective through this interface.
+/// </summary>
+public interface IRankingObjective
+{
+    /// <summary>Catalog name, e.g. "lambdarank", "listnet".</summary>
+    string Name { get; }
+
+    /// <summary>Pointwise, pairwise, listwise or metric-learning.</summary>
+    ObjectiveFamily Family { get; }
+
+    /// <summary>
+    /// Computes the loss summed over the batch's queries (each times its weight), writes d loss / d score
+    /// to <paramref name="gradients"/> and a positive diagonal Hessian to <paramref name="hessians"/>
+    /// (row order of <paramref name="batch"/>). Runs parallel over queries; results do not depend on the
+    /// thread count. Finite scores always give finite output.
+    /// </summary>
+    double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians);
+}
+
+public enum ObjectiveFamily
+{
+    Pointwise,
+    Pairwise,
+    Listwise,
+    MetricLearning,
+}
+
+/// <summary>
+/// The inputs of one gradient computation: rows grouped by query (offsets into the arrays below),
+/// their grades, the model's current scores, optional query weights, and an iteration number that
+/// seeds any sampling (same iteration + same seed = same draws, on every thread count and on the GPU).
+/// </summary>
+public readonly struct ObjectiveBatch
+{
+    public ObjectiveBatch(float[] labels, float[] scores, int[] groupOffsets, float[]? queryWeights = null, int iteration = 0, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(groupOffsets);
+        if (scores.Length != labels.Length) throw new ArgumentException("one score per row is required.", nameof(scores));
+        if (groupOffsets.Length < 1 || groupOffsets[^1] != labels.Length) throw new ArgumentException("group offsets must end at the row count.", nameof(groupOffsets));
+        Labels = labels;
+        Scores = scores;
+        GroupOffsets = groupOffsets;
+        QueryWeights = queryWeights;
+        Iteration = iteration;
+        MaxDegreeOfParallelism = maxDegreeOfParallelism;
+    }
+
+    public float[] Labels { get; }
+    public float[] Scores { get; }
+    public int[] GroupOffsets { get; }
+    public float[]? QueryWeights { get; }
+    public int Iteration { get; }
+    /// <summary>-1 = all cores.</summary>
+    public int MaxDegreeOfParallelism { get; }
+    public int QueryCount => GroupOffsets.Length - 1;
+    public int RowCount => Labels.Length;
+}

@@ -1,0 +1,28 @@
+namespace Ranking.Core.Tests;
+
+/// <summary>
+/// Finds ../shared/datasets (beside the repository). Tests that need it call
+/// <c>Skip.If(SharedData.Root is null, SharedData.Missing)</c> so a fresh clone without it still passes.
+/// </summary>
+public static class SharedData
+{
+    public const string Missing = "../shared/datasets is not present beside the repository";
+
+    public static string? Root { get; } = Find();
+
+    public static string Path(params string[] parts) =>
+        System.IO.Path.Combine([Root ?? throw new InvalidOperationException(Missing), .. parts]);
+
+    private static string? Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = System.IO.Path.Combine(dir.FullName, "shared", "datasets");
+            if (Directory.Exists(candidate)) return candidate;
+            string sibling = System.IO.Path.Combine(dir.FullName, "..", "shared", "datasets");
+            if (Directory.Exists(sibling) && File.Exists(System.IO.Path.Combine(dir.FullName, "Ranking.sln")))
+                return System.IO.Path.GetFullPath(sibling);
+        }
+        return null;
+    }
+}
