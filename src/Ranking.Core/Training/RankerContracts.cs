@@ -1,0 +1,102 @@
+using Ranking.Data;
+
+namespace Ranking.Training;
+
+/// <summary>
+/// A trained scorer: one score per row from features that have already been through the fitted
+/// feature pipeline. Linear, MLP, LightGBM and FastTree models all implement it.
+/// </summary>
+public interface IScoringModel
+{
+    /// <summary>"linear", "mlp", "gbdt", "fasttree", ...: the key its payload loader is registered under.</summary>
+    string ModelFamily { get; }
+
+    int FeatureCount { get; }
+
+    /// <summary>Scores <paramref name="rowCount"/> rows of row-major features into <paramref name="scores"/>.</summary>
+    void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores);
+
+    /// <summary>
+    /// The model's own payload for the model file: entry name -> bytes (weights, LightGBM model text,
+    /// an ML.NET zip). The loader registered for <see cref="ModelFamily"/> reads the same entries back.
+    /// </summary>
+    IReadOnlyDictionary<string, byte[]> SavePayload();
+}
+
+/// <summary>Reads a model family's payload entries back into a scorer.</summary>
+public delegate IScoringModel ModelPayloadLoader(IReadOnlyDictionary<string, byte[]> payload);
+
+/// <summary>
+/// Options every ranker understands, plus free-form family-specific knobs (e.g. "trees", "leaves",
+/// "hidden", "truncation") as strings so the CLI, the catalog and the benchmarks pass them through alike.
+/// A knob a ranker does not understand is an error, not silently ignored.
+/// </summary>
+public sealed class RankerOptions
+{
+    public int Seed { get; set; } = 42;
+    /// <summary>Worker threads; -1 = all cores. Results repeat for the same seed and thread count.</summary>
+    public int Threads { get; set; } = -1;
+    /// <summary>Epochs (gradient models) or boosting rounds (trees); null = the ranker's default.</summary>
+    public int? Iterations { get; set; }
+    /// <summary>null = the ranker's default.</summary>
+    public double? LearningRate { get; set; }
+    /// <summary>Stop after this many iterations without a better validation metric; 0 = off; null = default.</summary>
+    public int? EarlyStoppingRounds { get; set; }
+    /// <summary>Family- and objective-specific knobs, by name.</summary>
+    public Dictionary<string, string> Parameters { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Scores the validation set: validation scores (one per row of the validation set) in, metric values out,
+/// keyed by metric name ("ndcg@10"). The first metric is the one early stopping watches; higher is better.
+/// Built by the caller from the evaluator so trainers do not depend on how metrics are computed.
+/// </summary>
+public sealed class ValidationScorer(IReadOnlyList<string> metricNames, Func<float[], IReadOnlyDictionary<string, double>> score)
+{
+    public IReadOnlyList<string> MetricNames { get; } = metricNames;
+    public string StoppingMetric => MetricNames[0];
+    public IReadOnlyDictionary<string, double> Score(float[] validScores) => score(validScores);
+}
+
+/// <summary>What a trainer gets: pipeline-transformed sets and options.</summary>
+public sealed class TrainingRequest
+{
+    public required RankingDataset Train { get; init; }
+    public RankingDataset? Valid { get; init; }
+    /// <summary>Required when <see cref="Valid"/> is given.</summary>
+    public ValidationScorer? ValidationScorer { get; init; }
+    public RankerOptions Options { get; init; } = new();
+}
+
+/// <summary>One step of training, streamed to the CLI's progress bar and to compare's learning curves.</summary>
+public sealed record TrainingEvent(
+    int Iteration,
+    int TotalIterations,
+    double TrainLoss,
+    IReadOnlyDictionary<string, double> ValidMetrics,
+    TimeSpan Elapsed);
+
+public sealed record TrainingResult(
+    IScoringModel Model,
+    int BestIteration,
+    IReadOnlyDictionary<string, double> ValidMetrics,
+    IReadOnlyList<TrainingEvent> History,
+    TimeSpan Elapsed);
+
+/// <summary>Trains one ranker (an objective + a model family).</summary>
+public interface IRankerTrainer
+{
+    TrainingResult Train(TrainingRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A named ranker of the catalog: objective + model family, a one-line description, the knobs it takes
+/// (name -> description with default) and a factory for its trainer.
+/// </summary>
+public sealed record RankerDescriptor(
+    string Name,
+    string Objective,
+    string ModelFamily,
+    string Description,
+    IReadOnlyDictionary<string, string> Knobs,
+    Func<RankerOptions, IRankerTrainer> CreateTrainer);
