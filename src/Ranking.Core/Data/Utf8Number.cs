@@ -1,0 +1,124 @@
+using System.Globalization;
+
+namespace Ranking.Data;
+
+/// <summary>
+/// Number parsing straight from UTF-8 bytes, the hot path of every text reader. Floats are parsed
+/// exactly as <see cref="float.Parse(string)"/> would (correctly rounded): the common short decimals go
+/// through one exact double operation (mantissa below 2^53 times an exact power of ten), and the rare
+/// cases where rounding the double to float could differ from rounding the decimal directly (a double
+/// sitting exactly on a float midpoint), long mantissas, big exponents and special names fall back to
+/// the framework's parser.
+/// </summary>
+internal static class Utf8Number
+{
+    private static readonly double[] PowersOfTen =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    public static bool TryParseFloat(ReadOnlySpan<byte> s, out float value)
+    {
+        int i = 0;
+        bool negative = false;
+        if (s.Length > 0 && (s[0] == (byte)'-' || s[0] == (byte)'+'))
+        {
+            negative = s[0] == (byte)'-';
+            i = 1;
+        }
+        ulong mantissa = 0;
+        int significant = 0, exponent = 0;
+        bool anyDigit = false, truncated = false;
+        for (; i < s.Length; i++)
+        {
+            uint d = (uint)(s[i] - '0');
+            if (d > 9) break;
+            anyDigit = true;
+            if (significant < 19) { mantissa = mantissa * 10 + d; if (mantissa != 0) significant++; }
+            else { exponent++; truncated |= d != 0; }
+        }
+        if (i < s.Length && s[i] == (byte)'.')
+        {
+            for (i++; i < s.Length; i++)
+            {
+                uint d = (uint)(s[i] - '0');
+                if (d > 9) break;
+                anyDigit = true;
+                if (significant < 19) { mantissa = mantissa * 10 + d; if (mantissa != 0) significant++; exponent--; }
+                else truncated |= d != 0;
+            }
+        }
+        if (anyDigit && i < s.Length && (s[i] | 0x20) == (byte)'e')
+        {
+            int j = i + 1;
+            bool expNegative = false;
+            if (j < s.Length && (s[j] == (byte)'-' || s[j] == (byte)'+')) { expNegative = s[j] == (byte)'-'; j++; }
+            int e = 0, start = j;
+            for (; j < s.Length; j++)
+            {
+                uint d = (uint)(s[j] - '0');
+                if (d > 9) break;
+                if (e < 100000) e = e * 10 + (int)d;
+            }
+            if (j == start) return Fallback(s, out value);
+            exponent += expNegative ? -e : e;
+            i = j;
+        }
+        if (!anyDigit || i != s.Length || truncated) return Fallback(s, out value);
+        if (mantissa == 0) { value = negative ? -0f : 0f; return true; }
+        if (mantissa > (1UL << 53) || exponent < -22 || exponent > 22) return Fallback(s, out value);
+        double exact = exponent >= 0 ? mantissa * PowersOfTen[exponent] : mantissa / PowersOfTen[-exponent];
+        // Below float precision a double keeps 29 more bits; exactly 1000...0 there means the double may
+        // be a rounded value sitting on a float midpoint, where a second rounding could go the wrong way.
+        if ((BitConverter.DoubleToUInt64Bits(exact) & 0x1FFFFFFFUL) == 0x10000000UL) return Fallback(s, out value);
+        float f = (float)exact;
+        value = negative ? -f : f;
+        return true;
+    }
+
+    private static bool Fallback(ReadOnlySpan<byte> s, out float value)
+    {
+        if (IsName(s, "nan", out _)) { value = float.NaN; return true; }
+        if (IsName(s, "inf", out bool neg) || IsName(s, "infinity", out neg))
+        {
+            value = neg ? float.NegativeInfinity : float.PositiveInfinity;
+            return true;
+        }
+        return float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool IsName(ReadOnlySpan<byte> s, string name, out bool negative)
+    {
+        negative = false;
+        if (s.Length > 0 && (s[0] == (byte)'-' || s[0] == (byte)'+')) { negative = s[0] == (byte)'-'; s = s[1..]; }
+        if (s.Length != name.Length) return false;
+        for (int i = 0; i < s.Length; i++)
+            if ((s[i] | 0x20) != name[i]) return false;
+        return true;
+    }
+
+    /// <summary>A positive or zero decimal integer that fits an int; no sign, no spaces.</summary>
+    public static bool TryParseIndex(ReadOnlySpan<byte> s, out int value)
+    {
+        value = 0;
+        if (s.Length == 0 || s.Length > 10) return false;
+        long v = 0;
+        foreach (byte b in s)
+        {
+            uint d = (uint)(b - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        if (v > int.MaxValue) return false;
+        value = (int)v;
+        return true;
+    }
+
+    /// <summary>A decimal integer (optional minus) that fits a long.</summary>
+    public static bool TryParseLong(ReadOnlySpan<byte> s, out long value) =>
+        long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>Shortest text that parses back to the same float ("R" semantics), invariant culture.</summary>
+    public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
