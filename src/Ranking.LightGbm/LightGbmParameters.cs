@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ranking.LightGbm;
+
+/// <summary>
+/// LightGBM's training parameters as a typed object, rendered to the "key=value key=value" string the C API
+/// parses. Defaults are LightGBM's own (100 rounds are counted by the trainer, not here), except that
+/// runs are made deterministic (deterministic=true, force_row_wise=true, a fixed seed) and quiet
+/// (verbosity=-1), because this engine promises the same model for the same seed and thread count and
+/// LightGBM's banner would corrupt the CLI's output.
+/// </summary>
+public sealed class LightGbmParameters
+{
+    /// <summary>lambdarank, rank_xendcg, regression, or none (gradients come from our objective).</summary>
+    public string Objective { get; set; } = "lambdarank";
+    public int NumLeaves { get; set; } = 31;
+    public double LearningRate { get; set; } = 0.1;
+    public int MinDataInLeaf { get; set; } = 20;
+    public double MinSumHessianInLeaf { get; set; } = 1e-3;
+    public double FeatureFraction { get; set; } = 1.0;
+    /// <summary>Below 1 turns bagging on every iteration (LightGBM ignores the fraction while bagging_freq is 0).</summary>
+    public double BaggingFraction { get; set; } = 1.0;
+    /// <summary>Bag whole queries rather than rows (LightGBM 4.x bagging_by_query).</summary>
+    public bool BaggingByQuery { get; set; }
+    public int MaxBin { get; set; } = 255;
+    /// <summary>lambdarank_truncation_level: pairs are only formed with the top-K documents.</summary>
+    public int TruncationLevel { get; set; } = 30;
+    /// <summary>Gain of each grade (label_gain); null = LightGBM's 2^g - 1.</summary>
+    public IReadOnlyList<double>? LabelGain { get; set; }
+    /// <summary>The sigmoid's slope in lambdarank's pair probability.</summary>
+    public double Sigmoid { get; set; } = 1.0;
+    public int Seed { get; set; } = 42;
+    /// <summary>OpenMP threads; 0 = LightGBM's default (all cores).</summary>
+    public int Threads { get; set; }
+    public bool Deterministic { get; set; } = true;
+
+    /// <summary>Data-parallel training: "host:port,host:port" of every machine, this one included; null = one machine.</summary>
+    public string? Machines { get; set; }
+    public int LocalListenPort { get; set; } = 12400;
+    public int NumMachines { get; set; } = 1;
+
+    /// <summary>Further LightGBM parameters passed through verbatim (name -> value), e.g. lambda_l2.</summary>
+    public Dictionary<string, string> Extra { get; } = new(StringComparer.Ordinal);
+
+    public bool IsDistributed => NumMachines > 1;
+
+    /// <summary>The parameter string for LGBM_DatasetCreateFromMat and LGBM_BoosterCreate.</summary>
+    public string Render()
+    {
+        Validate();
+        var p = new List<(string Key, string Value)>
+        {
+            ("objective", Objective),
+            ("boosting", "gbdt"),
+            ("num_leaves", I(NumLeaves)),
+            ("learning_rate", D(LearningRate)),
+            ("min_data_in_leaf", I(MinDataInLeaf)),
+            ("min_sum_hessian_in_leaf", D(MinSumHessianInLeaf)),
+            ("feature_fraction", D(FeatureFraction)),
+            ("bagging_fraction", D(BaggingFraction)),
+            ("bagging_freq", BaggingFraction < 1.0 ? "1" : "0"),
+            ("max_bin", I(MaxBin)),
+            ("metric", "None"),
+            ("seed", I(Seed)),
+            ("num_threads", I(Threads)),
+            ("deterministic", Deterministic ? "true" : "false"),
+            ("force_row_wise", "true"),
+            ("verbosity", "-1"),
+        };
+        if (BaggingByQuery) p.Add(("bagging_by_query", "true"));
+        if (Objective == "lambdarank")
+        {
+            p.Add(("lambdarank_truncation_level", I(TruncationLevel)));
+            p.Add(("sigmoid", D(Sigmoid)));
+        }
+        if (LabelGain is { Count: > 0 } && Objective is "lambdarank" or "rank_xendcg")
+            p.Add(("label_gain", string.Join(",", LabelGain.Select(D))));
+        if (IsDistributed)
+        {
+            p.Add(("tree_learner", "data"));
+            p.Add(("num_machines", I(NumMachines)));
+            p.Add(("machines", Machines!));
+            p.Add(("local_listen_port", I(LocalListenPort)));
+            p.Add(("pre_partition", "true"));
+        }
+        foreach (var (key, value) in Extra.OrderBy(e => e.Key, StringComparer.Ordinal)) p.Add((key, value));
+
+        var text = new StringBuilder();
+        foreach (var (key, value) in p)
+        {
+            if (text.Length > 0) text.Append(' ');
+            text.Append(key).Append('=').Append(value);
+        }
+        return text.ToString();
+    }
+
+    private void Validate()
+    {
+        if (Objective is not ("lambdarank" or "rank_xendcg" or "regression" or "none"))
+            throw new ArgumentException($"LightGBM objective '{Objective}' is not one of lambdarank, rank_xendcg, regression, none.");
+        Require(NumLeaves >= 2, "leaves must be at least 2");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), "the learning rate must be positive");
+        Require(MinDataInLeaf >= 0, "min-data must be non-negative");
+        Require(FeatureFraction > 0 && FeatureFraction <= 1, "feature-fraction must be in (0, 1]");
+        Require(BaggingFraction > 0 && BaggingFraction <= 1, "bagging-fraction must be in (0, 1]");
+        Require(MaxBin >= 2, "max-bin must be at least 2");
+        Require(TruncationLevel >= 1, "truncation must be at least 1");
+        Require(Sigmoid > 0 && double.IsFinite(Sigmoid), "sigmoid must be positive");
+        Require(Threads >= 0, "threads must be 0 (all cores) or positive");
+        if (LabelGain is not null)
+            foreach (double g in LabelGain) Require(double.IsFinite(g) && g >= 0, "label gains must be finite and non-negative");
+        if (IsDistributed)
+        {
+            Require(!string.IsNullOrWhiteSpace(Machines), "machines (host:port,host:port) is required when num-machines > 1");
+            Require(Machines!.Split(',').Length == NumMachines, $"machines lists {Machines.Split(',').Length} entries but num-machines is {NumMachines}");
+            Require(LocalListenPort is > 0 and < 65536, "local-port must be a TCP port");
+        }
+        foreach (var (key, value) in Extra)
+            Require(key.Length > 0 && !key.Any(c => char.IsWhiteSpace(c) || c == '=') && value.Length > 0 && !value.Any(char.IsWhiteSpace),
+                $"LightGBM parameter '{key}={value}' must be one key=value without spaces");
+    }
+
+    private static void Require(bool ok, string message)
+    {
+        if (!ok) throw new ArgumentException(message + ".");
+    }
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string D(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
