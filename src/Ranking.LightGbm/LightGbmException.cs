@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ranking.Data;
 using Ranking.LightGbm.Native;
 
 namespace Ranking.LightGbm;
@@ -6,9 +7,11 @@ namespace Ranking.LightGbm;
 /// <summary>
 /// A LightGBM C API call failed. <see cref="Exception.Message"/> names the call and carries LightGBM's own
 /// reason (LGBM_GetLastError), e.g. "LightGBM LGBM_BoosterCreate failed: Check failed: (num_data) > (0)".
-/// The CLI reports it as one line; the process never crashes on it.
+/// The CLI reports it as one line; the process never crashes on it. It is a <see cref="RankingDataException"/>
+/// because what LightGBM refuses is nearly always the input: grades beyond the label-gain table, a parameter
+/// out of range, a model text that does not parse, an unreachable machine list (CLI exit code 2).
 /// </summary>
-public sealed class LightGbmException : Exception
+public sealed class LightGbmException : RankingDataException
 {
     public LightGbmException(string call, string nativeMessage)
         : base($"LightGBM {call} failed: {nativeMessage}")

@@ -1,0 +1,35 @@
+using Ranking.Training;
+
+namespace Ranking.LightGbm;
+
+/// <summary>
+/// Registers the gbdt model family: its payload loader and the rankers built on LightGBM's native
+/// objectives. Their catalog objective names are LightGBM's ("lambdarank-native", "rank_xendcg",
+/// "regression") so that `--objective lambdarank --model gbdt` means OUR lambdarank through the custom path.
+/// </summary>
+public static class LightGbmRankers
+{
+    public static void Register(RankerCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        catalog.RegisterModelFamily(LightGbmModel.Family, LightGbmModel.Load);
+        var rankKnobs = Merge(GbdtKnobs.TreeKnobs, GbdtKnobs.NativeRankKnobs);
+        catalog.Register(new RankerDescriptor("lambdamart", "lambdarank-native", LightGbmModel.Family,
+            "LambdaMART: LightGBM gradient-boosted trees with LightGBM's native lambdarank",
+            rankKnobs, o => new LightGbmTrainer("lambdarank", o)));
+        catalog.Register(new RankerDescriptor("gbdt-xendcg", "rank_xendcg", LightGbmModel.Family,
+            "LightGBM gradient-boosted trees with LightGBM's native cross-entropy NDCG loss (rank_xendcg)",
+            rankKnobs, o => new LightGbmTrainer("rank_xendcg", o)));
+        catalog.Register(new RankerDescriptor("gbdt-regression", "regression", LightGbmModel.Family,
+            "LightGBM gradient-boosted trees regressing the grades (L2)",
+            GbdtKnobs.TreeKnobs, o => new LightGbmTrainer("regression", o)));
+    }
+
+    internal static IReadOnlyDictionary<string, string> Merge(params IReadOnlyDictionary<string, string>[] parts)
+    {
+        var all = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var part in parts)
+            foreach (var (k, v) in part) all[k] = v;
+        return all;
+    }
+}

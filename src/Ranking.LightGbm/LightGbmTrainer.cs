@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Ranking.Data;
+using Ranking.Objectives;
+using Ranking.Training;
+
+namespace Ranking.LightGbm;
+
+/// <summary>
+/// Trains a LightGBM booster, either with one of LightGBM's native objectives or with any of our
+/// <see cref="IRankingObjective"/>s through LGBM_BoosterUpdateOneIterCustom (LightGBM objective "none":
+/// each round our objective gets the booster's running training scores and returns gradients and Hessians).
+///
+/// Early stopping watches OUR evaluator's metric (the request's <see cref="ValidationScorer"/>), not
+/// LightGBM's: the validation set is added to the booster, whose running validation scores LightGBM updates
+/// with each new tree, so every round costs one copy plus one evaluation, never a re-prediction of all trees.
+/// The saved model is cut at the best round.
+/// </summary>
+public sealed class LightGbmTrainer : IRankerTrainer
+{
+    private readonly GbdtKnobs _knobs;
+    private readonly IRankingObjective? _objective;
+
+    /// <summary>A trainer with a native objective: lambdarank, rank_xendcg or regression.</summary>
+    public LightGbmTrainer(string lightGbmObjective, RankerOptions options)
+    {
+        if (lightGbmObjective == "none") throw new ArgumentException("use the constructor taking our objective for custom gradients.");
+        _knobs = GbdtKnobs.Read(options, lightGbmObjective);
+    }
+
+    /// <summary>A trainer whose gradients come from one of our objectives, built from the knobs the trees do not take.</summary>
+    public LightGbmTrainer(Func<IReadOnlyDictionary<string, string>, int, IRankingObjective> createObjective, RankerOptions options)
+    {
+        _knobs = GbdtKnobs.Read(options, "none");
+        _objective = createObjective(_knobs.ObjectiveParameters, options.Seed);
+    }
+
+    public GbdtKnobs Knobs => _knobs;
+
+    public TrainingResult Train(TrainingRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Valid is not null && request.ValidationScorer is null)
+            throw new ArgumentException("a validation set needs a ValidationScorer.");
+        var clock = Stopwatch.StartNew();
+        RankingDataset train = _knobs.Shard is { } shard ? SelectShard(request.Train, shard.Index, shard.Count) : request.Train;
+        RankingDataset? valid = request.Valid;
+        if (valid is not null && valid.FeatureCount != train.FeatureCount)
+            throw new ArgumentException($"the validation set has {valid.FeatureCount} features, the training set {train.FeatureCount}.");
+
+        var p = _knobs.Parameters;
+        // LightGBM's network must exist before the datasets: machines agree on bin boundaries while binning.
+        using var network = p.IsDistributed ? LightGbmNetwork.Init(p.Machines!, p.LocalListenPort, p.NumMachines) : null;
+        string parameters = p.Render();
+        using var trainSet = LightGbmDataset.Create(train, parameters);
+        using var validSet = valid is null ? null : LightGbmDataset.Create(valid, parameters, trainSet);
+        using var booster = LightGbmBooster.Create(trainSet, parameters);
+        int validIndex = validSet is null ? -1 : booster.AddValidData(validSet);
+
+        var history = new List<TrainingEvent>();
+        var trainScores = _objective is null ? null : new double[train.RowCount];
+        var scoresForObjective = _objective is null ? null : new float[train.RowCount];
+        var gradients = _objective is null ? null : new float[train.RowCount];
+        var hessians = _objective is null ? null : new float[train.RowCount];
+        var validRaw = valid is null ? null : new double[valid.RowCount];
+        IReadOnlyDictionary<string, double> bestMetrics = new Dictionary<string, double>();
+        double bestValue = double.NegativeInfinity;
+        int bestIteration = 0, sinceBest = 0;
+
+        for (int iteration = 0; iteration < _knobs.Trees; iteration++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            double loss = double.NaN;
+            bool finished;
+            if (_objective is null)
+            {
+                finished = booster.UpdateOneIter();
+            }
+            else
+            {
+                booster.GetPredict(0, trainScores);
+                for (int i = 0; i < trainScores!.Length; i++) scoresForObjective![i] = (float)trainScores[i];
+                var batch = new ObjectiveBatch(train.Labels, scoresForObjective!, train.GroupOffsets, train.QueryWeights, iteration,
+                    p.Threads == 0 ? -1 : p.Threads);
+                loss = _objective.Compute(batch, gradients!, hessians!);
+                finished = booster.UpdateOneIterCustom(gradients, hessians);
+            }
+            // LightGBM drops a round in which no leaf could split; there is nothing more to learn.
+            if (finished) break;
+            int done = booster.CurrentIteration;
+
+            IReadOnlyDictionary<string, double> metrics = new Dictionary<string, double>();
+            if (validIndex > 0)
+            {
+                booster.GetPredict(validIndex, validRaw);
+                var validScores = new float[validRaw!.Length];
+                for (int i = 0; i < validScores.Length; i++) validScores[i] = (float)validRaw[i];
+                metrics = request.ValidationScorer!.Score(validScores);
+                double value = metrics.TryGetValue(request.ValidationScorer.StoppingMetric, out var v) ? v : double.NaN;
+                if (value > bestValue || bestIteration == 0)
+                {
+                    bestValue = double.IsNaN(value) ? double.NegativeInfinity : value;
+                    bestIteration = done;
+                    bestMetrics = metrics;
+                    sinceBest = 0;
+                }
+                else
+                {
+                    sinceBest++;
+                }
+            }
+            else
+            {
+                bestIteration = done;
+            }
+            var step = new TrainingEvent(done, _knobs.Trees, loss, metrics, clock.Elapsed);
+            history.Add(step);
+            progress?.Report(step);
+            if (_knobs.EarlyStoppingRounds > 0 && validIndex > 0 && sinceBest >= _knobs.EarlyStoppingRounds) break;
+        }
+
+        // Without early stopping the model keeps every round (LightGBM's behaviour); with it, the best.
+        int keep = validIndex > 0 && _knobs.EarlyStoppingRounds > 0 ? bestIteration : booster.CurrentIteration;
+        if (validIndex > 0 && _knobs.EarlyStoppingRounds == 0 && history.Count > 0) bestMetrics = history[^1].ValidMetrics;
+        var model = new LightGbmModel(booster.SaveModelToString(Math.Max(keep, 0) == 0 ? -1 : keep));
+        return new TrainingResult(model, keep, bestMetrics, history, clock.Elapsed);
+    }
+
+    /// <summary>Every <paramref name="count"/>-th query starting at <paramref name="index"/>: whole queries, disjoint across shards.</summary>
+    public static RankingDataset SelectShard(RankingDataset data, int index, int count)
+    {
+        var queries = new List<int>();
+        for (int q = index; q < data.QueryCount; q += count) queries.Add(q);
+        if (queries.Count == 0) throw new ArgumentException($"shard {index}/{count} holds no query of {data.QueryCount}.");
+        return count == 1 ? data : data.Materialize(queries);
+    }
+}
