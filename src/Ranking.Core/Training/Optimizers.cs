@@ -1,0 +1,125 @@
+namespace Ranking.Training;
+
+/// <summary>Updates a flat parameter array from its gradient; keeps its own state (moments, velocity).</summary>
+public abstract class Optimizer
+{
+    public abstract string Name { get; }
+
+    /// <summary>One update with the given learning rate.</summary>
+    public abstract void Step(float[] parameters, float[] gradients, float learningRate);
+
+    /// <summary>"adam" or "sgd" (with momentum).</summary>
+    public static Optimizer Create(string name, int parameterCount, double momentum = 0.9)
+    {
+        return name.ToLowerInvariant() switch
+        {
+            "adam" => new AdamOptimizer(parameterCount),
+            "sgd" => new SgdMomentumOptimizer(parameterCount, (float)momentum),
+            _ => throw new ArgumentException($"unknown optimizer '{name}'; known: adam, sgd."),
+        };
+    }
+}
+
+/// <summary>Adam (Kingma and Ba 2015) with bias-corrected first and second moments.</summary>
+public sealed class AdamOptimizer(int parameterCount, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f) : Optimizer
+{
+    private readonly float[] _m = new float[parameterCount];
+    private readonly float[] _v = new float[parameterCount];
+    private int _t;
+
+    public override string Name => "adam";
+
+    public override void Step(float[] parameters, float[] gradients, float learningRate)
+    {
+        _t++;
+        // Bias corrections folded into the step size, as the paper's efficient form does.
+        double c1 = 1 - Math.Pow(beta1, _t), c2 = 1 - Math.Pow(beta2, _t);
+        float stepSize = (float)(learningRate * Math.Sqrt(c2) / c1);
+        float eps = (float)(epsilon * Math.Sqrt(c2));
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float g = gradients[i];
+            float m = _m[i] = beta1 * _m[i] + (1 - beta1) * g;
+            float v = _v[i] = beta2 * _v[i] + (1 - beta2) * g * g;
+            parameters[i] -= stepSize * m / (MathF.Sqrt(v) + eps);
+        }
+    }
+}
+
+/// <summary>Stochastic gradient descent with (heavy-ball) momentum: v = mu v + g; w -= lr v.</summary>
+public sealed class SgdMomentumOptimizer(int parameterCount, float momentum = 0.9f) : Optimizer
+{
+    private readonly float[] _velocity = new float[parameterCount];
+
+    public override string Name => "sgd";
+
+    public override void Step(float[] parameters, float[] gradients, float learningRate)
+    {
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float v = _velocity[i] = momentum * _velocity[i] + gradients[i];
+            parameters[i] -= learningRate * v;
+        }
+    }
+}
+
+/// <summary>Gradient post-processing shared by the gradient trainer.</summary>
+public static class GradientTools
+{
+    /// <summary>L2 weight decay: adds lambda * w to the gradient of every decayed parameter (the gradient of lambda/2 |w|^2).</summary>
+    public static void AddWeightDecay(float[] parameters, float[] gradients, IReadOnlyList<(int Offset, int Length)> ranges, float lambda)
+    {
+        if (lambda == 0f) return;
+        foreach (var (offset, length) in ranges)
+            for (int i = offset; i < offset + length; i++) gradients[i] += lambda * parameters[i];
+    }
+
+    /// <summary>Rescales the gradient so its global L2 norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>
+    public static double ClipByGlobalNorm(float[] gradients, double maxNorm)
+    {
+        double sum = 0;
+        foreach (float g in gradients) sum += (double)g * g;
+        double norm = Math.Sqrt(sum);
+        if (maxNorm > 0 && norm > maxNorm)
+        {
+            float scale = (float)(maxNorm / norm);
+            for (int i = 0; i < gradients.Length; i++) gradients[i] *= scale;
+        }
+        return norm;
+    }
+}
+
+/// <summary>Learning rate per epoch: constant, cosine annealing to <see cref="MinFraction"/>, or step decay.</summary>
+public sealed class LearningRateSchedule
+{
+    public LearningRateSchedule(string kind, double baseRate, int totalEpochs, int stepEpochs = 10, double gamma = 0.5, double minFraction = 0.0)
+    {
+        Kind = kind.ToLowerInvariant() switch
+        {
+            "constant" or "cosine" or "step" => kind.ToLowerInvariant(),
+            _ => throw new ArgumentException($"unknown learning-rate schedule '{kind}'; known: constant, cosine, step."),
+        };
+        if (!(baseRate > 0) || double.IsInfinity(baseRate)) throw new ArgumentException($"learning rate must be positive, got {baseRate}.");
+        if (stepEpochs <= 0) throw new ArgumentException("step-epochs must be positive.");
+        BaseRate = baseRate;
+        TotalEpochs = Math.Max(1, totalEpochs);
+        StepEpochs = stepEpochs;
+        Gamma = gamma;
+        MinFraction = minFraction;
+    }
+
+    public string Kind { get; }
+    public double BaseRate { get; }
+    public int TotalEpochs { get; }
+    public int StepEpochs { get; }
+    public double Gamma { get; }
+    public double MinFraction { get; }
+
+    /// <summary>The rate for a 0-based epoch.</summary>
+    public double Rate(int epoch) => Kind switch
+    {
+        "cosine" => BaseRate * (MinFraction + (1 - MinFraction) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(epoch, TotalEpochs) / TotalEpochs))),
+        "step" => BaseRate * Math.Pow(Gamma, epoch / StepEpochs),
+        _ => BaseRate,
+    };
+}
