@@ -1,0 +1,103 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
+using Ranking.Training;
+
+namespace Ranking.MLNet;
+
+/// <summary>
+/// A trained ML.NET FastTree LambdaMART model as one of our scorers. Its payload in our model file is
+/// ML.NET's own model zip (entry <see cref="PayloadEntry"/>), so the same bytes also load straight into ML.NET
+/// (<c>mlContext.Model.Load</c>). Scoring walks the trees itself (<see cref="FastTreeEnsemble"/>), equal to
+/// ML.NET's scores, with no data view per call.
+/// </summary>
+public sealed class FastTreeModel : IScoringModel
+{
+    public const string Family = "fasttree";
+    public const string PayloadEntry = "fasttree.zip";
+
+    private readonly byte[] _zip;
+    private readonly FastTreeEnsemble _ensemble;
+
+    private FastTreeModel(byte[] zip, ITransformer transformer, FastTreeRankingModelParameters parameters, int featureCount)
+    {
+        _zip = zip;
+        Transformer = transformer;
+        Parameters = parameters;
+        FeatureCount = featureCount;
+        _ensemble = new FastTreeEnsemble(parameters.TrainedTreeEnsemble, featureCount);
+    }
+
+    public string ModelFamily => Family;
+    public int FeatureCount { get; }
+    public int TreeCount => _ensemble.TreeCount;
+
+    /// <summary>The ML.NET transformer (adds a Score column to a view with a Features column).</summary>
+    public ITransformer Transformer { get; }
+
+    /// <summary>ML.NET's model parameters (trees, feature weights).</summary>
+    public FastTreeRankingModelParameters Parameters { get; }
+
+    internal FastTreeEnsemble Ensemble => _ensemble;
+
+    public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores)
+        => _ensemble.Predict(features, rowCount, scores);
+
+    public IReadOnlyDictionary<string, byte[]> SavePayload() => new Dictionary<string, byte[]> { [PayloadEntry] = _zip };
+
+    /// <summary>The payload loader registered for family "fasttree".</summary>
+    public static FastTreeModel Load(IReadOnlyDictionary<string, byte[]> payload)
+    {
+        if (!payload.TryGetValue(PayloadEntry, out var zip))
+            throw new InvalidDataException($"a fasttree model needs the entry '{PayloadEntry}'; found {string.Join(", ", payload.Keys)}.");
+        return FromZip(zip);
+    }
+
+    /// <summary>Reads ML.NET's model zip (a FastTree ranking transformer saved with its input schema).</summary>
+    public static FastTreeModel FromZip(byte[] zip)
+    {
+        ITransformer transformer;
+        DataViewSchema inputSchema;
+        try
+        {
+            using var stream = new MemoryStream(zip, writable: false);
+            transformer = new MLContext().Model.Load(stream, out inputSchema);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"the fasttree payload is not a readable ML.NET model: {e.Message}", e);
+        }
+        return FromTransformer(transformer, inputSchema, zip);
+    }
+
+    /// <summary>Wraps a freshly trained transformer, saving it to ML.NET's zip for the payload.</summary>
+    internal static FastTreeModel FromTrained(MLContext ml, ITransformer transformer, DataViewSchema inputSchema)
+    {
+        using var stream = new MemoryStream();
+        ml.Model.Save(transformer, inputSchema, stream);
+        return FromTransformer(transformer, inputSchema, stream.ToArray());
+    }
+
+    private static FastTreeModel FromTransformer(ITransformer transformer, DataViewSchema inputSchema, byte[] zip)
+    {
+        if (transformer is not RankingPredictionTransformer<FastTreeRankingModelParameters> ranking)
+            throw new InvalidDataException($"the fasttree payload holds a {transformer.GetType().Name}, not a FastTree ranking model.");
+        var featureType = inputSchema.GetColumnOrNull(ranking.FeatureColumnName)?.Type as VectorDataViewType;
+        if (featureType is null || featureType.Size <= 0)
+            throw new InvalidDataException($"the fasttree payload's schema has no fixed-size '{ranking.FeatureColumnName}' vector.");
+        return new FastTreeModel(zip, ranking, ranking.Model, featureType.Size);
+    }
+
+    /// <summary>Scores through ML.NET's transformer, the reference our tree walk is held to.</summary>
+    internal float[] PredictWithMLNet(float[] features, int rowCount)
+    {
+        var scored = Transformer.Transform(new RankingDataView(features, FeatureCount, rowCount));
+        var scoreColumn = scored.Schema[RankingColumns.Score];
+        var scores = new float[rowCount];
+        using var cursor = scored.GetRowCursor([scoreColumn]);
+        var get = cursor.GetGetter<float>(scoreColumn);
+        int r = 0;
+        while (cursor.MoveNext()) get(ref scores[r++]);
+        return scores;
+    }
+}
