@@ -7,7 +7,7 @@ namespace Ranking.Compute;
 /// exceptions or throw paths, no BCL helpers that throw (Math.Clamp); Math/MathF intrinsics are fine.
 /// Every function returns a finite value for finite input (exp/log are shifted, never overflow).
 /// </summary>
-public static class RankingMath
+public static partial class RankingMath
 {
     /// <summary>Exponential gain 2^grade - 1 (LightGBM, XGBoost, RankLib, the default contract).</summary>
     public static double ExponentialGain(double grade) => Math.Pow(2.0, grade) - 1.0;
