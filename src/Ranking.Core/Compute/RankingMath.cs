@@ -54,4 +54,39 @@ public static partial class RankingMath
         if (double.IsNegativeInfinity(max)) return max;
         return max + Log1p(Math.Exp(-Math.Abs(a - b)));
     }
+
+    /// <summary>
+    /// Sum of <see cref="Discount"/> over the 0-based ranks [from, to): the total discount a block of
+    /// tied rows shares under averaged ties (McSherry-Najork). 0 when the range is empty.
+    /// </summary>
+    public static double DiscountSum(int from, int to)
+    {
+        double sum = 0.0;
+        for (int r = from; r < to; r++) sum += 1.0 / Math.Log2(r + 2.0);
+        return sum;
+    }
+
+    /// <summary>
+    /// ERR's probability that a row of this grade satisfies the user (Chapelle et al. 2009):
+    /// (2^grade - 1) / 2^maxGrade, clamped to [0, 1] (grades above the maximum count as certain).
+    /// </summary>
+    public static double ErrSatisfaction(double grade, double maxGrade)
+    {
+        double p = (Math.Pow(2.0, grade) - 1.0) / Math.Pow(2.0, maxGrade);
+        return Math.Min(Math.Max(p, 0.0), 1.0);
+    }
+
+    /// <summary>
+    /// Expected precision at a relevant row placed uniformly at random inside a tie block (used by
+    /// average precision under averaged ties): the block starts at 0-based rank <paramref name="blockStart"/>,
+    /// holds <paramref name="blockSize"/> rows of which <paramref name="blockRelevant"/> are relevant,
+    /// <paramref name="relevantBefore"/> relevant rows rank above the block, and the row sits at offset
+    /// <paramref name="offset"/>. The other relevant rows of the block fall before it in expectation
+    /// offset * (blockRelevant - 1) / (blockSize - 1) times (hypergeometric mean).
+    /// </summary>
+    public static double ExpectedPrecisionInTieBlock(int blockStart, int blockSize, int blockRelevant, int relevantBefore, int offset)
+    {
+        double othersBefore = blockSize > 1 ? offset * (double)(blockRelevant - 1) / (blockSize - 1) : 0.0;
+        return (relevantBefore + 1.0 + othersBefore) / (blockStart + offset + 1.0);
+    }
 }

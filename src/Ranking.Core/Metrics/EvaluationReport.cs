@@ -1,0 +1,40 @@
+namespace Ranking.Metrics;
+
+/// <summary>What <see cref="RankingEvaluator.Evaluate(Ranking.Data.RankingDataset, float[], IReadOnlyList{MetricSpec}, NdcgContract, int)"/> found.</summary>
+public sealed class EvaluationReport
+{
+    internal EvaluationReport(MetricSpec[] metrics, NdcgContract contract, double[][] perQuery, double[] means, int[] counted,
+        int queryCount, int rowCount, long[] queryIds, float[]? queryWeights)
+    {
+        Metrics = metrics;
+        Contract = contract;
+        PerQuery = perQuery;
+        MeanValues = means;
+        CountedQueries = counted;
+        QueryCount = queryCount;
+        RowCount = rowCount;
+        QueryIds = queryIds;
+        QueryWeights = queryWeights;
+        var dict = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int m = 0; m < metrics.Length; m++) dict[metrics[m].Name] = means[m];
+        Means = dict;
+    }
+
+    /// <summary>The metrics, in the order asked.</summary>
+    public IReadOnlyList<MetricSpec> Metrics { get; }
+    public NdcgContract Contract { get; }
+    /// <summary>Mean per metric name (weighted by query weight; left-out queries excluded).</summary>
+    public IReadOnlyDictionary<string, double> Means { get; }
+    /// <summary>Means in the order of <see cref="Metrics"/>.</summary>
+    public IReadOnlyList<double> MeanValues { get; }
+    /// <summary>[metric][query]; NaN where a query is left out.</summary>
+    public double[][] PerQuery { get; }
+    /// <summary>Queries that entered each metric's mean.</summary>
+    public IReadOnlyList<int> CountedQueries { get; }
+    public int QueryCount { get; }
+    public int RowCount { get; }
+    public IReadOnlyList<long> QueryIds { get; }
+    public IReadOnlyList<float>? QueryWeights { get; }
+
+    public double this[string metricName] => Means[metricName];
+}

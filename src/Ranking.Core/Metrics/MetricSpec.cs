@@ -1,0 +1,137 @@
+using System.Globalization;
+
+namespace Ranking.Metrics;
+
+public enum MetricKind
+{
+    Ndcg,
+    Dcg,
+    /// <summary>Average precision (MAP as a mean over queries).</summary>
+    Map,
+    /// <summary>Reciprocal rank of the first relevant row (MRR as a mean).</summary>
+    Mrr,
+    Precision,
+    Recall,
+    /// <summary>Expected reciprocal rank (Chapelle et al. 2009).</summary>
+    Err,
+}
+
+/// <summary>
+/// One metric to compute, parsed from text: <c>ndcg@10</c>, <c>dcg@5</c>, <c>map</c>, <c>map@10</c>,
+/// <c>mrr@10</c>, <c>p@5</c> (or <c>precision@5</c>), <c>r@10</c> (or <c>recall@10</c>), <c>err@10</c>.
+/// Without "@k" the whole list counts (ndcg, map, mrr, err, recall; p and dcg need a k or use the list).
+/// Options after a colon: <c>map:rel=1</c> (binary metrics: a row is relevant when its grade is greater
+/// than this threshold; default 0), <c>err@10:max=4</c> (ERR's maximum grade; default: the largest grade
+/// in the evaluated data). <see cref="Name"/> is the canonical text (lower case, options only when set).
+/// </summary>
+public sealed record MetricSpec
+{
+    public MetricSpec(MetricKind kind, int k = 0, double relevanceThreshold = 0, double? errMaxGrade = null)
+    {
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), "k must be positive (0 = the whole list).");
+        if (!double.IsFinite(relevanceThreshold)) throw new ArgumentOutOfRangeException(nameof(relevanceThreshold));
+        if (errMaxGrade is { } m && (!double.IsFinite(m) || m < 0)) throw new ArgumentOutOfRangeException(nameof(errMaxGrade));
+        Kind = kind;
+        K = k;
+        RelevanceThreshold = relevanceThreshold;
+        ErrMaxGrade = errMaxGrade;
+        Name = BuildName();
+    }
+
+    public MetricKind Kind { get; }
+    /// <summary>Cut-off; 0 = the whole list.</summary>
+    public int K { get; }
+    /// <summary>Binary metrics (MAP, MRR, P, R): relevant means grade &gt; this.</summary>
+    public double RelevanceThreshold { get; }
+    /// <summary>ERR's maximum grade; null = the largest grade in the data.</summary>
+    public double? ErrMaxGrade { get; }
+    /// <summary>Canonical text, e.g. "ndcg@10", "map", "err@10:max=4".</summary>
+    public string Name { get; }
+
+    /// <summary>The metrics the CLI reports when none are asked for.</summary>
+    public static IReadOnlyList<MetricSpec> DefaultSet { get; } = ParseList("ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,mrr@10,err@10");
+
+    public override string ToString() => Name;
+
+    public static MetricSpec Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string s = text.Trim().ToLowerInvariant();
+        if (s.Length == 0) throw new FormatException("empty metric name.");
+        string? options = null;
+        int colon = s.IndexOf(':');
+        if (colon >= 0) { options = s[(colon + 1)..]; s = s[..colon]; }
+        int k = 0;
+        int at = s.IndexOf('@');
+        string head = at >= 0 ? s[..at] : s;
+        if (at >= 0)
+        {
+            string kText = s[(at + 1)..];
+            if (!int.TryParse(kText, NumberStyles.None, CultureInfo.InvariantCulture, out k) || k <= 0)
+                throw new FormatException($"metric '{text}': the cut-off after '@' must be a positive integer.");
+        }
+        MetricKind kind = head switch
+        {
+            "ndcg" => MetricKind.Ndcg,
+            "dcg" => MetricKind.Dcg,
+            "map" or "ap" => MetricKind.Map,
+            "mrr" or "rr" => MetricKind.Mrr,
+            "p" or "precision" or "prec" => MetricKind.Precision,
+            "r" or "recall" => MetricKind.Recall,
+            "err" => MetricKind.Err,
+            _ => throw new FormatException($"unknown metric '{text}'; known: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k."),
+        };
+        double threshold = 0;
+        double? errMax = null;
+        if (options is not null)
+        {
+            foreach (string option in options.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                int eq = option.IndexOf('=');
+                string key = eq > 0 ? option[..eq] : option;
+                string value = eq > 0 ? option[(eq + 1)..] : "";
+                if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || !double.IsFinite(number))
+                    throw new FormatException($"metric '{text}': option '{option}' needs a number (rel=N or max=N).");
+                if (key == "rel" && kind is MetricKind.Map or MetricKind.Mrr or MetricKind.Precision or MetricKind.Recall) threshold = number;
+                else if (key == "max" && kind == MetricKind.Err && number >= 0) errMax = number;
+                else throw new FormatException($"metric '{text}': option '{key}' does not apply (rel= for map/mrr/p/r, max= for err).");
+            }
+        }
+        return new MetricSpec(kind, k, threshold, errMax);
+    }
+
+    /// <summary>Comma-separated list, e.g. "ndcg@1,map,err@10". Duplicates are removed, order kept.</summary>
+    public static IReadOnlyList<MetricSpec> ParseList(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var list = new List<MetricSpec>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var spec = Parse(part);
+            if (!list.Contains(spec)) list.Add(spec);
+        }
+        if (list.Count == 0) throw new FormatException("no metric given.");
+        return list;
+    }
+
+    private string BuildName()
+    {
+        string head = Kind switch
+        {
+            MetricKind.Ndcg => "ndcg",
+            MetricKind.Dcg => "dcg",
+            MetricKind.Map => "map",
+            MetricKind.Mrr => "mrr",
+            MetricKind.Precision => "p",
+            MetricKind.Recall => "r",
+            _ => "err",
+        };
+        string name = K > 0 ? $"{head}@{K}" : head;
+        if (RelevanceThreshold != 0) name += ":rel=" + RelevanceThreshold.ToString("R", CultureInfo.InvariantCulture);
+        if (ErrMaxGrade is { } m) name += ":max=" + m.ToString("R", CultureInfo.InvariantCulture);
+        return name;
+    }
+
+    public bool Equals(MetricSpec? other) => other is not null && other.Name == Name;
+    public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
+}

@@ -1,0 +1,433 @@
+using System.Runtime.CompilerServices;
+using Ranking.Compute;
+
+namespace Ranking.Metrics;
+
+/// <summary>
+/// The per-metric settings of one evaluation, resolved once (ERR's maximum grade from the data, the
+/// depth of the ranking every metric needs) so the per-query loop does no parsing or lookups.
+/// </summary>
+internal sealed class MetricPlan
+{
+    public MetricPlan(IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
+    {
+        Contract = contract;
+        Count = metrics.Count;
+        Kinds = new MetricKind[Count];
+        Ks = new int[Count];
+        Thresholds = new double[Count];
+        ErrMax = new double[Count];
+        RankDepth = 1;
+        IdealDepth = -1;
+        for (int m = 0; m < Count; m++)
+        {
+            MetricSpec s = metrics[m];
+            Kinds[m] = s.Kind;
+            Ks[m] = s.K;
+            Thresholds[m] = s.RelevanceThreshold;
+            ErrMax[m] = s.ErrMaxGrade ?? Math.Max(0.0, dataMaxGrade);
+            // 0 = the whole list; recall's denominator comes from the labels, not the ranking.
+            if (RankDepth != 0) RankDepth = s.K == 0 ? 0 : Math.Max(RankDepth, s.K);
+            if (s.Kind == MetricKind.Ndcg)
+                IdealDepth = IdealDepth == 0 || s.K == 0 ? 0 : Math.Max(IdealDepth, s.K);
+        }
+    }
+
+    public NdcgContract Contract { get; }
+    public int Count { get; }
+    public MetricKind[] Kinds { get; }
+    public int[] Ks { get; }
+    public double[] Thresholds { get; }
+    public double[] ErrMax { get; }
+    /// <summary>How many top positions any metric looks at; 0 = the whole list.</summary>
+    public int RankDepth { get; }
+    /// <summary>Longest ideal DCG prefix NDCG needs; 0 = whole list; -1 = no NDCG metric.</summary>
+    public int IdealDepth { get; }
+}
+
+/// <summary>Per-thread buffers, grown to the longest query seen; nothing is allocated per query.</summary>
+internal sealed class QueryScratch
+{
+    [ThreadStatic] private static QueryScratch? t_current;
+
+    public static QueryScratch Current => t_current ??= new QueryScratch();
+
+    public ulong[] Keys = new ulong[256];
+    public double[] Ideal = new double[256];
+
+    public void Ensure(int n)
+    {
+        if (Keys.Length < n)
+        {
+            int size = Math.Max(n, Keys.Length * 2);
+            Keys = new ulong[size];
+            Ideal = new double[size];
+        }
+    }
+}
+
+/// <summary>Discounts 1/log2(rank+2) and their running sums, tabulated from <see cref="RankingMath.Discount"/>.</summary>
+internal static class DiscountTable
+{
+    private const int Size = 1 << 14;
+    private static readonly double[] Discounts = Build(false);
+    private static readonly double[] Cumulative = Build(true);   // Cumulative[r] = sum of D over ranks < r
+
+    private static double[] Build(bool cumulative)
+    {
+        var a = new double[Size + 1];
+        double sum = 0;
+        for (int r = 0; r <= Size; r++)
+        {
+            if (cumulative) { a[r] = sum; sum += RankingMath.Discount(r); }
+            else a[r] = RankingMath.Discount(r);
+        }
+        return a;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double D(int rank) => (uint)rank < Size ? Discounts[rank] : RankingMath.Discount(rank);
+
+    /// <summary>Sum of D over ranks [from, to).</summary>
+    public static double Sum(int from, int to)
+    {
+        if (to <= from) return 0;
+        if (to <= Size) return Cumulative[to] - Cumulative[from];
+        return RankingMath.DiscountSum(from, to);
+    }
+}
+
+/// <summary>
+/// Every metric of one query in one pass over its ranking. Sorting is by a 64-bit key per row: the
+/// score mapped to an order-preserving (descending) integer in the high half, the row's position in
+/// the query in the low half, so a plain integer sort is a stable sort by score (ties in input order)
+/// and is the same on every run and thread count. When every metric has a cut-off k much shorter than
+/// the list, a selection puts the top k first and only they (plus the rest of the tie straddling
+/// position k, which averaged and pessimistic ties need whole) are sorted.
+/// </summary>
+internal static class QueryMetrics
+{
+    /// <summary>Order-preserving map of a float to uint where a larger score gives a smaller key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint DescendingKey(float score)
+    {
+        if (score == 0f) score = 0f; // -0 and +0 are the same score
+        uint bits = BitConverter.SingleToUInt32Bits(score);
+        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        return ~ascending;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint AscendingKey(float value) => ~DescendingKey(value);
+
+    public static void Evaluate(MetricPlan plan, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, QueryScratch scratch, Span<double> output)
+    {
+        int n = labels.Length;
+        scratch.Ensure(n);
+        NdcgContract contract = plan.Contract;
+        Span<ulong> keys = scratch.Keys.AsSpan(0, n);
+        for (int i = 0; i < n; i++) keys[i] = ((ulong)DescendingKey(scores[i]) << 32) | (uint)i;
+
+        int depth = plan.RankDepth == 0 ? n : Math.Min(plan.RankDepth, n);
+        int head = n;
+        if (depth < n && n >= 32 && depth * 4 <= n)
+        {
+            Selection.SmallestFirst(keys, depth);
+            uint boundary = 0;
+            for (int i = 0; i < depth; i++) boundary = Math.Max(boundary, (uint)(keys[i] >> 32));
+            head = depth;
+            for (int j = depth; j < n; j++)
+                if ((uint)(keys[j] >> 32) == boundary) (keys[head], keys[j]) = (keys[j], keys[head++]);
+        }
+        Span<ulong> order = keys[..head];
+        order.Sort();
+
+        bool averaged = contract.Ties == TiePolicy.Averaged;
+        if (contract.Ties is TiePolicy.Pessimistic or TiePolicy.Optimistic)
+            ReorderTies(order, labels, contract.Ties == TiePolicy.Pessimistic);
+
+        int idealLength = 0;
+        if (plan.IdealDepth >= 0) idealLength = FillIdealGains(plan, labels, scratch);
+
+        for (int m = 0; m < plan.Count; m++)
+        {
+            int k = plan.Ks[m];
+            int cut = k == 0 ? n : Math.Min(k, n);
+            double threshold = plan.Thresholds[m];
+            output[m] = plan.Kinds[m] switch
+            {
+                MetricKind.Ndcg => Ndcg(order, labels, contract, averaged, cut, scratch.Ideal.AsSpan(0, idealLength)),
+                MetricKind.Dcg => Dcg(order, labels, contract, averaged, cut) * contract.DcgScale,
+                MetricKind.Map => AveragePrecision(order, labels, averaged, cut, k, threshold, contract.EmptyQuery),
+                MetricKind.Mrr => ReciprocalRank(order, labels, averaged, cut, threshold, contract.EmptyQuery),
+                MetricKind.Precision => RelevantInTop(order, labels, averaged, cut, threshold) / (k == 0 ? n : k),
+                MetricKind.Recall => Recall(order, labels, averaged, cut, threshold, contract.EmptyQuery),
+                _ => Err(order, labels, cut, plan.ErrMax[m]),
+            };
+        }
+    }
+
+    /// <summary>Within each run of equal scores, re-sorts by grade (ascending = pessimistic), input order among equal grades.</summary>
+    private static void ReorderTies(Span<ulong> order, ReadOnlySpan<float> labels, bool pessimistic)
+    {
+        int p = 0;
+        while (p < order.Length)
+        {
+            int e = p + 1;
+            uint score = (uint)(order[p] >> 32);
+            while (e < order.Length && (uint)(order[e] >> 32) == score) e++;
+            if (e - p > 1)
+            {
+                // Replace the (equal) score half by the grade key: the block is then sorted by grade, then position.
+                for (int i = p; i < e; i++)
+                {
+                    uint row = (uint)order[i];
+                    uint gradeKey = pessimistic ? AscendingKey(labels[(int)row]) : DescendingKey(labels[(int)row]);
+                    order[i] = ((ulong)gradeKey << 32) | row;
+                }
+                order[p..e].Sort();
+                // Restore the score half so later tie detection (not used for fixed orders) stays meaningful.
+                for (int i = p; i < e; i++) order[i] = ((ulong)score << 32) | (uint)order[i];
+            }
+            p = e;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BlockEnd(ReadOnlySpan<ulong> order, int start, bool averaged)
+    {
+        int e = start + 1;
+        if (!averaged) return e;
+        uint score = (uint)(order[start] >> 32);
+        while (e < order.Length && (uint)(order[e] >> 32) == score) e++;
+        return e;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Row(ulong key) => (int)(uint)key;
+
+    /// <summary>Writes the gains sorted descending (as many as the longest NDCG cut needs) into scratch.Ideal.</summary>
+    private static int FillIdealGains(MetricPlan plan, ReadOnlySpan<float> labels, QueryScratch scratch)
+    {
+        NdcgContract contract = plan.Contract;
+        int n = labels.Length;
+        int length = plan.IdealDepth == 0 ? n : Math.Min(plan.IdealDepth, n);
+        Span<double> ideal = scratch.Ideal.AsSpan(0, n);
+        if (contract.GainIsMonotone)
+        {
+            // Integer grades in the gain table: count them and walk from the top grade (no sort).
+            int grades = Math.Min(contract.TabulatedGrades, 64);
+            Span<int> counts = stackalloc int[64];
+            counts.Clear();
+            bool integral = true;
+            for (int i = 0; i < n; i++)
+            {
+                float y = labels[i];
+                int g = (int)y;
+                if (g != y || (uint)g >= (uint)grades) { integral = false; break; }
+                counts[g]++;
+            }
+            if (integral)
+            {
+                int p = 0;
+                for (int g = grades - 1; g >= 0 && p < length; g--)
+                {
+                    double gain = contract.GainOfValidGrade(g);
+                    for (int c = counts[g]; c > 0 && p < length; c--) ideal[p++] = gain;
+                }
+                return length;
+            }
+        }
+        for (int i = 0; i < n; i++) ideal[i] = contract.GainOfValidGrade(labels[i]);
+        ideal.Sort();
+        ideal.Reverse();
+        return length;
+    }
+
+    private static double Dcg(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, NdcgContract contract, bool averaged, int cut)
+    {
+        double dcg = 0;
+        if (!averaged)
+        {
+            for (int p = 0; p < cut; p++) dcg += contract.GainOfValidGrade(labels[Row(order[p])]) * DiscountTable.D(p);
+            return dcg;
+        }
+        for (int p = 0; p < cut;)
+        {
+            int e = BlockEnd(order, p, true);
+            if (e - p == 1)
+            {
+                dcg += contract.GainOfValidGrade(labels[Row(order[p])]) * DiscountTable.D(p);
+            }
+            else
+            {
+                double sum = 0;
+                for (int i = p; i < e; i++) sum += contract.GainOfValidGrade(labels[Row(order[i])]);
+                dcg += sum / (e - p) * DiscountTable.Sum(p, Math.Min(e, cut));
+            }
+            p = e;
+        }
+        return dcg;
+    }
+
+    private static double Ndcg(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, NdcgContract contract, bool averaged, int cut, ReadOnlySpan<double> idealGains)
+    {
+        double ideal = 0;
+        int idealCut = Math.Min(cut, idealGains.Length);
+        for (int p = 0; p < idealCut; p++) ideal += idealGains[p] * DiscountTable.D(p);
+        if (!(ideal > 0)) return Empty(contract.EmptyQuery);
+        return Dcg(order, labels, contract, averaged, cut) / ideal;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Empty(EmptyQueryPolicy policy) => policy switch
+    {
+        EmptyQueryPolicy.CountAsOne => 1.0,
+        EmptyQueryPolicy.CountAsZero => 0.0,
+        _ => double.NaN,
+    };
+
+    private static int CountRelevant(ReadOnlySpan<float> labels, double threshold)
+    {
+        int r = 0;
+        foreach (float y in labels) if (y > threshold) r++;
+        return r;
+    }
+
+    private static int CountRelevant(ReadOnlySpan<ulong> order, int from, int to, ReadOnlySpan<float> labels, double threshold)
+    {
+        int r = 0;
+        for (int i = from; i < to; i++) if (labels[Row(order[i])] > threshold) r++;
+        return r;
+    }
+
+    /// <summary>AP (k = 0) or AP@k (divided by min(k, relevant rows)); expected value over tie orders when averaged.</summary>
+    private static double AveragePrecision(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, int k, double threshold, EmptyQueryPolicy empty)
+    {
+        int relevant = CountRelevant(labels, threshold);
+        if (relevant == 0) return Empty(empty);
+        double sum = 0;
+        int before = 0;
+        for (int p = 0; p < cut;)
+        {
+            int e = BlockEnd(order, p, averaged);
+            int size = e - p;
+            if (size == 1)
+            {
+                if (labels[Row(order[p])] > threshold) { before++; sum += before / (p + 1.0); }
+            }
+            else
+            {
+                int r = CountRelevant(order, p, e, labels, threshold);
+                if (r > 0)
+                {
+                    double share = r / (double)size;
+                    for (int off = 0; off < size && p + off < cut; off++)
+                        sum += share * RankingMath.ExpectedPrecisionInTieBlock(p, size, r, before, off);
+                    before += r;
+                }
+            }
+            p = e;
+        }
+        return sum / (k == 0 ? relevant : Math.Min(k, relevant));
+    }
+
+    /// <summary>1/(rank of the first relevant row) within the cut, else 0; expected value over tie orders when averaged.</summary>
+    private static double ReciprocalRank(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, double threshold, EmptyQueryPolicy empty)
+    {
+        if (CountRelevant(labels, threshold) == 0) return Empty(empty);
+        for (int p = 0; p < cut;)
+        {
+            int e = BlockEnd(order, p, averaged);
+            int size = e - p;
+            if (size == 1)
+            {
+                if (labels[Row(order[p])] > threshold) return 1.0 / (p + 1);
+            }
+            else
+            {
+                int r = CountRelevant(order, p, e, labels, threshold);
+                if (r > 0)
+                {
+                    // P(first relevant of the block at offset j) = C(size-1-j, r-1) / C(size, r), by recurrence.
+                    double value = 0, prob = r / (double)size;
+                    for (int j = 0; j <= size - r && p + j < cut; j++)
+                    {
+                        value += prob / (p + j + 1);
+                        if (size - j - 1 > 0) prob *= (size - r - j) / (double)(size - j - 1);
+                    }
+                    return value;
+                }
+            }
+            p = e;
+        }
+        return 0;
+    }
+
+    /// <summary>Relevant rows among the top cut (expected count when ties are averaged).</summary>
+    private static double RelevantInTop(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, double threshold)
+    {
+        double hits = 0;
+        for (int p = 0; p < cut;)
+        {
+            int e = BlockEnd(order, p, averaged);
+            int r = CountRelevant(order, p, e, labels, threshold);
+            hits += e - p == 1 ? r : r * (double)(Math.Min(e, cut) - p) / (e - p);
+            p = e;
+        }
+        return hits;
+    }
+
+    private static double Recall(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, double threshold, EmptyQueryPolicy empty)
+    {
+        int relevant = CountRelevant(labels, threshold);
+        if (relevant == 0) return Empty(empty);
+        return RelevantInTop(order, labels, averaged, cut, threshold) / relevant;
+    }
+
+    /// <summary>
+    /// ERR@k (Chapelle et al. 2009). ERR is not linear in the order of a tie, so the averaged policy has no
+    /// closed form here: under it, tied rows keep input order (documented on RankingEvaluator).
+    /// </summary>
+    private static double Err(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, int cut, double maxGrade)
+    {
+        double err = 0, stillLooking = 1;
+        for (int p = 0; p < cut; p++)
+        {
+            double satisfied = RankingMath.ErrSatisfaction(labels[Row(order[p])], maxGrade);
+            err += stillLooking * satisfied / (p + 1);
+            stillLooking *= 1 - satisfied;
+        }
+        return err;
+    }
+}
+
+/// <summary>Deterministic in-place selection (quickselect, median of three) on 64-bit keys.</summary>
+internal static class Selection
+{
+    /// <summary>Reorders so the <paramref name="count"/> smallest keys come first (in no particular order).</summary>
+    public static void SmallestFirst(Span<ulong> keys, int count)
+    {
+        int lo = 0, hi = keys.Length - 1, target = count - 1;
+        while (hi - lo > 16)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            // median of three as pivot
+            if (keys[mid] < keys[lo]) (keys[mid], keys[lo]) = (keys[lo], keys[mid]);
+            if (keys[hi] < keys[lo]) (keys[hi], keys[lo]) = (keys[lo], keys[hi]);
+            if (keys[hi] < keys[mid]) (keys[hi], keys[mid]) = (keys[mid], keys[hi]);
+            ulong pivot = keys[mid];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j) { (keys[i], keys[j]) = (keys[j], keys[i]); i++; j--; }
+            }
+            if (target <= j) hi = j;
+            else if (target >= i) lo = i;
+            else return;
+        }
+        keys[lo..(hi + 1)].Sort();
+    }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using Ranking.Data;
+
+namespace Ranking.Metrics;
+
+/// <summary>
+/// Computes ranking metrics per query and as (query-weighted) means, parallel over queries, with no
+/// allocation per query (thread-local scratch) and top-k selection instead of a full sort when every
+/// metric has a short cut-off. Results do not depend on the thread count: per-query values are written
+/// to their own slots and the means are summed afterwards in query order.
+/// <para>Conventions (MATH.md, "Metrics"):</para>
+/// <list type="bullet">
+/// <item>NDCG@k / DCG@k: the contract's gain, discount 1/log2(rank+2) (DCG reported with 1/ln when the
+/// contract says so), ideal DCG over the whole list cut at k.</item>
+/// <item>MAP: AP = sum over relevant rows of precision at their rank / relevant rows; AP@k stops at k and
+/// divides by min(k, relevant rows). MRR@k: 1/rank of the first relevant row within k, else 0.
+/// P@k = relevant in the top k / k (k, not the list length, when the list is shorter). R@k = relevant in
+/// the top k / relevant rows. "Relevant" = grade &gt; the metric's threshold (default 0).</item>
+/// <item>ERR@k (Chapelle et al. 2009): R(y) = (2^y - 1) / 2^ymax, ymax from the metric or the data's largest grade.</item>
+/// <item>Ties: input order, pessimistic (lower grades first), optimistic, or averaged. Averaged gives the
+/// exact expected value over all orders of each tie for NDCG, DCG, MAP, MRR, P and R; ERR is not linear in
+/// the order and keeps input order under the averaged policy.</item>
+/// <item>Empty queries: when the denominator is zero (ideal DCG = 0 for NDCG; no relevant row for MAP, MRR,
+/// recall) the contract's policy gives 1, 0 or leaves the query out (NaN per query, excluded from the
+/// mean). DCG, P and ERR of such a query are simply 0.</item>
+/// <item>Bad input is an error, never a silent number: a NaN score, or a grade the gain cannot take (negative,
+/// non-finite, outside the gain table) is a <see cref="RankingDataException"/> naming the row.</item>
+/// </list>
+/// </summary>
+public static partial class RankingEvaluator
+{
+    /// <summary>Queries per parallel work item: enough to amortise scheduling, few enough to balance.</summary>
+    private const int QueriesPerChunk = 64;
+
+    public static EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads = -1)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Evaluate(data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, threads, data.Source, data.QueryIds);
+    }
+
+    /// <summary>For callers without a dataset: rows grouped by query through <paramref name="groupOffsets"/>.</summary>
+    public static EvaluationReport Evaluate(
+        float[] labels,
+        int[] groupOffsets,
+        float[]? queryWeights,
+        float[] scores,
+        IReadOnlyList<MetricSpec> metrics,
+        NdcgContract contract,
+        int threads = -1,
+        string? source = null,
+        long[]? queryIds = null)
+    {
+        double[][] perQuery = ComputePerQuery(labels, groupOffsets, queryWeights, scores, metrics, contract, threads, source, queryIds);
+        int queries = groupOffsets.Length - 1;
+        var means = new double[metrics.Count];
+        var counted = new int[metrics.Count];
+        for (int m = 0; m < metrics.Count; m++)
+            (means[m], counted[m]) = WeightedMean(perQuery[m], queryWeights);
+        return new EvaluationReport(metrics.ToArray(), contract, perQuery, means, counted, queries, labels.Length,
+            queryIds ?? Enumerable.Range(0, queries).Select(i => (long)i).ToArray(), queryWeights);
+    }
+
+    /// <summary>Per-query values [metric][query]; NaN where the empty-query policy leaves a query out.</summary>
+    internal static double[][] ComputePerQuery(
+        float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, string? source, long[]? queryIds)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(groupOffsets);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(contract);
+        if (metrics.Count == 0) throw new ArgumentException("at least one metric is required.", nameof(metrics));
+        if (scores.Length != labels.Length)
+            throw new RankingDataException($"{source ?? "<data>"}: {scores.Length} scores for {labels.Length} rows (one score per row is required)");
+        if (groupOffsets.Length < 1 || groupOffsets[0] != 0 || groupOffsets[^1] != labels.Length)
+            throw new ArgumentException("group offsets must start at 0 and end at the row count.", nameof(groupOffsets));
+        int queries = groupOffsets.Length - 1;
+        if (queryWeights is not null && queryWeights.Length != queries)
+            throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
+
+        double maxGrade = Validate(labels, groupOffsets, scores, contract, metrics, source, queryIds);
+        var plan = new MetricPlan(metrics, contract, maxGrade);
+        var perQuery = new double[metrics.Count][];
+        for (int m = 0; m < metrics.Count; m++) perQuery[m] = new double[queries];
+
+        int chunks = (queries + QueriesPerChunk - 1) / QueriesPerChunk;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        Parallel.For(0, chunks, options, chunk =>
+        {
+            QueryScratch scratch = QueryScratch.Current;
+            Span<double> values = stackalloc double[plan.Count];
+            int end = Math.Min(queries, (chunk + 1) * QueriesPerChunk);
+            for (int q = chunk * QueriesPerChunk; q < end; q++)
+            {
+                int start = groupOffsets[q], length = groupOffsets[q + 1] - start;
+                if (length <= 0)
+                {
+                    for (int m = 0; m < plan.Count; m++) perQuery[m][q] = double.NaN;
+                    continue;
+                }
+                QueryMetrics.Evaluate(plan, labels.AsSpan(start, length), scores.AsSpan(start, length), scratch, values);
+                for (int m = 0; m < plan.Count; m++) perQuery[m][q] = values[m];
+            }
+        });
+        return perQuery;
+    }
+
+    /// <summary>Weighted mean over the queries that are not NaN; NaN when none counts.</summary>
+    internal static (double Mean, int Counted) WeightedMean(double[] values, float[]? weights)
+    {
+        double sum = 0, weightSum = 0;
+        int counted = 0;
+        for (int q = 0; q < values.Length; q++)
+        {
+            double v = values[q];
+            if (double.IsNaN(v)) continue;
+            double w = weights is null ? 1.0 : weights[q];
+            sum += w * v;
+            weightSum += w;
+            counted++;
+        }
+        return (weightSum > 0 ? sum / weightSum : double.NaN, counted);
+    }
+
+    /// <summary>Rejects NaN scores and grades the contract cannot turn into gains; returns the largest grade.</summary>
+    private static double Validate(float[] labels, int[] groupOffsets, float[] scores, NdcgContract contract,
+        IReadOnlyList<MetricSpec> metrics, string? source, long[]? queryIds)
+    {
+        bool needsGain = metrics.Any(m => m.Kind is MetricKind.Ndcg or MetricKind.Dcg);
+        double maxGrade = double.NegativeInfinity;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (float.IsNaN(scores[i])) throw RowError(i, "score is NaN", groupOffsets, source, queryIds);
+            float y = labels[i];
+            if (!float.IsFinite(y)) throw RowError(i, contract.ExplainBadGrade(y), groupOffsets, source, queryIds);
+            if (needsGain && !contract.TryGetGain(y, out _)) throw RowError(i, contract.ExplainBadGrade(y), groupOffsets, source, queryIds);
+            if (y > maxGrade) maxGrade = y;
+        }
+        return maxGrade;
+    }
+
+    private static RankingDataException RowError(int row, string what, int[] groupOffsets, string? source, long[]? queryIds)
+    {
+        int q = Array.BinarySearch(groupOffsets, row);
+        if (q < 0) q = ~q - 1;
+        else while (q + 1 < groupOffsets.Length && groupOffsets[q + 1] == row) q++;
+        string query = queryIds is not null && q >= 0 && q < queryIds.Length
+            ? queryIds[q].ToString(CultureInfo.InvariantCulture)
+            : q.ToString(CultureInfo.InvariantCulture);
+        return new RankingDataException($"{source ?? "<data>"}: row {row + 1} (query {query}): {what}");
+    }
+}
