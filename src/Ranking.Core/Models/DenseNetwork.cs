@@ -65,7 +65,7 @@ public sealed class DenseNetwork
         var net = new DenseNetwork(inputCount, widths, dropout, parameters);
         if (widths.Length > 0)
         {
-            var random = new SeededRandom(seed);
+            var random = new ModelRandom(seed);
             for (int l = 0; l < net.LayerCount; l++)
             {
                 int fan = net.LayerInputs(l), width = net.LayerWidth(l);

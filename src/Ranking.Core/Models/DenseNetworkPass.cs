@@ -93,7 +93,7 @@ internal sealed unsafe class DenseNetworkPass : IModelTrainingPass
         float scale = 1f / (1f - dropout);
         for (int i = 0; i < n; i++)
         {
-            bool kept = SeededRandom.UniformAt(key, (ulong)i) >= dropout;
+            bool kept = ModelRandom.UniformAt(key, (ulong)i) >= dropout;
             float f = kept && h[i] > 0f ? scale : 0f;
             d[i] = f;
             h[i] *= f;

@@ -6,7 +6,7 @@ public class DenseNetworkTests
 {
     private static float[] RandomArray(int n, ulong seed, double scale = 1.0)
     {
-        var r = new SeededRandom(seed);
+        var r = new ModelRandom(seed);
         var a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float)(scale * r.NextGaussian());
         return a;

@@ -7,11 +7,11 @@ namespace Ranking.Models;
 /// every runtime version and platform (System.Random's seeded algorithm is an implementation detail).
 /// Used for initial weights, query shuffling and dropout.
 /// </summary>
-public sealed class SeededRandom
+internal sealed class ModelRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 
-    public SeededRandom(ulong seed)
+    public ModelRandom(ulong seed)
     {
         ulong x = seed;
         _s0 = SplitMix(ref x);
