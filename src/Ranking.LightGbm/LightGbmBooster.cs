@@ -18,6 +18,7 @@ public sealed class LightGbmBooster : IDisposable
     /// <summary>A new booster on <paramref name="train"/> (which must outlive it).</summary>
     public static LightGbmBooster Create(LightGbmDataset train, string parameters)
     {
+        LightGbmLog.EnsureRegistered();
         LightGbmException.Check(LightGbmNative.LGBM_BoosterCreate(train.Handle, parameters, out var handle), "LGBM_BoosterCreate");
         return new LightGbmBooster(handle);
     }
@@ -26,6 +27,7 @@ public sealed class LightGbmBooster : IDisposable
     public static LightGbmBooster LoadModelFromString(string modelText)
     {
         ArgumentNullException.ThrowIfNull(modelText);
+        LightGbmLog.EnsureRegistered();
         LightGbmException.Check(LightGbmNative.LGBM_BoosterLoadModelFromString(modelText, out _, out var handle), "LGBM_BoosterLoadModelFromString");
         return new LightGbmBooster(handle);
     }

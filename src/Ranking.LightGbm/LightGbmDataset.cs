@@ -27,6 +27,7 @@ public sealed class LightGbmDataset : IDisposable
     public static unsafe LightGbmDataset Create(RankingDataset data, string parameters, LightGbmDataset? reference = null)
     {
         ArgumentNullException.ThrowIfNull(data);
+        LightGbmLog.EnsureRegistered();
         if (data.RowCount == 0 || data.FeatureCount == 0)
             throw new ArgumentException("LightGBM needs at least one row and one feature.");
         if (reference is not null && reference.FeatureCount != data.FeatureCount)

@@ -18,6 +18,7 @@ public sealed class LightGbmNetwork : IDisposable
     /// <summary>Connects to every machine of <paramref name="machines"/> ("host:port,..."), listening on <paramref name="localPort"/>.</summary>
     public static LightGbmNetwork Init(string machines, int localPort, int numMachines, int timeoutMinutes = 2)
     {
+        LightGbmLog.EnsureRegistered();
         lock (Gate)
         {
             if (_active) throw new InvalidOperationException("a distributed LightGBM training is already running in this process.");

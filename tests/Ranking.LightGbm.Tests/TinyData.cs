@@ -5,7 +5,7 @@ namespace Ranking.LightGbm.Tests;
 /// <summary>Small generated ranking sets: a hidden linear-plus-interaction relevance, graded 0..4.</summary>
 internal static class TinyData
 {
-    public static RankingDataset Make(int queries, int docsPerQuery, int features, int seed, bool weights = false)
+    public static RankingDataset Make(int queries, int docsPerQuery, int features, int seed, bool weights = false, double noise = 0.8)
     {
         var rng = new Random(seed);
         int rows = queries * docsPerQuery;
@@ -21,7 +21,7 @@ internal static class TinyData
                 x[r * features + f] = v;
                 u += f < 3 ? (3 - f) * v : 0;
             }
-            u += x[r * features] * x[r * features + 1] * 2 + rng.NextDouble() * 0.8;
+            u += x[r * features] * x[r * features + 1] * 2 + rng.NextDouble() * noise;
             y[r] = (float)Math.Clamp(Math.Floor(u * 5 / 9.0), 0, 4);
         }
         for (int q = 0; q <= queries; q++) offsets[q] = q * docsPerQuery;

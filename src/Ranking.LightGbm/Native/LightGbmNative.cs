@@ -22,6 +22,9 @@ internal static unsafe partial class LightGbmNative
     [LibraryImport(Library)]
     public static partial IntPtr LGBM_GetLastError();
 
+    [LibraryImport(Library)]
+    public static partial int LGBM_RegisterLogCallback(delegate* unmanaged[Cdecl]<byte*, void> callback);
+
     // --- datasets
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
