@@ -1,0 +1,24 @@
+using Ranking.Objectives;
+
+namespace Ranking.Compute;
+
+/// <summary>The managed CPU path: objectives and metrics run as written, parallel over queries.</summary>
+public sealed class CpuComputeBackend : IComputeBackend
+{
+    public static CpuComputeBackend Instance { get; } = new();
+
+    private CpuComputeBackend() { }
+
+    public ComputeBackendKind Kind => ComputeBackendKind.Cpu;
+
+    public string Description => $"managed CPU, {Environment.ProcessorCount} cores";
+
+    public IRankingObjective Accelerate(IRankingObjective objective) => objective ?? throw new ArgumentNullException(nameof(objective));
+
+    public bool IsAccelerated(IRankingObjective objective) => false;
+
+    public IMetricsBackend Metrics => CpuMetricsBackend.Instance;
+
+    /// <summary>Nothing to release: the instance is shared.</summary>
+    public void Dispose() { }
+}

@@ -1,0 +1,157 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Ranking.Gpu;
+
+/// <summary>The per-query arrays a kernel reads, packed so a kernel takes one argument for them.</summary>
+public struct QueryArrays
+{
+    /// <summary>Grade per row.</summary>
+    public ArrayView<float> Labels;
+    /// <summary>queryCount + 1 offsets; query q owns rows [Offsets[q], Offsets[q + 1]).</summary>
+    public ArrayView<int> Offsets;
+    /// <summary>The query of each row (so a thread per row finds its query without a search).</summary>
+    public ArrayView<int> RowQuery;
+    /// <summary>Weight per query (1 where the set has none).</summary>
+    public ArrayView<float> QueryWeights;
+}
+
+/// <summary>
+/// A query set resident on a device: labels, offsets, the row-to-query map and query weights are uploaded
+/// once; scores, gradients, Hessians and per-row / per-query scratch live on the device so a training loop
+/// launches kernels without copying anything but what it asks for. Optionally the row-major features too
+/// (for the MLP).
+/// </summary>
+public sealed class DeviceQuerySet : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+    private MemoryBuffer1D<int, Stride1D.Dense>? _topRows;
+    private int _topRowsPerQuery;
+
+    public DeviceQuerySet(GpuDevice device, float[] labels, int[] groupOffsets, float[]? queryWeights = null, float[]? features = null, int featureCount = 0)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(groupOffsets);
+        if (groupOffsets.Length < 1 || groupOffsets[0] != 0 || groupOffsets[^1] != labels.Length)
+            throw new ArgumentException("group offsets must start at 0 and end at the row count.", nameof(groupOffsets));
+        Device = device;
+        RowCount = labels.Length;
+        QueryCount = groupOffsets.Length - 1;
+        HostLabels = labels;
+        HostOffsets = groupOffsets;
+        HostQueryWeights = queryWeights;
+        var rowQuery = new int[RowCount];
+        for (int q = 0; q < QueryCount; q++)
+        {
+            int n = groupOffsets[q + 1] - groupOffsets[q];
+            if (n < 0) throw new ArgumentException($"offsets of query {q} are not ascending.", nameof(groupOffsets));
+            MaxQueryLength = Math.Max(MaxQueryLength, n);
+            Array.Fill(rowQuery, q, groupOffsets[q], n);
+        }
+        var weights = queryWeights ?? Enumerable.Repeat(1f, QueryCount).ToArray();
+        if (weights.Length != QueryCount) throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
+
+        lock (device.Sync)
+        {
+            Labels = Own(device.Upload(labels));
+            Offsets = Own(device.Upload(groupOffsets));
+            RowQuery = Own(device.Upload(rowQuery));
+            QueryWeights = Own(device.Upload(weights));
+            Scores = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, RowCount)));
+            Gradients = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, RowCount)));
+            Hessians = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, RowCount)));
+            RowInts = Own(device.Accelerator.Allocate1D<int>(Math.Max(1, RowCount)));
+            for (int c = 0; c < ScratchColumns; c++)
+            {
+                _rowScratch[c] = Own(device.Accelerator.Allocate1D<double>(Math.Max(1, RowCount)));
+                _queryScratch[c] = Own(device.Accelerator.Allocate1D<double>(Math.Max(1, QueryCount)));
+            }
+            if (features is not null)
+            {
+                if (features.LongLength != (long)RowCount * featureCount)
+                    throw new ArgumentException("features must hold rows x featureCount values.", nameof(features));
+                FeatureCount = featureCount;
+                Features = Own(device.Upload(features));
+            }
+        }
+    }
+
+    public GpuDevice Device { get; }
+    public int RowCount { get; }
+    public int QueryCount { get; }
+    public int MaxQueryLength { get; }
+    public int FeatureCount { get; }
+
+    /// <summary>Host arrays this set was built from (by reference: adapters reuse the set while they are unchanged).</summary>
+    public float[] HostLabels { get; }
+    public int[] HostOffsets { get; }
+    public float[]? HostQueryWeights { get; }
+
+    public MemoryBuffer1D<float, Stride1D.Dense> Labels { get; }
+    public MemoryBuffer1D<int, Stride1D.Dense> Offsets { get; }
+    public MemoryBuffer1D<int, Stride1D.Dense> RowQuery { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> QueryWeights { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense>? Features { get; }
+
+    /// <summary>Current model scores, one per row.</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> Scores { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Gradients { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Hessians { get; }
+
+    /// <summary>Scratch: an int per row (ranks).</summary>
+    public MemoryBuffer1D<int, Stride1D.Dense> RowInts { get; }
+    public const int ScratchColumns = 6;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _rowScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
+    private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _queryScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
+
+    /// <summary>Scratch column c (0..5): a double per row (partial sums that a kernel per query reduces in row order).</summary>
+    public ArrayView<double> RowScratch(int c) => _rowScratch[c].View;
+
+    /// <summary>Scratch column c (0..5): a double per query.</summary>
+    public ArrayView<double> QueryScratch(int c) => _queryScratch[c].View;
+
+    public QueryArrays Arrays => new()
+    {
+        Labels = Labels.View,
+        Offsets = Offsets.View,
+        RowQuery = RowQuery.View,
+        QueryWeights = QueryWeights.View,
+    };
+
+    /// <summary>True when this set was built from exactly these host arrays (same references).</summary>
+    public bool Matches(float[] labels, int[] offsets, float[]? weights) =>
+        ReferenceEquals(labels, HostLabels) && ReferenceEquals(offsets, HostOffsets) && ReferenceEquals(weights, HostQueryWeights);
+
+    /// <summary>A queryCount x perQuery int buffer for the rows of each query's top ranks (grown on demand).</summary>
+    public ArrayView<int> TopRows(int perQuery)
+    {
+        if (_topRows is null || _topRowsPerQuery < perQuery)
+        {
+            _topRows?.Dispose();
+            _topRows = Device.Accelerator.Allocate1D<int>(Math.Max(1, (long)QueryCount * perQuery));
+            _topRowsPerQuery = perQuery;
+        }
+        return _topRows.View.SubView(0, Math.Max(1, (long)QueryCount * perQuery));
+    }
+
+    /// <summary>Uploads scores (counted) into <see cref="Scores"/>.</summary>
+    public void UploadScores(ReadOnlySpan<float> scores)
+    {
+        if (scores.Length != RowCount) throw new ArgumentException($"expected {RowCount} scores, got {scores.Length}.", nameof(scores));
+        Device.Upload(scores, Scores.View);
+    }
+
+    private T Own<T>(T buffer) where T : IDisposable
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        _topRows?.Dispose();
+        foreach (var b in _owned) b.Dispose();
+        _owned.Clear();
+    }
+}

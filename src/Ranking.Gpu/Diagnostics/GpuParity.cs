@@ -1,0 +1,162 @@
+using Ranking.Compute;
+using Ranking.Metrics;
+using Ranking.Objectives;
+
+namespace Ranking.Gpu.Diagnostics;
+
+/// <summary>One CPU-vs-GPU comparison.</summary>
+public sealed record ParityResult(string Name, bool Passed, double MaxRelativeDifference, string Detail)
+{
+    public override string ToString() => $"{(Passed ? "PASS" : "FAIL")} {Name}: max rel diff {MaxRelativeDifference:E2}{(Detail.Length > 0 ? " - " + Detail : "")}";
+}
+
+/// <summary>
+/// Every kernel against the CPU path on <see cref="ParityData"/>: per-query metric values under every
+/// preset contract and tie policy, objective losses, gradients and Hessians, and the ranks the kernels find.
+/// The test project runs it on ILGPU's CPU accelerator; the GPU bundle runs it on CUDA.
+/// Tolerance: |gpu - cpu| &lt;= 1e-5 max(|gpu|, |cpu|) per value, plus a floor of 1e-6 x the largest
+/// magnitude in the query for float gradients that nearly cancel (two float roundings of the same
+/// double sum); NaN (a left-out query) must match NaN; ranks must be identical.
+/// </summary>
+public static class GpuParity
+{
+    public const double Tolerance = 1e-5;
+
+    public static readonly string MetricList = "ndcg@1,ndcg@3,ndcg@10,ndcg,dcg@5,map,map@5,mrr,mrr@3,p@5,r@5,err@5,err@10:max=4,map:rel=1,p@3:rel=2";
+
+    /// <summary>The contracts the metric kernels are checked under: every preset plus the tie and empty policies they lack.</summary>
+    public static IEnumerable<NdcgContract> Contracts()
+    {
+        foreach (string name in NdcgContract.PresetNames) yield return NdcgContract.FromPreset(name);
+        yield return NdcgContract.Default.WithTies(TiePolicy.Optimistic).WithEmptyQuery(EmptyQueryPolicy.LeaveOut);
+        yield return NdcgContract.Default.WithTies(TiePolicy.Pessimistic).WithEmptyQuery(EmptyQueryPolicy.CountAsZero);
+        yield return NdcgContract.Parse("sklearn,dcglog=e,empty=omit");
+    }
+
+    /// <summary>The objectives (with knob variations) the GPU path is checked on.</summary>
+    public static IEnumerable<(string Label, IRankingObjective Objective)> Objectives()
+    {
+        yield return ("lambdarank", new LambdaRankObjective());
+        yield return ("lambdarank truncation=3 sigma=2", new LambdaRankObjective(new LambdaRankOptions { Truncation = 3, Sigma = 2 }));
+        yield return ("lambdarank norm=false", new LambdaRankObjective(new LambdaRankOptions { Normalize = false }));
+        yield return ("lambdarank label-gain=0,1,3,7,15", new LambdaRankObjective(new LambdaRankOptions { LabelGain = LabelGain.Parse("0,1,3,7,15") }));
+        yield return ("listnet", new ListNetObjective());
+        yield return ("listnet T=0.5 target=gain", new ListNetObjective(new ListNetOptions { Temperature = 0.5, Target = ListNetTarget.Gain }));
+    }
+
+    public static IReadOnlyList<ParityResult> RunAll(GpuDevice device, int seed = 7)
+    {
+        var data = ParityData.Generate(seed);
+        var results = new List<ParityResult>();
+        foreach (var contract in Contracts()) results.Add(CheckMetrics(device, data, contract));
+        foreach (var (label, objective) in Objectives()) results.AddRange(CheckObjective(device, data, label, objective));
+        results.Add(CheckRanks(device, data));
+        return results;
+    }
+
+    public static ParityResult CheckMetrics(GpuDevice device, ParityData data, NdcgContract contract)
+    {
+        var metrics = MetricSpec.ParseList(MetricList);
+        var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract).PerQuery;
+        double maxGrade = data.Labels.Max();
+        var gpu = new GpuMetricsBackend(device).ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, maxGrade);
+        double worst = 0;
+        string detail = "";
+        for (int m = 0; m < metrics.Count; m++)
+            for (int q = 0; q < data.QueryCount; q++)
+            {
+                double c = cpu[m][q], g = gpu[m][q];
+                double rel = double.IsNaN(c) || double.IsNaN(g) ? (double.IsNaN(c) && double.IsNaN(g) ? 0 : double.PositiveInfinity) : Relative(c, g, 0);
+                if (rel > worst) { worst = rel; detail = $"worst {metrics[m].Name} query {q}: cpu {c:R} gpu {g:R}"; }
+            }
+        return new ParityResult($"metrics [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
+    }
+
+    public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective)
+    {
+        var kernel = GpuObjectives.TryCreate(device, objective);
+        if (kernel is null)
+        {
+            yield return new ParityResult(label, false, double.PositiveInfinity, "no kernel for this objective");
+            yield break;
+        }
+        using var gpuObjective = new GpuObjective(kernel);
+        foreach (bool weighted in new[] { false, true })
+        {
+            var batch = new ObjectiveBatch(data.Labels, data.Scores, data.Offsets, weighted ? data.QueryWeights : null, iteration: 3);
+            var cpuGrad = new float[data.RowCount];
+            var cpuHess = new float[data.RowCount];
+            var gpuGrad = new float[data.RowCount];
+            var gpuHess = new float[data.RowCount];
+            double cpuLoss = objective.Compute(batch, cpuGrad, cpuHess);
+            double gpuLoss = gpuObjective.Compute(batch, gpuGrad, gpuHess);
+            double lossRel = Relative(cpuLoss, gpuLoss, 1e-12);
+            var (gradRel, gradDetail) = Compare(cpuGrad, gpuGrad, data.Offsets);
+            var (hessRel, hessDetail) = Compare(cpuHess, gpuHess, data.Offsets);
+            double worst = Math.Max(lossRel, Math.Max(gradRel, hessRel));
+            string detail = lossRel > Tolerance ? $"loss cpu {cpuLoss:R} gpu {gpuLoss:R}" : gradRel > Tolerance ? "gradient " + gradDetail : hessRel > Tolerance ? "hessian " + hessDetail : "";
+            yield return new ParityResult($"{label}{(weighted ? " (query weights)" : "")}", worst <= Tolerance, worst, detail);
+        }
+    }
+
+    /// <summary>The ranks LambdaRank's first kernel counts must be the CPU's stable sort order exactly.</summary>
+    public static ParityResult CheckRanks(GpuDevice device, ParityData data)
+    {
+        using var kernel = new GpuLambdaRank(device, new LambdaRankObjective());
+        using var set = new DeviceQuerySet(device, data.Labels, data.Offsets);
+        set.UploadScores(data.Scores);
+        kernel.Compute(set, 0);
+        var gpuRanks = new int[data.RowCount];
+        device.Download(set.RowInts.View, gpuRanks);
+        int mismatches = 0;
+        string detail = "";
+        for (int q = 0; q < data.QueryCount; q++)
+        {
+            int start = data.Offsets[q], n = data.Offsets[q + 1] - start;
+            var keys = new ulong[n];
+            for (int i = 0; i < n; i++) keys[i] = RankingMath.DescendingScoreKey(data.Scores[start + i], i);
+            Array.Sort(keys);
+            for (int r = 0; r < n; r++)
+            {
+                int row = start + RankingMath.KeyIndex(keys[r]);
+                if (gpuRanks[row] != r)
+                {
+                    if (mismatches++ == 0) detail = $"query {q} row {row}: cpu rank {r}, gpu {gpuRanks[row]}";
+                }
+            }
+        }
+        return new ParityResult("ranks (stable by score)", mismatches == 0, mismatches, detail);
+    }
+
+    private static string Describe(NdcgContract c) => $"gain={c.Gain} ties={c.Ties} empty={c.EmptyQuery} dcglog={c.DcgLogBase}";
+
+    private static double Relative(double a, double b, double floor)
+    {
+        double diff = Math.Abs(a - b);
+        if (diff == 0) return 0;
+        return diff / Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), floor);
+    }
+
+    /// <summary>Worst relative difference, each value's scale floored at 0.1 x the query's largest magnitude.</summary>
+    private static (double Worst, string Detail) Compare(float[] cpu, float[] gpu, int[] offsets)
+    {
+        double worst = 0;
+        string detail = "";
+        for (int q = 0; q + 1 < offsets.Length; q++)
+        {
+            double scale = 0;
+            for (int i = offsets[q]; i < offsets[q + 1]; i++) scale = Math.Max(scale, Math.Max(Math.Abs(cpu[i]), Math.Abs(gpu[i])));
+            for (int i = offsets[q]; i < offsets[q + 1]; i++)
+            {
+                if (float.IsNaN(cpu[i]) || float.IsNaN(gpu[i]) || float.IsInfinity(gpu[i]))
+                {
+                    if (!(float.IsNaN(cpu[i]) && float.IsNaN(gpu[i]))) { worst = double.PositiveInfinity; detail = $"row {i}: cpu {cpu[i]} gpu {gpu[i]}"; }
+                    continue;
+                }
+                double rel = Relative(cpu[i], gpu[i], Math.Max(0.1 * scale, 1e-30));
+                if (rel > worst) { worst = rel; detail = $"row {i} (query {q}): cpu {cpu[i]:R} gpu {gpu[i]:R}"; }
+            }
+        }
+        return (worst, detail);
+    }
+}

@@ -1,0 +1,56 @@
+using Ranking.Compute;
+using Ranking.Objectives;
+
+namespace Ranking.Gpu;
+
+/// <summary>
+/// The ILGPU compute path: objectives and metrics as kernels on one <see cref="GpuDevice"/> (CUDA, then
+/// OpenCL, then ILGPU's CPU accelerator). <see cref="Register"/> makes it what
+/// <see cref="ComputeBackends.Create"/> returns for Gpu and (with a real GPU) Auto.
+/// </summary>
+public sealed class GpuComputeBackend : IComputeBackend
+{
+    private readonly bool _ownsDevice;
+
+    public GpuComputeBackend(GpuDevice device, bool ownsDevice = false)
+    {
+        Device = device ?? throw new ArgumentNullException(nameof(device));
+        _ownsDevice = ownsDevice;
+        Metrics = new GpuMetricsBackend(device);
+    }
+
+    public GpuDevice Device { get; }
+
+    public ComputeBackendKind Kind => ComputeBackendKind.Gpu;
+
+    public string Description => Device.IsRealGpu
+        ? Device.Description
+        : $"{Device.Description} (no GPU found: ILGPU's CPU accelerator, correct but slow)";
+
+    public IMetricsBackend Metrics { get; }
+
+    /// <summary>Registers the factory with <see cref="ComputeBackends"/> (idempotent). Devices are shared per process.</summary>
+    public static void Register() => ComputeBackends.RegisterGpu(requireRealGpu =>
+    {
+        var device = GpuDevice.Shared(requireRealGpu ? AcceleratorPreference.RealGpuOnly : AcceleratorPreference.BestAvailable);
+        return device is null ? null : new GpuComputeBackend(device);
+    });
+
+    public IRankingObjective Accelerate(IRankingObjective objective)
+    {
+        ArgumentNullException.ThrowIfNull(objective);
+        var kernel = GpuObjectives.TryCreate(Device, objective);
+        return kernel is null ? objective : new GpuObjective(kernel);
+    }
+
+    public bool IsAccelerated(IRankingObjective objective)
+    {
+        using var kernel = GpuObjectives.TryCreate(Device, objective);
+        return kernel is not null;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsDevice) Device.Dispose();
+    }
+}

@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace Ranking.Gpu;
+
+/// <summary>Which accelerators <see cref="GpuDevice.Open"/> may take.</summary>
+public enum AcceleratorPreference
+{
+    /// <summary>CUDA, then OpenCL, then ILGPU's CPU accelerator (always succeeds).</summary>
+    BestAvailable,
+    /// <summary>CUDA, then OpenCL; null when neither exists.</summary>
+    RealGpuOnly,
+    /// <summary>ILGPU's CPU accelerator: the kernels run as managed threads (correctness tests).</summary>
+    CpuAccelerator,
+}
+
+/// <summary>
+/// One ILGPU context and accelerator, the kernels loaded on it (compiled once, cached by kernel family)
+/// and a count of host-device transfers. Creating a context costs ~200 ms and the first compile of a
+/// kernel ~300 ms, so a process keeps one device (see <see cref="Shared"/>) rather than one per call.
+/// Launches on one device are serialised by <see cref="Sync"/>: ILGPU streams are not thread-safe.
+/// </summary>
+public sealed class GpuDevice : IDisposable
+{
+    private readonly Context _context;
+    private readonly ConcurrentDictionary<Type, object> _kernelFamilies = new();
+    private static readonly object s_sharedLock = new();
+    private static readonly Dictionary<AcceleratorPreference, GpuDevice?> s_shared = new();
+
+    private GpuDevice(Context context, Accelerator accelerator)
+    {
+        _context = context;
+        Accelerator = accelerator;
+    }
+
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Taken around every launch sequence and transfer on this device.</summary>
+    public object Sync { get; } = new();
+
+    public TransferCounter Transfers { get; } = new();
+
+    /// <summary>True for CUDA and OpenCL devices, false for ILGPU's CPU accelerator.</summary>
+    public bool IsRealGpu => Accelerator.AcceleratorType is AcceleratorType.Cuda or AcceleratorType.OpenCL;
+
+    public string Description => $"{Accelerator.AcceleratorType}: {Accelerator.Name}";
+
+    /// <summary>Opens a new device; null only for <see cref="AcceleratorPreference.RealGpuOnly"/> without a GPU.</summary>
+    public static GpuDevice? Open(AcceleratorPreference preference)
+    {
+        var context = Context.Create(builder =>
+        {
+            if (preference != AcceleratorPreference.CpuAccelerator) builder.Cuda().OpenCL();
+            builder.CPU().EnableAlgorithms().Math(MathMode.Default);
+        });
+        try
+        {
+            Device? device = null;
+            if (preference != AcceleratorPreference.CpuAccelerator)
+            {
+                device = context.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda)
+                    ?? context.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.OpenCL);
+            }
+            if (device is null && preference != AcceleratorPreference.RealGpuOnly)
+                device = context.GetCPUDevice(0);
+            if (device is null)
+            {
+                context.Dispose();
+                return null;
+            }
+            return new GpuDevice(context, device.CreateAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The process-wide device for a preference, opened on first use and kept until exit (the
+    /// context and compiled kernels are the expensive part). Null as <see cref="Open"/>.
+    /// </summary>
+    public static GpuDevice? Shared(AcceleratorPreference preference)
+    {
+        lock (s_sharedLock)
+        {
+            if (!s_shared.TryGetValue(preference, out var device))
+            {
+                device = Open(preference);
+                s_shared[preference] = device;
+            }
+            return device;
+        }
+    }
+
+    /// <summary>The kernels of one family, compiled on first use and cached for the device's lifetime.</summary>
+    public T Kernels<T>(Func<Accelerator, T> load) where T : class =>
+        (T)_kernelFamilies.GetOrAdd(typeof(T), _ => load(Accelerator));
+
+    /// <summary>Allocates a device buffer and copies <paramref name="data"/> into it (counted).</summary>
+    public MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(T[] data) where T : unmanaged
+    {
+        var buffer = Accelerator.Allocate1D<T>(Math.Max(1, data.Length));
+        if (data.Length > 0) Upload(data, buffer.View.SubView(0, data.Length));
+        return buffer;
+    }
+
+    /// <summary>Copies host data into an existing device view (counted).</summary>
+    public void Upload<T>(ReadOnlySpan<T> data, ArrayView<T> target) where T : unmanaged
+    {
+        target.SubView(0, data.Length).CopyFromCPU(data);
+        Transfers.CountUpload((long)data.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+    }
+
+    /// <summary>Copies a device view back to host memory (counted; waits for queued kernels).</summary>
+    public void Download<T>(ArrayView<T> source, Span<T> target) where T : unmanaged
+    {
+        source.SubView(0, target.Length).CopyToCPU(target);
+        Transfers.CountDownload((long)target.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+    }
+
+    public void Synchronize() => Accelerator.Synchronize();
+
+    public void Dispose()
+    {
+        foreach (var family in _kernelFamilies.Values) (family as IDisposable)?.Dispose();
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+}
+
+/// <summary>Host-device copies so far: tests and benchmarks check that a training loop does not chatter.</summary>
+public sealed class TransferCounter
+{
+    private long _uploads, _downloads, _uploadBytes, _downloadBytes;
+
+    public long Uploads => Interlocked.Read(ref _uploads);
+    public long Downloads => Interlocked.Read(ref _downloads);
+    public long UploadBytes => Interlocked.Read(ref _uploadBytes);
+    public long DownloadBytes => Interlocked.Read(ref _downloadBytes);
+
+    internal void CountUpload(long bytes) { Interlocked.Increment(ref _uploads); Interlocked.Add(ref _uploadBytes, bytes); }
+    internal void CountDownload(long bytes) { Interlocked.Increment(ref _downloads); Interlocked.Add(ref _downloadBytes, bytes); }
+
+    public override string ToString() => $"{Uploads} uploads ({UploadBytes:N0} B), {Downloads} downloads ({DownloadBytes:N0} B)";
+}

@@ -1,0 +1,66 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ranking.Compute;
+using Ranking.Gpu.Kernels;
+using Ranking.Metrics;
+
+namespace Ranking.Gpu;
+
+/// <summary>
+/// Metrics on the device: each metric of the list is one pair of launches over every query
+/// (<see cref="MetricKernels"/>), then one download of the per-query values. Same conventions and
+/// same numbers (to 1e-5 relative) as <see cref="RankingEvaluator"/>.
+/// </summary>
+public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
+{
+    private DeviceQuerySet? _cached;
+
+    public GpuDevice Device { get; } = device;
+
+    public double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        lock (Device.Sync)
+        {
+            if (_cached is null || !_cached.Matches(labels, groupOffsets, null))
+            {
+                _cached?.Dispose();
+                _cached = new DeviceQuerySet(Device, labels, groupOffsets);
+            }
+            _cached.UploadScores(scores);
+            return ComputePerQuery(_cached, _cached.Scores.View, metrics, contract, dataMaxGrade);
+        }
+    }
+
+    /// <summary>For data already on the device (scores from a model's forward pass, say).</summary>
+    public double[][] ComputePerQuery(DeviceQuerySet set, ArrayView<float> scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
+    {
+        lock (Device.Sync)
+        {
+            var kernels = Device.Kernels(a => new MetricKernels(a));
+            using var table = Device.Upload(contract.GainTable?.ToArray() ?? [0.0]);
+            using var perQuery = Device.Accelerator.Allocate1D<double>(Math.Max(1, set.QueryCount));
+            var result = new double[metrics.Count][];
+            for (int m = 0; m < metrics.Count; m++)
+            {
+                kernels.Launch(set, scores, Settings(metrics[m], contract, dataMaxGrade), table.View, perQuery.View);
+                result[m] = new double[set.QueryCount];
+                Device.Download(perQuery.View, result[m]);
+            }
+            return result;
+        }
+    }
+
+    /// <summary>The kernel's view of one metric under a contract.</summary>
+    public static MetricKernelSettings Settings(MetricSpec metric, NdcgContract contract, double dataMaxGrade) => new()
+    {
+        Metric = (int)metric.Kind,
+        K = metric.K,
+        Gain = (int)contract.Gain,
+        Ties = (int)contract.Ties,
+        Empty = (int)contract.EmptyQuery,
+        RelevanceThreshold = metric.RelevanceThreshold,
+        ErrMaxGrade = metric.ErrMaxGrade ?? Math.Max(0.0, dataMaxGrade),
+        DcgScale = contract.DcgLogBase == DcgLogBase.Natural ? 1.0 / Math.Log(2.0) : 1.0,
+    };
+}

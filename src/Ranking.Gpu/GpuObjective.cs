@@ -1,0 +1,68 @@
+using Ranking.Objectives;
+
+namespace Ranking.Gpu;
+
+/// <summary>
+/// An <see cref="IRankingObjective"/> whose gradients come from the device: what any trainer (the MLP, or
+/// LightGBM's custom-objective path) can use unchanged. Labels, offsets and weights are uploaded when they
+/// change (compared by reference: a trainer passes the same arrays every round), scores are uploaded and
+/// gradients and Hessians downloaded on each call. For a loop that keeps scores on the device, use
+/// <see cref="GpuObjectiveKernel.Compute"/> on a <see cref="DeviceQuerySet"/> directly.
+/// </summary>
+public sealed class GpuObjective : IRankingObjective, IDisposable
+{
+    private readonly GpuObjectiveKernel _kernel;
+    private DeviceQuerySet? _set;
+
+    public GpuObjective(GpuObjectiveKernel kernel)
+    {
+        _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
+    }
+
+    public string Name => _kernel.Cpu.Name;
+    public ObjectiveFamily Family => _kernel.Cpu.Family;
+    public GpuObjectiveKernel Kernel => _kernel;
+
+    public double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(hessians);
+        if (gradients.Length < batch.RowCount) throw new ArgumentException("one gradient slot per row is required.", nameof(gradients));
+        if (hessians.Length < batch.RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
+        if (batch.QueryWeights is { } w && w.Length != batch.QueryCount)
+            throw new ArgumentException($"{w.Length} query weights for {batch.QueryCount} queries.", nameof(batch));
+        _kernel.Validate(batch.Labels);
+        var device = _kernel.Device;
+        lock (device.Sync)
+        {
+            if (_set is null || !_set.Matches(batch.Labels, batch.GroupOffsets, batch.QueryWeights))
+            {
+                _set?.Dispose();
+                _set = new DeviceQuerySet(device, batch.Labels, batch.GroupOffsets, batch.QueryWeights);
+            }
+            _set.UploadScores(batch.Scores);
+            double loss = _kernel.Compute(_set, batch.Iteration);
+            device.Download(_set.Gradients.View, gradients.AsSpan(0, batch.RowCount));
+            device.Download(_set.Hessians.View, hessians.AsSpan(0, batch.RowCount));
+            return loss;
+        }
+    }
+
+    public void Dispose()
+    {
+        _set?.Dispose();
+        _kernel.Dispose();
+    }
+}
+
+/// <summary>Maps the CPU objectives to their kernels.</summary>
+public static class GpuObjectives
+{
+    /// <summary>The kernel computing what <paramref name="cpu"/> computes, or null where none exists for it.</summary>
+    public static GpuObjectiveKernel? TryCreate(GpuDevice device, IRankingObjective cpu) => cpu switch
+    {
+        LambdaRankObjective o => new GpuLambdaRank(device, o),
+        ListNetObjective o => new GpuListNet(device, o),
+        _ => null,
+    };
+}

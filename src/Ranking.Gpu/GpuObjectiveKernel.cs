@@ -1,0 +1,112 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ranking.Gpu.Kernels;
+using Ranking.Objectives;
+
+namespace Ranking.Gpu;
+
+/// <summary>
+/// An objective as device launches: reads a <see cref="DeviceQuerySet"/>'s Scores, writes its Gradients and
+/// Hessians, and leaves each query's loss (times its weight) in QueryScratch(3). Built from a CPU objective
+/// by <see cref="GpuObjectives.TryCreate"/>, with the same settings, so both compute the same numbers.
+/// </summary>
+public abstract class GpuObjectiveKernel : IDisposable
+{
+    protected GpuObjectiveKernel(GpuDevice device, IRankingObjective cpu)
+    {
+        Device = device;
+        Cpu = cpu;
+    }
+
+    public GpuDevice Device { get; }
+
+    /// <summary>The CPU objective this kernel mirrors.</summary>
+    public IRankingObjective Cpu { get; }
+
+    /// <summary>Checks the batch as the CPU objective does (same exceptions) before anything is uploaded.</summary>
+    public virtual void Validate(float[] labels) { }
+
+    /// <summary>Queues the launches for every query of <paramref name="set"/>; <paramref name="iteration"/> seeds sampling.</summary>
+    public abstract void Launch(DeviceQuerySet set, int iteration);
+
+    /// <summary>Runs the launches and returns the loss summed in query order (one double downloaded).</summary>
+    public double Compute(DeviceQuerySet set, int iteration)
+    {
+        lock (Device.Sync)
+        {
+            Launch(set, iteration);
+            var sum = Device.Kernels(a => new ReductionKernels(a));
+            return sum.Sum(Device, set.QueryScratch(3), set.QueryCount);
+        }
+    }
+
+    public virtual void Dispose() { }
+}
+
+/// <summary>A gain table on the device (a one-entry dummy when the gain is a formula).</summary>
+internal sealed class DeviceGainTable : IDisposable
+{
+    public DeviceGainTable(GpuDevice device, IReadOnlyList<double>? table)
+    {
+        Buffer = device.Upload(table?.ToArray() ?? [0.0]);
+    }
+
+    public MemoryBuffer1D<double, Stride1D.Dense> Buffer { get; }
+
+    public void Dispose() => Buffer.Dispose();
+}
+
+/// <summary>LambdaRank (LightGBM's) on the device: <see cref="LambdaRankKernels"/>.</summary>
+public sealed class GpuLambdaRank : GpuObjectiveKernel
+{
+    private readonly LambdaRankOptions _options;
+    private readonly DeviceGainTable _table;
+
+    public GpuLambdaRank(GpuDevice device, LambdaRankObjective cpu) : base(device, cpu)
+    {
+        _options = cpu.Options;
+        _table = new DeviceGainTable(device, _options.LabelGain.Table);
+    }
+
+    public override void Validate(float[] labels) => _options.LabelGain.Validate(labels);
+
+    public override void Launch(DeviceQuerySet set, int iteration)
+    {
+        var settings = new LambdaRankSettings
+        {
+            Truncation = _options.Truncation,
+            Sigma = _options.Sigma,
+            Normalize = _options.Normalize ? 1 : 0,
+            Gain = _options.LabelGain.IsTable ? GainCode.Table : GainCode.Exponential,
+        };
+        Device.Kernels(a => new LambdaRankKernels(a)).Launch(set, set.Scores.View, settings, _table.Buffer.View);
+    }
+
+    public override void Dispose() => _table.Dispose();
+}
+
+/// <summary>ListNet top-1 on the device: <see cref="ListNetKernels"/>.</summary>
+public sealed class GpuListNet : GpuObjectiveKernel
+{
+    private readonly ListNetOptions _options;
+    private readonly DeviceGainTable _table;
+
+    public GpuListNet(GpuDevice device, ListNetObjective cpu) : base(device, cpu)
+    {
+        _options = cpu.Options;
+        _table = new DeviceGainTable(device, null);
+    }
+
+    public override void Launch(DeviceQuerySet set, int iteration)
+    {
+        var settings = new ListNetSettings
+        {
+            Temperature = _options.Temperature,
+            TargetIsGain = _options.Target == ListNetTarget.Gain ? 1 : 0,
+            Gain = GainCode.Exponential,
+        };
+        Device.Kernels(a => new ListNetKernels(a)).Launch(set, set.Scores.View, settings, _table.Buffer.View);
+    }
+
+    public override void Dispose() => _table.Dispose();
+}

@@ -1,0 +1,198 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ranking.Compute;
+
+namespace Ranking.Gpu.Kernels;
+
+/// <summary>LambdaRank's knobs (Ranking.Objectives.LambdaRankOptions) as plain kernel fields.</summary>
+public struct LambdaRankSettings
+{
+    /// <summary>Pairs are taken where the better-ranked row is above this rank.</summary>
+    public int Truncation;
+    public double Sigma;
+    /// <summary>1: divide |dNDCG| by 0.01 + |s_h - s_l| and rescale each query by log2(1 + S) / S.</summary>
+    public int Normalize;
+    public int Gain;
+}
+
+/// <summary>
+/// LambdaRank gradients for every query in five launches, O(k n) work per query as on the CPU:
+/// (1) a thread per row finds its rank by counting (stable: equal scores keep input order) and its ideal
+/// rank, and rows ranked above the truncation level register in their query's top list;
+/// (2) a thread per query sums maxDCG@k and checks whether all scores are equal;
+/// (3) a thread per row accumulates its own side of every pair it belongs to (a top row against all rows,
+/// any other row against the top list), in float64;
+/// (4) a thread per query takes S = sum of 2|lambda| for the normalisation factor;
+/// (5) a thread per row scales and writes float gradients and Hessians.
+/// </summary>
+public sealed class LambdaRankKernels
+{
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>> _ranks;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _prepare;
+    private readonly Action<Index1D, PairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _pairs;
+    private readonly Action<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _normalise;
+    private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>> _finish;
+
+    public struct PairInputs
+    {
+        public QueryArrays Query;
+        public ArrayView<float> Scores;
+        public LambdaRankSettings Settings;
+        public ArrayView<double> GainTable;
+        public ArrayView<int> Ranks;
+        public ArrayView<int> TopRows;
+        public ArrayView<double> InverseMaxDcg;
+        public ArrayView<double> AllEqual;
+    }
+
+    public LambdaRankKernels(Accelerator accelerator)
+    {
+        _ranks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>>(RankKernel);
+        _prepare = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(PrepareKernel);
+        _pairs = accelerator.LoadAutoGroupedStreamKernel<Index1D, PairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(PairKernel);
+        _normalise = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(NormaliseKernel);
+        _finish = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(FinishKernel);
+    }
+
+    /// <summary>
+    /// Queues the launches: reads <paramref name="scores"/>, writes the set's Gradients and Hessians and a
+    /// per-query loss into QueryScratch(3) (already times the query weight).
+    /// </summary>
+    public void Launch(DeviceQuerySet set, ArrayView<float> scores, LambdaRankSettings settings, ArrayView<double> gainTable)
+    {
+        if (set.RowCount == 0) return;
+        int k = settings.Truncation;
+        var top = set.TopRows(k);
+        var ideal = set.RowScratch(0);
+        var inverseMaxDcg = set.QueryScratch(0);
+        var allEqual = set.QueryScratch(1);
+        var factor = set.QueryScratch(2);
+        var loss = set.QueryScratch(3);
+        var grad = set.RowScratch(1);
+        var hess = set.RowScratch(2);
+        var absLambda = set.RowScratch(3);
+        var pairLoss = set.RowScratch(4);
+        _ranks(set.RowCount, set.Arrays, scores, settings, gainTable, set.RowInts.View, top, ideal);
+        _prepare(set.QueryCount, set.Arrays, scores, ideal, inverseMaxDcg, allEqual);
+        var inputs = new PairInputs
+        {
+            Query = set.Arrays, Scores = scores, Settings = settings, GainTable = gainTable,
+            Ranks = set.RowInts.View, TopRows = top, InverseMaxDcg = inverseMaxDcg, AllEqual = allEqual,
+        };
+        _pairs(set.RowCount, inputs, grad, hess, absLambda, pairLoss);
+        _normalise(set.QueryCount, set.Arrays, settings, absLambda, pairLoss, factor, loss);
+        _finish(set.RowCount, set.Arrays, factor, grad, hess, set.Gradients.View, set.Hessians.View);
+    }
+
+    private static void RankKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, LambdaRankSettings m, ArrayView<double> gainTable, ArrayView<int> ranks, ArrayView<int> top, ArrayView<double> ideal)
+    {
+        int i = index;
+        int q = qa.RowQuery[i];
+        int start = qa.Offsets[q], end = qa.Offsets[q + 1];
+        float si = scores[i];
+        double gi = KernelMath.Gain(m.Gain, qa.Labels[i], gainTable);
+        int rank = 0, idealRank = 0;
+        for (int j = start; j < end; j++)
+        {
+            if (j == i) continue;
+            float sj = scores[j];
+            if (sj > si || (sj == si && j < i)) rank++;
+            double gj = KernelMath.Gain(m.Gain, qa.Labels[j], gainTable);
+            if (gj > gi || (gj == gi && j < i)) idealRank++;
+        }
+        ranks[i] = rank;
+        if (rank < m.Truncation) top[(long)q * m.Truncation + rank] = i;
+        ideal[i] = idealRank < m.Truncation ? gi * RankingMath.Discount(idealRank) : 0.0;
+    }
+
+    private static void PrepareKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<double> ideal, ArrayView<double> inverseMaxDcg, ArrayView<double> allEqual)
+    {
+        int q = index;
+        int start = qa.Offsets[q], end = qa.Offsets[q + 1];
+        double maxDcg = 0.0;
+        float min = scores[start], max = scores[start];
+        for (int r = start; r < end; r++)
+        {
+            maxDcg += ideal[r];
+            float s = scores[r];
+            if (s < min) min = s;
+            if (s > max) max = s;
+        }
+        inverseMaxDcg[q] = maxDcg > 0 ? 1.0 / maxDcg : 0.0;
+        allEqual[q] = min == max ? 1.0 : 0.0;
+    }
+
+    private static void PairKernel(Index1D index, PairInputs p, ArrayView<double> gradOut, ArrayView<double> hessOut, ArrayView<double> absOut, ArrayView<double> lossOut)
+    {
+        int i = index;
+        var qa = p.Query;
+        var m = p.Settings;
+        int q = qa.RowQuery[i];
+        int start = qa.Offsets[q], end = qa.Offsets[q + 1];
+        int n = end - start;
+        double grad = 0.0, hess = 0.0, absSum = 0.0, loss = 0.0;
+        double inverseMaxDcg = p.InverseMaxDcg[q];
+        if (inverseMaxDcg > 0)
+        {
+            bool normalise = m.Normalize != 0 && p.AllEqual[q] == 0.0;
+            int rankI = p.Ranks[i];
+            float yi = qa.Labels[i];
+            float si = p.Scores[i];
+            double gi = KernelMath.Gain(m.Gain, yi, p.GainTable);
+            double di = RankingMath.Discount(rankI);
+            // A row inside the truncation pairs with every row; a row below it only with the top list.
+            bool inTop = rankI < m.Truncation;
+            int count = inTop ? n : (n < m.Truncation ? n : m.Truncation);
+            for (int t = 0; t < count; t++)
+            {
+                int j = inTop ? start + t : p.TopRows[(long)q * m.Truncation + t];
+                if (j == i) continue;
+                float yj = qa.Labels[j];
+                if (yj == yi) continue;
+                int rankJ = p.Ranks[j];
+                bool iHigher = yi > yj;
+                float sh = iHigher ? si : p.Scores[j];
+                float sl = iHigher ? p.Scores[j] : si;
+                double gj = KernelMath.Gain(m.Gain, yj, p.GainTable);
+                double deltaNdcg = RankingMath.PairDeltaNdcg(gi, gj, di, RankingMath.Discount(rankJ), inverseMaxDcg);
+                double scoreDiff = (double)sh - sl;
+                if (normalise) deltaNdcg = RankingMath.NormalizedDeltaNdcg(deltaNdcg, scoreDiff);
+                double pLow = RankingMath.PairMisorderProbability(m.Sigma, scoreDiff);
+                double lambda = -m.Sigma * deltaNdcg * pLow;
+                grad += iHigher ? lambda : -lambda;
+                hess += m.Sigma * m.Sigma * deltaNdcg * pLow * (1.0 - pLow);
+                absSum += Math.Abs(lambda);
+                loss += deltaNdcg * RankingMath.RankNetPairLoss(m.Sigma, scoreDiff);
+            }
+        }
+        gradOut[i] = grad;
+        hessOut[i] = hess;
+        absOut[i] = absSum;
+        lossOut[i] = loss;
+    }
+
+    private static void NormaliseKernel(Index1D index, QueryArrays qa, LambdaRankSettings m, ArrayView<double> absLambda, ArrayView<double> pairLoss, ArrayView<double> factor, ArrayView<double> lossOut)
+    {
+        int q = index;
+        int start = qa.Offsets[q], end = qa.Offsets[q + 1];
+        double s = 0.0, loss = 0.0; // s = sum over pairs of 2|lambda|: each pair's |lambda| from both rows
+        for (int r = start; r < end; r++)
+        {
+            s += absLambda[r];
+            loss += pairLoss[r];
+        }
+        double weight = qa.QueryWeights[q];
+        double f = m.Normalize != 0 ? RankingMath.LambdaNormalizationFactor(s) : 1.0;
+        factor[q] = f * weight;
+        // Each pair was seen from both of its rows: half the sums are the query's S and loss.
+        lossOut[q] = 0.5 * loss * f * weight;
+    }
+
+    private static void FinishKernel(Index1D index, QueryArrays qa, ArrayView<double> factor, ArrayView<double> grad, ArrayView<double> hess, ArrayView<float> gradients, ArrayView<float> hessians)
+    {
+        int i = index;
+        double f = factor[qa.RowQuery[i]];
+        gradients[i] = (float)(grad[i] * f);
+        hessians[i] = (float)(hess[i] * f);
+    }
+}

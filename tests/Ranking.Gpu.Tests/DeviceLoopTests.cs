@@ -1,0 +1,61 @@
+using Ranking.Compute;
+using Ranking.Gpu.Diagnostics;
+using Ranking.Objectives;
+
+namespace Ranking.Gpu.Tests;
+
+public class DeviceLoopTests
+{
+    private static readonly ParityData Data = ParityData.Generate(seed: 5, randomQueries: 10, maxLength: 30);
+
+    [Fact]
+    public void A_device_resident_loop_uploads_nothing_and_downloads_one_loss_per_step()
+    {
+        var device = TestDevice.Cpu;
+        using var set = new DeviceQuerySet(device, Data.Labels, Data.Offsets, Data.QueryWeights);
+        set.UploadScores(Data.Scores);
+        using var kernel = new GpuLambdaRank(device, new LambdaRankObjective());
+        long uploads = device.Transfers.Uploads, downloads = device.Transfers.Downloads;
+        for (int step = 0; step < 3; step++) kernel.Compute(set, step);
+        Assert.Equal(uploads, device.Transfers.Uploads);
+        Assert.Equal(downloads + 3, device.Transfers.Downloads);
+    }
+
+    [Fact]
+    public void Results_repeat_bit_for_bit()
+    {
+        var objective = new GpuObjective(new GpuLambdaRank(TestDevice.Cpu, new LambdaRankObjective()));
+        var batch = new ObjectiveBatch(Data.Labels, Data.Scores, Data.Offsets, Data.QueryWeights);
+        var g1 = new float[Data.RowCount]; var h1 = new float[Data.RowCount];
+        var g2 = new float[Data.RowCount]; var h2 = new float[Data.RowCount];
+        double l1 = objective.Compute(batch, g1, h1);
+        double l2 = objective.Compute(batch, g2, h2);
+        Assert.Equal(l1, l2);
+        Assert.Equal(g1, g2);
+        Assert.Equal(h1, h2);
+        objective.Dispose();
+    }
+
+    [Fact]
+    public void Registered_backend_accelerates_known_objectives_and_passes_others_through()
+    {
+        GpuComputeBackend.Register();
+        using var backend = ComputeBackends.Create(ComputeBackendKind.Gpu);
+        Assert.Equal(ComputeBackendKind.Gpu, backend.Kind);
+        var lambda = new LambdaRankObjective();
+        Assert.True(backend.IsAccelerated(lambda));
+        var accelerated = backend.Accelerate(lambda);
+        Assert.IsType<GpuObjective>(accelerated);
+        Assert.Equal("lambdarank", accelerated.Name);
+        (accelerated as IDisposable)?.Dispose();
+        Assert.Same(CpuComputeBackend.Instance, ComputeBackends.Create(ComputeBackendKind.Cpu));
+    }
+
+    [Fact]
+    public void Backend_names_parse()
+    {
+        Assert.Equal(ComputeBackendKind.Auto, ComputeBackendKinds.Parse("AUTO"));
+        Assert.Equal(ComputeBackendKind.Gpu, ComputeBackendKinds.Parse("gpu"));
+        Assert.Throws<ArgumentException>(() => ComputeBackendKinds.Parse("tpu"));
+    }
+}
