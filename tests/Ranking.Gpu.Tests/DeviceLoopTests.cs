@@ -11,7 +11,8 @@ public class DeviceLoopTests
     [Fact]
     public void A_device_resident_loop_uploads_nothing_and_downloads_one_loss_per_step()
     {
-        var device = TestDevice.Cpu;
+        // Its own device: other test classes run in parallel on the shared one and move its counters.
+        using var device = GpuDevice.Open(AcceleratorPreference.CpuAccelerator)!;
         using var set = new DeviceQuerySet(device, Data.Labels, Data.Offsets, Data.QueryWeights);
         set.UploadScores(Data.Scores);
         using var kernel = new GpuLambdaRank(device, new LambdaRankObjective());

@@ -33,6 +33,8 @@ public sealed class ListNetObjective : QueryObjective
         if (!(_options.Temperature > 0) || !double.IsFinite(_options.Temperature)) throw new ArgumentException($"temperature must be positive, got {_options.Temperature}.");
     }
 
+    /// <summary>The settings (read by the GPU backend to build the same kernel).</summary>
+    public ListNetOptions Options => _options;
     public override string Name => "listnet";
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 

@@ -77,6 +77,9 @@ public sealed class LabelGain
 
     public bool IsTable => _table is not null;
 
+    /// <summary>The explicit table (grade g has gain Table[g]); null for 2^grade - 1 (read by the GPU backend).</summary>
+    public IReadOnlyList<double>? Table => _table;
+
     public double Gain(float grade) => _table is null ? RankingMath.ExponentialGain(grade) : _table[(int)grade];
 
     /// <summary>Throws when a grade cannot be looked up (not an integer inside the table), naming the row.</summary>
