@@ -16,6 +16,7 @@ public static class ObjectiveFactory
     private static readonly Knob PairTruncation = new("truncation", "0", "only pairs whose better-scored row ranks above k; 0 = every pair");
     private static readonly Knob PairsPerRow = new("pairs-per-row", "0", "sample this many partners per row (seeded) instead of every pair; 0 = every pair");
     private static readonly Knob Margin = new("margin", "1", "hinge margin");
+    private static readonly Knob Negatives = new("negatives", "5", "k: negatives (or noise rows) drawn or mined per positive");
     private static readonly Knob Threshold = new("threshold", "0", "a row is relevant (positive) when its grade is above this");
 
     private static readonly Entry[] Entries =
@@ -48,6 +49,46 @@ public static class ObjectiveFactory
             (k, seed) => new SoftmaxObjective(new SoftmaxOptions { Threshold = k.Double(Threshold) }) { Seed = seed }),
         new("contrastive-pairs", ObjectiveFamily.MetricLearning, "contrastive loss on document pairs: equal grades pulled together, better grade pushed a margin above", [Margin, PairTruncation, PairsPerRow],
             (k, seed) => new ContrastivePairsObjective(new ContrastivePairsOptions { Margin = k.Double(Margin), Pairs = k.Pairs(PairTruncation, PairsPerRow) }) { Seed = seed }),
+        new("triplet", ObjectiveFamily.MetricLearning, "triplet margin loss max(0, margin - (s_pos - s_neg)) with online negative mining inside each query",
+            [Margin, new("mining", "all", "all | random | hard | semi-hard: which negatives each positive meets"),
+             Negatives, new("pairing", "threshold", "threshold (positives above it, negatives at or below) | graded (any pair with different grades)"), Threshold],
+            (k, seed) => new TripletObjective(new TripletOptions
+            {
+                Margin = k.Double(Margin), Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold),
+                Mining = k.Choice("mining", "all", ["all", "random", "hard", "semi-hard"]) switch
+                {
+                    "random" => NegativeMining.Random, "hard" => NegativeMining.Hard, "semi-hard" => NegativeMining.SemiHard, _ => NegativeMining.All,
+                },
+                Pairing = k.Choice("pairing", "threshold", ["threshold", "graded"]) == "graded" ? TripletPairing.Graded : TripletPairing.Threshold,
+            }) { Seed = seed }),
+        new("contrastive", ObjectiveFamily.MetricLearning, "contrastive loss on (query, document) with distance D = softplus(-s): relevant pay D^2/2, others max(0, margin - D)^2/2",
+            [Margin, Threshold],
+            (k, seed) => new ContrastiveObjective(new ContrastiveOptions { Margin = k.Double(Margin), Threshold = k.Double(Threshold) }) { Seed = seed }),
+        new("listmle", ObjectiveFamily.Listwise, "negative log Plackett-Luce likelihood of the order by grade (ties in seeded random order)",
+            [new("truncation", "0", "top-k ListMLE: only the first k factors; 0 = the full list")],
+            (k, seed) => new ListMleObjective(new ListMleOptions { Truncation = k.Int("truncation", 0) }) { Seed = seed }),
+        new("approxndcg", ObjectiveFamily.Listwise, "1 - ApproxNDCG: NDCG with ranks smoothed by sigmoids of score differences",
+            [new("temperature", "0.1", "T in sigmoid((s_j - s_i) / T)"),
+             new("exact-limit", "1024", "queries up to this length use every pair, O(n^2)"),
+             new("samples", "256", "longer queries estimate each smooth rank from this many drawn partners, O(samples n)")],
+            (k, seed) => new ApproxNdcgObjective(new ApproxNdcgOptions
+            {
+                Temperature = k.Double("temperature", 0.1), ExactLimit = k.Int("exact-limit", 1024), Samples = k.Int("samples", 256),
+            }) { Seed = seed }),
+        new("sampled-softmax", ObjectiveFamily.Listwise, "each positive against k negatives drawn from its query, logits corrected by log(k q)",
+            [Negatives, new("sampling", "uniform", "uniform | scores: draw negatives uniformly or in proportion to exp(score)"), Threshold],
+            (k, seed) => new SampledSoftmaxObjective(new SampledSoftmaxOptions
+            {
+                Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold),
+                Sampling = k.Choice("sampling", "uniform", ["uniform", "scores"]) == "scores" ? NegativeSampling.Scores : NegativeSampling.Uniform,
+            }) { Seed = seed }),
+        new("nce", ObjectiveFamily.Listwise, "noise-contrastive estimation: relevant rows vs k noise rows per real row, logistic on s - log(k p_noise)",
+            [Negatives, new("noise", "uniform", "uniform over the query's rows (other noise distributions: NceObjective.ComputeWithNoise)"), Threshold],
+            (k, seed) =>
+            {
+                k.Choice("noise", "uniform", ["uniform"]);
+                return new NceObjective(new NceOptions { Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold) }) { Seed = seed };
+            }),
     ];
 
     /// <summary>Knob aliases: names other tools (LightGBM, the CLI's --sigmoid) use for ours.</summary>

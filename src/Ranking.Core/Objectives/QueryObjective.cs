@@ -14,7 +14,14 @@ public abstract class QueryObjective : IRankingObjective
     /// <summary>Seed of every random draw (with the batch's iteration and the query index).</summary>
     public int Seed { get; init; }
 
-    public double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians)
+    public double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians) => ComputeWithAuxiliary(batch, null, gradients, hessians);
+
+    /// <summary>
+    /// <see cref="Compute(in ObjectiveBatch, float[], float[])"/> with one extra float per row that some
+    /// objectives read (<see cref="QueryData.Auxiliary"/>: e.g. the scores a sampling proposal is built
+    /// from, or given noise weights); null = none.
+    /// </summary>
+    protected double ComputeWithAuxiliary(in ObjectiveBatch batch, float[]? auxiliary, float[] gradients, float[] hessians)
     {
         ArgumentNullException.ThrowIfNull(gradients);
         ArgumentNullException.ThrowIfNull(hessians);
@@ -22,6 +29,8 @@ public abstract class QueryObjective : IRankingObjective
         if (hessians.Length < batch.RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
         if (batch.QueryWeights is { } w && w.Length != batch.QueryCount)
             throw new ArgumentException($"{w.Length} query weights for {batch.QueryCount} queries.", nameof(batch));
+        if (auxiliary is not null && auxiliary.Length != batch.RowCount)
+            throw new ArgumentException($"{auxiliary.Length} auxiliary values for {batch.RowCount} rows.", nameof(auxiliary));
         Validate(batch);
 
         int queries = batch.QueryCount;
@@ -40,7 +49,8 @@ public abstract class QueryObjective : IRankingObjective
             double loss = 0;
             if (n > 0)
             {
-                var query = new QueryData(q, start, iteration, labels.AsSpan(start, n), scores.AsSpan(start, n));
+                var query = new QueryData(q, start, iteration, labels.AsSpan(start, n), scores.AsSpan(start, n),
+                    auxiliary is null ? default : auxiliary.AsSpan(start, n));
                 loss = ComputeQuery(query, grad, hess, scratch);
             }
             if (weights is not null && weights[q] != 1f)
@@ -74,9 +84,9 @@ public abstract class QueryObjective : IRankingObjective
 /// <summary>One query's slice of a batch.</summary>
 public readonly ref struct QueryData
 {
-    public QueryData(int index, int start, int iteration, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores)
+    public QueryData(int index, int start, int iteration, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, ReadOnlySpan<float> auxiliary = default)
     {
-        Index = index; Start = start; Iteration = iteration; Labels = labels; Scores = scores;
+        Index = index; Start = start; Iteration = iteration; Labels = labels; Scores = scores; Auxiliary = auxiliary;
     }
 
     /// <summary>Query index within the batch (seeds sampling).</summary>
@@ -86,6 +96,8 @@ public readonly ref struct QueryData
     public int Iteration { get; }
     public ReadOnlySpan<float> Labels { get; }
     public ReadOnlySpan<float> Scores { get; }
+    /// <summary>One extra value per row when the caller passed some, else empty.</summary>
+    public ReadOnlySpan<float> Auxiliary { get; }
     public int Count => Labels.Length;
 }
 

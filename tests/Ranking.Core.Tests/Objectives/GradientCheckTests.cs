@@ -32,6 +32,26 @@ public class GradientCheckTests
         { "listnet", "target=gain" },
         { "softmax", "" },
         { "softmax", "threshold=1" },
+        { "triplet", "margin=0.7" },
+        { "triplet", "margin=0.7;threshold=1" },
+        { "triplet", "margin=0.7;mining=random;negatives=3" },
+        { "triplet", "margin=0.7;mining=hard;negatives=2" },
+        { "triplet", "margin=0.7;mining=semi-hard;negatives=2" },
+        { "triplet", "margin=0.7;pairing=graded" },
+        { "triplet", "margin=0.7;pairing=graded;mining=hard;negatives=2" },
+        { "triplet", "margin=0.7;pairing=graded;mining=semi-hard;negatives=3" },
+        { "triplet", "margin=0.7;pairing=graded;mining=random;negatives=2" },
+        { "contrastive", "" },
+        { "contrastive", "margin=2;threshold=1" },
+        { "listmle", "" },
+        { "listmle", "truncation=3" },
+        { "approxndcg", "" },
+        { "approxndcg", "temperature=1" },
+        { "approxndcg", "exact-limit=3;samples=2" },
+        { "sampled-softmax", "" },
+        { "sampled-softmax", "negatives=3;threshold=1" },
+        { "nce", "" },
+        { "nce", "negatives=2;threshold=1" },
     };
 
     [Theory]
@@ -57,6 +77,9 @@ public class GradientCheckTests
         { "lambdarank", "norm=false;sigma=2;truncation=3" },
         { "listnet", "temperature=0.5" },
         { "softmax", "" },
+        { "listmle", "" },
+        { "listmle", "truncation=2" },
+        { "nce", "" },
     };
 
     [Theory]
@@ -67,5 +90,62 @@ public class GradientCheckTests
         var (labels, scores, offsets, weights) = RandomQueries(11, [5, 8]);
         double error = WorstHessianError(objective, labels, scores, offsets, weights);
         Assert.True(error < 2e-3, $"{name} [{knobs}]: relative Hessian error {error:E2}");
+    }
+
+    /// <summary>Score-proportional sampled softmax: the proposal is a stop-gradient, so the check holds it
+    /// fixed (built from the unperturbed scores) while the logits move.</summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(2)]
+    public void Sampled_softmax_by_score_matches_differences_with_the_proposal_held_fixed(int negatives)
+    {
+        var objective = new Ranking.Objectives.SampledSoftmaxObjective(new() { Negatives = negatives, Sampling = Ranking.Objectives.NegativeSampling.Scores }) { Seed = 5 };
+        var (labels, scores, offsets, weights) = RandomQueries(21, [1, 6, 9, 4]);
+        var proposal = (float[])scores.Clone();
+        double Loss(float[] s, float[] g, float[] h) => objective.ComputeWithProposal(new(labels, s, offsets, weights, 2), proposal, g, h);
+        var grad = new float[scores.Length];
+        var hess = new float[scores.Length];
+        Loss(scores, grad, hess);
+        Assert.Contains(grad, x => x != 0);
+        var probe = (float[])scores.Clone();
+        var g2 = new float[scores.Length];
+        var h2 = new float[scores.Length];
+        for (int i = 0; i < scores.Length; i++)
+        {
+            probe[i] = scores[i] + Probe;
+            double up = Loss(probe, g2, h2);
+            probe[i] = scores[i] - Probe;
+            double down = Loss(probe, g2, h2);
+            probe[i] = scores[i];
+            double numeric = (up - down) / (2.0 * Probe);
+            Assert.True(Math.Abs(numeric - grad[i]) <= 1e-4 * Math.Max(1e-3, Math.Abs(numeric)), $"row {i}: {grad[i]} vs {numeric}");
+        }
+    }
+
+    /// <summary>NCE with a given noise distribution (zero weight: never drawn, floored log-probability).</summary>
+    [Fact]
+    public void Nce_with_given_noise_weights_matches_differences()
+    {
+        var objective = new Ranking.Objectives.NceObjective(new() { Negatives = 3 }) { Seed = 2 };
+        var (labels, scores, offsets, weights) = RandomQueries(8, [1, 6, 9, 4]);
+        var noise = Enumerable.Range(0, scores.Length).Select(i => (float)(i % 4)).ToArray();
+        double Loss(float[] s, float[] g, float[] h) => objective.ComputeWithNoise(new(labels, s, offsets, weights, 1), noise, g, h);
+        var grad = new float[scores.Length];
+        var hess = new float[scores.Length];
+        Loss(scores, grad, hess);
+        var probe = (float[])scores.Clone();
+        var g2 = new float[scores.Length];
+        var h2 = new float[scores.Length];
+        for (int i = 0; i < scores.Length; i++)
+        {
+            probe[i] = scores[i] + Probe;
+            double up = Loss(probe, g2, h2);
+            probe[i] = scores[i] - Probe;
+            double down = Loss(probe, g2, h2);
+            probe[i] = scores[i];
+            double numeric = (up - down) / (2.0 * Probe);
+            Assert.True(Math.Abs(numeric - grad[i]) <= 1e-4 * Math.Max(1e-3, Math.Abs(numeric)), $"row {i}: {grad[i]} vs {numeric}");
+            if (noise[i] == 0 && labels[i] <= 0) Assert.Equal(0f, grad[i]); // weight 0: never drawn as noise, not data either
+        }
     }
 }
