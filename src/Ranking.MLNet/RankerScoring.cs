@@ -1,0 +1,142 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ranking.Training;
+
+namespace Ranking.MLNet;
+
+/// <summary>
+/// One of our trained rankers as an ML.NET transformer: adds a Single <c>Score</c> column computed from the
+/// <c>Features</c> vector, so <c>mlContext.Ranking.Evaluate(scored)</c> and any later ML.NET stage can use it.
+/// Streaming (see <see cref="ScoredDataView"/>). Wraps any <see cref="IScoringModel"/> (features already through
+/// the feature pipeline), or any <see cref="BlockScorer"/>, e.g. a whole RankingModel whose pipeline needs a
+/// query's rows together: give the group column and each block is one query.
+/// </summary>
+/// <remarks>
+/// It cannot be saved inside an ML.NET model zip (ML.NET loads only types it registered); save the ranker
+/// with our model file and wrap it again after loading.
+/// </remarks>
+public sealed class RankerScoringTransformer : ITransformer
+{
+    private readonly BlockScorer _scorer;
+
+    /// <summary>Scores with a model that takes pipeline-transformed features, row by row in chunks.</summary>
+    public RankerScoringTransformer(IScoringModel model, string featureColumnName = RankingColumns.Features, string scoreColumnName = RankingColumns.Score)
+        : this(model?.FeatureCount ?? throw new ArgumentNullException(nameof(model)),
+            (features, rows, _, scores) => model.Predict(features, rows, scores), featureColumnName, groupColumnName: null, scoreColumnName)
+    {
+        Model = model;
+    }
+
+    /// <summary>
+    /// Scores with any block scorer. With <paramref name="groupColumnName"/> each block is exactly one query's
+    /// rows (the input must keep a query's rows together); without it, blocks are chunks of rows.
+    /// </summary>
+    public RankerScoringTransformer(int featureCount, BlockScorer scorer, string featureColumnName = RankingColumns.Features,
+        string? groupColumnName = null, string scoreColumnName = RankingColumns.Score)
+    {
+        if (featureCount <= 0) throw new ArgumentOutOfRangeException(nameof(featureCount));
+        FeatureCount = featureCount;
+        _scorer = scorer ?? throw new ArgumentNullException(nameof(scorer));
+        FeatureColumnName = featureColumnName;
+        GroupColumnName = groupColumnName;
+        ScoreColumnName = scoreColumnName;
+    }
+
+    /// <summary>The wrapped model, when made from one.</summary>
+    public IScoringModel? Model { get; }
+    public int FeatureCount { get; }
+    public string FeatureColumnName { get; }
+    public string? GroupColumnName { get; }
+    public string ScoreColumnName { get; }
+
+    public bool IsRowToRowMapper => false;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        Check(inputSchema);
+        return ScoredDataView.AppendScore(inputSchema, ScoreColumnName);
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (features, group) = Check(input.Schema);
+        return new ScoredDataView(input, features, group, FeatureCount, _scorer, ScoreColumnName);
+    }
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+        => throw new NotSupportedException("this transformer scores blocks of rows, not one row at a time; use Transform.");
+
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+        => throw new NotSupportedException("an ML.NET model zip cannot hold our rankers; save the ranker with ModelFile and wrap it again after loading.");
+
+    private (DataViewSchema.Column Features, DataViewSchema.Column? Group) Check(DataViewSchema schema)
+    {
+        var features = schema.GetColumnOrNull(FeatureColumnName)
+            ?? throw new ArgumentException($"no column '{FeatureColumnName}'; columns are {string.Join(", ", schema.Select(c => c.Name))}.");
+        if (features.Type is not VectorDataViewType { ItemType: var item, Size: var size } || item != NumberDataViewType.Single || size != FeatureCount)
+            throw new ArgumentException($"column '{FeatureColumnName}' is {features.Type}; the ranker takes a vector of {FeatureCount} Single.");
+        if (GroupColumnName is null) return (features, null);
+        var group = schema.GetColumnOrNull(GroupColumnName)
+            ?? throw new ArgumentException($"no column '{GroupColumnName}'; columns are {string.Join(", ", schema.Select(c => c.Name))}.");
+        var raw = group.Type.RawType;
+        if (raw != typeof(uint) && raw != typeof(ulong) && raw != typeof(int) && raw != typeof(long))
+            throw new ArgumentException($"group column '{GroupColumnName}' is {group.Type}; a key or integer is needed.");
+        return (features, group);
+    }
+}
+
+/// <summary>The estimator half: nothing to learn (the ranker is trained already); Fit checks the schema.</summary>
+public sealed class RankerScoringEstimator(RankerScoringTransformer transformer) : IEstimator<RankerScoringTransformer>
+{
+    public RankerScoringEstimator(IScoringModel model, string featureColumnName = RankingColumns.Features, string scoreColumnName = RankingColumns.Score)
+        : this(new RankerScoringTransformer(model, featureColumnName, scoreColumnName))
+    {
+    }
+
+    public RankerScoringTransformer Fit(IDataView input)
+    {
+        transformer.GetOutputSchema(input.Schema);
+        return transformer;
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var features = inputSchema.FirstOrDefault(c => c.Name == transformer.FeatureColumnName);
+        if (features.Name is null)
+            throw new ArgumentException($"no column '{transformer.FeatureColumnName}'.");
+        if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single)
+            throw new ArgumentException($"column '{transformer.FeatureColumnName}' must be a fixed-size vector of Single.");
+        return new SchemaShape(inputSchema.Where(c => c.Name != transformer.ScoreColumnName).Append(ScoreShape(transformer.ScoreColumnName)));
+    }
+
+    /// <summary>
+    /// The shape of a Single score column. SchemaShape.Column has no public constructor and SchemaShape.Create
+    /// is internal, so the shape is taken from what ML.NET's own custom-mapping estimator says it would add.
+    /// </summary>
+    private static SchemaShape.Column ScoreShape(string name)
+    {
+        var output = Microsoft.ML.Data.SchemaDefinition.Create(typeof(ScoreRow));
+        output[0].ColumnName = name;
+        var mapping = new MLContext().Transforms.CustomMapping<NoInput, ScoreRow>((_, _) => { }, contractName: null, outputSchemaDefinition: output);
+        return mapping.GetOutputSchema(new SchemaShape([])).Single(c => c.Name == name);
+    }
+
+    private sealed class NoInput;
+
+    private sealed class ScoreRow
+    {
+        public float Score { get; set; }
+    }
+}
+
+/// <summary>Entry points in ML.NET's catalog style: <c>mlContext.Ranking.ScoreWith(model)</c>.</summary>
+public static class RankerScoringCatalogExtensions
+{
+    public static RankerScoringEstimator ScoreWith(this RankingCatalog catalog, IScoringModel model,
+        string featureColumnName = RankingColumns.Features, string scoreColumnName = RankingColumns.Score)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new RankerScoringEstimator(model, featureColumnName, scoreColumnName);
+    }
+}
