@@ -118,6 +118,26 @@ public class RankerScoringTests(ITestOutputHelper output)
             Assert.NotEqual(MLNetNdcg(data, scores, 10, optimisticTies: true), metrics.NormalizedDiscountedCumulativeGains[9], 1e-6);
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.5f)]
+    [InlineData(2f)]    // coarse: most rows of a query tie
+    public void Our_evaluator_under_the_mlnet_preset_equals_MLNet_evaluate(float step)
+    {
+        var data = WithEmptyQueries(TestData.Synthetic(queries: 120, features: 4, seed: 13));
+        var model = new LinearScorer([1, -0.5f, 0.75f, 0.1f], step);
+        var ml = new MLContext(1);
+        var view = ml.ToDataView(data);
+        var theirs = ml.Ranking.Evaluate(ml.Ranking.ScoreWith(model).Fit(view).Transform(view)).NormalizedDiscountedCumulativeGains;
+        var specs = Ranking.Metrics.MetricSpec.ParseList(string.Join(",", Enumerable.Range(1, 10).Select(k => $"ndcg@{k}")));
+        var ours = Ranking.Metrics.RankingEvaluator.Evaluate(data, Predict(model, data), specs, Ranking.Metrics.NdcgContract.FromPreset("mlnet"));
+        for (int k = 1; k <= 10; k++)
+        {
+            output.WriteLine($"NDCG@{k}: ours {ours.Means[$"ndcg@{k}"]:R}, ML.NET {theirs[k - 1]:R}");
+            Assert.Equal(theirs[k - 1], ours.Means[$"ndcg@{k}"], 1e-9);
+        }
+    }
+
     /// <summary>Two queries of all-zero grades, to check ML.NET's empty-query convention.</summary>
     private static RankingDataset WithEmptyQueries(RankingDataset data)
     {
