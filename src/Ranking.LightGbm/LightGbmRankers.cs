@@ -1,3 +1,4 @@
+using Ranking.Objectives;
 using Ranking.Training;
 
 namespace Ranking.LightGbm;
@@ -6,6 +7,8 @@ namespace Ranking.LightGbm;
 /// Registers the gbdt model family: its payload loader and the rankers built on LightGBM's native
 /// objectives. Their catalog objective names are LightGBM's ("lambdarank-native", "rank_xendcg",
 /// "regression") so that `--objective lambdarank --model gbdt` means OUR lambdarank through the custom path.
+/// A composer pairs every objective of <see cref="ObjectiveFactory"/> with the trees: `--objective listnet
+/// --model gbdt` is ranker "gbdt-listnet", trained through LGBM_BoosterUpdateOneIterCustom with our gradients.
 /// </summary>
 public static class LightGbmRankers
 {
@@ -23,6 +26,20 @@ public static class LightGbmRankers
         catalog.Register(new RankerDescriptor("gbdt-regression", "regression", LightGbmModel.Family,
             "LightGBM gradient-boosted trees regressing the grades (L2)",
             GbdtKnobs.TreeKnobs, o => new LightGbmTrainer("regression", o)));
+        catalog.RegisterComposer(Compose);
+    }
+
+    /// <summary>gbdt + one of our objectives (custom-objective path); null when the pair is not ours to build.</summary>
+    public static RankerDescriptor? Compose(string objective, string modelFamily)
+    {
+        if (!string.Equals(modelFamily, LightGbmModel.Family, StringComparison.OrdinalIgnoreCase)) return null;
+        var entry = ObjectiveFactory.Describe().FirstOrDefault(d => string.Equals(d.Name, objective.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (entry.Name is null) return null;
+        string name = entry.Name;
+        return new RankerDescriptor($"gbdt-{name}", name, LightGbmModel.Family,
+            $"LightGBM gradient-boosted trees on our {name} gradients and Hessians (custom objective): {entry.Description}",
+            Merge(GbdtKnobs.TreeKnobs, entry.Knobs),
+            o => new LightGbmTrainer((parameters, seed) => ObjectiveFactory.Create(name, parameters, seed), o));
     }
 
     internal static IReadOnlyDictionary<string, string> Merge(params IReadOnlyDictionary<string, string>[] parts)

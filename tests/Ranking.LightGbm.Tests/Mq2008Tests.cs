@@ -1,4 +1,5 @@
 using Ranking.Data;
+using Ranking.Metrics;
 using Ranking.Training;
 using Xunit.Abstractions;
 
@@ -23,14 +24,20 @@ public class Mq2008Tests(ITestOutputHelper output)
         var (train, valid, test) = Fold1.Value;
         var options = new RankerOptions { Seed = 42, Threads = 1, EarlyStoppingRounds = early };
         configure?.Invoke(options);
-        var scorer = new ValidationScorer(["ndcg@10"], s => new Dictionary<string, double> { ["ndcg@10"] = TinyData.MeanNdcg(valid, s, 10) });
+        var scorer = new ValidationScorer(["ndcg@10"], s => Ndcg10(valid, s));
         var result = ranker.CreateTrainer(options).Train(new TrainingRequest { Train = train, Valid = valid, ValidationScorer = scorer });
         var scores = new float[test.RowCount];
         result.Model.Predict(test.Features, test.RowCount, scores);
-        double ndcg = TinyData.MeanNdcg(test, scores, 10);
+        double ndcg = Ndcg10(test, scores)["ndcg@10"];
         output?.WriteLine($"{ranker.Name} early={early}: best iteration {result.BestIteration}, valid {result.ValidMetrics["ndcg@10"]:F4}, test ndcg@10 {ndcg:F4}, {result.Elapsed.TotalSeconds:F2}s");
         return (ndcg, result);
     }
+
+    private static readonly NdcgContract LightGbmContract = NdcgContract.FromPreset("lightgbm");
+    private static readonly IReadOnlyList<MetricSpec> Ndcg10Spec = [MetricSpec.Parse("ndcg@10")];
+
+    private static IReadOnlyDictionary<string, double> Ndcg10(RankingDataset data, float[] scores) =>
+        RankingEvaluator.Evaluate(data, scores, Ndcg10Spec, LightGbmContract).Means;
 
     private static RankerCatalog Catalog()
     {
@@ -53,5 +60,14 @@ public class Mq2008Tests(ITestOutputHelper output)
         Skip.If(SharedData.Root is null, SharedData.Missing);
         var (ndcg, _) = TrainAndTest(Catalog().Get("gbdt-xendcg"), early: 20, output);
         Assert.True(ndcg >= 0.80, $"test NDCG@10 {ndcg:F4}");
+    }
+
+    [SkippableFact]
+    public void Our_lambdarank_through_the_custom_path_is_within_0_01_of_native()
+    {
+        Skip.If(SharedData.Root is null, SharedData.Missing);
+        var (native, _) = TrainAndTest(Catalog().Get("lambdamart"), early: 0, output);
+        var (ours, _) = TrainAndTest(Catalog().Compose("lambdarank", "gbdt"), early: 0, output);
+        Assert.InRange(ours - native, -0.01, 0.01);
     }
 }
