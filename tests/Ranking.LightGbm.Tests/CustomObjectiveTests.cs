@@ -48,13 +48,16 @@ public class CustomObjectiveTests(ITestOutputHelper output)
     {
         var train = TinyData.Make(40, 10, 5, seed: 41);
         var test = TinyData.Make(20, 10, 5, seed: 42);
-        var result = Catalog().Compose(objective, "gbdt").CreateTrainer(Options(25)).Train(new TrainingRequest { Train = train });
+        var options = Options(25);
+        // Binary objectives: most rows of this set have a grade above 0, so call "relevant" the top grades.
+        if (ObjectiveFactory.IsKnob(objective, "threshold")) options.Parameters["threshold"] = "2";
+        var result = Catalog().Compose(objective, "gbdt").CreateTrainer(options).Train(new TrainingRequest { Train = train });
         Assert.All(result.History, e => Assert.True(double.IsFinite(e.TrainLoss)));
         var scores = new float[test.RowCount];
         result.Model.Predict(test.Features, test.RowCount, scores);
         double ndcg = TinyData.MeanNdcg(test, scores, 10), baseline = TinyData.MeanNdcg(test, new float[test.RowCount], 10);
         output.WriteLine($"{objective}: {ndcg:F4} vs constant {baseline:F4}");
-        Assert.True(ndcg > baseline + 0.05, $"{objective}: {ndcg:F4} vs constant {baseline:F4}");
+        Assert.True(ndcg > baseline + 0.15, $"{objective}: {ndcg:F4} vs constant {baseline:F4}");
     }
 
     [Fact]
