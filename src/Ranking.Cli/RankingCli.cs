@@ -10,6 +10,7 @@ public static class RankingCli
     {
         var root = new RootCommand("Ranking: learning to rank for .NET. Train, evaluate and compare rankers.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         // One line per command group; each lives in Commands/.
         return root;
     }

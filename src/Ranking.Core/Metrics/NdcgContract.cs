@@ -286,13 +286,22 @@ public sealed class NdcgContract
         {
             GainKind.Exponential => "2^rel-1",
             GainKind.Linear => "rel",
-            _ => "table[" + string.Join(",", _gainTable.Select(g => g.ToString(CultureInfo.InvariantCulture))) + "]",
+            _ => IsExponentialTable()
+                ? $"table 2^rel-1 (grades 0..{_gainTable.Length - 1})"
+                : "table[" + string.Join(",", _gainTable.Select(g => g.ToString(CultureInfo.InvariantCulture))) + "]",
         };
         string discount = DcgLogBase == DcgLogBase.Two ? "1/log2(rank+2)" : "1/ln(rank+2) (DCG only)";
         return $"{Name}: gain={gain}, discount={discount}, ideal=whole list cut at k, ties={TieName(Ties)}, empty={EmptyName(EmptyQuery)}";
     }
 
     public override string ToString() => Describe();
+
+    private bool IsExponentialTable()
+    {
+        for (int i = 0; i < _gainTable.Length; i++)
+            if (_gainTable[i] != RankingMath.ExponentialGain(i)) return false;
+        return _gainTable.Length > 5;
+    }
 
     /// <summary>The contract as a JSON object for reports and model manifests.</summary>
     public JsonObject ToJsonObject()

@@ -50,6 +50,14 @@ public class PresetGoldenTests
     }
 
     [Fact]
+    public void SklearnWholeListWithAThreeWayTie()
+    {
+        // sklearn.metrics.ndcg_score([[3,2,0,1,2]], [[.5,.5,.9,.1,.5]]) = 0.7080501241560491 (Debian python3-sklearn 1.2.1)
+        var r = RankingEvaluator.Evaluate([3, 2, 0, 1, 2], [0, 5], null, [0.5f, 0.5f, 0.9f, 0.1f, 0.5f], [MetricSpec.Parse("ndcg")], NdcgContract.FromPreset("sklearn"));
+        Assert.Equal(0.7080501241560491, r.MeanValues[0], 12);
+    }
+
+    [Fact]
     public void MlnetUsesItsGainTablePessimisticTiesAndNaturalLogDcg()
     {
         // Gains 0,3,7,15,31 by grade; pessimistic order r2, r1 (grade 2), r0 (grade 3):

@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ranking.Data;
+using Ranking.Metrics;
+
+namespace Ranking.Cli.Commands;
+
+/// <summary>
+/// <c>ranking eval --data FILE --scores SCORES [--metrics LIST] [--contract NAME] [--per-query OUT.csv] [--json]
+/// [--baseline-scores B]</c>: metrics of one score per row (the LightGBM/XGBoost prediction format) under an
+/// explicit NDCG contract; with a baseline, the paired comparison (mean difference, t-test p, bootstrap CI).
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Dataset file (LETOR/SVMlight, LightGBM with .query, CSV/TSV, .rkds).", Required = true };
+        var scores = new Option<string>("--scores") { Description = "Scores: one number per line, one line per row of the data.", Required = true };
+        var metrics = new Option<string>("--metrics")
+        {
+            Description = "Comma-separated metrics: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k (options: map:rel=1, err@10:max=4).",
+            DefaultValueFactory = _ => "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,mrr@10,err@10",
+        };
+        var contract = new Option<string>("--contract")
+        {
+            Description = "NDCG contract: default|lightgbm|xgboost|xgboost-|sklearn|mlnet|ranklib, optionally with overrides (\"default,ties=input,empty=omit\").",
+            DefaultValueFactory = _ => "default",
+        };
+        var perQuery = new Option<string?>("--per-query") { Description = "Write per-query values to this CSV file." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var baseline = new Option<string?>("--baseline-scores") { Description = "Scores of a baseline on the same rows: adds the paired comparison." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap confidence interval.", DefaultValueFactory = _ => 42 };
+        var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => RankingEvaluator.DefaultResamples };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+
+        var command = new Command("eval", "Evaluate scores against a dataset's grades: NDCG, MAP, MRR, ERR, ... under an explicit NDCG contract.")
+        {
+            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads,
+        };
+        command.SetAction(parse => Run(
+            parse.GetValue(data)!, parse.GetValue(scores)!, parse.GetValue(metrics)!, parse.GetValue(contract)!,
+            parse.GetValue(perQuery), parse.GetValue(json), parse.GetValue(baseline), parse.GetValue(seed),
+            parse.GetValue(resamples), parse.GetValue(threads)));
+        return command;
+    }
+
+    private static int Run(string dataPath, string scoresPath, string metricsText, string contractText, string? perQueryPath,
+        bool asJson, string? baselinePath, int seed, int resamples, int threads)
+    {
+        IReadOnlyList<MetricSpec> metricList;
+        NdcgContract contract;
+        try
+        {
+            metricList = MetricSpec.ParseList(metricsText);
+            contract = NdcgContract.Parse(contractText);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+        if (resamples < 1) throw new UsageException("--resamples must be at least 1.");
+        if (!File.Exists(dataPath)) throw new FileNotFoundException($"{dataPath}: data file not found", dataPath);
+
+        RankingDataset dataset = DatasetReader.Read(dataPath, new DatasetReadOptions { AllowNaN = true, KeepComments = false, Threads = threads });
+        float[] scoreValues = ScoresFile.Read(scoresPath, dataset.RowCount);
+        float[]? baselineValues = baselinePath is null ? null : ScoresFile.Read(baselinePath, dataset.RowCount);
+
+        EvaluationReport report = RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads);
+        ComparisonReport? comparison = null;
+        if (baselineValues is not null)
+        {
+            EvaluationReport baseReport = RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads);
+            comparison = RankingEvaluator.Compare(report, baseReport, seed, resamples);
+        }
+
+        if (perQueryPath is not null) WritePerQuery(perQueryPath, dataset, report, comparison?.Baseline);
+        Console.Out.Write(asJson ? ToJson(report, comparison) + "\n" : ToTable(report, comparison));
+        return ExitCodes.Ok;
+    }
+
+    private static string F(double v, string format = "F4") =>
+        double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Signed(double v) => double.IsNaN(v) ? "n/a" : (v >= 0 ? "+" : "") + F(v);
+
+    internal static string ToTable(EvaluationReport report, ComparisonReport? comparison)
+    {
+        var sb = new StringBuilder();
+        sb.Append("contract: ").Append(report.Contract.Describe()).Append('\n');
+        sb.Append(CultureInfo.InvariantCulture, $"queries: {report.QueryCount}  rows: {report.RowCount}\n");
+        int width = Math.Max(8, report.Metrics.Max(m => m.Name.Length) + 2);
+        if (comparison is null)
+        {
+            sb.Append("metric".PadRight(width)).Append("value\n");
+            for (int m = 0; m < report.Metrics.Count; m++)
+                sb.Append(report.Metrics[m].Name.PadRight(width)).Append(F(report.MeanValues[m])).Append('\n');
+            return sb.ToString();
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"comparison: scores - baseline; paired t-test; bootstrap 95% CI ({comparison.Resamples} resamples, seed {comparison.Seed})\n");
+        sb.Append("metric".PadRight(width)).Append("scores    baseline  diff      p-value   95% CI\n");
+        foreach (MetricComparison c in comparison.Metrics)
+        {
+            sb.Append(c.Metric.Name.PadRight(width))
+              .Append(F(c.Mean).PadRight(10)).Append(F(c.BaselineMean).PadRight(10)).Append(Signed(c.MeanDifference).PadRight(10))
+              .Append(FormatP(c.PValue).PadRight(10))
+              .Append('[').Append(Signed(c.CiLow)).Append(", ").Append(Signed(c.CiHigh)).Append("]\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string FormatP(double p) => double.IsNaN(p) ? "n/a" : p < 1e-4 ? p.ToString("0.0E+0", CultureInfo.InvariantCulture) : F(p);
+
+    private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    internal static string ToJson(EvaluationReport report, ComparisonReport? comparison)
+    {
+        var metrics = new JsonObject();
+        for (int m = 0; m < report.Metrics.Count; m++) metrics[report.Metrics[m].Name] = Number(report.MeanValues[m]);
+        var root = new JsonObject
+        {
+            ["contract"] = report.Contract.ToJsonObject(),
+            ["queries"] = report.QueryCount,
+            ["rows"] = report.RowCount,
+            ["metrics"] = metrics,
+        };
+        if (comparison is not null)
+        {
+            var baseMetrics = new JsonObject();
+            var compare = new JsonObject();
+            foreach (MetricComparison c in comparison.Metrics)
+            {
+                baseMetrics[c.Metric.Name] = Number(c.BaselineMean);
+                compare[c.Metric.Name] = new JsonObject
+                {
+                    ["meanDifference"] = Number(c.MeanDifference),
+                    ["pValue"] = Number(c.PValue),
+                    ["ciLow"] = Number(c.CiLow),
+                    ["ciHigh"] = Number(c.CiHigh),
+                    ["queries"] = c.Queries,
+                };
+            }
+            root["baseline"] = new JsonObject { ["metrics"] = baseMetrics };
+            root["comparison"] = compare;
+            root["bootstrap"] = new JsonObject { ["resamples"] = comparison.Resamples, ["seed"] = comparison.Seed, ["level"] = 0.95 };
+        }
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>query_id, rows, weight, then one column per metric (and per baseline metric); empty where left out.</summary>
+    private static void WritePerQuery(string path, RankingDataset data, EvaluationReport report, EvaluationReport? baseline)
+    {
+        var sb = new StringBuilder();
+        sb.Append("query_id,rows,weight");
+        foreach (var m in report.Metrics) sb.Append(',').Append(Csv(m.Name));
+        if (baseline is not null) foreach (var m in report.Metrics) sb.Append(',').Append(Csv("baseline:" + m.Name));
+        sb.Append('\n');
+        for (int q = 0; q < report.QueryCount; q++)
+        {
+            sb.Append(data.QueryIds[q].ToString(CultureInfo.InvariantCulture)).Append(',')
+              .Append(data.QueryLength(q).ToString(CultureInfo.InvariantCulture)).Append(',')
+              .Append(data.QueryWeight(q).ToString("R", CultureInfo.InvariantCulture));
+            for (int m = 0; m < report.Metrics.Count; m++) sb.Append(',').Append(Cell(report.PerQuery[m][q]));
+            if (baseline is not null)
+                for (int m = 0; m < report.Metrics.Count; m++) sb.Append(',').Append(Cell(baseline.PerQuery[m][q]));
+            sb.Append('\n');
+        }
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    private static string Cell(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Csv(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+}

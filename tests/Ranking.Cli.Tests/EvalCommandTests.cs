@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+
+namespace Ranking.Cli.Tests;
+
+public class EvalCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("eval-cli").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string File(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    // Two queries: q1 grades 3,2,0,1 (the preset golden query), q2 grades 0,0.
+    private string Data() => File("data.txt",
+        "3 qid:1 1:0.1\n2 qid:1 1:0.2\n0 qid:1 1:0.3\n1 qid:1 1:0.4\n0 qid:2 1:0.5\n0 qid:2 1:0.6\n");
+
+    private string Scores() => File("scores.txt", "0.5\n0.5\n0.9\n0.1\n1\n2\n");
+
+    [Fact]
+    public void PrintsJsonWithContractCountsAndMetrics()
+    {
+        var r = CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--metrics", "ndcg@3,map", "--contract", "sklearn", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var json = JsonNode.Parse(r.Stdout)!.AsObject();
+        Assert.Equal("sklearn", (string)json["contract"]!["name"]!);
+        Assert.Equal(2, (int)json["queries"]!);
+        Assert.Equal(6, (int)json["rows"]!);
+        // q1 = 0.5937437632688622 (scikit-learn's ndcg_score), q2 empty = 0 under sklearn
+        Assert.Equal(0.5937437632688622 / 2, (double)json["metrics"]!["ndcg@3"]!, 12);
+    }
+
+    [Fact]
+    public void PrintsATableByDefaultAndWritesPerQueryCsv()
+    {
+        string csv = Path.Combine(_dir, "out", "per-query.csv");
+        var r = CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--contract", "default,empty=omit", "--per-query", csv);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("contract: custom:", r.Stdout);
+        Assert.Contains("ndcg@10", r.Stdout);
+        Assert.Contains("queries: 2  rows: 6", r.Stdout);
+        string[] lines = System.IO.File.ReadAllLines(csv);
+        Assert.Equal("query_id,rows,weight,ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,mrr@10,err@10", lines[0]);
+        Assert.StartsWith("1,4,1,", lines[1]);
+        Assert.StartsWith("2,2,1,,", lines[2]); // left out: empty cell
+    }
+
+    [Fact]
+    public void BaselineAddsTheComparison()
+    {
+        string baseline = File("base.txt", "0.1\n0.2\n0.3\n0.4\n1\n2\n");
+        var r = CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--baseline-scores", baseline, "--metrics", "ndcg@3", "--json", "--resamples", "200");
+        Assert.Equal(0, r.ExitCode);
+        var json = JsonNode.Parse(r.Stdout)!.AsObject();
+        var cmp = json["comparison"]!["ndcg@3"]!;
+        double diff = (double)json["metrics"]!["ndcg@3"]! - (double)json["baseline"]!["metrics"]!["ndcg@3"]!;
+        Assert.Equal(diff, (double)cmp["meanDifference"]!, 12);
+        var table = CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--baseline-scores", baseline, "--metrics", "ndcg@3");
+        Assert.Contains("p-value", table.Stdout);
+        Assert.Contains("95% CI", table.Stdout);
+    }
+
+    [Theory]
+    [InlineData("0.5\n0.5\n0.9\n0.1\n1\n", ":6", "ends after 5 scores")]
+    [InlineData("0.5\n0.5\nx\n0.1\n1\n2\n", ":3:1:", "not a number")]
+    [InlineData("0.5\n0.5\nnan\n0.1\n1\n2\n", ":3:1:", "NaN")]
+    public void BadScoresExitWithCode2AndNameTheLine(string text, string where, string what)
+    {
+        string scores = File("bad.txt", text);
+        var r = CliHarness.Run("eval", "--data", Data(), "--scores", scores);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(scores + where, r.Stderr);
+        Assert.Contains(what, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void UnknownMetricOrContractIsAUsageError()
+    {
+        Assert.Equal(2, CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--metrics", "bleu").ExitCode);
+        var r = CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--contract", "nope");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("lightgbm", r.Stderr);
+        Assert.Equal(2, CliHarness.Run("eval", "--data", Path.Combine(_dir, "none.txt"), "--scores", Scores()).ExitCode);
+    }
+
+    [Fact]
+    public void GradeOutsideTheGainTableIsBadInput()
+    {
+        string data = File("grade7.txt", "7 qid:1 1:0.1\n0 qid:1 1:0.2\n");
+        string scores = File("two.txt", "1\n2\n");
+        var r = CliHarness.Run("eval", "--data", data, "--scores", scores, "--contract", "mlnet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("grade 7", r.Stderr);
+    }
+}
