@@ -12,6 +12,7 @@ public static class RankingCli
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         // One line per command group; each lives in Commands/.
+        root.Subcommands.Add(DatasetsCommands.Create());
         return root;
     }
 }
