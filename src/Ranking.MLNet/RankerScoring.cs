@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ranking.Features;
 using Ranking.Training;
 
 namespace Ranking.MLNet;
@@ -26,6 +27,35 @@ public sealed class RankerScoringTransformer : ITransformer
     {
         Model = model;
     }
+
+    /// <summary>
+    /// Scores raw features: each query's rows go through the fitted pipeline, then the model, as a saved
+    /// ranker predicts. Per-query steps (query-minmax, query-zscore) need the group column; blocks are queries.
+    /// </summary>
+    public RankerScoringTransformer(FittedPipeline pipeline, IScoringModel model, string featureColumnName = RankingColumns.Features,
+        string groupColumnName = RankingColumns.GroupId, string scoreColumnName = RankingColumns.Score)
+        : this(CheckedInputCount(pipeline, model), PipelineScorer(pipeline, model), featureColumnName, groupColumnName, scoreColumnName)
+    {
+        Model = model;
+    }
+
+    private static int CheckedInputCount(FittedPipeline pipeline, IScoringModel model)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(model);
+        if (pipeline.OutputFeatureCount != model.FeatureCount)
+            throw new ArgumentException($"the pipeline gives {pipeline.OutputFeatureCount} features, the model takes {model.FeatureCount}.");
+        return pipeline.InputFeatureCount;
+    }
+
+    private static BlockScorer PipelineScorer(FittedPipeline pipeline, IScoringModel model)
+        => (features, rows, offsets, scores) =>
+        {
+            // One query per block: the pipeline allocates per call anyway, so a per-block buffer adds little.
+            var transformed = new float[rows * pipeline.OutputFeatureCount];
+            pipeline.Transform(features, rows, offsets, transformed);
+            model.Predict(transformed, rows, scores);
+        };
 
     /// <summary>
     /// Scores with any block scorer. With <paramref name="groupColumnName"/> each block is exactly one query's

@@ -89,6 +89,19 @@ public class RankerScoringTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_fitted_pipeline_with_per_query_steps_scores_as_applying_it_to_the_set()
+    {
+        var train = TestData.Synthetic(queries: 60, features: 4, seed: 30);
+        var test = TestData.Synthetic(queries: 90, features: 4, seed: 31);
+        var pipeline = Ranking.Features.FeaturePipeline.Parse("query-zscore,clip").Fit(train);
+        var model = new LinearScorer([1, -0.5f, 0.75f, 0.1f]);
+        var ml = new MLContext(1);
+        var view = ml.ToDataView(test);
+        var scored = new RankerScoringEstimator(new RankerScoringTransformer(pipeline, model)).Fit(view).Transform(view);
+        Assert.Equal(Predict(model, pipeline.Apply(test)), ScoresFrom(scored));
+    }
+
+    [Fact]
     public void A_wrong_features_column_is_refused()
     {
         var view = new MLContext(1).ToDataView(TestData.Synthetic(5, 3, 1));
