@@ -61,8 +61,8 @@ public static class DatasetReader
         if (options.FeatureCount is < 0) throw new ArgumentOutOfRangeException(nameof(options), "FeatureCount must not be negative.");
         return DetectFormat(path) switch
         {
-            DatasetFormat.Rkds or DatasetFormat.Csv or DatasetFormat.Tsv =>
-                throw new RankingDataException(path, 0, 0, "this format's reader is not in this build yet"),
+            DatasetFormat.Rkds => CheckFeatureCount(RkdsFile.Read(path), options, path),
+            DatasetFormat.Csv or DatasetFormat.Tsv => DelimitedText.Read(path, options, maxErrors, errors),
             _ => SvmLightReader.Read(path, options, maxErrors, errors),
         };
     }

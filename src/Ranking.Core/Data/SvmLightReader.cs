@@ -358,8 +358,11 @@ internal static class SvmLightReader
             if (hash >= 0 && options.KeepComments)
             {
                 var tail = line[(hash + 1)..].Trim(" \t"u8);
-                comment = Encoding.UTF8.GetString(tail);
-                AnyComment = true;
+                if (tail.Length > 0)
+                {
+                    comment = Encoding.UTF8.GetString(tail);
+                    AnyComment = true;
+                }
             }
             Comments.Add(comment);
         }

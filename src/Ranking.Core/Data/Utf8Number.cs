@@ -77,6 +77,19 @@ internal static class Utf8Number
         return true;
     }
 
+    /// <summary>The same grammar for text already decoded (CSV cells).</summary>
+    public static bool TryParseFloat(ReadOnlySpan<char> s, out float value)
+    {
+        if (s.Length > 64) return float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        Span<byte> bytes = stackalloc byte[s.Length];
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] > 127) { value = 0; return false; }
+            bytes[i] = (byte)s[i];
+        }
+        return TryParseFloat(bytes, out value);
+    }
+
     private static bool Fallback(ReadOnlySpan<byte> s, out float value)
     {
         if (IsName(s, "nan", out _)) { value = float.NaN; return true; }
