@@ -14,6 +14,22 @@ public struct QueryArrays
     public ArrayView<int> RowQuery;
     /// <summary>Weight per query (1 where the set has none).</summary>
     public ArrayView<float> QueryWeights;
+    /// <summary>First row and first query of the launch: thread t of a row kernel handles row RowBase + t.</summary>
+    public int RowBase;
+    public int QueryBase;
+}
+
+/// <summary>
+/// The queries one launch covers: a contiguous range [first, first + QueryCount) of a set's queries (all of
+/// them, or one mini-batch). Every view stays indexed by absolute row and query.
+/// </summary>
+public readonly struct QueryRange(QueryArrays arrays, int rowCount, int queryCount)
+{
+    public QueryArrays Arrays { get; } = arrays;
+    public int RowCount { get; } = rowCount;
+    public int QueryCount { get; } = queryCount;
+    public int FirstRow => Arrays.RowBase;
+    public int FirstQuery => Arrays.QueryBase;
 }
 
 /// <summary>
@@ -104,6 +120,19 @@ public sealed class DeviceQuerySet : IDisposable
     public const int ScratchColumns = 6;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _rowScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
     private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _queryScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
+
+    /// <summary>Every query of the set.</summary>
+    public QueryRange All => new(Arrays, RowCount, QueryCount);
+
+    /// <summary>Queries [first, first + count): a mini-batch of whole queries.</summary>
+    public QueryRange Range(int first, int count)
+    {
+        if (first < 0 || count < 0 || first + count > QueryCount) throw new ArgumentOutOfRangeException(nameof(count));
+        var arrays = Arrays;
+        arrays.RowBase = HostOffsets[first];
+        arrays.QueryBase = first;
+        return new QueryRange(arrays, HostOffsets[first + count] - HostOffsets[first], count);
+    }
 
     /// <summary>Scratch column c (0..5): a double per row (partial sums that a kernel per query reduces in row order).</summary>
     public ArrayView<double> RowScratch(int c) => _rowScratch[c].View;

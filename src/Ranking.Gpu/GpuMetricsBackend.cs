@@ -43,7 +43,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             var result = new double[metrics.Count][];
             for (int m = 0; m < metrics.Count; m++)
             {
-                kernels.Launch(set, scores, Settings(metrics[m], contract, dataMaxGrade), table.View, perQuery.View);
+                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), table.View, perQuery.View);
                 result[m] = new double[set.QueryCount];
                 Device.Download(perQuery.View, result[m]);
             }

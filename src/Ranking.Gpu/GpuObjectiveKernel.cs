@@ -26,17 +26,23 @@ public abstract class GpuObjectiveKernel : IDisposable
     /// <summary>Checks the batch as the CPU objective does (same exceptions) before anything is uploaded.</summary>
     public virtual void Validate(float[] labels) { }
 
-    /// <summary>Queues the launches for every query of <paramref name="set"/>; <paramref name="iteration"/> seeds sampling.</summary>
-    public abstract void Launch(DeviceQuerySet set, int iteration);
+    /// <summary>
+    /// Queues the launches for the queries of <paramref name="range"/>, reading the set's Scores and writing
+    /// its Gradients and Hessians at those rows; <paramref name="iteration"/> seeds sampling.
+    /// </summary>
+    public abstract void Launch(DeviceQuerySet set, QueryRange range, int iteration);
 
-    /// <summary>Runs the launches and returns the loss summed in query order (one double downloaded).</summary>
-    public double Compute(DeviceQuerySet set, int iteration)
+    /// <summary>Runs the launches over every query and returns the loss summed in query order (one double downloaded).</summary>
+    public double Compute(DeviceQuerySet set, int iteration) => Compute(set, set.All, iteration);
+
+    /// <summary>Runs the launches over <paramref name="range"/> and returns its loss (one double downloaded).</summary>
+    public double Compute(DeviceQuerySet set, QueryRange range, int iteration)
     {
         lock (Device.Sync)
         {
-            Launch(set, iteration);
+            Launch(set, range, iteration);
             var sum = Device.Kernels(a => new ReductionKernels(a));
-            return sum.Sum(Device, set.QueryScratch(3), set.QueryCount);
+            return sum.Sum(Device, set.QueryScratch(3).SubView(range.FirstQuery, Math.Max(1, range.QueryCount)), range.QueryCount);
         }
     }
 
@@ -70,7 +76,7 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
 
     public override void Validate(float[] labels) => _options.LabelGain.Validate(labels);
 
-    public override void Launch(DeviceQuerySet set, int iteration)
+    public override void Launch(DeviceQuerySet set, QueryRange range, int iteration)
     {
         var settings = new LambdaRankSettings
         {
@@ -79,7 +85,7 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
             Normalize = _options.Normalize ? 1 : 0,
             Gain = _options.LabelGain.IsTable ? GainCode.Table : GainCode.Exponential,
         };
-        Device.Kernels(a => new LambdaRankKernels(a)).Launch(set, set.Scores.View, settings, _table.Buffer.View);
+        Device.Kernels(a => new LambdaRankKernels(a)).Launch(set, range, set.Scores.View, settings, _table.Buffer.View);
     }
 
     public override void Dispose() => _table.Dispose();
@@ -97,7 +103,7 @@ public sealed class GpuListNet : GpuObjectiveKernel
         _table = new DeviceGainTable(device, null);
     }
 
-    public override void Launch(DeviceQuerySet set, int iteration)
+    public override void Launch(DeviceQuerySet set, QueryRange range, int iteration)
     {
         var settings = new ListNetSettings
         {
@@ -105,7 +111,7 @@ public sealed class GpuListNet : GpuObjectiveKernel
             TargetIsGain = _options.Target == ListNetTarget.Gain ? 1 : 0,
             Gain = GainCode.Exponential,
         };
-        Device.Kernels(a => new ListNetKernels(a)).Launch(set, set.Scores.View, settings, _table.Buffer.View);
+        Device.Kernels(a => new ListNetKernels(a)).Launch(set, range, set.Scores.View, settings, _table.Buffer.View);
     }
 
     public override void Dispose() => _table.Dispose();

@@ -31,3 +31,29 @@ internal static class KernelMath
         return RankingMath.ExponentialGain(grade);
     }
 }
+
+/// <summary>
+/// Each row's gain, computed once per launch sequence (a kernel that counts ranks reads every other row's
+/// gain of its query: computing 2^grade there would cost n pow calls per row).
+/// </summary>
+public sealed class GainKernels
+{
+    private readonly Action<Index1D, QueryArrays, int, ArrayView<double>, ArrayView<double>> _gains;
+
+    public GainKernels(ILGPU.Runtime.Accelerator accelerator)
+    {
+        _gains = ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, int, ArrayView<double>, ArrayView<double>>(accelerator, RowGains);
+    }
+
+    /// <summary>gains[row] for every row of <paramref name="range"/> (absolute row index).</summary>
+    public void Launch(QueryRange range, int gainKind, ArrayView<double> table, ArrayView<double> gains)
+    {
+        if (range.RowCount > 0) _gains(range.RowCount, range.Arrays, gainKind, table, gains);
+    }
+
+    private static void RowGains(Index1D index, QueryArrays qa, int gainKind, ArrayView<double> table, ArrayView<double> gains)
+    {
+        int i = index + qa.RowBase;
+        gains[i] = KernelMath.Gain(gainKind, qa.Labels[i], table);
+    }
+}

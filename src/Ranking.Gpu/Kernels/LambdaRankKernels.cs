@@ -38,7 +38,8 @@ public sealed class LambdaRankKernels
         public QueryArrays Query;
         public ArrayView<float> Scores;
         public LambdaRankSettings Settings;
-        public ArrayView<double> GainTable;
+        /// <summary>Gain of each row (absolute row index).</summary>
+        public ArrayView<double> Gains;
         public ArrayView<int> Ranks;
         public ArrayView<int> TopRows;
         public ArrayView<double> InverseMaxDcg;
@@ -58,9 +59,9 @@ public sealed class LambdaRankKernels
     /// Queues the launches: reads <paramref name="scores"/>, writes the set's Gradients and Hessians and a
     /// per-query loss into QueryScratch(3) (already times the query weight).
     /// </summary>
-    public void Launch(DeviceQuerySet set, ArrayView<float> scores, LambdaRankSettings settings, ArrayView<double> gainTable)
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, LambdaRankSettings settings, ArrayView<double> gainTable)
     {
-        if (set.RowCount == 0) return;
+        if (range.RowCount == 0) return;
         int k = settings.Truncation;
         var top = set.TopRows(k);
         var ideal = set.RowScratch(0);
@@ -72,32 +73,34 @@ public sealed class LambdaRankKernels
         var hess = set.RowScratch(2);
         var absLambda = set.RowScratch(3);
         var pairLoss = set.RowScratch(4);
-        _ranks(set.RowCount, set.Arrays, scores, settings, gainTable, set.RowInts.View, top, ideal);
-        _prepare(set.QueryCount, set.Arrays, scores, ideal, inverseMaxDcg, allEqual);
+        var gains = set.RowScratch(5);
+        set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
+        _ranks(range.RowCount, range.Arrays, scores, settings, gains, set.RowInts.View, top, ideal);
+        _prepare(range.QueryCount, range.Arrays, scores, ideal, inverseMaxDcg, allEqual);
         var inputs = new PairInputs
         {
-            Query = set.Arrays, Scores = scores, Settings = settings, GainTable = gainTable,
+            Query = range.Arrays, Scores = scores, Settings = settings, Gains = gains,
             Ranks = set.RowInts.View, TopRows = top, InverseMaxDcg = inverseMaxDcg, AllEqual = allEqual,
         };
-        _pairs(set.RowCount, inputs, grad, hess, absLambda, pairLoss);
-        _normalise(set.QueryCount, set.Arrays, settings, absLambda, pairLoss, factor, loss);
-        _finish(set.RowCount, set.Arrays, factor, grad, hess, set.Gradients.View, set.Hessians.View);
+        _pairs(range.RowCount, inputs, grad, hess, absLambda, pairLoss);
+        _normalise(range.QueryCount, range.Arrays, settings, absLambda, pairLoss, factor, loss);
+        _finish(range.RowCount, range.Arrays, factor, grad, hess, set.Gradients.View, set.Hessians.View);
     }
 
-    private static void RankKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, LambdaRankSettings m, ArrayView<double> gainTable, ArrayView<int> ranks, ArrayView<int> top, ArrayView<double> ideal)
+    private static void RankKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, LambdaRankSettings m, ArrayView<double> gains, ArrayView<int> ranks, ArrayView<int> top, ArrayView<double> ideal)
     {
-        int i = index;
+        int i = index + qa.RowBase;
         int q = qa.RowQuery[i];
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         float si = scores[i];
-        double gi = KernelMath.Gain(m.Gain, qa.Labels[i], gainTable);
+        double gi = gains[i];
         int rank = 0, idealRank = 0;
         for (int j = start; j < end; j++)
         {
             if (j == i) continue;
             float sj = scores[j];
             if (sj > si || (sj == si && j < i)) rank++;
-            double gj = KernelMath.Gain(m.Gain, qa.Labels[j], gainTable);
+            double gj = gains[j];
             if (gj > gi || (gj == gi && j < i)) idealRank++;
         }
         ranks[i] = rank;
@@ -107,7 +110,7 @@ public sealed class LambdaRankKernels
 
     private static void PrepareKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<double> ideal, ArrayView<double> inverseMaxDcg, ArrayView<double> allEqual)
     {
-        int q = index;
+        int q = index + qa.QueryBase;
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         double maxDcg = 0.0;
         float min = scores[start], max = scores[start];
@@ -124,8 +127,8 @@ public sealed class LambdaRankKernels
 
     private static void PairKernel(Index1D index, PairInputs p, ArrayView<double> gradOut, ArrayView<double> hessOut, ArrayView<double> absOut, ArrayView<double> lossOut)
     {
-        int i = index;
         var qa = p.Query;
+        int i = index + qa.RowBase;
         var m = p.Settings;
         int q = qa.RowQuery[i];
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
@@ -138,7 +141,7 @@ public sealed class LambdaRankKernels
             int rankI = p.Ranks[i];
             float yi = qa.Labels[i];
             float si = p.Scores[i];
-            double gi = KernelMath.Gain(m.Gain, yi, p.GainTable);
+            double gi = p.Gains[i];
             double di = RankingMath.Discount(rankI);
             // A row inside the truncation pairs with every row; a row below it only with the top list.
             bool inTop = rankI < m.Truncation;
@@ -153,7 +156,7 @@ public sealed class LambdaRankKernels
                 bool iHigher = yi > yj;
                 float sh = iHigher ? si : p.Scores[j];
                 float sl = iHigher ? p.Scores[j] : si;
-                double gj = KernelMath.Gain(m.Gain, yj, p.GainTable);
+                double gj = p.Gains[j];
                 double deltaNdcg = RankingMath.PairDeltaNdcg(gi, gj, di, RankingMath.Discount(rankJ), inverseMaxDcg);
                 double scoreDiff = (double)sh - sl;
                 if (normalise) deltaNdcg = RankingMath.NormalizedDeltaNdcg(deltaNdcg, scoreDiff);
@@ -173,7 +176,7 @@ public sealed class LambdaRankKernels
 
     private static void NormaliseKernel(Index1D index, QueryArrays qa, LambdaRankSettings m, ArrayView<double> absLambda, ArrayView<double> pairLoss, ArrayView<double> factor, ArrayView<double> lossOut)
     {
-        int q = index;
+        int q = index + qa.QueryBase;
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         double s = 0.0, loss = 0.0; // s = sum over pairs of 2|lambda|: each pair's |lambda| from both rows
         for (int r = start; r < end; r++)
@@ -190,7 +193,7 @@ public sealed class LambdaRankKernels
 
     private static void FinishKernel(Index1D index, QueryArrays qa, ArrayView<double> factor, ArrayView<double> grad, ArrayView<double> hess, ArrayView<float> gradients, ArrayView<float> hessians)
     {
-        int i = index;
+        int i = index + qa.RowBase;
         double f = factor[qa.RowQuery[i]];
         gradients[i] = (float)(grad[i] * f);
         hessians[i] = (float)(hess[i] * f);

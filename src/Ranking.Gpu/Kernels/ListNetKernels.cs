@@ -29,14 +29,14 @@ public sealed class ListNetKernels
     }
 
     /// <summary>Queues the launches; per-query loss (times weight) lands in QueryScratch(3).</summary>
-    public void Launch(DeviceQuerySet set, ArrayView<float> scores, ListNetSettings settings, ArrayView<double> gainTable)
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, ListNetSettings settings, ArrayView<double> gainTable)
     {
-        if (set.RowCount == 0) return;
+        if (range.RowCount == 0) return;
         var logZScores = set.QueryScratch(0);
         var logZTargets = set.QueryScratch(1);
         var loss = set.QueryScratch(3);
-        _queries(set.QueryCount, set.Arrays, scores, settings, gainTable, logZScores, logZTargets, loss);
-        _rows(set.RowCount, set.Arrays, scores, settings, gainTable, logZScores, logZTargets, set.Gradients.View, set.Hessians.View);
+        _queries(range.QueryCount, range.Arrays, scores, settings, gainTable, logZScores, logZTargets, loss);
+        _rows(range.RowCount, range.Arrays, scores, settings, gainTable, logZScores, logZTargets, set.Gradients.View, set.Hessians.View);
     }
 
     private static double Target(ListNetSettings m, float grade, ArrayView<double> gainTable) =>
@@ -44,7 +44,7 @@ public sealed class ListNetKernels
 
     private static void QueryKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ListNetSettings m, ArrayView<double> gainTable, ArrayView<double> logZScores, ArrayView<double> logZTargets, ArrayView<double> lossOut)
     {
-        int q = index;
+        int q = index + qa.QueryBase;
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         double inverseT = 1.0 / m.Temperature;
         double maxS = double.NegativeInfinity, maxP = double.NegativeInfinity;
@@ -76,7 +76,7 @@ public sealed class ListNetKernels
 
     private static void RowKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ListNetSettings m, ArrayView<double> gainTable, ArrayView<double> logZScores, ArrayView<double> logZTargets, ArrayView<float> gradients, ArrayView<float> hessians)
     {
-        int i = index;
+        int i = index + qa.RowBase;
         int q = qa.RowQuery[i];
         double inverseT = 1.0 / m.Temperature;
         double weight = qa.QueryWeights[q];

@@ -45,13 +45,16 @@ public sealed class MetricKernels
     }
 
     /// <summary>Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out).</summary>
-    public void Launch(DeviceQuerySet set, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery)
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery)
     {
-        if (set.RowCount == 0) return;
+        if (range.RowCount == 0) return;
         var value = set.RowScratch(0);
         var relevant = set.RowScratch(1);
-        _rows(set.RowCount, set.Arrays, scores, settings, gainTable, value, relevant);
-        _queries(set.QueryCount, set.Arrays, settings, value, relevant, perQuery);
+        var gains = set.RowScratch(2);
+        if (settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg)
+            set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
+        _rows(range.RowCount, range.Arrays, scores, settings, gains, value, relevant);
+        _queries(range.QueryCount, range.Arrays, settings, value, relevant, perQuery);
     }
 
     /// <summary>Under a fixed-order policy, does row j (same score as row i) come before row i?</summary>
@@ -62,9 +65,9 @@ public sealed class MetricKernels
         return j < i;
     }
 
-    private static void RowKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, MetricKernelSettings m, ArrayView<double> gainTable, ArrayView<double> valueOut, ArrayView<double> relevantOut)
+    private static void RowKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, MetricKernelSettings m, ArrayView<double> gains, ArrayView<double> valueOut, ArrayView<double> relevantOut)
     {
-        int i = index;
+        int i = index + qa.RowBase;
         int q = qa.RowQuery[i];
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         int n = end - start;
@@ -74,7 +77,7 @@ public sealed class MetricKernels
         // ERR has no closed form over tie orders: under averaged ties it keeps input order (as the CPU path).
         bool blockAveraged = averaged && m.Metric != (int)MetricKind.Err;
         float si = scores[i] + 0f, yi = qa.Labels[i];
-        double gi = gainMetric ? KernelMath.Gain(m.Gain, yi, gainTable) : 0.0;
+        double gi = gainMetric ? gains[i] : 0.0;
         bool relevantI = yi > m.RelevanceThreshold;
 
         int above = 0, tiesOther = 0, tiesBeforeInput = 0, tiesBefore = 0, idealRank = 0;
@@ -87,7 +90,7 @@ public sealed class MetricKernels
             bool relevantJ = yj > m.RelevanceThreshold;
             if (gainMetric)
             {
-                double gj = KernelMath.Gain(m.Gain, yj, gainTable);
+                double gj = gains[j];
                 if (gj > gi || (gj == gi && j < i)) idealRank++;
             }
             bool before = false;
@@ -178,7 +181,7 @@ public sealed class MetricKernels
 
     private static void QueryKernel(Index1D index, QueryArrays qa, MetricKernelSettings m, ArrayView<double> value, ArrayView<double> second, ArrayView<double> perQuery)
     {
-        int q = index;
+        int q = index + qa.QueryBase;
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         int n = end - start;
         double sum = 0.0, secondSum = 0.0;

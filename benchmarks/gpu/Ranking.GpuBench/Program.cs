@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ranking.Gpu;
+using Ranking.Gpu.Diagnostics;
+
+// ranking-gpu-bench [parity] [bench] [--accelerator cuda|best|cpu] [--rows 100000,1000000,10000000]
+//                   [--cpu-threads 2] [--repeats 5] [--seconds-per-measurement 8] [--out results.md]
+// Exit code: 0 all parity checks passed (and the benchmarks ran), 1 a parity check failed, 2 bad usage or no device.
+var modes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+string accelerator = "best", output = "";
+int[] sizes = [100_000, 1_000_000, 10_000_000];
+int cpuThreads = 2, repeats = 5;
+double secondsPerMeasurement = 8;
+for (int i = 0; i < args.Length; i++)
+{
+    string a = args[i];
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{a} needs a value");
+    switch (a)
+    {
+        case "parity" or "bench": modes.Add(a); break;
+        case "--accelerator": accelerator = Next().ToLowerInvariant(); break;
+        case "--rows": sizes = Next().Split(',').Select(s => int.Parse(s.Replace("_", ""), CultureInfo.InvariantCulture)).ToArray(); break;
+        case "--cpu-threads": cpuThreads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--seconds-per-measurement": secondsPerMeasurement = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--out": output = Next(); break;
+        default: Console.Error.WriteLine($"unknown argument '{a}'"); return 2;
+    }
+}
+if (modes.Count == 0) { modes.Add("parity"); modes.Add("bench"); }
+
+var preference = accelerator switch
+{
+    "cuda" or "gpu" => AcceleratorPreference.RealGpuOnly,
+    "cpu" => AcceleratorPreference.CpuAccelerator,
+    _ => AcceleratorPreference.BestAvailable,
+};
+var clock = Stopwatch.StartNew();
+using var device = GpuDevice.Open(preference);
+if (device is null)
+{
+    Console.Error.WriteLine("no CUDA or OpenCL device found (use --accelerator best to fall back to ILGPU's CPU accelerator)");
+    return 2;
+}
+Console.WriteLine($"device: {device.Description} (opened in {clock.ElapsedMilliseconds} ms); {Environment.ProcessorCount} CPU cores; .NET {Environment.Version}");
+
+int failures = 0;
+if (modes.Contains("parity"))
+{
+    clock.Restart();
+    foreach (var result in GpuParity.RunAll(device))
+    {
+        Console.WriteLine(result);
+        if (!result.Passed) failures++;
+    }
+    Console.WriteLine($"parity: {(failures == 0 ? "all passed" : failures + " FAILED")} in {clock.Elapsed.TotalSeconds:F1} s");
+}
+
+if (modes.Contains("bench"))
+{
+    if (!device.IsRealGpu) Console.WriteLine("note: no GPU: the 'GPU' column is ILGPU's CPU accelerator, a correctness tool, not a speed claim.");
+    var suite = new GpuBenchmarkSuite(device, Console.Out) { CpuThreads = cpuThreads, Repeats = repeats, SecondsPerMeasurement = secondsPerMeasurement };
+    // The table is rewritten after each size, so a run cut short by a time limit still leaves its results.
+    suite.Run(sizes, () => { if (output.Length > 0) File.WriteAllText(output, suite.ToMarkdown()); });
+    string table = suite.ToMarkdown();
+    Console.WriteLine();
+    Console.WriteLine(table);
+    if (output.Length > 0) File.WriteAllText(output, table);
+}
+return failures == 0 ? 0 : 1;

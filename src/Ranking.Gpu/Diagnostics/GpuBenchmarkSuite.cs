@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Ranking.Metrics;
+using Ranking.Objectives;
+
+namespace Ranking.Gpu.Diagnostics;
+
+/// <summary>One measured workload: CPU path vs the device.</summary>
+public sealed record BenchmarkRow(string Workload, int Rows, int Queries, double CpuMs, double GpuMs, double GpuWithTransfersMs, string Note)
+{
+    public double Speedup => CpuMs / GpuMs;
+}
+
+/// <summary>
+/// CPU path vs GPU path with a Stopwatch: one warm-up run (JIT, kernel compile, first allocation), then
+/// the median of up to <see cref="Repeats"/> runs, stopping early once a workload has used
+/// <see cref="SecondsPerMeasurement"/> (so 10M-row CPU runs stay affordable; a warm-up longer than that is
+/// itself the measurement). The CPU path is the
+/// library's managed code with <see cref="CpuThreads"/> threads. GPU times are device-resident (scores
+/// already on the device, results left there, as inside a training loop: launches + synchronise) and,
+/// separately, with the transfers a caller holding host arrays pays (scores up, results down).
+/// </summary>
+public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
+{
+    public int CpuThreads { get; init; } = 2;
+    public int Repeats { get; init; } = 5;
+    public double SecondsPerMeasurement { get; init; } = 8;
+    /// <summary>The MLP epoch on the CPU is skipped above this many rows (it takes minutes at 10M).</summary>
+    public int MlpCpuMaxRows { get; init; } = 1_000_000;
+
+    public List<BenchmarkRow> Results { get; } = new();
+
+    /// <summary>Runs every workload at every size; <paramref name="afterSize"/> is called after each size (write partial results).</summary>
+    public void Run(IEnumerable<int> sizes, Action? afterSize = null)
+    {
+        foreach (int rows in sizes)
+        {
+            var clock = Stopwatch.StartNew();
+            var data = MslrLikeWorkload.Generate(rows, withFeatures: false);
+            log.WriteLine($"# {data.RowCount:N0} rows, {data.QueryCount:N0} queries generated in {clock.Elapsed.TotalSeconds:F1} s");
+            using (var set = new DeviceQuerySet(device, data.Labels, data.Offsets))
+            {
+                set.UploadScores(data.Scores);
+                Ndcg(data, set);
+                Objective("LambdaRank gradients", data, set, new LambdaRankObjective());
+                Objective("ListNet gradients", data, set, new ListNetObjective());
+            }
+            afterSize?.Invoke();
+        }
+    }
+
+    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set)
+    {
+        var metrics = MetricSpec.ParseList("ndcg@10");
+        var contract = NdcgContract.Default;
+        double cpu = Measure(() => RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, CpuThreads));
+        var gpuMetrics = new GpuMetricsBackend(device);
+        double gpu = Measure(() => gpuMetrics.ComputePerQuery(set, set.Scores.View, metrics, contract, 4));
+        double withTransfers = Measure(() => gpuMetrics.ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, 4));
+        // The same answer on both paths, or the timing means nothing.
+        double cpuMean = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, CpuThreads).MeanValues[0];
+        double gpuMean = gpuMetrics.ComputePerQuery(set, set.Scores.View, metrics, contract, 4)[0].Average();
+        Add("NDCG@10 (default contract)", data, cpu, gpu, withTransfers, $"mean cpu {cpuMean:F6} gpu {gpuMean:F6}; GPU time includes per-query values download");
+    }
+
+    private void Objective(string name, MslrLikeWorkload data, DeviceQuerySet set, IRankingObjective objective)
+    {
+        var grad = new float[data.RowCount];
+        var hess = new float[data.RowCount];
+        var batch = new ObjectiveBatch(data.Labels, data.Scores, data.Offsets, null, 0, CpuThreads);
+        double cpu = Measure(() => objective.Compute(batch, grad, hess));
+        var kernel = GpuObjectives.TryCreate(device, objective) ?? throw new InvalidOperationException($"no kernel for {objective.Name}");
+        using var gpuObjective = new GpuObjective(kernel);
+        double gpu = Measure(() =>
+        {
+            lock (device.Sync)
+            {
+                kernel.Launch(set, set.All, 0);
+                device.Synchronize();
+            }
+        });
+        var gpuGrad = new float[data.RowCount];
+        var gpuHess = new float[data.RowCount];
+        double withTransfers = Measure(() => gpuObjective.Compute(batch, gpuGrad, gpuHess));
+        double maxDiff = 0, maxAbs = 0;
+        for (int i = 0; i < grad.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(grad[i] - gpuGrad[i]));
+            maxAbs = Math.Max(maxAbs, Math.Abs(grad[i]));
+        }
+        Add(name, data, cpu, gpu, withTransfers, $"max |grad diff| / max |grad| = {maxDiff / Math.Max(maxAbs, 1e-30):E1}");
+    }
+
+    private void Add(string name, MslrLikeWorkload data, double cpu, double gpu, double withTransfers, string note)
+    {
+        var row = new BenchmarkRow(name, data.RowCount, data.QueryCount, cpu, gpu, withTransfers, note);
+        Results.Add(row);
+        log.WriteLine($"{name,-32} {data.RowCount,11:N0} rows  cpu {Format(cpu),10} ms  gpu {Format(gpu),10} ms  (+transfers {Format(withTransfers)} ms)  x{Format(row.Speedup)}  {note}");
+    }
+
+    /// <summary>Median wall time in ms: one warm-up, then up to Repeats runs within the time cap.</summary>
+    private double Measure(Action action, int? maxRuns = null)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        double warmup = clock.Elapsed.TotalMilliseconds;
+        // A run this long is dominated by the work, not by JIT or kernel compilation: it is the measurement.
+        if (warmup > SecondsPerMeasurement * 1000) return warmup;
+        var times = new List<double>();
+        int runs = maxRuns ?? Repeats;
+        double spent = warmup;
+        while (times.Count < runs && (times.Count == 0 || spent < SecondsPerMeasurement * 1000))
+        {
+            clock.Restart();
+            action();
+            double ms = clock.Elapsed.TotalMilliseconds;
+            times.Add(ms);
+            spent += ms;
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static string Format(double v) => double.IsNaN(v) ? "n/a" : v >= 100 ? v.ToString("F0", CultureInfo.InvariantCulture) : v.ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>The results as a markdown table.</summary>
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"Device: {device.Description}. CPU path: managed code, {CpuThreads} threads. Median of up to {Repeats} runs after a warm-up.");
+        sb.AppendLine();
+        sb.AppendLine($"| workload | rows | queries | CPU ({CpuThreads} thr) ms | GPU ms (device-resident) | GPU ms (with transfers) | speedup |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in Results)
+            sb.AppendLine($"| {r.Workload} | {r.Rows:N0} | {r.Queries:N0} | {Format(r.CpuMs)} | {Format(r.GpuMs)} | {Format(r.GpuWithTransfersMs)} | {(double.IsNaN(r.Speedup) ? "n/a" : Format(r.Speedup) + "x")} |");
+        return sb.ToString();
+    }
+}
