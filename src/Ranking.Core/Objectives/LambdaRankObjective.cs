@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Ranking.Compute;
 
 namespace Ranking.Objectives;
@@ -22,7 +24,9 @@ public sealed class LambdaRankOptions
 /// 0.01 + |s_high - s_low| (unless all scores are equal) and the query rescaled by log2(1 + S) / S, S the
 /// sum of 2|lambda|. maxDCG is cut at the truncation level. Cost O(k n) per query.
 /// Differences from LightGBM: p is computed exactly instead of read from a 1M-entry table (agreement to
-/// ~1e-6 relative); grades need not be integers when no explicit gain table is given.
+/// ~1e-6 relative); grades need not be integers when no explicit gain table is given; sums run in float64.
+/// Speed: the inner pair loop runs four pairs at a time with vectorised exp (Vector256) where the CPU
+/// has it, scalar elsewhere; no sigmoid table.
 /// The reported loss is the lambda-weighted RankNet loss with the weights (|delta NDCG|, the score-gap
 /// division and the query factor) taken at the current scores: sum factor * w * log(1 + exp(-sigma
 /// (s_h - s_l))). Without normalisation the gradients are its exact derivative while no rank changes;
@@ -53,17 +57,21 @@ public sealed class LambdaRankObjective : QueryObjective
         var order = scratch.Ints(0, n);
         QueryOrder.ByScoreDescending(scores, order, scratch.Keys(n));
 
-        // Per sorted position: gain, score, grade, discount; lambdas and Hessians accumulate by position.
+        // Everything the pair loop reads, gathered by sorted position so it streams through memory;
+        // lambdas and Hessians accumulate by position and are scattered back to rows at the end.
         var gain = scratch.Doubles(0, n);
         var lambda = scratch.Doubles(1, n);
         var hess = scratch.Doubles(2, n);
         var sorted = scratch.Doubles(3, n);
+        var grade = scratch.Doubles(4, n);
+        var discount = scratch.Doubles(5, n);
         for (int r = 0; r < n; r++)
         {
             int row = order[r];
             gain[r] = _options.LabelGain.Gain(labels[row]);
             sorted[r] = scores[row];
-            lambda[r] = 0; hess[r] = 0;
+            grade[r] = labels[row];
+            discount[r] = QueryOrder.Discount(r);
         }
 
         int k = _options.Truncation;
@@ -71,47 +79,121 @@ public sealed class LambdaRankObjective : QueryObjective
         gain.CopyTo(lambda);
         double maxDcg = QueryOrder.MaxDcg(lambda, k);
         lambda.Clear();
+        hess.Clear();
         double inverseMaxDcg = maxDcg > 0 ? 1.0 / maxDcg : 0.0;
 
-        double sigma = _options.Sigma;
         bool normalizeByGap = _options.Normalize && sorted[0] != sorted[n - 1];
-        double sumLambdas = 0, loss = 0;
+        var sums = new PairSums();
         int top = Math.Min(k, n - 1);
         if (inverseMaxDcg > 0)
         {
             for (int a = 0; a < top; a++)
             {
-                double gainA = gain[a], scoreA = sorted[a], discountA = QueryOrder.Discount(a);
-                float gradeA = labels[order[a]];
-                for (int b = a + 1; b < n; b++)
-                {
-                    float gradeB = labels[order[b]];
-                    if (gradeA == gradeB) continue;
-                    int high = gradeA > gradeB ? a : b, low = high == a ? b : a;
-                    double delta = sorted[high] - sorted[low];
-                    double w = RankingMath.PairDeltaNdcg(gainA, gain[b], discountA, QueryOrder.Discount(b), inverseMaxDcg);
-                    if (normalizeByGap) w = RankingMath.NormalizedDeltaNdcg(w, delta);
-                    // p = sigmoid(-x) and the pair loss softplus(-x) from one exp, x = sigma * delta.
-                    double x = sigma * delta;
-                    double e = Math.Exp(-Math.Abs(x));
-                    double p = x >= 0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
-                    double pairLambda = -sigma * w * p;
-                    double pairHess = sigma * sigma * w * p * (1.0 - p);
-                    lambda[high] += pairLambda; lambda[low] -= pairLambda;
-                    hess[high] += pairHess; hess[low] += pairHess;
-                    sumLambdas -= 2 * pairLambda;
-                    loss += w * (Math.Max(-x, 0.0) + RankingMath.Log1p(e));
-                }
+                int b = a + 1;
+                if (Vector256.IsHardwareAccelerated)
+                    b = AccumulateVector(a, b, n, gain, sorted, grade, discount, lambda, hess, inverseMaxDcg, normalizeByGap, ref sums);
+                AccumulateScalar(a, b, n, gain, sorted, grade, discount, lambda, hess, inverseMaxDcg, normalizeByGap, ref sums);
             }
         }
 
-        double factor = _options.Normalize ? RankingMath.LambdaNormalizationFactor(sumLambdas) : 1.0;
+        double factor = _options.Normalize ? RankingMath.LambdaNormalizationFactor(sums.AbsLambdas) : 1.0;
         for (int r = 0; r < n; r++)
         {
             int row = order[r];
             gradients[row] = (float)(lambda[r] * factor);
             hessians[row] = (float)(hess[r] * factor);
         }
-        return loss * factor;
+        return sums.Loss * factor;
+    }
+
+    private struct PairSums
+    {
+        public double AbsLambdas; // S = sum of 2 |lambda|
+        public double Loss;
+    }
+
+    /// <summary>Pairs (a, b..n-1), one at a time: the reference form, and the tail of the vector loop.</summary>
+    private void AccumulateScalar(int a, int from, int n, Span<double> gain, Span<double> sorted, Span<double> grade, Span<double> discount,
+        Span<double> lambda, Span<double> hess, double inverseMaxDcg, bool normalizeByGap, ref PairSums sums)
+    {
+        double sigma = _options.Sigma;
+        double gainA = gain[a], scoreA = sorted[a], gradeA = grade[a], discountA = discount[a];
+        for (int b = from; b < n; b++)
+        {
+            if (gradeA == grade[b]) continue;
+            double sign = gradeA > grade[b] ? 1.0 : -1.0; // +1 when a is the higher-graded row
+            double delta = sign * (scoreA - sorted[b]);     // s_high - s_low
+            double w = RankingMath.PairDeltaNdcg(gainA, gain[b], discountA, discount[b], inverseMaxDcg);
+            if (normalizeByGap) w = RankingMath.NormalizedDeltaNdcg(w, delta);
+            // p = sigmoid(-x) and the pair loss softplus(-x) from one exp, x = sigma * delta.
+            double x = sigma * delta;
+            double e = Math.Exp(-Math.Abs(x));
+            double p = (x >= 0 ? e : 1.0) / (1.0 + e);
+            double pairLambda = -sigma * w * p;
+            double pairHess = sigma * sigma * w * p * (1.0 - p);
+            lambda[a] += sign * pairLambda; lambda[b] -= sign * pairLambda;
+            hess[a] += pairHess; hess[b] += pairHess;
+            sums.AbsLambdas -= 2 * pairLambda;
+            sums.Loss += w * (Math.Max(-x, 0.0) + RankingMath.Log1p(e));
+        }
+    }
+
+    /// <summary>
+    /// The same pairs four at a time (AVX2), with vectorised exp/log; returns the first b it did not take.
+    /// Per-lane sums are folded in a fixed order, so results repeat run after run on one machine (they may
+    /// differ from the scalar form in the last bits).
+    /// </summary>
+    private int AccumulateVector(int a, int b, int n, Span<double> gain, Span<double> sorted, Span<double> grade, Span<double> discount,
+        Span<double> lambda, Span<double> hess, double inverseMaxDcg, bool normalizeByGap, ref PairSums sums)
+    {
+        if (n - b < Vector256<double>.Count) return b;
+        double sigma = _options.Sigma;
+        var one = Vector256.Create(1.0);
+        var vGradeA = Vector256.Create(grade[a]);
+        var vScoreA = Vector256.Create(sorted[a]);
+        var vGainA = Vector256.Create(gain[a]);
+        var vDiscountA = Vector256.Create(discount[a]);
+        var vInverse = Vector256.Create(inverseMaxDcg);
+        var vGapFloor = Vector256.Create((double)0.01f);
+        var vSigma = Vector256.Create(sigma);
+        var vSigma2 = Vector256.Create(sigma * sigma);
+        Vector256<double> accLambdaA = default, accHessA = default, accLambda = default, accLoss = default;
+        ref double gainRef = ref MemoryMarshal.GetReference(gain);
+        ref double sortedRef = ref MemoryMarshal.GetReference(sorted);
+        ref double gradeRef = ref MemoryMarshal.GetReference(grade);
+        ref double discountRef = ref MemoryMarshal.GetReference(discount);
+        ref double lambdaRef = ref MemoryMarshal.GetReference(lambda);
+        ref double hessRef = ref MemoryMarshal.GetReference(hess);
+        for (; b + Vector256<double>.Count <= n; b += Vector256<double>.Count)
+        {
+            nuint at = (nuint)b;
+            var gradeB = Vector256.LoadUnsafe(ref gradeRef, at);
+            var differ = ~Vector256.Equals(gradeB, vGradeA);
+            if (differ == Vector256<double>.Zero) continue;
+            var sign = Vector256.ConditionalSelect(Vector256.GreaterThan(vGradeA, gradeB), one, -one);
+            var delta = sign * (vScoreA - Vector256.LoadUnsafe(ref sortedRef, at));
+            var w = Vector256.Abs(vGainA - Vector256.LoadUnsafe(ref gainRef, at))
+                  * Vector256.Abs(vDiscountA - Vector256.LoadUnsafe(ref discountRef, at)) * vInverse;
+            if (normalizeByGap) w /= vGapFloor + Vector256.Abs(delta);
+            w &= differ;
+            var x = vSigma * delta;
+            var e = Vector256.Exp(-Vector256.Abs(x));
+            var onePlusE = one + e;
+            var p = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<double>.Zero), e, one) / onePlusE;
+            var pairLambda = -vSigma * w * p;
+            var pairHess = vSigma2 * w * p * (one - p);
+            var signed = sign * pairLambda;
+            accLambdaA += signed;
+            (Vector256.LoadUnsafe(ref lambdaRef, at) - signed).StoreUnsafe(ref lambdaRef, at);
+            (Vector256.LoadUnsafe(ref hessRef, at) + pairHess).StoreUnsafe(ref hessRef, at);
+            accHessA += pairHess;
+            accLambda += pairLambda;
+            accLoss += w * (Vector256.Max(-x, Vector256<double>.Zero) + Vector256.Log(onePlusE));
+        }
+        lambda[a] += Vector256.Sum(accLambdaA);
+        hess[a] += Vector256.Sum(accHessA);
+        sums.AbsLambdas -= 2 * Vector256.Sum(accLambda);
+        sums.Loss += Vector256.Sum(accLoss);
+        return b;
     }
 }

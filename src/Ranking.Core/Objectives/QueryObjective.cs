@@ -107,7 +107,7 @@ public readonly ref struct QueryData
 /// </summary>
 public sealed class ObjectiveScratch
 {
-    private readonly double[][] _doubles = new double[4][];
+    private readonly double[][] _doubles = new double[6][];
     private readonly int[][] _ints = new int[3][];
     private ulong[] _keys = [];
 
@@ -117,7 +117,7 @@ public sealed class ObjectiveScratch
         for (int i = 0; i < _ints.Length; i++) _ints[i] = [];
     }
 
-    /// <summary>Buffer number <paramref name="slot"/> (0..3) of at least n doubles.</summary>
+    /// <summary>Buffer number <paramref name="slot"/> (0..5) of at least n doubles.</summary>
     public Span<double> Doubles(int slot, int n)
     {
         if (_doubles[slot].Length < n) _doubles[slot] = new double[Grow(n)];
