@@ -20,13 +20,16 @@ public sealed class GradientTrainer : IRankerTrainer
 
     /// <param name="options">Resolved options (defaults already overlaid with the user's).</param>
     /// <param name="objective">Builds the objective from a seed.</param>
-    public GradientTrainer(GradientTrainerOptions options, Func<int, IRankingObjective> objective)
+    /// <param name="objectiveKnobs">The objective's knobs, recorded in the model file.</param>
+    public GradientTrainer(GradientTrainerOptions options, Func<int, IRankingObjective> objective, IReadOnlyDictionary<string, string>? objectiveKnobs = null)
     {
         _options = options;
         _objective = objective;
+        ObjectiveKnobs = objectiveKnobs ?? new Dictionary<string, string>();
     }
 
     public GradientTrainerOptions Options => _options;
+    public IReadOnlyDictionary<string, string> ObjectiveKnobs { get; }
 
     public IDifferentiableModel CreateModel(int featureCount) => _options.ModelFamily switch
     {
