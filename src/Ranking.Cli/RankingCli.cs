@@ -13,6 +13,7 @@ public static class RankingCli
         root.Subcommands.Add(EvalCommand.Create());
         // One line per command group; each lives in Commands/.
         root.Subcommands.Add(DatasetsCommands.Create());
+        foreach (var command in TrainCommands.Create()) root.Subcommands.Add(command);
         return root;
     }
 }

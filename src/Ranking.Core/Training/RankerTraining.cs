@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Ranking.Data;
+using Ranking.Features;
+using Ranking.Metrics;
+using Ranking.Models;
+
+namespace Ranking.Training;
+
+/// <summary>
+/// The one library entry point for training a ranker of the catalog: fits the feature pipeline on the
+/// training set, applies it to the validation set, builds the <see cref="ValidationScorer"/> from
+/// <see cref="RankingEvaluator"/>, trains, and packs the result as a <see cref="RankingModel"/> with its
+/// manifest. The CLI's train, compare and the demo all call it.
+/// </summary>
+public static class RankerTraining
+{
+    /// <summary>
+    /// The pipeline used when none is given: per-query min-max, LETOR's QueryLevelNorm. It puts raw
+    /// features (MSLR, Yahoo) on the scale the default learning rates expect and leaves LETOR's already
+    /// normalised files as they are. "none" trains on raw features.
+    /// </summary>
+    public const string DefaultPipeline = "query-minmax";
+
+    public static (RankingModel Model, TrainingResult Result) Train(
+        RankerDescriptor ranker,
+        RankingDataset train,
+        RankingDataset? valid,
+        RankerOptions options,
+        string? pipelineSpec,
+        IReadOnlyList<MetricSpec> validMetrics,
+        NdcgContract contract,
+        IProgress<TrainingEvent>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranker);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(contract);
+        if (valid is not null && valid.FeatureCount != train.FeatureCount)
+            throw new RankingDataException(valid.Source, 0, 0, $"the validation set has {valid.FeatureCount} features, the training set {train.FeatureCount} (read both with the same feature count).");
+        string spec = string.IsNullOrWhiteSpace(pipelineSpec) ? DefaultPipeline : pipelineSpec.Trim();
+        FittedPipeline pipeline = FeaturePipeline.Parse(spec).Fit(train);
+        RankingDataset trainT = pipeline.Apply(train);
+        RankingDataset? validT = valid is null ? null : pipeline.Apply(valid);
+
+        var metrics = validMetrics is { Count: > 0 } ? validMetrics : MetricSpec.ParseList("ndcg@10");
+        ValidationScorer? scorer = validT is null ? null : new ValidationScorer(
+            metrics.Select(m => m.Name).ToArray(),
+            scores => RankingEvaluator.Evaluate(validT, scores, metrics, contract, options.Threads).Means);
+
+        var trainer = ranker.CreateTrainer(options);
+        var result = trainer.Train(new TrainingRequest { Train = trainT, Valid = validT, ValidationScorer = scorer, Options = options }, progress, cancellationToken);
+
+        var manifest = new ModelManifest
+        {
+            Ranker = ranker.Name,
+            Objective = ranker.Objective,
+            ModelFamily = result.Model.ModelFamily,
+            FeatureCount = result.Model.FeatureCount,
+            InputFeatureCount = pipeline.InputFeatureCount,
+            PipelineSpec = pipeline.Spec,
+            Options = trainer is GradientTrainer g ? g.Options.ToJsonObject(g.ObjectiveKnobs) : OptionsJson(options),
+            BestIteration = result.BestIteration,
+            ValidMetrics = result.ValidMetrics,
+            NdcgContract = validT is null ? null : contract.ToJsonObject(),
+        };
+        return (new RankingModel(pipeline, result.Model, manifest), result);
+    }
+
+    /// <summary>The user's options as given (for rankers that are not gradient-trained).</summary>
+    public static JsonObject OptionsJson(RankerOptions options)
+    {
+        var parameters = new JsonObject();
+        foreach (var (k, v) in options.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) parameters[k] = v;
+        return new JsonObject
+        {
+            ["seed"] = options.Seed,
+            ["iterations"] = options.Iterations,
+            ["learning_rate"] = options.LearningRate,
+            ["early_stopping_rounds"] = options.EarlyStoppingRounds,
+            ["parameters"] = parameters,
+        };
+    }
+}
