@@ -38,17 +38,6 @@ public static class ObjectiveFactory
                 Sigma = k.Double(Sigma), Truncation = k.Int("truncation", 30), Normalize = k.Bool("norm", true),
                 LabelGain = k.Has("label-gain") ? LabelGain.Parse(k.String("label-gain")) : LabelGain.Exponential,
             }) { Seed = seed }),
-        new("listnet", ObjectiveFamily.Listwise, "ListNet top-1: cross-entropy of softmax(grades) against softmax(scores / T)",
-            [new("temperature", "1", "scores are divided by T before the softmax"), new("target", "grade", "grade | gain: softmax of the grades or of 2^grade - 1")],
-            (k, seed) => new ListNetObjective(new ListNetOptions
-            {
-                Temperature = k.Double("temperature", 1.0),
-                Target = k.Choice("target", "grade", ["grade", "gain"]) == "gain" ? ListNetTarget.Gain : ListNetTarget.Grade,
-            }) { Seed = seed }),
-        new("softmax", ObjectiveFamily.Listwise, "softmax cross-entropy: each relevant row against the full list, weighted by its share of the gain", [Threshold],
-            (k, seed) => new SoftmaxObjective(new SoftmaxOptions { Threshold = k.Double(Threshold) }) { Seed = seed }),
-        new("contrastive-pairs", ObjectiveFamily.MetricLearning, "contrastive loss on document pairs: equal grades pulled together, better grade pushed a margin above", [Margin, PairTruncation, PairsPerRow],
-            (k, seed) => new ContrastivePairsObjective(new ContrastivePairsOptions { Margin = k.Double(Margin), Pairs = k.Pairs(PairTruncation, PairsPerRow) }) { Seed = seed }),
         new("triplet", ObjectiveFamily.MetricLearning, "triplet margin loss max(0, margin - (s_pos - s_neg)) with online negative mining inside each query",
             [Margin, new("mining", "all", "all | random | hard | semi-hard: which negatives each positive meets"),
              Negatives, new("pairing", "threshold", "threshold (positives above it, negatives at or below) | graded (any pair with different grades)"), Threshold],
@@ -64,6 +53,15 @@ public static class ObjectiveFactory
         new("contrastive", ObjectiveFamily.MetricLearning, "contrastive loss on (query, document) with distance D = softplus(-s): relevant pay D^2/2, others max(0, margin - D)^2/2",
             [Margin, Threshold],
             (k, seed) => new ContrastiveObjective(new ContrastiveOptions { Margin = k.Double(Margin), Threshold = k.Double(Threshold) }) { Seed = seed }),
+        new("contrastive-pairs", ObjectiveFamily.MetricLearning, "contrastive loss on document pairs: equal grades pulled together, better grade pushed a margin above", [Margin, PairTruncation, PairsPerRow],
+            (k, seed) => new ContrastivePairsObjective(new ContrastivePairsOptions { Margin = k.Double(Margin), Pairs = k.Pairs(PairTruncation, PairsPerRow) }) { Seed = seed }),
+        new("listnet", ObjectiveFamily.Listwise, "ListNet top-1: cross-entropy of softmax(grades) against softmax(scores / T)",
+            [new("temperature", "1", "scores are divided by T before the softmax"), new("target", "grade", "grade | gain: softmax of the grades or of 2^grade - 1")],
+            (k, seed) => new ListNetObjective(new ListNetOptions
+            {
+                Temperature = k.Double("temperature", 1.0),
+                Target = k.Choice("target", "grade", ["grade", "gain"]) == "gain" ? ListNetTarget.Gain : ListNetTarget.Grade,
+            }) { Seed = seed }),
         new("listmle", ObjectiveFamily.Listwise, "negative log Plackett-Luce likelihood of the order by grade (ties in seeded random order)",
             [new("truncation", "0", "top-k ListMLE: only the first k factors; 0 = the full list")],
             (k, seed) => new ListMleObjective(new ListMleOptions { Truncation = k.Int("truncation", 0) }) { Seed = seed }),
@@ -75,6 +73,8 @@ public static class ObjectiveFactory
             {
                 Temperature = k.Double("temperature", 0.1), ExactLimit = k.Int("exact-limit", 1024), Samples = k.Int("samples", 256),
             }) { Seed = seed }),
+        new("softmax", ObjectiveFamily.Listwise, "softmax cross-entropy: each relevant row against the full list, weighted by its share of the gain", [Threshold],
+            (k, seed) => new SoftmaxObjective(new SoftmaxOptions { Threshold = k.Double(Threshold) }) { Seed = seed }),
         new("sampled-softmax", ObjectiveFamily.Listwise, "each positive against k negatives drawn from its query, logits corrected by log(k q)",
             [Negatives, new("sampling", "uniform", "uniform | scores: draw negatives uniformly or in proportion to exp(score)"), Threshold],
             (k, seed) => new SampledSoftmaxObjective(new SampledSoftmaxOptions
@@ -124,7 +124,13 @@ public static class ObjectiveFactory
             ?? throw new ArgumentException($"unknown objective '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}.", nameof(name));
     }
 
-    private static Dictionary<string, string> KnobTable(Entry e) => e.Knobs.ToDictionary(k => k.Name, k => $"{k.Help} (default {k.Default})");
+    private static Dictionary<string, string> KnobTable(Entry e)
+    {
+        var table = e.Knobs.ToDictionary(k => k.Name, k => $"{k.Help} (default {k.Default})", StringComparer.OrdinalIgnoreCase);
+        foreach (var (alias, target) in Aliases)
+            if (e.Knobs.FirstOrDefault(k => k.Name == target) is { } knob) table[alias] = $"alias of {target} (default {knob.Default})";
+        return table;
+    }
 
     private static string Canonical(string knob)
     {

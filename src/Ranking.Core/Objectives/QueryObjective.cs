@@ -11,6 +11,11 @@ public abstract class QueryObjective : IRankingObjective
     public abstract string Name { get; }
     public abstract ObjectiveFamily Family { get; }
 
+    // Scratch buffers outlive a call, so a trainer calling once per mini-batch does not re-grow them.
+    private readonly System.Collections.Concurrent.ConcurrentBag<ObjectiveScratch> _scratchPool = new();
+
+    private ObjectiveScratch RentScratch() => _scratchPool.TryTake(out var scratch) ? scratch : new ObjectiveScratch();
+
     /// <summary>Seed of every random draw (with the batch's iteration and the query index).</summary>
     public int Seed { get; init; }
 
@@ -41,7 +46,8 @@ public abstract class QueryObjective : IRankingObjective
         int iteration = batch.Iteration;
         var options = new ParallelOptions { MaxDegreeOfParallelism = batch.MaxDegreeOfParallelism <= 0 ? -1 : batch.MaxDegreeOfParallelism };
 
-        Parallel.For(0, queries, options, () => new ObjectiveScratch(), (q, _, scratch) =>
+        // One query's work; identical whichever worker and scratch run it.
+        void RunQuery(int q, ObjectiveScratch scratch)
         {
             int start = offsets[q], n = offsets[q + 1] - start;
             var grad = gradients.AsSpan(start, n);
@@ -60,8 +66,18 @@ public abstract class QueryObjective : IRankingObjective
                 loss *= wq;
             }
             lossPerQuery[q] = loss;
-            return scratch;
-        }, static _ => { });
+        }
+
+        if (options.MaxDegreeOfParallelism == 1 || queries < 2)
+        {
+            var scratch = RentScratch();
+            for (int q = 0; q < queries; q++) RunQuery(q, scratch);
+            _scratchPool.Add(scratch);
+        }
+        else
+        {
+            Parallel.For(0, queries, options, RentScratch, (q, _, scratch) => { RunQuery(q, scratch); return scratch; }, _scratchPool.Add);
+        }
 
         double total = 0;
         for (int q = 0; q < queries; q++) total += lossPerQuery[q];

@@ -12,6 +12,14 @@ public class EdgeCaseTests
         foreach (var (name, _, _, _) in ObjectiveFactory.Describe()) data.Add(name, "");
         data.Add("lambdarank", "norm=false");
         data.Add("ranknet", "pairs-per-row=1");
+        data.Add("ranksvm", "truncation=2");
+        data.Add("triplet", "mining=hard;negatives=2");
+        data.Add("triplet", "mining=semi-hard;negatives=2");
+        data.Add("triplet", "mining=random;pairing=graded");
+        data.Add("listnet", "target=gain;temperature=0.01");
+        data.Add("listmle", "truncation=2");
+        data.Add("approxndcg", "exact-limit=2;samples=3");
+        data.Add("sampled-softmax", "sampling=scores");
         return data;
     }
 

@@ -45,6 +45,10 @@ public class ObjectiveFactoryTests
         Assert.Equal(10, lr.Options.Truncation);
         Assert.False(lr.Options.Normalize);
         Assert.True(ObjectiveFactory.IsKnob("lambdarank", "--label-gain"));
+        Assert.True(ObjectiveFactory.IsKnob("ranknet", "sigmoid"));
+        Assert.Contains("sigmoid", ObjectiveFactory.Describe().Single(d => d.Name == "lambdarank").Knobs.Keys);
+        Assert.Equal(["mse", "sigmoid-ce", "ranknet", "ranksvm", "lambdarank", "triplet", "contrastive", "contrastive-pairs",
+                      "listnet", "listmle", "approxndcg", "softmax", "sampled-softmax", "nce"], ObjectiveFactory.Names);
         Assert.False(ObjectiveFactory.IsKnob("lambdarank", "trees"));
     }
 }
