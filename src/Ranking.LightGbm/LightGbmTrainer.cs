@@ -57,10 +57,7 @@ public sealed class LightGbmTrainer : IRankerTrainer
         int validIndex = validSet is null ? -1 : booster.AddValidData(validSet);
 
         var history = new List<TrainingEvent>();
-        var trainScores = _objective is null ? null : new double[train.RowCount];
-        var scoresForObjective = _objective is null ? null : new float[train.RowCount];
-        var gradients = _objective is null ? null : new float[train.RowCount];
-        var hessians = _objective is null ? null : new float[train.RowCount];
+        var custom = _objective is null ? null : new CustomObjectiveRound(_objective, train, p.Threads == 0 ? -1 : p.Threads);
         var validRaw = valid is null ? null : new double[valid.RowCount];
         IReadOnlyDictionary<string, double> bestMetrics = new Dictionary<string, double>();
         double bestValue = double.NegativeInfinity;
@@ -77,12 +74,7 @@ public sealed class LightGbmTrainer : IRankerTrainer
             }
             else
             {
-                booster.GetPredict(0, trainScores);
-                for (int i = 0; i < trainScores!.Length; i++) scoresForObjective![i] = (float)trainScores[i];
-                var batch = new ObjectiveBatch(train.Labels, scoresForObjective!, train.GroupOffsets, train.QueryWeights, iteration,
-                    p.Threads == 0 ? -1 : p.Threads);
-                loss = _objective.Compute(batch, gradients!, hessians!);
-                finished = booster.UpdateOneIterCustom(gradients, hessians);
+                (loss, finished) = custom!.Run(booster, iteration);
             }
             // LightGBM drops a round in which no leaf could split; there is nothing more to learn.
             if (finished) break;
