@@ -4,7 +4,7 @@ namespace Ranking.Metrics;
 public sealed class EvaluationReport
 {
     internal EvaluationReport(MetricSpec[] metrics, NdcgContract contract, double[][] perQuery, double[] means, int[] counted,
-        int queryCount, int rowCount, long[] queryIds, float[]? queryWeights)
+        int queryCount, int rowCount, long[]? queryIds, float[]? queryWeights)
     {
         Metrics = metrics;
         Contract = contract;
@@ -13,7 +13,7 @@ public sealed class EvaluationReport
         CountedQueries = counted;
         QueryCount = queryCount;
         RowCount = rowCount;
-        QueryIds = queryIds;
+        _queryIds = queryIds;
         QueryWeights = queryWeights;
         var dict = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int m = 0; m < metrics.Length; m++) dict[metrics[m].Name] = means[m];
@@ -33,7 +33,9 @@ public sealed class EvaluationReport
     public IReadOnlyList<int> CountedQueries { get; }
     public int QueryCount { get; }
     public int RowCount { get; }
-    public IReadOnlyList<long> QueryIds { get; }
+    private readonly long[]? _queryIds;
+    /// <summary>Query ids (the dataset's, else 0..QueryCount-1).</summary>
+    public IReadOnlyList<long> QueryIds => _queryIds ?? Enumerable.Range(0, QueryCount).Select(i => (long)i).ToArray();
     public IReadOnlyList<float>? QueryWeights { get; }
 
     public double this[string metricName] => Means[metricName];

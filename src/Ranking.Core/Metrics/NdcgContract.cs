@@ -237,14 +237,20 @@ public sealed class NdcgContract
     /// The gain of a grade, or false when the contract cannot give one (negative or non-finite grade,
     /// a non-integer or out-of-range grade with a table, an exponential gain that would overflow).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool TryGetGain(float grade, out double gain)
     {
         int g = (int)grade;
-        if (g == grade && g >= 0 && g < _gainTable.Length)
+        if (g == grade && (uint)g < (uint)_gainTable.Length)
         {
             gain = _gainTable[g];
             return true;
         }
+        return TryGetGainSlow(grade, out gain);
+    }
+
+    private bool TryGetGainSlow(float grade, out double gain)
+    {
         gain = 0;
         if (Gain == GainKind.Table || !float.IsFinite(grade) || grade < 0) return false;
         if (Gain == GainKind.Exponential)

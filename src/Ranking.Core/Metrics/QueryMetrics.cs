@@ -53,6 +53,7 @@ internal sealed class QueryScratch
     public static QueryScratch Current => t_current ??= new QueryScratch();
 
     public ulong[] Keys = new ulong[256];
+    public ulong[] Temp = new ulong[256];
     public double[] Ideal = new double[256];
 
     public void Ensure(int n)
@@ -61,6 +62,7 @@ internal sealed class QueryScratch
         {
             int size = Math.Max(n, Keys.Length * 2);
             Keys = new ulong[size];
+            Temp = new ulong[size];
             Ideal = new double[size];
         }
     }
@@ -111,9 +113,9 @@ internal static class QueryMetrics
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint DescendingKey(float score)
     {
-        if (score == 0f) score = 0f; // -0 and +0 are the same score
-        uint bits = BitConverter.SingleToUInt32Bits(score);
-        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        // -0 + 0 = +0: the two zeros are one score. Negative floats flip all bits, positive ones the sign bit.
+        uint bits = BitConverter.SingleToUInt32Bits(score + 0f);
+        uint ascending = bits ^ ((uint)((int)bits >> 31) | 0x8000_0000u);
         return ~ascending;
     }
 
@@ -126,21 +128,29 @@ internal static class QueryMetrics
         scratch.Ensure(n);
         NdcgContract contract = plan.Contract;
         Span<ulong> keys = scratch.Keys.AsSpan(0, n);
-        for (int i = 0; i < n; i++) keys[i] = ((ulong)DescendingKey(scores[i]) << 32) | (uint)i;
-
         int depth = plan.RankDepth == 0 ? n : Math.Min(plan.RankDepth, n);
-        int head = n;
-        if (depth < n && n >= 32 && depth * 4 <= n)
+        Span<ulong> order;
+        if (depth < n && depth <= TopKInsertionLimit && depth * 2 <= n)
         {
-            Selection.SmallestFirst(keys, depth);
-            uint boundary = 0;
-            for (int i = 0; i < depth; i++) boundary = Math.Max(boundary, (uint)(keys[i] >> 32));
-            head = depth;
-            for (int j = depth; j < n; j++)
-                if ((uint)(keys[j] >> 32) == boundary) (keys[head], keys[j]) = (keys[j], keys[head++]);
+            order = TopByInsertion(scores, depth, keys);
         }
-        Span<ulong> order = keys[..head];
-        order.Sort();
+        else
+        {
+            for (int i = 0; i < n; i++) keys[i] = ((ulong)DescendingKey(scores[i]) << 32) | (uint)i;
+            int head = n;
+            if (depth < n && depth * 4 <= n)
+            {
+                Selection.SmallestFirst(keys, depth);
+                uint boundary = 0;
+                for (int i = 0; i < depth; i++) boundary = Math.Max(boundary, (uint)(keys[i] >> 32));
+                head = depth;
+                for (int j = depth; j < n; j++)
+                    if ((uint)(keys[j] >> 32) == boundary) (keys[head], keys[j]) = (keys[j], keys[head++]);
+            }
+            order = keys[..head];
+            if (head == n && n >= RadixSortFrom) SortByScoreRadix(order, scratch.Temp.AsSpan(0, n));
+            else order.Sort();
+        }
 
         bool averaged = contract.Ties == TiePolicy.Averaged;
         if (contract.Ties is TiePolicy.Pessimistic or TiePolicy.Optimistic)
@@ -165,6 +175,63 @@ internal static class QueryMetrics
                 _ => Err(order, labels, cut, plan.ErrMax[m]),
             };
         }
+    }
+
+    /// <summary>From this list length a radix sort beats the comparison sort (measured: about 2x at 125 rows).</summary>
+    private const int RadixSortFrom = 64;
+
+    /// <summary>
+    /// Stable LSD radix sort on the score half of keys that are in row order (so ties stay in row order,
+    /// exactly as the comparison sort of the whole key), one byte per pass; a pass whose byte is the same
+    /// for every key is skipped.
+    /// </summary>
+    private static void SortByScoreRadix(Span<ulong> keys, Span<ulong> temp)
+    {
+        Span<int> counts = stackalloc int[256];
+        Span<ulong> source = keys, target = temp;
+        int n = keys.Length;
+        for (int shift = 32; shift < 64; shift += 8)
+        {
+            counts.Clear();
+            for (int i = 0; i < n; i++) counts[(int)((source[i] >> shift) & 0xFF)]++;
+            if (counts[(int)((source[0] >> shift) & 0xFF)] == n) continue;
+            int sum = 0;
+            for (int b = 0; b < 256; b++) { int c = counts[b]; counts[b] = sum; sum += c; }
+            for (int i = 0; i < n; i++)
+            {
+                ulong key = source[i];
+                target[counts[(int)((key >> shift) & 0xFF)]++] = key;
+            }
+            Span<ulong> swap = source; source = target; target = swap;
+        }
+        if (source != keys) source.CopyTo(keys);
+    }
+
+    /// <summary>Up to this cut-off the top rows are kept in a small sorted buffer instead of a selection.</summary>
+    private const int TopKInsertionLimit = 32;
+
+    /// <summary>
+    /// The k best keys in order, in one pass: a key enters a sorted buffer only when it beats the buffer's
+    /// worst (most rows do not). Then the rest of the tie at position k (same score, later rows) is
+    /// appended, already in order, because averaged and pessimistic ties need the whole tie.
+    /// </summary>
+    private static Span<ulong> TopByInsertion(ReadOnlySpan<float> scores, int k, Span<ulong> buffer)
+    {
+        int n = scores.Length, held = 0;
+        ulong worst = ulong.MaxValue;
+        for (int i = 0; i < n; i++)
+        {
+            ulong key = ((ulong)DescendingKey(scores[i]) << 32) | (uint)i;
+            if (key >= worst) continue;
+            int j = held < k ? held++ : k - 1;
+            while (j > 0 && buffer[j - 1] > key) { buffer[j] = buffer[j - 1]; j--; }
+            buffer[j] = key;
+            if (held == k) worst = buffer[k - 1];
+        }
+        uint boundary = (uint)(worst >> 32);
+        for (int i = (int)(uint)worst + 1; i < n; i++)
+            if (DescendingKey(scores[i]) == boundary) buffer[held++] = ((ulong)boundary << 32) | (uint)i;
+        return buffer[..held];
     }
 
     /// <summary>Within each run of equal scores, re-sorts by grade (ascending = pessimistic), input order among equal grades.</summary>

@@ -57,7 +57,7 @@ public static partial class RankingEvaluator
         for (int m = 0; m < metrics.Count; m++)
             (means[m], counted[m]) = WeightedMean(perQuery[m], queryWeights);
         return new EvaluationReport(metrics.ToArray(), contract, perQuery, means, counted, queries, labels.Length,
-            queryIds ?? Enumerable.Range(0, queries).Select(i => (long)i).ToArray(), queryWeights);
+            queryIds, queryWeights);
     }
 
     /// <summary>Per-query values [metric][query]; NaN where the empty-query policy leaves a query out.</summary>
@@ -79,8 +79,10 @@ public static partial class RankingEvaluator
         if (queryWeights is not null && queryWeights.Length != queries)
             throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
 
-        double maxGrade = Validate(labels, groupOffsets, scores, contract, metrics, source, queryIds);
+        bool needsGain = metrics.Any(m => m.Kind is MetricKind.Ndcg or MetricKind.Dcg);
+        double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(labels) : 0;
         var plan = new MetricPlan(metrics, contract, maxGrade);
+        int firstBadRow = int.MaxValue;
         var perQuery = new double[metrics.Count][];
         for (int m = 0; m < metrics.Count; m++) perQuery[m] = new double[queries];
 
@@ -99,12 +101,52 @@ public static partial class RankingEvaluator
                     for (int m = 0; m < plan.Count; m++) perQuery[m][q] = double.NaN;
                     continue;
                 }
+                // Checked here, while the rows are in cache; the lowest bad row is reported after the loop.
+                int bad = FirstBadRow(labels, scores, start, length, contract, needsGain);
+                if (bad >= 0)
+                {
+                    InterlockedMin(ref firstBadRow, bad);
+                    continue;
+                }
                 QueryMetrics.Evaluate(plan, labels.AsSpan(start, length), scores.AsSpan(start, length), scratch, values);
                 for (int m = 0; m < plan.Count; m++) perQuery[m][q] = values[m];
             }
         });
+        if (firstBadRow != int.MaxValue) throw RowError(firstBadRow, Problem(labels[firstBadRow], scores[firstBadRow], contract, needsGain), groupOffsets, source, queryIds);
         return perQuery;
     }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        int current = Volatile.Read(ref target);
+        while (value < current)
+        {
+            int seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current) return;
+            current = seen;
+        }
+    }
+
+    private static double MaxFinite(float[] labels)
+    {
+        double max = 0;
+        foreach (float y in labels) if (float.IsFinite(y) && y > max) max = y;
+        return max;
+    }
+
+    /// <summary>First row of the query with a NaN score or a grade the metrics cannot take; -1 when none.</summary>
+    private static int FirstBadRow(float[] labels, float[] scores, int start, int length, NdcgContract contract, bool needsGain)
+    {
+        for (int i = start; i < start + length; i++)
+        {
+            float y = labels[i];
+            if (float.IsNaN(scores[i]) || !float.IsFinite(y) || (needsGain && !contract.TryGetGain(y, out _))) return i;
+        }
+        return -1;
+    }
+
+    private static string Problem(float label, float score, NdcgContract contract, bool needsGain) =>
+        float.IsNaN(score) ? "score is NaN" : contract.ExplainBadGrade(label);
 
     /// <summary>Weighted mean over the queries that are not NaN; NaN when none counts.</summary>
     internal static (double Mean, int Counted) WeightedMean(double[] values, float[]? weights)
@@ -121,23 +163,6 @@ public static partial class RankingEvaluator
             counted++;
         }
         return (weightSum > 0 ? sum / weightSum : double.NaN, counted);
-    }
-
-    /// <summary>Rejects NaN scores and grades the contract cannot turn into gains; returns the largest grade.</summary>
-    private static double Validate(float[] labels, int[] groupOffsets, float[] scores, NdcgContract contract,
-        IReadOnlyList<MetricSpec> metrics, string? source, long[]? queryIds)
-    {
-        bool needsGain = metrics.Any(m => m.Kind is MetricKind.Ndcg or MetricKind.Dcg);
-        double maxGrade = double.NegativeInfinity;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            if (float.IsNaN(scores[i])) throw RowError(i, "score is NaN", groupOffsets, source, queryIds);
-            float y = labels[i];
-            if (!float.IsFinite(y)) throw RowError(i, contract.ExplainBadGrade(y), groupOffsets, source, queryIds);
-            if (needsGain && !contract.TryGetGain(y, out _)) throw RowError(i, contract.ExplainBadGrade(y), groupOffsets, source, queryIds);
-            if (y > maxGrade) maxGrade = y;
-        }
-        return maxGrade;
     }
 
     private static RankingDataException RowError(int row, string what, int[] groupOffsets, string? source, long[]? queryIds)

@@ -92,6 +92,21 @@ public class MetricEdgeCaseTests
     }
 
     [Fact]
+    public void TheFirstBadRowIsReportedWhateverTheThreads()
+    {
+        int queries = 400;
+        var offsets = Enumerable.Range(0, queries + 1).Select(q => q * 3).ToArray();
+        float[] labels = new float[queries * 3];
+        float[] scores = Enumerable.Range(0, queries * 3).Select(i => (float)i).ToArray();
+        scores[1000] = float.NaN;
+        scores[700] = float.NaN;
+        labels[900] = -2;
+        var ex = Assert.Throws<RankingDataException>(() =>
+            RankingEvaluator.Evaluate(labels, offsets, null, scores, Some, NdcgContract.Default, threads: 4, source: "x"));
+        Assert.Equal("x: row 701 (query 233): score is NaN", ex.Message);
+    }
+
+    [Fact]
     public void WrongScoreCountIsAnError() =>
         Assert.Throws<RankingDataException>(() => RankingEvaluator.Evaluate([1, 0], [0, 2], null, [1f], Some, NdcgContract.Default));
 
@@ -114,13 +129,15 @@ public class MetricEdgeCaseTests
         }
     }
 
-    [Fact]
-    public void TopKSelectionGivesTheSameValuesAsAFullSort()
+    [Theory]
+    [InlineData("ndcg@1,ndcg@5,dcg@3,map@4,mrr@5,p@3,r@5,err@5")]   // short cut-offs: the insertion buffer
+    [InlineData("ndcg@40,dcg@33,map@35,mrr@40,p@38,r@36,err@34")]  // long cut-offs: quickselect
+    public void TopKSelectionGivesTheSameValuesAsAFullSort(string metrics)
     {
-        // Metrics with a cut-off alone take the selection path on long lists; adding "ndcg" (no k) forces a full sort.
-        var cutOnly = MetricSpec.ParseList("ndcg@1,ndcg@5,dcg@3,map@4,mrr@5,p@3,r@5,err@5").ToArray();
+        // Metrics with a cut-off alone take a selection path on long lists; adding "ndcg" (no k) forces a full sort.
+        var cutOnly = MetricSpec.ParseList(metrics).ToArray();
         var withFull = cutOnly.Append(MetricSpec.Parse("ndcg")).ToArray();
-        Gen.Select(Gen.Int[32, 300], Gen.Int[1, 40], Gen.Int[0, 3], Gen.UInt)
+        Gen.Select(Gen.Int[2, 400], Gen.Int[1, 40], Gen.Int[0, 3], Gen.UInt)
             .Sample((n, distinctScores, tieIndex, seed) =>
             {
                 var rng = new Random((int)seed);
