@@ -131,13 +131,17 @@ public sealed class RankerScoringEstimator(RankerScoringTransformer transformer)
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+        => OutputShape(inputSchema, transformer.FeatureColumnName, transformer.ScoreColumnName);
+
+    /// <summary>The input shape plus a Single score column, after checking the features column.</summary>
+    internal static SchemaShape OutputShape(SchemaShape inputSchema, string featureColumnName, string scoreColumnName)
     {
-        var features = inputSchema.FirstOrDefault(c => c.Name == transformer.FeatureColumnName);
+        var features = inputSchema.FirstOrDefault(c => c.Name == featureColumnName);
         if (features.Name is null)
-            throw new ArgumentException($"no column '{transformer.FeatureColumnName}'.");
+            throw new ArgumentException($"no column '{featureColumnName}'.");
         if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single)
-            throw new ArgumentException($"column '{transformer.FeatureColumnName}' must be a fixed-size vector of Single.");
-        return new SchemaShape(inputSchema.Where(c => c.Name != transformer.ScoreColumnName).Append(ScoreShape(transformer.ScoreColumnName)));
+            throw new ArgumentException($"column '{featureColumnName}' must be a fixed-size vector of Single.");
+        return new SchemaShape(inputSchema.Where(c => c.Name != scoreColumnName).Append(ScoreShape(scoreColumnName)));
     }
 
     /// <summary>

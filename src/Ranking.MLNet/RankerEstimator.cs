@@ -1,0 +1,90 @@
+using Microsoft.ML;
+using Ranking.Data;
+using Ranking.Features;
+using Ranking.Metrics;
+using Ranking.Training;
+
+namespace Ranking.MLNet;
+
+/// <summary>
+/// Any ranker of our catalog as an ML.NET trainer: <c>Fit</c> reads the view into a <see cref="RankingDataset"/>,
+/// fits our feature pipeline on it, trains the ranker on the transformed set and returns a
+/// <see cref="RankerScoringTransformer"/> that scores raw features through the same pipeline, query by query.
+/// So a LightGBM ranker with our ListNet objective, or an MLP, can sit in an ML.NET pipeline and be scored by
+/// <c>mlContext.Ranking.Evaluate</c>.
+/// </summary>
+public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
+{
+    private readonly RankerDescriptor _ranker;
+    private readonly RankerOptions _options;
+    private readonly FeaturePipeline _pipeline;
+    private readonly IReadOnlyList<MetricSpec> _validMetrics;
+    private readonly NdcgContract _contract;
+    private readonly string _label, _group, _features;
+
+    /// <param name="pipelineSpec">Our feature pipeline spec ("zscore,log1p", "none").</param>
+    /// <param name="validMetrics">Validation metrics when a validation view is given; the first drives early stopping.</param>
+    public RankerEstimator(RankerDescriptor ranker, RankerOptions? options = null, string? pipelineSpec = null,
+        string validMetrics = "ndcg@10", NdcgContract? contract = null,
+        string labelColumnName = RankingColumns.Label, string groupColumnName = RankingColumns.GroupId, string featureColumnName = RankingColumns.Features)
+    {
+        _ranker = ranker ?? throw new ArgumentNullException(nameof(ranker));
+        _options = options ?? new RankerOptions();
+        _pipeline = FeaturePipeline.Parse(pipelineSpec);
+        _validMetrics = MetricSpec.ParseList(validMetrics);
+        _contract = contract ?? NdcgContract.Default;
+        (_label, _group, _features) = (labelColumnName, groupColumnName, featureColumnName);
+    }
+
+    /// <summary>What the last <see cref="Fit(IDataView, IDataView?)"/> trained: model, best round, learning curve.</summary>
+    public TrainingResult? LastTraining { get; private set; }
+
+    /// <summary>The pipeline the last Fit fitted.</summary>
+    public FittedPipeline? LastPipeline { get; private set; }
+
+    public RankerScoringTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="train"/>; with <paramref name="valid"/>, validates (and early-stops) on it.</summary>
+    public RankerScoringTransformer Fit(IDataView train, IDataView? valid)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var rawTrain = train.ToRankingDataset(_label, _group, _features, source: "training view");
+        var rawValid = valid?.ToRankingDataset(_label, _group, _features, source: "validation view");
+        var fitted = _pipeline.Fit(rawTrain);
+        var request = new TrainingRequest
+        {
+            Train = fitted.Apply(rawTrain),
+            Valid = rawValid is null ? null : fitted.Apply(rawValid),
+            Options = _options,
+        };
+        if (request.Valid is { } v)
+        {
+            var names = _validMetrics.Select(m => m.Name).ToArray();
+            request = new TrainingRequest
+            {
+                Train = request.Train,
+                Valid = v,
+                Options = _options,
+                ValidationScorer = new ValidationScorer(names, scores => RankingEvaluator.Evaluate(v, scores, _validMetrics, _contract).Means),
+            };
+        }
+        var result = _ranker.CreateTrainer(_options).Train(request);
+        LastTraining = result;
+        LastPipeline = fitted;
+        return new RankerScoringTransformer(fitted, result.Model, _features, _group);
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+        => RankerScoringEstimator.OutputShape(inputSchema, _features, RankingColumns.Score);
+}
+
+/// <summary>Catalog-style entry: <c>mlContext.Ranking.Trainers.Ranker(catalog.Get("listnet"), options, "zscore")</c>.</summary>
+public static class RankerEstimatorCatalogExtensions
+{
+    public static RankerEstimator Ranker(this RankingCatalog.RankingTrainers trainers, RankerDescriptor ranker,
+        RankerOptions? options = null, string? pipelineSpec = null, string validMetrics = "ndcg@10", NdcgContract? contract = null)
+    {
+        ArgumentNullException.ThrowIfNull(trainers);
+        return new RankerEstimator(ranker, options, pipelineSpec, validMetrics, contract);
+    }
+}
