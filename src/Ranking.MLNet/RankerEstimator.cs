@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Ranking.Data;
 using Ranking.Features;
 using Ranking.Metrics;
+using Ranking.Models;
 using Ranking.Training;
 
 namespace Ranking.MLNet;
@@ -17,12 +18,13 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
 {
     private readonly RankerDescriptor _ranker;
     private readonly RankerOptions _options;
-    private readonly FeaturePipeline _pipeline;
+    private readonly string? _pipelineSpec;
     private readonly IReadOnlyList<MetricSpec> _validMetrics;
     private readonly NdcgContract _contract;
     private readonly string _label, _group, _features;
 
-    /// <param name="pipelineSpec">Our feature pipeline spec ("zscore,log1p", "none").</param>
+    /// <param name="pipelineSpec">Our feature pipeline spec ("zscore,log1p", "none"); null = the library default
+    /// (<see cref="RankerTraining.DefaultPipeline"/>).</param>
     /// <param name="validMetrics">Validation metrics when a validation view is given; the first drives early stopping.</param>
     public RankerEstimator(RankerDescriptor ranker, RankerOptions? options = null, string? pipelineSpec = null,
         string validMetrics = "ndcg@10", NdcgContract? contract = null,
@@ -30,7 +32,8 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
     {
         _ranker = ranker ?? throw new ArgumentNullException(nameof(ranker));
         _options = options ?? new RankerOptions();
-        _pipeline = FeaturePipeline.Parse(pipelineSpec);
+        FeaturePipeline.Parse(pipelineSpec); // a bad spec fails here, not at Fit
+        _pipelineSpec = pipelineSpec;
         _validMetrics = MetricSpec.ParseList(validMetrics);
         _contract = contract ?? NdcgContract.Default;
         (_label, _group, _features) = (labelColumnName, groupColumnName, featureColumnName);
@@ -39,39 +42,24 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
     /// <summary>What the last <see cref="Fit(IDataView, IDataView?)"/> trained: model, best round, learning curve.</summary>
     public TrainingResult? LastTraining { get; private set; }
 
-    /// <summary>The pipeline the last Fit fitted.</summary>
-    public FittedPipeline? LastPipeline { get; private set; }
+    /// <summary>The ranker the last Fit made (pipeline, model, manifest): save it with <c>ModelFile.Save</c>.</summary>
+    public RankingModel? LastModel { get; private set; }
 
     public RankerScoringTransformer Fit(IDataView input) => Fit(input, null);
 
-    /// <summary>Trains on <paramref name="train"/>; with <paramref name="valid"/>, validates (and early-stops) on it.</summary>
+    /// <summary>
+    /// Trains on <paramref name="train"/> through <see cref="RankerTraining.Train"/> (the library's one training
+    /// entry point); with <paramref name="valid"/>, validates (and early-stops) on it.
+    /// </summary>
     public RankerScoringTransformer Fit(IDataView train, IDataView? valid)
     {
         ArgumentNullException.ThrowIfNull(train);
         var rawTrain = train.ToRankingDataset(_label, _group, _features, source: "training view");
         var rawValid = valid?.ToRankingDataset(_label, _group, _features, source: "validation view");
-        var fitted = _pipeline.Fit(rawTrain);
-        var request = new TrainingRequest
-        {
-            Train = fitted.Apply(rawTrain),
-            Valid = rawValid is null ? null : fitted.Apply(rawValid),
-            Options = _options,
-        };
-        if (request.Valid is { } v)
-        {
-            var names = _validMetrics.Select(m => m.Name).ToArray();
-            request = new TrainingRequest
-            {
-                Train = request.Train,
-                Valid = v,
-                Options = _options,
-                ValidationScorer = new ValidationScorer(names, scores => RankingEvaluator.Evaluate(v, scores, _validMetrics, _contract).Means),
-            };
-        }
-        var result = _ranker.CreateTrainer(_options).Train(request);
+        var (model, result) = RankerTraining.Train(_ranker, rawTrain, rawValid, _options, _pipelineSpec, _validMetrics, _contract);
         LastTraining = result;
-        LastPipeline = fitted;
-        return new RankerScoringTransformer(fitted, result.Model, _features, _group);
+        LastModel = model;
+        return new RankerScoringTransformer(model, _features, _group);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

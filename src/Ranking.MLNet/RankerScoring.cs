@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ranking.Features;
+using Ranking.Models;
 using Ranking.Training;
 
 namespace Ranking.MLNet;
@@ -38,6 +39,17 @@ public sealed class RankerScoringTransformer : ITransformer
     {
         Model = model;
     }
+
+    /// <summary>Scores raw features with a trained or loaded <see cref="RankingModel"/> (its pipeline, then its model).</summary>
+    public RankerScoringTransformer(RankingModel model, string featureColumnName = RankingColumns.Features,
+        string groupColumnName = RankingColumns.GroupId, string scoreColumnName = RankingColumns.Score)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).Pipeline, model.Model, featureColumnName, groupColumnName, scoreColumnName)
+    {
+        RankingModel = model;
+    }
+
+    /// <summary>The whole ranker (pipeline, model, manifest), when made from one.</summary>
+    public RankingModel? RankingModel { get; }
 
     private static int CheckedInputCount(FittedPipeline pipeline, IScoringModel model)
     {
@@ -172,5 +184,13 @@ public static class RankerScoringCatalogExtensions
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new RankerScoringEstimator(model, featureColumnName, scoreColumnName);
+    }
+
+    /// <summary>A saved or trained ranker on raw features (its pipeline applied query by query).</summary>
+    public static RankerScoringEstimator ScoreWith(this RankingCatalog catalog, RankingModel model,
+        string featureColumnName = RankingColumns.Features, string groupColumnName = RankingColumns.GroupId, string scoreColumnName = RankingColumns.Score)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new RankerScoringEstimator(new RankerScoringTransformer(model, featureColumnName, groupColumnName, scoreColumnName));
     }
 }

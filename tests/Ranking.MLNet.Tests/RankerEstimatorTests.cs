@@ -53,7 +53,8 @@ public class RankerEstimatorTests
         var expected = new float[Test.RowCount];
         model.Predict(pipeline.Apply(Test).Features, Test.RowCount, expected);
         Assert.Equal(expected, scores);
-        Assert.Equal("zscore", estimator.LastPipeline!.Spec);
+        Assert.Equal("zscore", estimator.LastModel!.Pipeline.Spec);
+        Assert.Equal("fasttree", estimator.LastModel.Manifest.ModelFamily);
     }
 
     [Fact]
