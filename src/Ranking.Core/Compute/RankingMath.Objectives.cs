@@ -71,7 +71,7 @@ public static partial class RankingMath
     public static double RankNetPairLoss(double sigma, double scoreDifference) => Softplus(-sigma * scoreDifference);
 
     /// <summary>LightGBM's final per-query factor log2(1 + S) / S for S = sum of 2 |lambda| (1 when S = 0).</summary>
-    public static double LambdaNormalizationFactor(double sumAbsLambdas) => sumAbsLambdas > 0 ? Math.Log2(1.0 + sumAbsLambdas) / sumAbsLambdas : 1.0;
+    public static double LambdaNormalizationFactor(double sumAbsLambdas) => sumAbsLambdas > 0 ? Log2(1.0 + sumAbsLambdas) / sumAbsLambdas : 1.0;
 
     /// <summary>Hinge max(0, margin - difference).</summary>
     public static double Hinge(double margin, double difference) => Math.Max(0.0, margin - difference);

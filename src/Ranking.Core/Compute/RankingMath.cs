@@ -16,7 +16,15 @@ public static partial class RankingMath
     public static double LinearGain(double grade) => grade;
 
     /// <summary>Position discount 1 / log2(rank + 2) for a 0-based rank (rank 0 = top).</summary>
-    public static double Discount(int rank) => 1.0 / Math.Log2(rank + 2.0);
+    public static double Discount(int rank) => 1.0 / Log2(rank + 2.0);
+
+    private const double Ln2 = 0.69314718055994530942;
+
+    /// <summary>
+    /// log2(x) as ln(x) / ln(2). Not Math.Log2: ILGPU 1.5.3 has no mapping for it and emits a call to an
+    /// unresolved extern 'Log2', which CUDA's PTX JIT rejects (seen on an H200 with driver 13.0).
+    /// </summary>
+    public static double Log2(double x) => Math.Log(x) / Ln2;
 
     /// <summary>Logistic sigmoid 1 / (1 + e^-x), computed on the side where exp cannot overflow.</summary>
     public static double Sigmoid(double x)
@@ -62,7 +70,7 @@ public static partial class RankingMath
     public static double DiscountSum(int from, int to)
     {
         double sum = 0.0;
-        for (int r = from; r < to; r++) sum += 1.0 / Math.Log2(r + 2.0);
+        for (int r = from; r < to; r++) sum += 1.0 / Log2(r + 2.0);
         return sum;
     }
 

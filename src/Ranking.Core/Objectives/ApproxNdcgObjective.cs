@@ -85,7 +85,7 @@ public sealed class ApproxNdcgObjective : QueryObjective
         double approx = 0;
         for (int i = 0; i < n; i++)
         {
-            double log2r = Math.Log2(1.0 + rank[i]);
+            double log2r = RankingMath.Log2(1.0 + rank[i]);
             approx += gain[i] / log2r;
             gain[i] = -gain[i] / (maxDcg * Math.Log(2.0) * (1.0 + rank[i]) * log2r * log2r);
         }
