@@ -46,6 +46,16 @@ public abstract class GpuObjectiveKernel : IDisposable
         }
     }
 
+    /// <summary>Runs the launches over <paramref name="range"/> and queues its loss into <paramref name="lossSlot"/>[0] (nothing downloaded).</summary>
+    public void ComputeInto(DeviceQuerySet set, QueryRange range, int iteration, ArrayView<double> lossSlot)
+    {
+        lock (Device.Sync)
+        {
+            Launch(set, range, iteration);
+            Device.Kernels(a => new ReductionKernels(a)).SumInto(set.QueryScratch(3).SubView(range.FirstQuery, Math.Max(1, range.QueryCount)), range.QueryCount, lossSlot);
+        }
+    }
+
     public virtual void Dispose() { }
 }
 

@@ -88,3 +88,26 @@ public class DeviceLoopTests
         Assert.Throws<ArgumentException>(() => ComputeBackendKinds.Parse("tpu"));
     }
 }
+
+public class MlpEpochTests
+{
+    [Fact]
+    public void An_mlp_epoch_on_the_device_ends_where_the_cpu_epoch_ends()
+    {
+        var data = MslrLikeWorkload.Generate(600, withFeatures: true, seed: 9);
+        using var epoch = new MlpEpochBenchmark(TestDevice.Cpu, data, cpuThreads: 1);
+        var before = (float[])epoch.CpuParameters.Clone();
+        epoch.RunCpuEpoch();
+        epoch.RunGpuEpoch();
+        var cpu = epoch.CpuParameters;
+        var gpu = epoch.GpuParameters();
+        double moved = 0;
+        for (int i = 0; i < cpu.Length; i++) moved = Math.Max(moved, Math.Abs(cpu[i] - before[i]));
+        Assert.True(moved > 1e-4, $"the epoch did not train (largest change {moved})");
+        // Adam divides by sqrt(v): where a gradient is ~1e-7 (a weight behind a rarely active unit) float
+        // rounding of the two summation orders changes the step noticeably. Almost every parameter must
+        // agree to 1% of the largest move (a sign flip of a ~1e-9 gradient moves one parameter the other way).
+        int close = Enumerable.Range(0, cpu.Length).Count(i => Math.Abs(cpu[i] - gpu[i]) <= 0.01 * moved);
+        Assert.True(close >= 0.99 * cpu.Length, $"{cpu.Length - close} of {cpu.Length} parameters differ by more than 1% of the largest move {moved}");
+    }
+}

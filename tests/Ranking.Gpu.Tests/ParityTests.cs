@@ -48,6 +48,16 @@ public class ParityTests
         Assert.True(result.Passed, result.ToString());
     }
 
+    [Theory]
+    [InlineData(new[] { 8, 5 })]
+    [InlineData(new[] { 6 })]
+    [InlineData(new int[0])]
+    public void Mlp_forward_backward_and_adam_match_the_cpu(int[] hidden)
+    {
+        var result = GpuParity.CheckMlp(TestDevice.Cpu, hidden, seed: 3);
+        Assert.True(result.Passed, result.ToString());
+    }
+
     [Fact]
     public void A_wrong_kernel_result_is_caught()
     {

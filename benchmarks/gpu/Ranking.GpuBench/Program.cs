@@ -5,11 +5,13 @@ using Ranking.Gpu.Diagnostics;
 
 // ranking-gpu-bench [parity] [bench] [--accelerator cuda|best|cpu] [--rows 100000,1000000,10000000]
 //                   [--cpu-threads 2] [--repeats 5] [--seconds-per-measurement 8] [--out results.md]
+//                   [--no-mlp] [--mlp-cpu-max-rows 1000000]
 // Exit code: 0 all parity checks passed (and the benchmarks ran), 1 a parity check failed, 2 bad usage or no device.
 var modes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 string accelerator = "best", output = "";
 int[] sizes = [100_000, 1_000_000, 10_000_000];
-int cpuThreads = 2, repeats = 5;
+int cpuThreads = 2, repeats = 5, mlpCpuMaxRows = 1_000_000;
+bool mlp = true;
 double secondsPerMeasurement = 8;
 for (int i = 0; i < args.Length; i++)
 {
@@ -24,6 +26,8 @@ for (int i = 0; i < args.Length; i++)
         case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--seconds-per-measurement": secondsPerMeasurement = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--out": output = Next(); break;
+        case "--no-mlp": mlp = false; break;
+        case "--mlp-cpu-max-rows": mlpCpuMaxRows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument '{a}'"); return 2;
     }
 }
@@ -59,9 +63,9 @@ if (modes.Contains("parity"))
 if (modes.Contains("bench"))
 {
     if (!device.IsRealGpu) Console.WriteLine("note: no GPU: the 'GPU' column is ILGPU's CPU accelerator, a correctness tool, not a speed claim.");
-    var suite = new GpuBenchmarkSuite(device, Console.Out) { CpuThreads = cpuThreads, Repeats = repeats, SecondsPerMeasurement = secondsPerMeasurement };
+    var suite = new GpuBenchmarkSuite(device, Console.Out) { CpuThreads = cpuThreads, Repeats = repeats, SecondsPerMeasurement = secondsPerMeasurement, MlpCpuMaxRows = mlpCpuMaxRows };
     // The table is rewritten after each size, so a run cut short by a time limit still leaves its results.
-    suite.Run(sizes, () => { if (output.Length > 0) File.WriteAllText(output, suite.ToMarkdown()); });
+    suite.Run(sizes, () => { if (output.Length > 0) File.WriteAllText(output, suite.ToMarkdown()); }, mlp);
     string table = suite.ToMarkdown();
     Console.WriteLine();
     Console.WriteLine(table);

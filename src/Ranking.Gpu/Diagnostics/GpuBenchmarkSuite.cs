@@ -32,7 +32,7 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
     public List<BenchmarkRow> Results { get; } = new();
 
     /// <summary>Runs every workload at every size; <paramref name="afterSize"/> is called after each size (write partial results).</summary>
-    public void Run(IEnumerable<int> sizes, Action? afterSize = null)
+    public void Run(IEnumerable<int> sizes, Action? afterSize = null, bool includeMlp = true)
     {
         foreach (int rows in sizes)
         {
@@ -46,6 +46,7 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
                 Objective("LambdaRank gradients", data, set, new LambdaRankObjective());
                 Objective("ListNet gradients", data, set, new ListNetObjective());
             }
+            if (includeMlp) Mlp(rows);
             afterSize?.Invoke();
         }
     }
@@ -90,6 +91,18 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
             maxAbs = Math.Max(maxAbs, Math.Abs(grad[i]));
         }
         Add(name, data, cpu, gpu, withTransfers, $"max |grad diff| / max |grad| = {maxDiff / Math.Max(maxAbs, 1e-30):E1}");
+    }
+
+    private void Mlp(int rows)
+    {
+        var clock = Stopwatch.StartNew();
+        var data = MslrLikeWorkload.Generate(rows, withFeatures: true);
+        log.WriteLine($"# {data.RowCount:N0} rows with {MslrLikeWorkload.FeatureCount} features generated in {clock.Elapsed.TotalSeconds:F1} s");
+        using var epoch = new MlpEpochBenchmark(device, data, CpuThreads);
+        double cpu = data.RowCount <= MlpCpuMaxRows ? Measure(epoch.RunCpuEpoch, maxRuns: 2) : double.NaN;
+        double gpu = Measure(epoch.RunGpuEpoch, maxRuns: 3);
+        Add($"MLP epoch ({epoch.Describe()})", data, cpu, gpu, double.NaN,
+            (double.IsNaN(cpu) ? $"CPU epoch not run above {MlpCpuMaxRows:N0} rows; " : "") + "features resident on the device");
     }
 
     private void Add(string name, MslrLikeWorkload data, double cpu, double gpu, double withTransfers, string note)

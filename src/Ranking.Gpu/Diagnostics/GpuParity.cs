@@ -51,6 +51,8 @@ public static class GpuParity
         foreach (var contract in Contracts()) results.Add(CheckMetrics(device, data, contract));
         foreach (var (label, objective) in Objectives()) results.AddRange(CheckObjective(device, data, label, objective));
         results.Add(CheckRanks(device, data));
+        results.Add(CheckMlp(device, [8, 5], seed));
+        results.Add(CheckMlp(device, [], seed));
         return results;
     }
 
@@ -126,6 +128,59 @@ public static class GpuParity
             }
         }
         return new ParityResult("ranks (stable by score)", mismatches == 0, mismatches, detail);
+    }
+
+    /// <summary>
+    /// The MLP on the device against Ranking.Models' training pass and Ranking.Training's Adam: scores of a
+    /// forward pass, parameter gradients of a backward pass, parameters after two Adam steps.
+    /// </summary>
+    public static ParityResult CheckMlp(GpuDevice device, int[] hidden, int seed)
+    {
+        const int features = 7, rows = 37;
+        var rng = new Random(seed);
+        var x = Enumerable.Range(0, rows * features).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var scoreGradients = Enumerable.Range(0, rows).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var model = new Ranking.Models.MlpModel(features, hidden, 0f, (ulong)seed);
+        if (hidden.Length == 0)
+            for (int i = 0; i < model.Parameters.Length; i++) model.Parameters[i] = (float)(rng.NextDouble() - 0.5);
+        var initial = (float[])model.Parameters.Clone();
+        using var gpu = new GpuDenseNetwork(device, features, hidden, initial, rows);
+        var pass = model.CreateTrainingPass(rows, 1);
+        var adam = new Ranking.Training.AdamOptimizer(model.Parameters.Length);
+        var cpuScores = new float[rows];
+        var cpuGrad = new float[model.Parameters.Length];
+        var gpuScores = new float[rows];
+        float[] gpuGrad = [];
+        double worst = 0;
+        string detail = "";
+        void Track(string what, float[] cpu, float[] gpuValues)
+        {
+            var (rel, d) = Compare(cpu, gpuValues, [0, cpu.Length]);
+            if (rel > worst) { worst = rel; detail = what + " " + d; }
+        }
+        using var xs = device.Upload(x);
+        using var scores = device.Accelerator.Allocate1D<float>(rows);
+        using var dS = device.Upload(scoreGradients);
+        for (int step = 0; step < 2; step++)
+        {
+            pass.Forward(x, rows, cpuScores, training: false, 0);
+            var scaled = scoreGradients.Select(g => g * 0.5f).ToArray();
+            pass.Backward(scaled, rows, cpuGrad);
+            adam.Step(model.Parameters, cpuGrad, 0.01f);
+            lock (device.Sync)
+            {
+                gpu.Forward(xs.View, rows, scores.View);
+                device.Download(scores.View, gpuScores);
+                gpu.Backward(xs.View, dS.View, 0.5f, rows);
+                gpuGrad = gpu.DownloadGradients();
+                gpu.AdamStep(0.01f);
+            }
+            Track($"step {step} scores", cpuScores, gpuScores);
+            Track($"step {step} gradients", cpuGrad, gpuGrad);
+            Track($"step {step} parameters after Adam", model.Parameters, gpu.DownloadParameters());
+        }
+        string name = $"mlp {Ranking.Models.DenseNetwork.Describe(features, hidden)}: forward, backward, Adam";
+        return new ParityResult(name, worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
     }
 
     private static string Describe(NdcgContract c) => $"gain={c.Gain} ties={c.Ties} empty={c.EmptyQuery} dcglog={c.DcgLogBase}";

@@ -11,13 +11,13 @@ public sealed class ReductionKernels : IDisposable
 {
     private const int Chunks = 1024;
     private readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>> _chunks;
-    private readonly Action<Index1D, ArrayView<double>, int> _total;
+    private readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>> _copyTotal;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> _partials;
 
     public ReductionKernels(Accelerator accelerator)
     {
         _chunks = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>>(ChunkKernel);
-        _total = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(TotalKernel);
+        _copyTotal = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>>(TotalKernel);
         _partials = accelerator.Allocate1D<double>(Chunks + 1);
     }
 
@@ -25,11 +25,18 @@ public sealed class ReductionKernels : IDisposable
     public double Sum(GpuDevice device, ArrayView<double> values, int count)
     {
         if (count <= 0) return 0.0;
-        _chunks(Chunks, values.SubView(0, count), count, _partials.View);
-        _total(1, _partials.View, Chunks);
+        SumInto(values, count, _partials.View.SubView(Chunks, 1));
         var total = new double[1];
         device.Download(_partials.View.SubView(Chunks, 1), total);
         return total[0];
+    }
+
+    /// <summary>Queues the sum of the first <paramref name="count"/> values into <paramref name="target"/>[0] (nothing downloaded).</summary>
+    public void SumInto(ArrayView<double> values, int count, ArrayView<double> target)
+    {
+        if (count <= 0) { target.SubView(0, 1).MemSetToZero(); return; }
+        _chunks(Chunks, values.SubView(0, count), count, _partials.View);
+        _copyTotal(1, _partials.View, Chunks, target);
     }
 
     private static void ChunkKernel(Index1D index, ArrayView<double> values, int count, ArrayView<double> partials)
@@ -43,11 +50,11 @@ public sealed class ReductionKernels : IDisposable
         partials[chunk] = sum;
     }
 
-    private static void TotalKernel(Index1D index, ArrayView<double> partials, int chunks)
+    private static void TotalKernel(Index1D index, ArrayView<double> partials, int chunks, ArrayView<double> target)
     {
         double sum = 0.0;
         for (int c = 0; c < chunks; c++) sum += partials[c];
-        partials[chunks] = sum;
+        target[0] = sum;
     }
 
     public void Dispose() => _partials.Dispose();
