@@ -64,9 +64,10 @@ public enum DcgLogBase
 /// whole query cut at k; "if all doc in this query are all negative, let its NDCG=1" (empty = 1);
 /// query weights give a weighted mean.</item>
 /// <item><c>xgboost</c> / <c>xgboost-</c>: XGBoost ranking metrics (src/metric/rank_metric.cc,
-/// common/ranking_utils.h, docs "ndcg-, map-"): exponential gain (<c>ndcg_exp_gain</c>, default true),
-/// predictions ordered by a stable ArgSort (input order), a list with no relevant document scores 1,
-/// and with the "-" suffix 0.</item>
+/// common/ranking_utils.h, docs "ndcg-, map-"): exponential gain (<c>ndcg_exp_gain</c>, default true)
+/// on integer relevance degrees below <c>ltr::MaxRel()</c> = 32 (so here a table 2^i - 1 for i = 0..31:
+/// a grade beyond it is an error, as in XGBoost), predictions ordered by a stable ArgSort (input order),
+/// a list with no relevant document scores 1, and with the "-" suffix 0.</item>
 /// <item><c>sklearn</c>: sklearn/metrics/_ranking.py <c>ndcg_score</c>: the grade is the gain (linear),
 /// <c>ignore_ties=False</c> averages ties (<c>_tie_averaged_dcg</c>), a sample whose ideal DCG is 0
 /// scores 0 (<c>all_irrelevant</c>), ideal DCG = the true grades sorted, cut at k.</item>
@@ -154,16 +155,17 @@ public sealed class NdcgContract
         return key switch
         {
             "default" => Default,
-            "lightgbm" => new(GainKind.Table, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsOne,
-                Enumerable.Range(0, 31).Select(i => RankingMath.ExponentialGain(i)).ToArray(), name: "lightgbm"),
-            "xgboost" => new(GainKind.Exponential, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsOne, name: "xgboost"),
-            "xgboost-" => new(GainKind.Exponential, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, name: "xgboost-"),
+            "lightgbm" => new(GainKind.Table, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsOne, ExponentialTable(31), name: "lightgbm"),
+            "xgboost" => new(GainKind.Table, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsOne, ExponentialTable(32), name: "xgboost"),
+            "xgboost-" => new(GainKind.Table, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, ExponentialTable(32), name: "xgboost-"),
             "sklearn" => new(GainKind.Linear, TiePolicy.Averaged, EmptyQueryPolicy.CountAsZero, name: "sklearn"),
             "mlnet" => new(GainKind.Table, TiePolicy.Pessimistic, EmptyQueryPolicy.CountAsZero, [0, 3, 7, 15, 31], DcgLogBase.Natural, "mlnet"),
             "ranklib" => new(GainKind.Exponential, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, name: "ranklib"),
             _ => throw new ArgumentException($"unknown NDCG contract '{name}'; known: {string.Join(", ", PresetNames)}.", nameof(name)),
         };
     }
+
+    private static double[] ExponentialTable(int grades) => Enumerable.Range(0, grades).Select(i => RankingMath.ExponentialGain(i)).ToArray();
 
     /// <summary>
     /// A preset optionally followed by overrides: <c>"sklearn"</c>, <c>"default,ties=input"</c>,

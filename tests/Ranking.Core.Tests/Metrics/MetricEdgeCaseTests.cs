@@ -72,6 +72,9 @@ public class MetricEdgeCaseTests
         Assert.Contains("grade 5", ex.Message);
         Assert.Contains("0,3,7,15,31", ex.Message);
         Assert.Throws<RankingDataException>(() => Eval([31, 0], [1, 2], "lightgbm"));
+        Assert.Equal(1.0, Eval([30, 0], [2, 1], "lightgbm")["ndcg@10"]);
+        Assert.Throws<RankingDataException>(() => Eval([32, 0], [1, 2], "xgboost"));
+        Assert.Equal(1.0, Eval([31, 0], [2, 1], "xgboost-")["ndcg@10"]);
         Assert.Throws<RankingDataException>(() => Eval([1.5f, 0], [1, 2], "lightgbm"));
         Assert.Throws<RankingDataException>(() => Eval([-1, 0], [1, 2]));
         // the same grades are fine for metrics that do not use gains
