@@ -70,6 +70,18 @@ public static partial class RankingMath
     /// <summary>RankNet's pair loss log(1 + exp(-sigma (s_h - s_l))).</summary>
     public static double RankNetPairLoss(double sigma, double scoreDifference) => Softplus(-sigma * scoreDifference);
 
+    /// <summary>
+    /// RankNet's pair loss softplus(-x) and p = sigmoid(-x), x = sigma (s_h - s_l), from one exp(-|x|)
+    /// (the two separately cost two exps and a log).
+    /// </summary>
+    public static double RankNetPairLossAndProbability(double sigma, double scoreDifference, out double misorderProbability)
+    {
+        double x = sigma * scoreDifference;
+        double e = Math.Exp(-Math.Abs(x));
+        misorderProbability = (x >= 0 ? e : 1.0) / (1.0 + e);
+        return Math.Max(-x, 0.0) + Log1p(e);
+    }
+
     /// <summary>LightGBM's final per-query factor log2(1 + S) / S for S = sum of 2 |lambda| (1 when S = 0).</summary>
     public static double LambdaNormalizationFactor(double sumAbsLambdas) => sumAbsLambdas > 0 ? Log2(1.0 + sumAbsLambdas) / sumAbsLambdas : 1.0;
 

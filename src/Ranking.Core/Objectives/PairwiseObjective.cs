@@ -143,10 +143,10 @@ public sealed class RankNetObjective : PairwiseObjective
 
     protected override double PairLoss(double difference, out double dLoss, out double curvature)
     {
-        double p = RankingMath.PairMisorderProbability(_sigma, difference);
+        double loss = RankingMath.RankNetPairLossAndProbability(_sigma, difference, out double p);
         dLoss = -_sigma * p;
         curvature = _sigma * _sigma * p * (1.0 - p);
-        return RankingMath.RankNetPairLoss(_sigma, difference);
+        return loss;
     }
 }
 
