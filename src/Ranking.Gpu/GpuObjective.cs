@@ -63,6 +63,6 @@ public static class GpuObjectives
     {
         LambdaRankObjective o => new GpuLambdaRank(device, o),
         ListNetObjective o => new GpuListNet(device, o),
-        _ => null,
+        _ => GpuQueryLoopObjective.TryCreate(device, cpu),
     };
 }

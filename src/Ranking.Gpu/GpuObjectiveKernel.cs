@@ -126,3 +126,60 @@ public sealed class GpuListNet : GpuObjectiveKernel
 
     public override void Dispose() => _table.Dispose();
 }
+
+/// <summary>
+/// RankNet, RankSVM, contrastive pairs, softmax, contrastive and ApproxNDCG on the device: the CPU loop
+/// of each query as a thread (<see cref="QueryLoopKernels"/>), same knobs and same seeded draws.
+/// </summary>
+public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
+{
+    private readonly QueryLoopSettings _settings;
+
+    private GpuQueryLoopObjective(GpuDevice device, IRankingObjective cpu, QueryLoopSettings settings) : base(device, cpu)
+    {
+        _settings = settings;
+    }
+
+    /// <summary>The kernel for one of the loop objectives; null for any other objective.</summary>
+    public static GpuQueryLoopObjective? TryCreate(GpuDevice device, IRankingObjective cpu)
+    {
+        int seed = cpu is QueryObjective qo ? qo.Seed : 0;
+        QueryLoopSettings? s = cpu switch
+        {
+            RankNetObjective o => Pairs(QueryLoop.RankNet, o.Sigma, o.Pairs),
+            RankSvmObjective o => Pairs(QueryLoop.RankSvm, o.Margin, o.Pairs),
+            ContrastivePairsObjective o => Pairs(QueryLoop.ContrastivePairs, o.Margin, o.Pairs),
+            SoftmaxObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Softmax, A = o.Options.Threshold },
+            ContrastiveObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Contrastive, A = o.Options.Margin, B = o.Options.Threshold },
+            ApproxNdcgObjective o => new QueryLoopSettings
+            {
+                Loop = (int)QueryLoop.ApproxNdcg, A = o.Options.Temperature, ExactLimit = o.Options.ExactLimit, Samples = o.Options.Samples,
+            },
+            _ => null,
+        };
+        if (s is not { } settings) return null;
+        settings.Seed = seed;
+        return new GpuQueryLoopObjective(device, cpu, settings);
+    }
+
+    private static QueryLoopSettings Pairs(QueryLoop loop, double a, PairSelection pairs) => new()
+    {
+        Loop = (int)loop,
+        A = a,
+        PairMode = pairs.Truncation > 0 ? 1 : pairs.PairsPerRow > 0 ? 2 : 0,
+        PairParam = pairs.Truncation > 0 ? pairs.Truncation : pairs.PairsPerRow,
+    };
+
+    public override void Validate(float[] labels)
+    {
+        for (int i = 0; i < labels.Length; i++)
+            if (!float.IsFinite(labels[i])) throw new ArgumentException($"row {i}: grade {labels[i]} is not finite.");
+    }
+
+    public override void Launch(DeviceQuerySet set, QueryRange range, int iteration)
+    {
+        var settings = _settings;
+        settings.Iteration = iteration;
+        Device.Kernels(a => new QueryLoopKernels(a)).Launch(set, range, set.Scores.View, settings);
+    }
+}

@@ -25,6 +25,9 @@ public sealed class ApproxNdcgObjective : QueryObjective
 {
     private readonly ApproxNdcgOptions _options;
 
+    /// <summary>The settings (read by the GPU backend).</summary>
+    public ApproxNdcgOptions Options => _options;
+
     public ApproxNdcgObjective(ApproxNdcgOptions? options = null)
     {
         _options = options ?? new ApproxNdcgOptions();

@@ -185,6 +185,9 @@ public sealed class ContrastiveObjective : QueryObjective
 {
     private readonly ContrastiveOptions _options;
 
+    /// <summary>The settings (read by the GPU backend).</summary>
+    public ContrastiveOptions Options => _options;
+
     public ContrastiveObjective(ContrastiveOptions? options = null)
     {
         _options = options ?? new ContrastiveOptions();

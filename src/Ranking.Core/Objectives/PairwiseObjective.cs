@@ -132,6 +132,9 @@ public sealed class RankNetObjective : PairwiseObjective
 {
     private readonly double _sigma;
 
+    /// <summary>RankNet's sigma (read by the GPU backend).</summary>
+    public double Sigma => _sigma;
+
     public RankNetObjective(RankNetOptions? options = null) : base((options ??= new RankNetOptions()).Pairs)
     {
         if (!(options.Sigma > 0) || !double.IsFinite(options.Sigma)) throw new ArgumentException($"sigma must be positive, got {options.Sigma}.");
@@ -165,6 +168,9 @@ public sealed class RankSvmOptions
 public sealed class RankSvmObjective : PairwiseObjective
 {
     private readonly double _margin;
+
+    /// <summary>The margin (read by the GPU backend).</summary>
+    public double Margin => _margin;
 
     public RankSvmObjective(RankSvmOptions? options = null) : base((options ??= new RankSvmOptions()).Pairs)
     {
@@ -200,6 +206,9 @@ public sealed class ContrastivePairsOptions
 public sealed class ContrastivePairsObjective : PairwiseObjective
 {
     private readonly double _margin;
+
+    /// <summary>The margin (read by the GPU backend).</summary>
+    public double Margin => _margin;
 
     public ContrastivePairsObjective(ContrastivePairsOptions? options = null) : base((options ??= new ContrastivePairsOptions()).Pairs)
     {

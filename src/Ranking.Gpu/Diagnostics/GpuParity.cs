@@ -42,6 +42,19 @@ public static class GpuParity
         yield return ("lambdarank label-gain=0,1,3,7,15", new LambdaRankObjective(new LambdaRankOptions { LabelGain = LabelGain.Parse("0,1,3,7,15") }));
         yield return ("listnet", new ListNetObjective());
         yield return ("listnet T=0.5 target=gain", new ListNetObjective(new ListNetOptions { Temperature = 0.5, Target = ListNetTarget.Gain }));
+        yield return ("ranknet", new RankNetObjective());
+        yield return ("ranknet sigma=2 truncation=5", new RankNetObjective(new RankNetOptions { Sigma = 2, Pairs = new PairSelection { Truncation = 5 } }));
+        yield return ("ranknet pairs-per-row=3 (seeded draws)", new RankNetObjective(new RankNetOptions { Pairs = new PairSelection { PairsPerRow = 3 } }) { Seed = 17 });
+        yield return ("ranksvm", new RankSvmObjective());
+        yield return ("ranksvm margin=0.5 truncation=4", new RankSvmObjective(new RankSvmOptions { Margin = 0.5, Pairs = new PairSelection { Truncation = 4 } }));
+        yield return ("contrastive-pairs", new ContrastivePairsObjective());
+        yield return ("contrastive-pairs pairs-per-row=2", new ContrastivePairsObjective(new ContrastivePairsOptions { Pairs = new PairSelection { PairsPerRow = 2 } }) { Seed = 5 });
+        yield return ("contrastive", new ContrastiveObjective());
+        yield return ("contrastive margin=2 threshold=1", new ContrastiveObjective(new ContrastiveOptions { Margin = 2, Threshold = 1 }));
+        yield return ("softmax", new SoftmaxObjective());
+        yield return ("softmax threshold=1", new SoftmaxObjective(new SoftmaxOptions { Threshold = 1 }));
+        yield return ("approxndcg", new ApproxNdcgObjective());
+        yield return ("approxndcg sampled (exact-limit=20, samples=7)", new ApproxNdcgObjective(new ApproxNdcgOptions { ExactLimit = 20, Samples = 7, Temperature = 0.5 }) { Seed = 3 });
     }
 
     public static IReadOnlyList<ParityResult> RunAll(GpuDevice device, int seed = 7)

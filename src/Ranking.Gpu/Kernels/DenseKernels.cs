@@ -168,6 +168,8 @@ public sealed class DenseKernels : IDisposable
         float vi = a.Beta2 * v[index] + (1 - a.Beta2) * g * g;
         m[index] = mi;
         v[index] = vi;
-        parameters[index] -= a.StepSize * mi / (MathF.Sqrt(vi) + a.Epsilon);
+        // Math.Sqrt in double then rounded: the correctly rounded float square root, as MathF.Sqrt on the CPU
+        // (MathF members are not all mapped by ILGPU's PTX back end; Math.Sqrt is).
+        parameters[index] -= a.StepSize * mi / ((float)Math.Sqrt(vi) + a.Epsilon);
     }
 }

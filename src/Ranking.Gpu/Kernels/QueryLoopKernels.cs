@@ -1,0 +1,349 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ranking.Compute;
+
+namespace Ranking.Gpu.Kernels;
+
+/// <summary>Which per-query loop a <see cref="QueryLoopKernels"/> launch runs.</summary>
+public enum QueryLoop
+{
+    RankNet = 0,
+    RankSvm = 1,
+    ContrastivePairs = 2,
+    Softmax = 3,
+    Contrastive = 4,
+    ApproxNdcg = 5,
+}
+
+/// <summary>The knobs of every loop, as plain kernel fields (each loop reads its own).</summary>
+public struct QueryLoopSettings
+{
+    public int Loop;
+    /// <summary>sigma (RankNet), margin (RankSVM, contrastive), threshold (softmax), temperature (ApproxNDCG).</summary>
+    public double A;
+    /// <summary>threshold (contrastive).</summary>
+    public double B;
+    /// <summary>Pairs: 0 all, 1 truncation (PairParam = k), 2 sampled (PairParam = partners per row).</summary>
+    public int PairMode;
+    public int PairParam;
+    /// <summary>ApproxNDCG: exact up to this length, else Samples partners per row.</summary>
+    public int ExactLimit;
+    public int Samples;
+    public int Seed;
+    public int Iteration;
+}
+
+/// <summary>
+/// The objectives whose CPU loop is a short serial pass over one query (pairwise RankNet / RankSVM /
+/// contrastive pairs, softmax, contrastive, ApproxNDCG) as a thread per query running the same loop in
+/// the same order with the same RankingMath calls and the same seeded draws (the query's stream key from
+/// its index within the launch), accumulating in float64 into per-row scratch that only that thread
+/// touches; a thread per row then writes float gradients and Hessians times the query weight (as the
+/// CPU: round to float, then multiply). A thread per query suits the short lists of learning-to-rank
+/// sets; the long-list kernels (LambdaRank, metrics) are row-parallel.
+/// </summary>
+public sealed class QueryLoopKernels
+{
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, QueryLoopSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>> _queries;
+    private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>> _finish;
+
+    public QueryLoopKernels(Accelerator accelerator)
+    {
+        _queries = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, QueryLoopSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>>(QueryKernel);
+        _finish = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(FinishKernel);
+    }
+
+    /// <summary>Queues the loop over <paramref name="range"/>; per-query loss (times weight) in QueryScratch(3).</summary>
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, QueryLoopSettings settings)
+    {
+        if (range.RowCount == 0) return;
+        var grad = set.RowScratch(1);
+        var hess = set.RowScratch(2);
+        // Per-row scratch besides the accumulators: ApproxNDCG's smooth ranks then a_i, the pair loop's ranks.
+        _queries(range.QueryCount, range.Arrays, scores, settings, grad, hess, set.RowScratch(0), set.QueryScratch(3), set.RowInts.View);
+        _finish(range.RowCount, range.Arrays, grad, hess, set.Gradients.View, set.Hessians.View);
+    }
+
+    private static void QueryKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> aux, ArrayView<double> lossOut, ArrayView<int> ranks)
+    {
+        int q = index + qa.QueryBase;
+        int start = qa.Offsets[q], end = qa.Offsets[q + 1];
+        int n = end - start;
+        for (int r = start; r < end; r++) { grad[r] = 0.0; hess[r] = 0.0; }
+        double loss = 0.0;
+        if (n > 0)
+        {
+            ulong stream = RankingMath.StreamKey(m.Seed, m.Iteration, q - qa.QueryBase);
+            if (m.Loop <= (int)QueryLoop.ContrastivePairs) loss = Pairs(qa, scores, m, start, n, stream, grad, hess, ranks);
+            else if (m.Loop == (int)QueryLoop.Softmax) loss = Softmax(qa, scores, m, start, n, grad, hess);
+            else if (m.Loop == (int)QueryLoop.Contrastive) loss = Contrastive(qa, scores, m, start, n, grad, hess);
+            else loss = ApproxNdcg(qa, scores, m, start, n, stream, grad, hess, aux);
+        }
+        lossOut[q] = loss * qa.QueryWeights[q];
+    }
+
+    private static void FinishKernel(Index1D index, QueryArrays qa, ArrayView<double> grad, ArrayView<double> hess, ArrayView<float> gradients, ArrayView<float> hessians)
+    {
+        int i = index + qa.RowBase;
+        float w = qa.QueryWeights[qa.RowQuery[i]];
+        float g = (float)grad[i], h = (float)hess[i];
+        if (w != 1f) { g *= w; h *= w; }
+        gradients[i] = g;
+        hessians[i] = h;
+    }
+
+    // ------------------------------------------------------------ pairwise (Ranking.Objectives.PairwiseObjective)
+
+    private static double Pairs(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess, ArrayView<int> ranks)
+    {
+        double loss = 0.0;
+        if (m.PairMode == 1)
+        {
+            // Stable ranks by score (ties in input order), then pairs (rank a, any lower rank) for a < k.
+            for (int i = 0; i < n; i++)
+            {
+                float si = scores[start + i];
+                int rank = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    float sj = scores[start + j];
+                    if (sj > si || (sj == si && j < i)) rank++;
+                }
+                ranks[start + i] = rank;
+            }
+            int top = m.PairParam < n - 1 ? m.PairParam : n - 1;
+            for (int a = 0; a < top; a++)
+            {
+                int rowA = 0;
+                for (int i = 0; i < n; i++) if (ranks[start + i] == a) rowA = i;
+                for (int j = 0; j < n; j++)
+                    if (ranks[start + j] > a) loss += Visit(qa, scores, m, start, rowA, j, 1.0, grad, hess);
+            }
+        }
+        else if (m.PairMode == 2 && m.PairParam < n - 1)
+        {
+            int draws = m.PairParam;
+            double weight = (n - 1) / (2.0 * draws);
+            for (int i = 0; i < n; i++)
+                for (int t = 0; t < draws; t++)
+                {
+                    int j = RankingMath.RandomIndex(stream, (long)i * draws + t, n - 1);
+                    if (j >= i) j++;
+                    loss += Visit(qa, scores, m, start, i, j, weight, grad, hess);
+                }
+        }
+        else
+        {
+            for (int i = 0; i < n - 1; i++)
+                for (int j = i + 1; j < n; j++)
+                    loss += Visit(qa, scores, m, start, i, j, 1.0, grad, hess);
+        }
+        return loss;
+    }
+
+    private static double Visit(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int i, int j, double weight, ArrayView<double> grad, ArrayView<double> hess)
+    {
+        float yi = qa.Labels[start + i], yj = qa.Labels[start + j];
+        int high = i, low = j;
+        double loss, dLoss, curvature;
+        if (yi == yj)
+        {
+            if (m.Loop != (int)QueryLoop.ContrastivePairs) return 0.0;
+            // Equal grades pull together: (s_i - s_j)^2 / 2.
+            double d = (double)scores[start + i] - scores[start + j];
+            loss = 0.5 * d * d;
+            dLoss = d;
+            curvature = 1.0;
+        }
+        else
+        {
+            if (yj > yi) { high = j; low = i; }
+            double difference = (double)scores[start + high] - scores[start + low];
+            if (m.Loop == (int)QueryLoop.RankNet)
+            {
+                double p = RankingMath.PairMisorderProbability(m.A, difference);
+                dLoss = -m.A * p;
+                curvature = m.A * m.A * p * (1.0 - p);
+                loss = RankingMath.RankNetPairLoss(m.A, difference);
+            }
+            else if (m.Loop == (int)QueryLoop.RankSvm)
+            {
+                loss = RankingMath.Hinge(m.A, difference);
+                bool active = loss > 0;
+                dLoss = active ? -1.0 : 0.0;
+                curvature = active ? 1.0 : 0.0;
+            }
+            else
+            {
+                double gap = m.A - difference;
+                bool active = gap > 0;
+                dLoss = active ? -gap : 0.0;
+                curvature = active ? 1.0 : 0.0;
+                loss = active ? 0.5 * gap * gap : 0.0;
+            }
+        }
+        grad[start + high] += weight * dLoss;
+        grad[start + low] -= weight * dLoss;
+        hess[start + high] += weight * curvature;
+        hess[start + low] += weight * curvature;
+        return weight * loss;
+    }
+
+    // ------------------------------------------------------------ softmax (Ranking.Objectives.SoftmaxObjective)
+
+    private static double Softmax(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ArrayView<double> grad, ArrayView<double> hess)
+    {
+        double totalGain = 0, max = double.NegativeInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            float y = qa.Labels[start + i];
+            double w = y > m.A ? RankingMath.ExponentialGain(y) : 0.0;
+            grad[start + i] = w; // the weights, overwritten below
+            totalGain += w;
+            double s = scores[start + i];
+            if (s > max) max = s;
+        }
+        if (!(totalGain > 0))
+        {
+            for (int i = 0; i < n; i++) grad[start + i] = 0.0;
+            return 0.0;
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.Exp(scores[start + i] - max);
+        double logSum = max + Math.Log(sum);
+        double loss = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double wi = grad[start + i] / totalGain;
+            double logP = scores[start + i] - logSum;
+            double p = Math.Exp(logP);
+            if (wi > 0) loss -= wi * logP;
+            grad[start + i] = p - wi;
+            hess[start + i] = p * (1.0 - p);
+        }
+        return loss;
+    }
+
+    // ------------------------------------------------------------ contrastive (Ranking.Objectives.ContrastiveObjective)
+
+    private static double Contrastive(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ArrayView<double> grad, ArrayView<double> hess)
+    {
+        double loss = 0, margin = m.A;
+        for (int i = 0; i < n; i++)
+        {
+            double s = scores[start + i];
+            double d = RankingMath.ScoreDistance(s);
+            double slope = RankingMath.Sigmoid(-s);
+            if (qa.Labels[start + i] > m.B)
+            {
+                loss += 0.5 * d * d;
+                grad[start + i] = -d * slope;
+                hess[start + i] = slope * slope + d * slope * RankingMath.Sigmoid(s);
+            }
+            else
+            {
+                double gap = margin - d > 0.0 ? margin - d : 0.0;
+                loss += 0.5 * gap * gap;
+                grad[start + i] = gap * slope;
+                hess[start + i] = gap > 0 ? slope * slope : 0.0;
+            }
+        }
+        return loss;
+    }
+
+    // ------------------------------------------------------------ ApproxNDCG (Ranking.Objectives.ApproxNdcgObjective)
+
+    private static double ApproxNdcg(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> aux)
+    {
+        // maxDCG of the whole list by counting each row's ideal rank (gain descending, ties by index).
+        double maxDcg = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double gi = RankingMath.ExponentialGain(qa.Labels[start + i]);
+            int idealRank = 0;
+            for (int j = 0; j < n; j++)
+            {
+                double gj = RankingMath.ExponentialGain(qa.Labels[start + j]);
+                if (gj > gi || (gj == gi && j < i)) idealRank++;
+            }
+            maxDcg += gi * RankingMath.Discount(idealRank);
+        }
+        if (!(maxDcg > 0) || n < 2) return 0.0;
+        double inverseT = 1.0 / m.A;
+        bool sampled = n > m.ExactLimit;
+        int draws = m.Samples;
+        double scale = sampled ? (n - 1) / (double)draws : 1.0;
+
+        // Pass 1: smooth ranks (in aux).
+        for (int i = 0; i < n; i++) aux[start + i] = 1.0;
+        if (!sampled)
+        {
+            for (int i = 0; i < n - 1; i++)
+                for (int j = i + 1; j < n; j++)
+                {
+                    double sij = RankingMath.Sigmoid((scores[start + j] - (double)scores[start + i]) * inverseT);
+                    aux[start + i] += sij;
+                    aux[start + j] += 1.0 - sij;
+                }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                double sum = 0;
+                for (int d = 0; d < draws; d++) sum += RankingMath.Sigmoid((scores[start + Partner(stream, i, d, draws, n)] - (double)scores[start + i]) * inverseT);
+                aux[start + i] += scale * sum;
+            }
+        }
+        // a_i = d(G_i / log2(1 + rhat_i) / maxDCG) / d rhat_i replaces the rank in aux.
+        double approx = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double gain = RankingMath.ExponentialGain(qa.Labels[start + i]);
+            double rank = aux[start + i];
+            double log2r = RankingMath.Log2(1.0 + rank);
+            approx += gain / log2r;
+            aux[start + i] = -gain / (maxDcg * Math.Log(2.0) * (1.0 + rank) * log2r * log2r);
+        }
+        // Pass 2: gradient (1/T) sigmoid' (a_k - a_i) per pair.
+        if (!sampled)
+        {
+            for (int i = 0; i < n - 1; i++)
+                for (int j = i + 1; j < n; j++)
+                {
+                    double ai = aux[start + i], aj = aux[start + j];
+                    if (ai == aj) continue;
+                    double sij = RankingMath.Sigmoid((scores[start + j] - (double)scores[start + i]) * inverseT);
+                    double c = sij * (1.0 - sij) * inverseT;
+                    double diff = ai - aj;
+                    grad[start + i] += c * diff; grad[start + j] -= c * diff;
+                    double h = c * Math.Abs(diff) * inverseT;
+                    hess[start + i] += h; hess[start + j] += h;
+                }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                double ai = aux[start + i];
+                if (ai == 0) continue;
+                for (int d = 0; d < draws; d++)
+                {
+                    int j = Partner(stream, i, d, draws, n);
+                    double sij = RankingMath.Sigmoid((scores[start + j] - (double)scores[start + i]) * inverseT);
+                    double c = scale * sij * (1.0 - sij) * inverseT * ai;
+                    grad[start + i] += c; grad[start + j] -= c;
+                    double h = Math.Abs(c) * inverseT;
+                    hess[start + i] += h; hess[start + j] += h;
+                }
+            }
+        }
+        return 1.0 - approx / maxDcg;
+    }
+
+    private static int Partner(ulong stream, int i, int d, int m, int n)
+    {
+        int j = RankingMath.RandomIndex(stream, (long)i * m + d, n - 1);
+        return j >= i ? j + 1 : j;
+    }
+}
