@@ -80,6 +80,8 @@ public enum DcgLogBase
 /// (empty = 0); rankers order by <c>MergeSorter.sort(scores, false)</c>, a merge sort (input order
 /// on ties).</item>
 /// </list>
+/// <para>The lightgbm, mlnet and sklearn presets are also pinned to numbers the tools produced themselves on
+/// MQ2008 (tests/Ranking.Core.Tests/Metrics/ToolGoldenTests.cs).</para>
 /// </summary>
 public sealed class NdcgContract
 {
