@@ -30,7 +30,8 @@ internal static unsafe class DenseKernels
         int tasks = (m + RowsPerTask - 1) / RowsPerTask;
         if (threads == 1 || tasks <= 1 || (long)m * k * n < ParallelThreshold)
         {
-            MultiplyRows(a, 0, m, k, b, n, c, bias);
+            // Same blocking as the parallel path: a block of rows of A stays in L2 while every panel of B passes.
+            for (int r0 = 0; r0 < m; r0 += RowsPerTask) MultiplyRows(a, r0, Math.Min(m, r0 + RowsPerTask), k, b, n, c, bias);
             return;
         }
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c, pbias = (nint)bias;
