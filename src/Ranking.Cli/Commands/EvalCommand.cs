@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ranking.Compute;
 using Ranking.Data;
 using Ranking.Metrics;
 
@@ -35,21 +36,23 @@ public static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap confidence interval.", DefaultValueFactory = _ => 42 };
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => RankingEvaluator.DefaultResamples };
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        var backend = BackendOption.Create();
 
         var command = new Command("eval", "Evaluate scores against a dataset's grades: NDCG, MAP, MRR, ERR, ... under an explicit NDCG contract.")
         {
-            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads,
+            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend,
         };
         command.SetAction(parse => Run(
             parse.GetValue(data)!, parse.GetValue(scores)!, parse.GetValue(metrics)!, parse.GetValue(contract)!,
             parse.GetValue(perQuery), parse.GetValue(json), parse.GetValue(baseline), parse.GetValue(seed),
-            parse.GetValue(resamples), parse.GetValue(threads)));
+            parse.GetValue(resamples), parse.GetValue(threads), parse.GetValue(backend)!));
         return command;
     }
 
     private static int Run(string dataPath, string scoresPath, string metricsText, string contractText, string? perQueryPath,
-        bool asJson, string? baselinePath, int seed, int resamples, int threads)
+        bool asJson, string? baselinePath, int seed, int resamples, int threads, string backendText = "cpu")
     {
+        using IComputeBackend backend = BackendOption.Resolve(backendText);
         IReadOnlyList<MetricSpec> metricList;
         NdcgContract contract;
         try
@@ -68,11 +71,15 @@ public static class EvalCommand
         float[] scoreValues = ScoresFile.Read(scoresPath, dataset.RowCount);
         float[]? baselineValues = baselinePath is null ? null : ScoresFile.Read(baselinePath, dataset.RowCount);
 
-        EvaluationReport report = RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads);
+        EvaluationReport report = backend.Kind == ComputeBackendKind.Gpu
+            ? RankingEvaluator.Evaluate(backend.Metrics, dataset, scoreValues, metricList, contract)
+            : RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads);
         ComparisonReport? comparison = null;
         if (baselineValues is not null)
         {
-            EvaluationReport baseReport = RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads);
+            EvaluationReport baseReport = backend.Kind == ComputeBackendKind.Gpu
+                ? RankingEvaluator.Evaluate(backend.Metrics, dataset, baselineValues, metricList, contract)
+                : RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads);
             comparison = RankingEvaluator.Compare(report, baseReport, seed, resamples);
         }
 

@@ -161,10 +161,9 @@ public sealed class QueryLoopKernels
             double difference = (double)scores[start + high] - scores[start + low];
             if (m.Loop == (int)QueryLoop.RankNet)
             {
-                double p = RankingMath.PairMisorderProbability(m.A, difference);
+                loss = RankingMath.RankNetPairLossAndProbability(m.A, difference, out double p);
                 dLoss = -m.A * p;
                 curvature = m.A * m.A * p * (1.0 - p);
-                loss = RankingMath.RankNetPairLoss(m.A, difference);
             }
             else if (m.Loop == (int)QueryLoop.RankSvm)
             {
