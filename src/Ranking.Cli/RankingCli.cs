@@ -14,6 +14,8 @@ public static class RankingCli
         // One line per command group; each lives in Commands/.
         root.Subcommands.Add(DatasetsCommands.Create());
         foreach (var command in TrainCommands.Create()) root.Subcommands.Add(command);
+        root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 }

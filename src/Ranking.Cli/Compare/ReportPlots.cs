@@ -111,7 +111,6 @@ public static class ReportPlots
         var plot = new Plot();
         var diagonal = plot.Add.Line(0, 0, 1, 1);
         diagonal.Color = Colors.Gray;
-        diagonal.LinePattern = LinePattern.Dashed;
         var points = plot.Add.ScatterPoints(xs.ToArray(), ys.ToArray());
         points.Color = Palette.GetColor(0).WithAlpha(0.55);
         points.MarkerSize = 6;

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Ranking.Cli.Compare;
+using Ranking.Data;
+using Ranking.Metrics;
+
+namespace Ranking.Cli.Commands;
+
+/// <summary>
+/// <c>ranking compare --train T --valid V --test E --rankers a,b,c [--metrics ...] [--contract ...] [--folds DIR]
+/// [--out DIR] [--json]</c>: trains each ranker, evaluates it on the test set and writes report.md, results.json,
+/// the plots and each ranker's test predictions to DIR.
+/// </summary>
+public static class CompareCommand
+{
+    public const string DefaultMetrics = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map";
+
+    public static Command Create()
+    {
+        var train = new Option<string?>("--train") { Description = "Training set (LETOR/SVMlight, LightGBM with .query, CSV/TSV, .rkds)." };
+        var valid = new Option<string?>("--valid") { Description = "Validation set: learning curves and early stopping." };
+        var test = new Option<string?>("--test") { Description = "Test set: the reported metrics." };
+        var folds = new Option<string?>("--folds") { Description = "A folder of Fold1..FoldK, each with train/vali/test (.rkds or .txt): every ranker on every fold." };
+        var rankers = new Option<string>("--rankers") { Description = "Comma-separated ranker names (see 'ranking rankers' or the README).", Required = true };
+        var metrics = new Option<string>("--metrics") { Description = "Test metrics (ndcg@10 is always added).", DefaultValueFactory = _ => DefaultMetrics };
+        var contract = new Option<string>("--contract") { Description = "NDCG contract: default|lightgbm|xgboost|xgboost-|sklearn|mlnet|ranklib[,overrides].", DefaultValueFactory = _ => "default" };
+        var outDir = new Option<string>("--out") { Description = "Report folder.", DefaultValueFactory = _ => "ranking-compare" };
+        var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
+        var iterations = new Option<int?>("--iterations") { Description = "Epochs / boosting rounds for every ranker (default: each ranker's own)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of every ranker and of the bootstrap.", DefaultValueFactory = _ => 42 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        var title = new Option<string?>("--title") { Description = "Report title." };
+        var command = new Command("compare", "Train several rankers on the same data and compare them on the test set: report.md, results.json, plots.")
+        {
+            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title,
+        };
+        command.SetAction(pr =>
+        {
+            var foldList = ResolveFolds(pr.GetValue(train), pr.GetValue(valid), pr.GetValue(test), pr.GetValue(folds), pr.GetValue(threads));
+            var settings = new CompareSettings
+            {
+                Rankers = SplitList(pr.GetValue(rankers)!),
+                Metrics = ParseMetrics(pr.GetValue(metrics)!),
+                Contract = ParseContract(pr.GetValue(contract)!),
+                Seed = pr.GetValue(seed),
+                Threads = pr.GetValue(threads),
+                Iterations = pr.GetValue(iterations),
+                Title = pr.GetValue(title) ?? (foldList.Count > 1 ? $"Ranker comparison over {foldList.Count} folds" : "Ranker comparison"),
+            };
+            return Execute(foldList, settings, pr.GetValue(outDir)!, pr.GetValue(json));
+        });
+        return command;
+    }
+
+    /// <summary>Runs the comparison, writes the report and prints the table (or results.json).</summary>
+    internal static int Execute(IReadOnlyList<CompareFold> folds, CompareSettings settings, string outDir, bool json)
+    {
+        var catalog = CompareCatalog.Create();
+        outDir = Path.GetFullPath(outDir);
+        var report = CompareConsole.Observe(json, settings.PrimaryMetric,
+            observer => CompareRunner.Run(catalog, folds, settings, outDir, CompareCatalog.Train, observer));
+        CompareOutput.Write(report, outDir);
+        if (json) Console.Out.WriteLine(ReportJson.Write(report));
+        else CompareConsole.WriteTable(report, outDir);
+        return ExitCodes.Ok;
+    }
+
+    internal static IReadOnlyList<string> SplitList(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    internal static IReadOnlyList<MetricSpec> ParseMetrics(string text)
+    {
+        try { return MetricSpec.ParseList(text); }
+        catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+    }
+
+    internal static NdcgContract ParseContract(string text)
+    {
+        try { return NdcgContract.Parse(text); }
+        catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+    }
+
+    private static IReadOnlyList<CompareFold> ResolveFolds(string? train, string? valid, string? test, string? folds, int threads)
+    {
+        if (folds is not null)
+        {
+            if (train is not null || test is not null || valid is not null)
+                throw new UsageException("give either --folds DIR or --train/--valid/--test, not both.");
+            return DiscoverFolds(folds, threads);
+        }
+        if (train is null || test is null)
+            throw new UsageException("compare needs --train and --test (and usually --valid), or --folds DIR.");
+        return [CompareFold.FromFiles(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(test))) is { Length: > 0 } d ? d : "test", train, valid, test, threads)];
+    }
+
+    /// <summary>
+    /// DIR/Fold1..FoldK (numeric order), each with train, vali/valid (optional) and test files; a .rkds file wins
+    /// over the text file of the same name. DIR itself is taken as the only fold when it has no Fold folders.
+    /// </summary>
+    internal static IReadOnlyList<CompareFold> DiscoverFolds(string dir, int threads = -1)
+    {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: folder not found.");
+        var foldDirs = Directory.GetDirectories(dir)
+            .Select(d => (Dir: d, Match: Regex.Match(Path.GetFileName(d), @"^Fold(\d+)$", RegexOptions.IgnoreCase)))
+            .Where(x => x.Match.Success)
+            .OrderBy(x => int.Parse(x.Match.Groups[1].Value))
+            .Select(x => x.Dir).ToList();
+        if (foldDirs.Count == 0) foldDirs.Add(dir);
+        return foldDirs.Select(d =>
+        {
+            string train = FindSplit(d, ["train"]) ?? throw new FileNotFoundException($"{d}: no train.rkds or train.txt.");
+            string test = FindSplit(d, ["test"]) ?? throw new FileNotFoundException($"{d}: no test.rkds or test.txt.");
+            return CompareFold.FromFiles(Path.GetFileName(d), train, FindSplit(d, ["vali", "valid", "validation"]), test, threads);
+        }).ToList();
+    }
+
+    private static string? FindSplit(string dir, string[] names)
+    {
+        foreach (var ext in new[] { ".rkds", ".txt", ".svm", ".libsvm", ".csv", ".tsv", "" })
+            foreach (var name in names)
+                if (File.Exists(Path.Combine(dir, name + ext))) return Path.Combine(dir, name + ext);
+        return null;
+    }
+}
