@@ -30,9 +30,14 @@ public static class CompareCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every ranker and of the bootstrap.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
         var title = new Option<string?>("--title") { Description = "Report title." };
+        var pipeline = new Option<string>("--pipeline")
+        {
+            Description = "Feature pipeline fitted on each training set, e.g. zscore,log1p; 'none' = raw features.",
+            DefaultValueFactory = _ => Ranking.Training.RankerTraining.DefaultPipeline,
+        };
         var command = new Command("compare", "Train several rankers on the same data and compare them on the test set: report.md, results.json, plots.")
         {
-            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title,
+            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title, pipeline,
         };
         command.SetAction(pr =>
         {
@@ -47,18 +52,18 @@ public static class CompareCommand
                 Iterations = pr.GetValue(iterations),
                 Title = pr.GetValue(title) ?? (foldList.Count > 1 ? $"Ranker comparison over {foldList.Count} folds" : "Ranker comparison"),
             };
-            return Execute(foldList, settings, pr.GetValue(outDir)!, pr.GetValue(json));
+            return Execute(foldList, settings, pr.GetValue(outDir)!, pr.GetValue(json), pr.GetValue(pipeline));
         });
         return command;
     }
 
     /// <summary>Runs the comparison, writes the report and prints the table (or results.json).</summary>
-    internal static int Execute(IReadOnlyList<CompareFold> folds, CompareSettings settings, string outDir, bool json)
+    internal static int Execute(IReadOnlyList<CompareFold> folds, CompareSettings settings, string outDir, bool json, string? pipeline = null)
     {
         var catalog = CompareCatalog.Create();
         outDir = Path.GetFullPath(outDir);
         var report = CompareConsole.Observe(json, settings.PrimaryMetric,
-            observer => CompareRunner.Run(catalog, folds, settings, outDir, CompareCatalog.Train, observer));
+            observer => CompareRunner.Run(catalog, folds, settings, outDir, CompareCatalog.Trainer(pipeline), observer));
         CompareOutput.Write(report, outDir);
         if (json) Console.Out.WriteLine(ReportJson.Write(report));
         else CompareConsole.WriteTable(report, outDir);

@@ -1,3 +1,5 @@
+using Ranking.Data;
+using Ranking.Metrics;
 using Ranking.Training;
 
 namespace Ranking.Cli.Compare;
@@ -5,13 +7,32 @@ namespace Ranking.Cli.Compare;
 /// <summary>The catalog and the training entry point compare and demo use.</summary>
 public static class CompareCatalog
 {
+    /// <summary>
+    /// <see cref="CatalogFactory.CreateDefault"/>, plus the tree projects' rankers if that factory does not
+    /// register them (yet): compare must see every ranker the build has.
+    /// </summary>
     public static RankerCatalog Create()
     {
-        var catalog = new RankerCatalog();
-        Ranking.LightGbm.LightGbmRankers.Register(catalog);
-        Ranking.MLNet.MLNetRankers.Register(catalog);
+        var catalog = CatalogFactory.CreateDefault();
+        var families = catalog.ModelFamilies.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!families.Contains("gbdt")) Ranking.LightGbm.LightGbmRankers.Register(catalog);
+        if (!families.Contains("fasttree")) Ranking.MLNet.MLNetRankers.Register(catalog);
         return catalog;
     }
 
-    public static readonly TrainRanker Train = CompareTraining.Direct;
+    /// <summary>Trains through <see cref="RankerTraining.Train"/> (pipeline fitted on train, evaluator-backed validation).</summary>
+    public static TrainRanker Trainer(string? pipelineSpec) =>
+        (ranker, train, valid, options, validMetrics, contract, progress) =>
+        {
+            try
+            {
+                var (model, result) = RankerTraining.Train(ranker, train, valid, options, pipelineSpec, validMetrics, contract, progress);
+                return new TrainedRanker(model.Predict, result);
+            }
+            catch (ArgumentException ex)
+            {
+                // A knob or pipeline spec the ranker does not take: usage, not an internal fault.
+                throw new UsageException($"{ranker.Name}: {ex.Message}");
+            }
+        };
 }
