@@ -10,6 +10,7 @@ public static class CatalogFactory
         var catalog = new RankerCatalog();
         CoreRankers.Register(catalog);
         // One line per tree project (Ranking.LightGbm, Ranking.MLNet) below.
+        Ranking.LightGbm.LightGbmRankers.Register(catalog);
         Ranking.MLNet.MLNetRankers.Register(catalog);
         return catalog;
     }
