@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Ranking.LightGbm.Native;
 
 namespace Ranking.LightGbm;
@@ -22,7 +23,10 @@ public sealed class LightGbmNetwork : IDisposable
         lock (Gate)
         {
             if (_active) throw new InvalidOperationException("a distributed LightGBM training is already running in this process.");
-            LightGbmException.Check(LightGbmNative.LGBM_NetworkInit(machines, localPort, timeoutMinutes, numMachines), "LGBM_NetworkInit");
+            int rc;
+            using (StdoutSilencer.Begin())
+                rc = LightGbmNative.LGBM_NetworkInit(machines, localPort, timeoutMinutes, numMachines);
+            LightGbmException.Check(rc, "LGBM_NetworkInit");
             _active = true;
             return new LightGbmNetwork();
         }
@@ -36,6 +40,56 @@ public sealed class LightGbmNetwork : IDisposable
             _disposed = true;
             _active = false;
             LightGbmException.Check(LightGbmNative.LGBM_NetworkFree(), "LGBM_NetworkFree");
+        }
+    }
+}
+
+/// <summary>
+/// LightGBM's network listener runs on a thread of its own, where our log callback and verbosity (both
+/// thread-local inside LightGBM) do not apply, so it prints "[LightGBM] [Info] Listening..." to stdout,
+/// which would break `ranking train --json`. While the network is set up (a blocking call that joins that
+/// thread) file descriptor 1 points at /dev/null. Unix only; elsewhere the line stays.
+/// </summary>
+internal static partial class StdoutSilencer
+{
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int dup(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int dup2(int fd, int fd2);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int open(string path, int flags);
+
+    public static IDisposable? Begin()
+    {
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return null;
+        try
+        {
+            Console.Out.Flush();
+            int saved = dup(1);
+            if (saved < 0) return null;
+            int devNull = open("/dev/null", 1 /* O_WRONLY */);
+            if (devNull < 0) { close(saved); return null; }
+            dup2(devNull, 1);
+            close(devNull);
+            return new Restore(saved);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class Restore(int saved) : IDisposable
+    {
+        public void Dispose()
+        {
+            dup2(saved, 1);
+            close(saved);
         }
     }
 }

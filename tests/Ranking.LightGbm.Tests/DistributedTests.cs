@@ -29,7 +29,11 @@ public class DistributedTests(ITestOutputHelper output)
                 if (!w.WaitForExit(120_000)) { foreach (var k in workers) k.Kill(entireProcessTree: true); Assert.Fail("a worker hung"); }
             }
             for (int i = 0; i < 2; i++)
+            {
                 Assert.True(workers[i].ExitCode == 0, $"worker {i} exit {workers[i].ExitCode}: {workers[i].StandardError.ReadToEnd()}");
+                // LightGBM's listener thread would print "[LightGBM] [Info] Listening..." to stdout; it is silenced.
+                Assert.DoesNotContain("[LightGBM]", workers[i].StandardOutput.ReadToEnd());
+            }
 
             var test = DistributedWorker.DistributedTestSet();
             var single = (LightGbmModel)new LightGbmTrainer("lambdarank", DistributedWorker.Options(null, 0, null))
