@@ -54,6 +54,19 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void RankersWithANameShowsItsKnobs()
+    {
+        var result = CliHarness.Run("rankers", "lambdarank", "--json");
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        var knobs = JsonNode.Parse(result.Stdout)!["knobs"]!.AsObject();
+        Assert.Contains("truncation", knobs.Select(k => k.Key));
+        Assert.Contains("hidden", knobs.Select(k => k.Key));
+        Assert.Contains("default", knobs["batch-queries"]!.GetValue<string>());
+        Assert.Equal(ExitCodes.BadInput, CliHarness.Run("rankers", "no-such").ExitCode);
+        Assert.Contains("weight-decay", CliHarness.Run("rankers", "ranksvm").Stdout);
+    }
+
+    [Fact]
     public void TrainJsonThenPredictGivesTheInMemoryScoresAndRepeatsBitForBit()
     {
         string train = WriteLetor("train.txt", 60, 1), valid = WriteLetor("valid.txt", 20, 2), test = WriteLetor("test.txt", 20, 3);

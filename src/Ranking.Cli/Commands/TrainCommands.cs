@@ -241,10 +241,35 @@ public static class TrainCommands
     private static Command CreateRankers()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var command = new Command("rankers", "List the rankers of the catalog: name, objective, model family, description.") { json };
+        var name = new Argument<string?>("name") { Description = "Show this ranker's knobs (name -> meaning and default).", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("rankers", "List the rankers of the catalog: name, objective, model family, description; with a name, its knobs.") { json, name };
         command.SetAction(parse =>
         {
             var catalog = CatalogFactory.CreateDefault();
+            if (parse.GetValue(name) is { } one)
+            {
+                RankerDescriptor ranker;
+                try { ranker = catalog.Get(one); }
+                catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+                if (parse.GetValue(json))
+                {
+                    var knobs = new JsonObject();
+                    foreach (var (k, v) in ranker.Knobs.OrderBy(p => p.Key, StringComparer.Ordinal)) knobs[k] = v;
+                    Console.Out.Write(new JsonObject
+                    {
+                        ["name"] = ranker.Name, ["objective"] = ranker.Objective, ["model"] = ranker.ModelFamily,
+                        ["description"] = ranker.Description, ["knobs"] = knobs,
+                    }.ToJsonString() + "\n");
+                    return ExitCodes.Ok;
+                }
+                var knobTable = new Table().AddColumn("knob").AddColumn("meaning (default)");
+                foreach (var (k, v) in ranker.Knobs.OrderBy(p => p.Key, StringComparer.Ordinal)) knobTable.AddRow(Markup.Escape(k), Markup.Escape(v));
+                var c = ConsoleFor(Console.Out);
+                c.WriteLine($"{ranker.Name}: {ranker.Description} ({ranker.ModelFamily} + {ranker.Objective})");
+                c.Write(knobTable);
+                c.WriteLine("Pass a knob with --param key=value (or its own flag where train has one).");
+                return ExitCodes.Ok;
+            }
             if (parse.GetValue(json))
             {
                 var list = new JsonArray(catalog.Rankers.Select(r => (JsonNode)new JsonObject
