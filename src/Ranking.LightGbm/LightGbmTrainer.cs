@@ -57,7 +57,10 @@ public sealed class LightGbmTrainer : IRankerTrainer
         int validIndex = validSet is null ? -1 : booster.AddValidData(validSet);
 
         var history = new List<TrainingEvent>();
-        var custom = _objective is null ? null : new CustomObjectiveRound(_objective, train, p.Threads == 0 ? -1 : p.Threads);
+        // --backend gpu: the custom objective's gradients come from kernels (the CPU objective where none exists).
+        var objective = _objective is not null && request.Options.Compute is { } compute ? compute.Accelerate(_objective) : _objective;
+        using var ownedObjective = objective == _objective ? null : objective as IDisposable;
+        var custom = objective is null ? null : new CustomObjectiveRound(objective, train, p.Threads == 0 ? -1 : p.Threads);
         var validRaw = valid is null ? null : new double[valid.RowCount];
         IReadOnlyDictionary<string, double> bestMetrics = new Dictionary<string, double>();
         double bestValue = double.NegativeInfinity;

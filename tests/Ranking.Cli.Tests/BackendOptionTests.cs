@@ -43,3 +43,37 @@ public class BackendOptionTests
         }
     }
 }
+
+public class BackendTrainTests
+{
+    [Fact]
+    public void Train_with_the_gpu_backend_gives_the_cpu_model()
+    {
+        string dir = Directory.CreateTempSubdirectory("ranking-backend-train-").FullName;
+        try
+        {
+            var rng = new Random(8);
+            using (var data = new StreamWriter(Path.Combine(dir, "d.txt")))
+                for (int q = 1; q <= 10; q++)
+                    for (int i = 0, n = rng.Next(2, 12); i < n; i++)
+                        data.WriteLine($"{rng.Next(0, 4)} qid:{q} 1:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)} 2:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)}");
+            string d = Path.Combine(dir, "d.txt");
+            foreach (string backend in new[] { "cpu", "gpu" })
+            {
+                var train = CliHarness.Run("train", "--train", d, "--objective", "lambdarank", "--model", "mlp", "--epochs", "2", "--out", Path.Combine(dir, $"m-{backend}.zip"), "--backend", backend, "--json");
+                Assert.True(train.ExitCode == 0, train.Stderr);
+                var predict = CliHarness.Run("predict", "--model", Path.Combine(dir, $"m-{backend}.zip"), "--data", d, "--out", Path.Combine(dir, $"p-{backend}.txt"));
+                Assert.True(predict.ExitCode == 0, predict.Stderr);
+            }
+            var cpu = File.ReadAllLines(Path.Combine(dir, "p-cpu.txt")).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            var gpu = File.ReadAllLines(Path.Combine(dir, "p-gpu.txt")).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(cpu.Length, gpu.Length);
+            double scale = cpu.Max(Math.Abs);
+            for (int i = 0; i < cpu.Length; i++) Assert.True(Math.Abs(cpu[i] - gpu[i]) <= 1e-4 * scale, $"row {i}: cpu {cpu[i]} gpu {gpu[i]}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

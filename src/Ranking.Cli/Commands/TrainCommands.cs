@@ -42,12 +42,13 @@ public static class TrainCommands
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
         var output = new Option<string>("--out") { Description = "Model file to write.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a progress bar and a table." };
+        var backend = BackendOption.Create();
         var param = new Option<string[]>("--param") { Description = "Extra knob key=value (repeatable), e.g. --param dropout=0.1.", AllowMultipleArgumentsPerToken = false };
         var passOptions = PassThrough.Select(name => new Option<string?>("--" + name) { Description = $"Ranker knob '{name}' (see 'ranking rankers')." }).ToArray();
 
         var command = new Command("train", "Train a ranker and write a model file (manifest, fitted pipeline, weights).")
         {
-            train, valid, ranker, objective, model, pipeline, epochs, lr, metric, contract, early, seed, threads, output, json, param,
+            train, valid, ranker, objective, model, pipeline, epochs, lr, metric, contract, early, seed, threads, output, json, param, backend,
         };
         foreach (var o in passOptions) command.Options.Add(o);
         command.SetAction(parse =>
@@ -75,6 +76,8 @@ public static class TrainCommands
                 if (eq <= 0) throw new UsageException($"--param takes key=value, got '{kv}'.");
                 options.Parameters[kv[..eq].Trim()] = kv[(eq + 1)..].Trim();
             }
+            using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
+            if (compute.Kind == Ranking.Compute.ComputeBackendKind.Gpu) options.Compute = compute;
             return RunTrain(parse.GetValue(train)!, parse.GetValue(valid), parse.GetValue(ranker), parse.GetValue(objective), parse.GetValue(model),
                 parse.GetValue(pipeline)!, parse.GetValue(metric)!, parse.GetValue(contract)!, options, parse.GetValue(output)!, parse.GetValue(json));
         });

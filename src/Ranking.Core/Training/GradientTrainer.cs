@@ -51,6 +51,9 @@ public sealed class GradientTrainer : IRankerTrainer
 
         var model = CreateModel(train.FeatureCount);
         var objective = _objective(o.Seed);
+        // --backend gpu: the same objective computed by kernels (the CPU objective when none exists for it).
+        if (request.Options.Compute is { } compute) objective = compute.Accelerate(objective);
+        using var ownedObjective = objective as IDisposable;
         float[] parameters = model.Parameters;
         float[] parameterGradients = new float[parameters.Length];
         float[] best = (float[])parameters.Clone();

@@ -36,6 +36,12 @@ public sealed class RankerOptions
     public int Seed { get; set; } = 42;
     /// <summary>Worker threads; -1 = all cores. Results repeat for the same seed and thread count.</summary>
     public int Threads { get; set; } = -1;
+    /// <summary>
+    /// Where objective gradients (and, where the trainer supports it, model products) are computed: null or
+    /// the CPU backend = the managed loops; Ranking.Gpu's backend = kernels (CLI <c>--backend</c>). Not
+    /// owned: the caller disposes it.
+    /// </summary>
+    public Ranking.Compute.IComputeBackend? Compute { get; set; }
     /// <summary>Epochs (gradient models) or boosting rounds (trees); null = the ranker's default.</summary>
     public int? Iterations { get; set; }
     /// <summary>null = the ranker's default.</summary>
