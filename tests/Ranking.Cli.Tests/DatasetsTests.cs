@@ -170,4 +170,60 @@ public class DatasetsTests
         }
         Assert.Equal(784, testQids.Count);
     }
+
+    [SkippableFact]
+    public void PrepareRebuildsMq2008FoldsVerifiesChecksumsAndConvertsToRkds()
+    {
+        Skip.If(DatasetsTestData.Root is null, DatasetsTestData.Missing);
+        using var tmp = new TempDir();
+        Assert.Equal(ExitCodes.Ok, CliHarness.Run("datasets", "fetch", "mq2008", "--from", DatasetsTestData.Mq2008Fold1, "--root", tmp.Path).ExitCode);
+        var prepared = CliHarness.Run("datasets", "prepare", "mq2008", "--root", tmp.Path);
+        Assert.True(prepared.ExitCode == ExitCodes.Ok, prepared.Stderr);
+        Assert.Contains("Fold1/train.txt: SHA-256 ok", prepared.Stdout);
+        int tested = 0;
+        for (int k = 1; k <= 5; k++)
+        {
+            var test = Ranking.Data.RkdsFile.Read(tmp[$"mq2008/Fold{k}/test.rkds"]);
+            var train = Ranking.Data.RkdsFile.Read(tmp[$"mq2008/Fold{k}/train.rkds"]);
+            Assert.Equal(46, test.FeatureCount);
+            Assert.Empty(test.QueryIds.Intersect(train.QueryIds));
+            tested += test.QueryCount;
+        }
+        Assert.Equal(784, tested);
+        Assert.Contains("up to date", CliHarness.Run("datasets", "prepare", "mq2008", "--root", tmp.Path).Stdout);
+
+        File.AppendAllText(tmp["mq2008/Fold1/vali.txt"], "0 qid:99999 1:0\n");
+        var corrupt = CliHarness.Run("datasets", "prepare", "mq2008", "--root", tmp.Path);
+        Assert.Equal(ExitCodes.BadInput, corrupt.ExitCode);
+        Assert.Contains("Fold1/vali.txt", corrupt.Stderr);
+        Assert.Contains("SHA-256", corrupt.Stderr);
+    }
+
+    [Fact]
+    public void PrepareBeforeFetchSaysToFetch()
+    {
+        using var tmp = new TempDir();
+        var result = CliHarness.Run("datasets", "prepare", "mslr-web10k", "--root", tmp.Path);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("fetch", result.Stderr);
+    }
+
+    [Fact]
+    public void SyntheticFoldsRotateEqualPartsSoEveryQueryIsTestedOnce()
+    {
+        using var tmp = new TempDir();
+        var result = CliHarness.Run("datasets", "synthetic", "--out", tmp.Path, "--queries", "50", "--folds", "5", "--seed", "3");
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+        var tested = new List<long>();
+        for (int k = 1; k <= 5; k++)
+        {
+            var train = Ranking.Data.RkdsFile.Read(tmp[$"Fold{k}/train.rkds"]);
+            var valid = Ranking.Data.RkdsFile.Read(tmp[$"Fold{k}/vali.rkds"]);
+            var test = Ranking.Data.RkdsFile.Read(tmp[$"Fold{k}/test.rkds"]);
+            Assert.Equal((30, 10, 10), (train.QueryCount, valid.QueryCount, test.QueryCount));
+            Assert.Empty(train.QueryIds.Intersect(test.QueryIds).Concat(train.QueryIds.Intersect(valid.QueryIds)));
+            tested.AddRange(test.QueryIds);
+        }
+        Assert.Equal(50, tested.Distinct().Count());
+    }
 }

@@ -21,7 +21,7 @@ public static class CompareCommand
         var valid = new Option<string?>("--valid") { Description = "Validation set: learning curves and early stopping." };
         var test = new Option<string?>("--test") { Description = "Test set: the reported metrics." };
         var folds = new Option<string?>("--folds") { Description = "A folder of Fold1..FoldK, each with train/vali/test (.rkds or .txt): every ranker on every fold." };
-        var rankers = new Option<string>("--rankers") { Description = "Comma-separated ranker names (see 'ranking rankers' or the README).", Required = true };
+        var rankers = new Option<string>("--rankers") { Description = "Comma-separated ranker names (see 'ranking rankers'), or 'all' for every named ranker of the catalog.", Required = true };
         var metrics = new Option<string>("--metrics") { Description = "Test metrics (ndcg@10 is always added).", DefaultValueFactory = _ => DefaultMetrics };
         var contract = new Option<string>("--contract") { Description = "NDCG contract: default|lightgbm|xgboost|xgboost-|sklearn|mlnet|ranklib[,overrides].", DefaultValueFactory = _ => "default" };
         var outDir = new Option<string>("--out") { Description = "Report folder.", DefaultValueFactory = _ => "ranking-compare" };
@@ -61,6 +61,8 @@ public static class CompareCommand
     internal static int Execute(IReadOnlyList<CompareFold> folds, CompareSettings settings, string outDir, bool json, string? pipeline = null)
     {
         var catalog = CompareCatalog.Create();
+        if (settings.Rankers is ["all"])
+            settings = settings.With(catalog.Rankers.Select(r => r.Name).ToList());
         outDir = Path.GetFullPath(outDir);
         var report = CompareConsole.Observe(json, settings.PrimaryMetric,
             observer => CompareRunner.Run(catalog, folds, settings, outDir, CompareCatalog.Trainer(pipeline), observer));

@@ -13,6 +13,8 @@ public static class DatasetsCommands
         var command = new Command("datasets", "List, fetch and prepare public learning-to-rank datasets (datasets/catalog.json).");
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CreateFetch());
+        command.Subcommands.Add(CreatePrepare());
+        command.Subcommands.Add(CreateSynthetic());
         return command;
     }
 
@@ -52,6 +54,54 @@ public static class DatasetsCommands
             console.Write(table);
             console.WriteLine($"data root: {store.Root}");
             console.WriteLine("licences and sources: datasets/README.md");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreatePrepare()
+    {
+        var name = new Argument<string>("name") { Description = "Dataset name (see 'ranking datasets list')." };
+        var root = RootOption();
+        var force = new Option<bool>("--force") { Description = "Convert again even where a .rkds file is newer than its text." };
+        var command = new Command("prepare", "Verify a fetched dataset (files, checksums where known), rebuild LETOR folds from Fold1 where needed, convert every split to .rkds.") { name, root, force };
+        command.SetAction(pr =>
+        {
+            var entry = DatasetCatalog.LoadEmbedded().Get(pr.GetValue(name)!);
+            var store = DatasetStore.Resolve(pr.GetValue(root));
+            store.Prepare(entry, Console.Out, pr.GetValue(force));
+            Console.Out.WriteLine($"ready: ranking compare --folds {store.DirectoryOf(entry)} --rankers ...   (or datasets/evaluate.sh {entry.Name})");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateSynthetic()
+    {
+        var outDir = new Option<string>("--out") { Description = "Folder to write Fold1..FoldK into.", Required = true };
+        var preset = new Option<string>("--preset") { Description = "Synthetic preset: small | mslr-like.", DefaultValueFactory = _ => "small" };
+        var queries = new Option<int>("--queries") { Description = "Queries in all (split into K equal parts).", DefaultValueFactory = _ => 500 };
+        var folds = new Option<int>("--folds") { Description = "Parts and folds (train on K-2 parts, validate on one, test on one).", DefaultValueFactory = _ => 5 };
+        var seed = new Option<ulong>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 42UL };
+        var command = new Command("synthetic", "Write K rotated folds (.rkds) of seeded synthetic data: the evaluation matrix's generated dataset.") { outDir, preset, queries, folds, seed };
+        command.SetAction(pr =>
+        {
+            int k = pr.GetValue(folds), n = pr.GetValue(queries);
+            if (k < 3) throw new UsageException("--folds must be at least 3 (train, valid and test parts).");
+            if (n < k) throw new UsageException("--queries must be at least --folds.");
+            Ranking.Data.SyntheticSet all;
+            try { all = Ranking.Data.SyntheticGenerator.Generate(new Ranking.Data.SyntheticOptions { Preset = pr.GetValue(preset)!, Queries = n, Seed = pr.GetValue(seed) }); }
+            catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+            var parts = Enumerable.Range(0, k).Select(p => Enumerable.Range(p * n / k, (p + 1) * n / k - p * n / k).ToArray()).ToArray();
+            for (int f = 0; f < k; f++)
+            {
+                string dir = Path.Combine(pr.GetValue(outDir)!, $"Fold{f + 1}");
+                var train = Enumerable.Range(0, k - 2).SelectMany(i => parts[(f + i) % k]).ToArray();
+                Ranking.Data.RkdsFile.Write(all.Data.Materialize(train), Path.Combine(dir, "train.rkds"));
+                Ranking.Data.RkdsFile.Write(all.Data.Materialize(parts[(f + k - 2) % k]), Path.Combine(dir, "vali.rkds"));
+                Ranking.Data.RkdsFile.Write(all.Data.Materialize(parts[(f + k - 1) % k]), Path.Combine(dir, "test.rkds"));
+            }
+            Console.Out.WriteLine($"wrote {k} folds of '{pr.GetValue(preset)}' ({n} queries, seed {pr.GetValue(seed)}) to {Path.GetFullPath(pr.GetValue(outDir)!)}");
             return ExitCodes.Ok;
         });
         return command;

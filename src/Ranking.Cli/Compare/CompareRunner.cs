@@ -55,6 +55,13 @@ public sealed class CompareSettings
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? RankerParameters { get; init; }
     public string Title { get; init; } = "Ranker comparison";
     public string? Notes { get; init; }
+
+    /// <summary>The same settings with another ranker list.</summary>
+    public CompareSettings With(IReadOnlyList<string> rankers) => new()
+    {
+        Rankers = rankers, Metrics = Metrics, Contract = Contract, PrimaryMetric = PrimaryMetric, Seed = Seed, Threads = Threads,
+        Iterations = Iterations, RankerParameters = RankerParameters, Title = Title, Notes = Notes,
+    };
 }
 
 /// <summary>

@@ -182,6 +182,55 @@ public sealed class DatasetStore(string root)
     }
 
     /// <summary>
+    /// Makes a fetched dataset ready for compare: rebuilds the missing folds from Fold1 where the catalogue
+    /// allows it, verifies every file (checksums where known), and converts each split to .rkds beside its text
+    /// file (skipped when the .rkds is newer, unless <paramref name="force"/>). Valid and test are read with
+    /// the training set's feature count so every split of a fold has the same columns.
+    /// </summary>
+    public void Prepare(DatasetEntry entry, TextWriter log, bool force = false)
+    {
+        string dir = DirectoryOf(entry);
+        if (!Directory.Exists(dir))
+            throw new UsageException($"{entry.Name} is not in {Root}; run 'ranking datasets fetch {entry.Name}' first.");
+        string fold1 = Path.Combine(dir, entry.Folds[0]);
+        if (entry.Rotation is { } rotation && entry.Valid is not null
+            && entry.Folds.Skip(1).Any(f => !File.Exists(Path.Combine(dir, f, entry.Test))))
+        {
+            log.WriteLine($"{entry.Name}: only {entry.Folds[0]} is here; rebuilding the other folds by rotating its {rotation.PartQueries.Count} parts (datasets/README.md)");
+            foreach (var path in LetorFoldRotation.Build(fold1, dir, rotation, entry.Train, entry.Valid, entry.Test))
+                log.WriteLine($"  wrote {Path.GetRelativePath(dir, path)}");
+        }
+        foreach (var line in Verify(entry)) log.WriteLine(line);
+        foreach (var fold in entry.Folds)
+        {
+            string foldDir = fold == "." ? dir : Path.Combine(dir, fold);
+            int? features = null;
+            foreach (var split in new[] { entry.Train, entry.Valid, entry.Test })
+            {
+                if (split is null) continue;
+                string text = Path.Combine(foldDir, split);
+                string rkds = Path.Combine(foldDir, RkdsName(split));
+                if (!force && File.Exists(rkds) && File.GetLastWriteTimeUtc(rkds) >= File.GetLastWriteTimeUtc(text))
+                {
+                    features ??= Ranking.Data.RkdsFile.Read(rkds).FeatureCount;
+                    log.WriteLine($"{Path.GetRelativePath(dir, rkds)}: up to date");
+                    continue;
+                }
+                var data = Ranking.Data.DatasetReader.Read(text, new Ranking.Data.DatasetReadOptions
+                {
+                    FeatureCount = features, DropExtraFeatures = features is not null, KeepComments = false,
+                });
+                features ??= data.FeatureCount;
+                Ranking.Data.RkdsFile.Write(data, rkds);
+                log.WriteLine($"{Path.GetRelativePath(dir, rkds)}: {data.QueryCount} queries, {data.RowCount} rows, {data.FeatureCount} features");
+            }
+        }
+    }
+
+    /// <summary>"train.txt" -> "train.rkds", "set1.train.txt" -> "set1.train.rkds".</summary>
+    internal static string RkdsName(string split) => Path.ChangeExtension(split, ".rkds");
+
+    /// <summary>
     /// Checks that every fold has its files and that files with a known SHA-256 match it. Returns one line per
     /// file; a mismatch or a missing file is an <see cref="InvalidDataException"/>.
     /// </summary>
