@@ -11,6 +11,7 @@ public static class RankingCli
         var root = new RootCommand("Ranking: learning to rank for .NET. Train, evaluate and compare rankers.");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(DataCommands.Create());
         // One line per command group; each lives in Commands/.
         root.Subcommands.Add(DatasetsCommands.Create());
         foreach (var command in TrainCommands.Create()) root.Subcommands.Add(command);

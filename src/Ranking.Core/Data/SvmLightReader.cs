@@ -215,7 +215,16 @@ internal static class SvmLightReader
         return sizes.ToArray();
     }
 
-    internal static string Clip(string s) => s.Length <= 40 ? s : s[..37] + "...";
+    /// <summary>Bad text quoted in a message: at most 40 characters, control characters escaped (\r, \t, \xNN).</summary>
+    internal static string Clip(string s)
+    {
+        if (s.Length > 40) s = s[..37] + "...";
+        if (!s.Any(char.IsControl)) return s;
+        var sb = new StringBuilder();
+        foreach (char c in s)
+            sb.Append(c switch { '\r' => "\\r", '\t' => "\\t", '\n' => "\\n", _ when char.IsControl(c) => $"\\x{(int)c:x2}", _ => c.ToString() });
+        return sb.ToString();
+    }
 
     private static string Clip(ReadOnlySpan<byte> s) => Clip(Encoding.UTF8.GetString(s.Length <= 60 ? s : s[..60]));
 

@@ -41,6 +41,9 @@ public static class SyntheticGenerator
 {
     public static IReadOnlyList<string> Presets { get; } = ["small", "mslr-like"];
 
+    /// <summary>The number of queries a preset generates when none is given.</summary>
+    public static int DefaultQueries(string preset) => Shape.Of(preset).DefaultQueries;
+
     public static SyntheticSet Generate(SyntheticOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
