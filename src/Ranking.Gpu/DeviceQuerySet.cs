@@ -44,7 +44,8 @@ public sealed class DeviceQuerySet : IDisposable
     private MemoryBuffer1D<int, Stride1D.Dense>? _topRows;
     private int _topRowsPerQuery;
 
-    public DeviceQuerySet(GpuDevice device, float[] labels, int[] groupOffsets, float[]? queryWeights = null, float[]? features = null, int featureCount = 0)
+    /// <param name="allocateFeatures">Allocate room for features without uploading any (a set filled by <see cref="LoadOrder"/>).</param>
+    public DeviceQuerySet(GpuDevice device, float[] labels, int[] groupOffsets, float[]? queryWeights = null, float[]? features = null, int featureCount = 0, bool allocateFeatures = false)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(labels);
@@ -90,6 +91,11 @@ public sealed class DeviceQuerySet : IDisposable
                 FeatureCount = featureCount;
                 Features = Own(device.Upload(features));
             }
+            else if (allocateFeatures)
+            {
+                FeatureCount = featureCount;
+                Features = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, (long)RowCount * featureCount)));
+            }
         }
     }
 
@@ -101,8 +107,8 @@ public sealed class DeviceQuerySet : IDisposable
 
     /// <summary>Host arrays this set was built from (by reference: adapters reuse the set while they are unchanged).</summary>
     public float[] HostLabels { get; }
-    public int[] HostOffsets { get; }
-    public float[]? HostQueryWeights { get; }
+    public int[] HostOffsets { get; private set; }
+    public float[]? HostQueryWeights { get; private set; }
 
     public MemoryBuffer1D<float, Stride1D.Dense> Labels { get; }
     public MemoryBuffer1D<int, Stride1D.Dense> Offsets { get; }
@@ -164,6 +170,47 @@ public sealed class DeviceQuerySet : IDisposable
         return _topRows.View.SubView(0, Math.Max(1, (long)QueryCount * perQuery));
     }
 
+    private MemoryBuffer1D<int, Stride1D.Dense>? _rowMap;
+
+    /// <summary>
+    /// Makes this set hold <paramref name="source"/>'s queries in <paramref name="queryOrder"/> (a permutation
+    /// of its queries): offsets, row-to-query map, weights and the row map are uploaded (counted), labels
+    /// and features gathered on the device. Both sets have the same rows and features.
+    /// </summary>
+    public void LoadOrder(DeviceQuerySet source, int[] queryOrder)
+    {
+        if (source.RowCount != RowCount || source.QueryCount != QueryCount || source.FeatureCount != FeatureCount || (source.Features is null) != (Features is null))
+            throw new ArgumentException("the sets differ in rows, queries or features.", nameof(source));
+        if (queryOrder.Length != QueryCount) throw new ArgumentException($"the order has {queryOrder.Length} queries, the set {QueryCount}.", nameof(queryOrder));
+        var offsets = new int[QueryCount + 1];
+        var rowQuery = new int[RowCount];
+        var map = new int[RowCount];
+        var weights = new float[QueryCount];
+        for (int q = 0; q < QueryCount; q++)
+        {
+            int from = queryOrder[q], start = source.HostOffsets[from], n = source.HostOffsets[from + 1] - start;
+            offsets[q + 1] = offsets[q] + n;
+            for (int i = 0; i < n; i++)
+            {
+                map[offsets[q] + i] = start + i;
+                rowQuery[offsets[q] + i] = q;
+            }
+            weights[q] = source.HostQueryWeights is null ? 1f : source.HostQueryWeights[from];
+        }
+        lock (Device.Sync)
+        {
+            _rowMap ??= Device.Accelerator.Allocate1D<int>(Math.Max(1, RowCount));
+            Device.Upload<int>(offsets, Offsets.View);
+            Device.Upload<int>(rowQuery, RowQuery.View);
+            Device.Upload<float>(weights, QueryWeights.View);
+            Device.Upload<int>(map, _rowMap.View);
+            Device.Kernels(a => new Kernels.GatherKernels(a)).Rows(RowCount, _rowMap.View, source.Labels.View, Labels.View,
+                source.Features?.View ?? Labels.View, Features?.View ?? Labels.View, Features is null ? 0 : FeatureCount);
+        }
+        HostOffsets = offsets;
+        HostQueryWeights = source.HostQueryWeights is null ? null : weights;
+    }
+
     /// <summary>Uploads scores (counted) into <see cref="Scores"/>.</summary>
     public void UploadScores(ReadOnlySpan<float> scores)
     {
@@ -180,6 +227,7 @@ public sealed class DeviceQuerySet : IDisposable
     public void Dispose()
     {
         _topRows?.Dispose();
+        _rowMap?.Dispose();
         foreach (var b in _owned) b.Dispose();
         _owned.Clear();
     }

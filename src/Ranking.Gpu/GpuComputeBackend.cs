@@ -43,6 +43,23 @@ public sealed class GpuComputeBackend : IComputeBackend
         return kernel is null ? objective : new GpuObjective(kernel);
     }
 
+    /// <summary>A <see cref="GpuMlpSession"/> over the uploaded set; null when the objective has no kernel.</summary>
+    public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (!IsAccelerated(objective)) return null;
+        var set = new DeviceQuerySet(Device, train.Labels, train.GroupOffsets, train.QueryWeights, train.Features, train.FeatureCount);
+        try
+        {
+            return new GpuMlpSession(set, objective, hidden, (float[])parameters.Clone(), batchQueries, ownsSet: true);
+        }
+        catch
+        {
+            set.Dispose();
+            throw;
+        }
+    }
+
     public bool IsAccelerated(IRankingObjective objective)
     {
         using var kernel = GpuObjectives.TryCreate(Device, objective);

@@ -111,3 +111,30 @@ public class MlpEpochTests
         Assert.True(close >= 0.99 * cpu.Length, $"{cpu.Length - close} of {cpu.Length} parameters differ by more than 1% of the largest move {moved}");
     }
 }
+
+public class TrainerOnDeviceTests
+{
+    [Fact]
+    public void The_gradient_trainer_runs_its_epochs_on_the_device_and_ends_near_the_cpu()
+    {
+        var workload = MslrLikeWorkload.Generate(900, withFeatures: true, seed: 4);
+        var data = new Ranking.Data.RankingDataset(workload.Features!, MslrLikeWorkload.FeatureCount, workload.Labels, workload.Offsets);
+        var options = new Ranking.Training.GradientTrainerOptions { Hidden = [8], Epochs = 2, BatchQueries = 3, Seed = 5 };
+        Ranking.Models.MlpModel Train(Ranking.Compute.IComputeBackend? compute)
+        {
+            var trainer = new Ranking.Training.GradientTrainer(options, seed => new LambdaRankObjective());
+            var request = new Ranking.Training.TrainingRequest { Train = data, Options = new Ranking.Training.RankerOptions { Seed = 5, Compute = compute } };
+            return (Ranking.Models.MlpModel)trainer.Train(request).Model;
+        }
+        using var device = GpuDevice.Open(AcceleratorPreference.CpuAccelerator)!;
+        using var backend = new GpuComputeBackend(device);
+        var cpu = Train(null).Parameters;
+        long uploadedBefore = device.Transfers.UploadBytes;
+        var gpu = Train(backend).Parameters;
+        // The features went to the device once: the products ran there, not on the CPU.
+        Assert.True(device.Transfers.UploadBytes - uploadedBefore >= (long)data.Features.Length * sizeof(float));
+        double largest = cpu.Max(Math.Abs);
+        int close = Enumerable.Range(0, cpu.Length).Count(i => Math.Abs(cpu[i] - gpu[i]) <= 1e-3 * largest);
+        Assert.True(close >= 0.99 * cpu.Length, $"{cpu.Length - close} of {cpu.Length} parameters differ by more than 0.1% of the largest");
+    }
+}

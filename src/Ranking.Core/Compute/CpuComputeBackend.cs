@@ -19,6 +19,9 @@ public sealed class CpuComputeBackend : IComputeBackend
 
     public IMetricsBackend Metrics => CpuMetricsBackend.Instance;
 
+    /// <summary>Null: on the CPU the trainer's own loop is the managed path.</summary>
+    public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries) => null;
+
     /// <summary>Nothing to release: the instance is shared.</summary>
     public void Dispose() { }
 }

@@ -28,4 +28,13 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>Per-query metric values on this backend.</summary>
     IMetricsBackend Metrics { get; }
+
+    /// <summary>
+    /// A session that trains a dense network (the given hidden widths; none = linear; ReLU, no dropout,
+    /// Adam) on <paramref name="train"/> with <paramref name="objective"/> entirely on this backend's
+    /// device, starting from <paramref name="parameters"/>, in batches of up to <paramref name="batchQueries"/>
+    /// queries; null where this backend cannot (the CPU backend,
+    /// or an objective without a kernel): the caller then runs its own loop.
+    /// </summary>
+    IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries);
 }

@@ -50,10 +50,10 @@ public sealed class GradientTrainer : IRankerTrainer
         if (train.QueryCount == 0) throw new ArgumentException("the training set has no queries.");
 
         var model = CreateModel(train.FeatureCount);
-        var objective = _objective(o.Seed);
+        var cpuObjective = _objective(o.Seed);
         // --backend gpu: the same objective computed by kernels (the CPU objective when none exists for it).
-        if (request.Options.Compute is { } compute) objective = compute.Accelerate(objective);
-        using var ownedObjective = objective as IDisposable;
+        var objective = request.Options.Compute is { } compute ? compute.Accelerate(cpuObjective) : cpuObjective;
+        using var ownedObjective = objective == cpuObjective ? null : objective as IDisposable;
         float[] parameters = model.Parameters;
         float[] parameterGradients = new float[parameters.Length];
         float[] best = (float[])parameters.Clone();
@@ -69,6 +69,12 @@ public sealed class GradientTrainer : IRankerTrainer
         var buffers = new BatchBuffers();
         var order = Enumerable.Range(0, train.QueryCount).ToArray();
         var random = new ModelRandom((ulong)o.Seed ^ 0x5851F42D4C957F2DUL);
+        // --backend gpu with a network and settings the device supports (ReLU, no dropout, weight decay or
+        // clipping; Adam): every step (products, objective, Adam) runs there, in the same batches and order.
+        using var deviceSession = request.Options.Compute is { } backend && o.Dropout == 0 && o.WeightDecay == 0 && o.ClipNorm == 0 && o.Optimizer == "adam"
+            && model is MlpModel or LinearModel
+            ? backend.TryStartDenseTraining(train, model is MlpModel mlp ? mlp.Hidden : [], parameters, cpuObjective, batchQueries)
+            : null;
         float[]? validScores = valid is null ? null : new float[valid.RowCount];
 
         var history = new List<TrainingEvent>();
@@ -82,7 +88,13 @@ public sealed class GradientTrainer : IRankerTrainer
             float lr = (float)schedule.Rate(epoch);
             random.Shuffle(order.AsSpan());
             double lossSum = 0, weightSum = 0;
-            for (int start = 0; start < order.Length; start += batchQueries)
+            if (deviceSession is not null)
+            {
+                (lossSum, weightSum) = deviceSession.RunEpoch(order, batchQueries, lr, step);
+                step += (order.Length + batchQueries - 1) / batchQueries;
+                deviceSession.CopyParametersTo(parameters);
+            }
+            else for (int start = 0; start < order.Length; start += batchQueries)
             {
                 int count = Math.Min(batchQueries, order.Length - start);
                 var batch = buffers.Gather(train, order, start, count, batchFeatures, o.Threads, step);
