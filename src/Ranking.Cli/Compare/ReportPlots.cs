@@ -12,7 +12,12 @@ namespace Ranking.Cli.Compare;
 public static class ReportPlots
 {
     private const int Width = 900, Height = 560;
-    private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
+    private static readonly IPalette Few = new ScottPlot.Palettes.Category10();
+    private static readonly IPalette Many = new ScottPlot.Palettes.Category20();
+
+    /// <summary>Ten distinct colours while they suffice, twenty beyond (no two rankers share a colour up to 20).</summary>
+    private static Color ColorOf(CompareReport report, int ranker) =>
+        (report.Rankers.Count <= 10 ? Few : Many).GetColor(ranker);
 
     /// <summary>Writes the plots into <paramref name="outDir"/>; returns their file names (relative).</summary>
     public static IReadOnlyList<string> Write(CompareReport report, string outDir)
@@ -43,7 +48,7 @@ public static class ReportPlots
             if (curve is null || curve.Count == 0) continue;
             var line = plot.Add.Scatter(curve.Select(p => (double)p.Iteration).ToArray(), curve.Select(p => p.Value).ToArray());
             line.LegendText = r.Name;
-            line.Color = Palette.GetColor(i);
+            line.Color = ColorOf(report, i);
             line.LineWidth = 2;
             line.MarkerSize = curve.Count <= 30 ? 5 : 0;
             drawn++;
@@ -53,7 +58,7 @@ public static class ReportPlots
         plot.Title($"Learning curves: validation {Label(report.PrimaryMetric)} per iteration{fold}");
         plot.XLabel("iteration (epoch or boosting round)");
         plot.YLabel($"validation {Label(report.PrimaryMetric)}");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right);   // beside the data, never over a curve
         return plot;
     }
 
@@ -79,16 +84,16 @@ public static class ReportPlots
                     Position = start + i,
                     Value = Finite(r.Mean(metrics[g])),
                     Error = double.IsFinite(error) ? error : 0,
-                    FillColor = Palette.GetColor(i),
+                    FillColor = ColorOf(report, i),
                 });
             }
         }
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(centers, metrics.Select(Label).ToArray());
         for (int i = 0; i < n; i++)
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = report.Rankers[i].Name, FillColor = Palette.GetColor(i) });
-        plot.ShowLegend(Alignment.UpperLeft);
-        plot.Axes.Margins(bottom: 0, top: 0.3);
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = report.Rankers[i].Name, FillColor = ColorOf(report, i) });
+        plot.ShowLegend(Edge.Right);
+        plot.Axes.Margins(bottom: 0, top: 0.05);
         string spread = report.Folds.Count > 1 ? $"error bars: std over {report.Folds.Count} folds" : "error bars: std error over queries";
         plot.Title($"Test metrics per ranker ({spread})");
         plot.XLabel("metric");
@@ -112,7 +117,7 @@ public static class ReportPlots
         var diagonal = plot.Add.Line(0, 0, 1, 1);
         diagonal.Color = Colors.Gray;
         var points = plot.Add.ScatterPoints(xs.ToArray(), ys.ToArray());
-        points.Color = Palette.GetColor(0).WithAlpha(0.55);
+        points.Color = Few.GetColor(0).WithAlpha(0.55);
         points.MarkerSize = 6;
         int above = xs.Zip(ys).Count(p => p.Second > p.First), below = xs.Zip(ys).Count(p => p.Second < p.First);
         plot.Title($"Per-query test {Label(report.PrimaryMetric)}: {ranked[0].Name} better on {above}, {ranked[1].Name} on {below} of {xs.Count}");
