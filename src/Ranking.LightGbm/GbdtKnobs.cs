@@ -77,9 +77,10 @@ public sealed class GbdtKnobs
                 case "local-port": p.LocalListenPort = Int(key, value); break;
                 case "num-machines": p.NumMachines = Int(key, value); break;
                 case "shard": shard = ParseShard(value); break;
-                case "truncation" when !custom: p.TruncationLevel = Int(key, value); break;
-                case "sigmoid" when !custom: p.Sigmoid = Real(key, value); break;
-                case "label-gain" when !custom: p.LabelGain = RealList(key, value); break;
+                // Native knobs only where LightGBM reads them: a knob that would be ignored is an error.
+                case "truncation" when lightGbmObjective == "lambdarank": p.TruncationLevel = Int(key, value); break;
+                case "sigmoid" when lightGbmObjective == "lambdarank": p.Sigmoid = Real(key, value); break;
+                case "label-gain" when lightGbmObjective == "lambdarank": p.LabelGain = RealList(key, value); break;
                 default:
                     if (key.StartsWith(PassThroughPrefix, StringComparison.Ordinal) && key.Length > PassThroughPrefix.Length)
                         p.Extra[rawKey.Trim()[PassThroughPrefix.Length..]] = value.Trim();

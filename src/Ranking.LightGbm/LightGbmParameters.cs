@@ -74,7 +74,7 @@ public sealed class LightGbmParameters
             p.Add(("lambdarank_truncation_level", I(TruncationLevel)));
             p.Add(("sigmoid", D(Sigmoid)));
         }
-        if (LabelGain is { Count: > 0 } && Objective is "lambdarank" or "rank_xendcg")
+        if (LabelGain is { Count: > 0 } && Objective == "lambdarank")
             p.Add(("label_gain", string.Join(",", LabelGain.Select(D))));
         if (IsDistributed)
         {

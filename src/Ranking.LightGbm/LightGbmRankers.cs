@@ -22,7 +22,7 @@ public static class LightGbmRankers
             rankKnobs, o => new LightGbmTrainer("lambdarank", o)));
         catalog.Register(new RankerDescriptor("gbdt-xendcg", "rank_xendcg", LightGbmModel.Family,
             "LightGBM gradient-boosted trees with LightGBM's native cross-entropy NDCG loss (rank_xendcg)",
-            rankKnobs, o => new LightGbmTrainer("rank_xendcg", o)));
+            GbdtKnobs.TreeKnobs, o => new LightGbmTrainer("rank_xendcg", o))); // rank_xendcg reads no gain table (gain 2^grade)
         catalog.Register(new RankerDescriptor("gbdt-regression", "regression", LightGbmModel.Family,
             "LightGBM gradient-boosted trees regressing the grades (L2)",
             GbdtKnobs.TreeKnobs, o => new LightGbmTrainer("regression", o)));

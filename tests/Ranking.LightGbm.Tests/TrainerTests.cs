@@ -101,6 +101,11 @@ public class TrainerTests
         o.Parameters["hidden"] = "64";
         var e = Assert.Throws<ArgumentException>(() => Catalog().Get("lambdamart").CreateTrainer(o));
         Assert.Contains("hidden", e.Message);
+        // A knob LightGBM would ignore for this objective is refused, not dropped.
+        var ignored = Options(10);
+        ignored.Parameters["truncation"] = "10";
+        Assert.Throws<ArgumentException>(() => Catalog().Get("gbdt-xendcg").CreateTrainer(ignored));
+        Assert.Throws<ArgumentException>(() => Catalog().Get("gbdt-regression").CreateTrainer(ignored));
         var bad = Options(10);
         bad.Parameters["leaves"] = "many";
         Assert.Throws<ArgumentException>(() => Catalog().Get("lambdamart").CreateTrainer(bad));
