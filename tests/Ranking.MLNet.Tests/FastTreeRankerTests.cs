@@ -41,6 +41,10 @@ public class FastTreeRankerTests(ITestOutputHelper output)
         var theirs = model.PredictWithMLNet(Valid.Features, Valid.RowCount);
         Assert.Equal(theirs, ours);
         Assert.True(ours.Distinct().Count() > 10, "the model should not be constant");
+        // A set large enough for the parallel blocks, ragged last block included.
+        var big = TestData.Synthetic(queries: 400, features: 6, seed: 23);
+        Assert.True(big.RowCount > 3000 && big.RowCount % 512 != 0);
+        Assert.Equal(model.PredictWithMLNet(big.Features, big.RowCount), Predict(model, big));
     }
 
     [Fact]
