@@ -128,7 +128,7 @@ public sealed class GpuListNet : GpuObjectiveKernel
 }
 
 /// <summary>
-/// RankNet, RankSVM, contrastive pairs, softmax, contrastive and ApproxNDCG on the device: the CPU loop
+/// RankNet, RankSVM, contrastive pairs, softmax, contrastive, ApproxNDCG and ListMLE on the device: the CPU loop
 /// of each query as a thread (<see cref="QueryLoopKernels"/>), same knobs and same seeded draws.
 /// </summary>
 public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
@@ -151,6 +151,7 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
             ContrastivePairsObjective o => Pairs(QueryLoop.ContrastivePairs, o.Margin, o.Pairs),
             SoftmaxObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Softmax, A = o.Options.Threshold },
             ContrastiveObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Contrastive, A = o.Options.Margin, B = o.Options.Threshold },
+            ListMleObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.ListMle, PairParam = o.Truncation },
             ApproxNdcgObjective o => new QueryLoopSettings
             {
                 Loop = (int)QueryLoop.ApproxNdcg, A = o.Options.Temperature, ExactLimit = o.Options.ExactLimit, Samples = o.Options.Samples,

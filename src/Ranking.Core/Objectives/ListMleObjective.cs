@@ -25,6 +25,8 @@ public sealed class ListMleObjective : QueryObjective
         if (_truncation < 0) throw new ArgumentException($"truncation must be 0 (full list) or positive, got {_truncation}.");
     }
 
+    /// <summary>Top-k factors of the likelihood; 0 = the full list (read by the GPU backend).</summary>
+    public int Truncation => _truncation;
     public override string Name => "listmle";
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 

@@ -42,13 +42,20 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
             using (var set = new DeviceQuerySet(device, data.Labels, data.Offsets))
             {
                 set.UploadScores(data.Scores);
-                Ndcg(data, set);
-                Objective("LambdaRank gradients", data, set, new LambdaRankObjective());
-                Objective("ListNet gradients", data, set, new ListNetObjective());
+                Guard("NDCG@10", () => Ndcg(data, set));
+                Guard("LambdaRank", () => Objective("LambdaRank gradients", data, set, new LambdaRankObjective()));
+                Guard("ListNet", () => Objective("ListNet gradients", data, set, new ListNetObjective()));
             }
-            if (includeMlp) Mlp(rows);
+            if (includeMlp) Guard("MLP epoch", () => Mlp(rows));
             afterSize?.Invoke();
         }
+    }
+
+    /// <summary>One workload's failure (a kernel the device rejects, memory) is logged; the others still run.</summary>
+    private void Guard(string name, Action workload)
+    {
+        try { workload(); }
+        catch (Exception ex) { log.WriteLine($"FAILED {name}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"); }
     }
 
     private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set)

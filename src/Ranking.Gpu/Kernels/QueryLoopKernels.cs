@@ -13,6 +13,7 @@ public enum QueryLoop
     Softmax = 3,
     Contrastive = 4,
     ApproxNdcg = 5,
+    ListMle = 6,
 }
 
 /// <summary>The knobs of every loop, as plain kernel fields (each loop reads its own).</summary>
@@ -23,7 +24,7 @@ public struct QueryLoopSettings
     public double A;
     /// <summary>threshold (contrastive).</summary>
     public double B;
-    /// <summary>Pairs: 0 all, 1 truncation (PairParam = k), 2 sampled (PairParam = partners per row).</summary>
+    /// <summary>Pairs: 0 all, 1 truncation (PairParam = k), 2 sampled (PairParam = partners per row). ListMLE: PairParam = top-k factors (0 = all).</summary>
     public int PairMode;
     public int PairParam;
     /// <summary>ApproxNDCG: exact up to this length, else Samples partners per row.</summary>
@@ -77,7 +78,8 @@ public sealed class QueryLoopKernels
             if (m.Loop <= (int)QueryLoop.ContrastivePairs) loss = Pairs(qa, scores, m, start, n, stream, grad, hess, ranks);
             else if (m.Loop == (int)QueryLoop.Softmax) loss = Softmax(qa, scores, m, start, n, grad, hess);
             else if (m.Loop == (int)QueryLoop.Contrastive) loss = Contrastive(qa, scores, m, start, n, grad, hess);
-            else loss = ApproxNdcg(qa, scores, m, start, n, stream, grad, hess, aux);
+            else if (m.Loop == (int)QueryLoop.ApproxNdcg) loss = ApproxNdcg(qa, scores, m, start, n, stream, grad, hess, aux);
+            else loss = ListMle(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
         }
         lossOut[q] = loss * qa.QueryWeights[q];
     }
@@ -91,6 +93,51 @@ public sealed class QueryLoopKernels
         gradients[i] = g;
         hessians[i] = h;
     }
+
+    // ------------------------------------------------------------ ListMLE (Ranking.Objectives.ListMleObjective)
+
+    private static double ListMle(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> aux, ArrayView<int> order)
+    {
+        // The order by grade, descending, ties by a random key per row: each row's position by counting keys.
+        for (int i = 0; i < n; i++)
+        {
+            ulong ki = ListMleKey(qa.Labels[start + i], stream, i);
+            int position = 0;
+            for (int j = 0; j < n; j++)
+            {
+                ulong kj = ListMleKey(qa.Labels[start + j], stream, j);
+                if (kj < ki || (kj == ki && j < i)) position++;
+            }
+            order[start + position] = i;
+        }
+        // Suffix log-sum-exps by position (in aux).
+        aux[start + n - 1] = scores[start + order[start + n - 1]];
+        for (int i = n - 2; i >= 0; i--) aux[start + i] = RankingMath.LogAddExp(scores[start + order[start + i]], aux[start + i + 1]);
+        int factors = m.PairParam > 0 ? (m.PairParam < n ? m.PairParam : n) : n;
+        double loss = 0;
+        double logSumInv = double.NegativeInfinity, logSumInv2 = double.NegativeInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            int row = order[start + i];
+            double s = scores[start + row];
+            double lse = aux[start + i];
+            if (i < factors)
+            {
+                loss += lse - s;
+                logSumInv = RankingMath.LogAddExp(logSumInv, -lse);
+                logSumInv2 = RankingMath.LogAddExp(logSumInv2, -2 * lse);
+            }
+            double sumP = Math.Exp(s + logSumInv);
+            double sumP2 = Math.Exp(2 * s + logSumInv2);
+            grad[start + row] = (i < factors ? -1.0 : 0.0) + sumP;
+            double h = sumP - sumP2;
+            hess[start + row] = h > 0.0 ? h : 0.0;
+        }
+        return loss;
+    }
+
+    private static ulong ListMleKey(float grade, ulong stream, int i) =>
+        (RankingMath.DescendingScoreKey(grade, 0) & 0xFFFFFFFF00000000UL) | (RankingMath.RandomBits(stream, i) >> 32);
 
     // ------------------------------------------------------------ pairwise (Ranking.Objectives.PairwiseObjective)
 
