@@ -128,7 +128,8 @@ public sealed class GpuListNet : GpuObjectiveKernel
 }
 
 /// <summary>
-/// RankNet, RankSVM, contrastive pairs, softmax, contrastive, ApproxNDCG and ListMLE on the device: the CPU loop
+/// RankNet, RankSVM, contrastive pairs, softmax, contrastive, ApproxNDCG, ListMLE, sampled softmax and NCE
+/// (their plain Compute: proposal scores and noise weights given separately stay on the CPU) on the device: the CPU loop
 /// of each query as a thread (<see cref="QueryLoopKernels"/>), same knobs and same seeded draws.
 /// </summary>
 public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
@@ -152,6 +153,12 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
             SoftmaxObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Softmax, A = o.Options.Threshold },
             ContrastiveObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Contrastive, A = o.Options.Margin, B = o.Options.Threshold },
             ListMleObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.ListMle, PairParam = o.Truncation },
+            SampledSoftmaxObjective o => new QueryLoopSettings
+            {
+                Loop = (int)QueryLoop.SampledSoftmax, A = o.Options.Threshold, PairParam = o.Options.Negatives,
+                PairMode = o.Options.Sampling == NegativeSampling.Scores ? 1 : 0,
+            },
+            NceObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Nce, A = o.Options.Threshold, PairParam = o.Options.Negatives },
             ApproxNdcgObjective o => new QueryLoopSettings
             {
                 Loop = (int)QueryLoop.ApproxNdcg, A = o.Options.Temperature, ExactLimit = o.Options.ExactLimit, Samples = o.Options.Samples,

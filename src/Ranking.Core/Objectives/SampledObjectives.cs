@@ -35,6 +35,9 @@ public sealed class SampledSoftmaxObjective : QueryObjective
 {
     private readonly SampledSoftmaxOptions _options;
 
+    /// <summary>The settings (read by the GPU backend).</summary>
+    public SampledSoftmaxOptions Options => _options;
+
     public SampledSoftmaxObjective(SampledSoftmaxOptions? options = null)
     {
         _options = options ?? new SampledSoftmaxOptions();
@@ -174,6 +177,9 @@ public sealed class NceOptions
 public sealed class NceObjective : QueryObjective
 {
     private readonly NceOptions _options;
+
+    /// <summary>The settings (read by the GPU backend).</summary>
+    public NceOptions Options => _options;
 
     public NceObjective(NceOptions? options = null)
     {

@@ -55,6 +55,9 @@ public static class GpuParity
         yield return ("softmax threshold=1", new SoftmaxObjective(new SoftmaxOptions { Threshold = 1 }));
         yield return ("listmle (seeded tie order)", new ListMleObjective { Seed = 9 });
         yield return ("listmle top-3", new ListMleObjective(new ListMleOptions { Truncation = 3 }) { Seed = 2 });
+        yield return ("sampled-softmax uniform k=4", new SampledSoftmaxObjective(new SampledSoftmaxOptions { Negatives = 4 }) { Seed = 6 });
+        yield return ("sampled-softmax by score k=3", new SampledSoftmaxObjective(new SampledSoftmaxOptions { Negatives = 3, Sampling = NegativeSampling.Scores }) { Seed = 8 });
+        yield return ("nce k=3", new NceObjective(new NceOptions { Negatives = 3 }) { Seed = 12 });
         yield return ("approxndcg", new ApproxNdcgObjective());
         yield return ("approxndcg sampled (exact-limit=20, samples=7)", new ApproxNdcgObjective(new ApproxNdcgOptions { ExactLimit = 20, Samples = 7, Temperature = 0.5 }) { Seed = 3 });
     }

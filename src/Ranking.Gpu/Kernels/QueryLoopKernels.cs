@@ -14,6 +14,8 @@ public enum QueryLoop
     Contrastive = 4,
     ApproxNdcg = 5,
     ListMle = 6,
+    SampledSoftmax = 7,
+    Nce = 8,
 }
 
 /// <summary>The knobs of every loop, as plain kernel fields (each loop reads its own).</summary>
@@ -79,7 +81,9 @@ public sealed class QueryLoopKernels
             else if (m.Loop == (int)QueryLoop.Softmax) loss = Softmax(qa, scores, m, start, n, grad, hess);
             else if (m.Loop == (int)QueryLoop.Contrastive) loss = Contrastive(qa, scores, m, start, n, grad, hess);
             else if (m.Loop == (int)QueryLoop.ApproxNdcg) loss = ApproxNdcg(qa, scores, m, start, n, stream, grad, hess, aux);
-            else loss = ListMle(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
+            else if (m.Loop == (int)QueryLoop.ListMle) loss = ListMle(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
+            else if (m.Loop == (int)QueryLoop.SampledSoftmax) loss = SampledSoftmax(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
+            else loss = Nce(qa, scores, m, start, n, stream, grad, hess);
         }
         lossOut[q] = loss * qa.QueryWeights[q];
     }
@@ -138,6 +142,118 @@ public sealed class QueryLoopKernels
 
     private static ulong ListMleKey(float grade, ulong stream, int i) =>
         (RankingMath.DescendingScoreKey(grade, 0) & 0xFFFFFFFF00000000UL) | (RankingMath.RandomBits(stream, i) >> 32);
+
+    // ------------------------------------------------------------ sampled softmax and NCE (Ranking.Objectives.SampledObjectives)
+
+    /// <summary>
+    /// Sampled softmax without per-positive buffers: the draws are counter-based, so each positive's k
+    /// draws are simply drawn again for the second and third pass (max, then the gradients).
+    /// </summary>
+    private static double SampledSoftmax(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> cumulative, ArrayView<int> negatives)
+    {
+        int k = m.PairParam;
+        int negativeCount = 0;
+        double totalGain = 0, maxProposal = double.NegativeInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            float y = qa.Labels[start + i];
+            if (y > m.A) totalGain += RankingMath.ExponentialGain(y);
+            else
+            {
+                negatives[start + negativeCount++] = i;
+                double s = scores[start + i];
+                if (s > maxProposal) maxProposal = s;
+            }
+        }
+        if (negativeCount == 0 || !(totalGain > 0)) return 0.0;
+        bool byScore = m.PairMode == 1;
+        double logK = Math.Log(k), logNormalizer = 0;
+        if (byScore)
+        {
+            double sum = 0;
+            for (int t = 0; t < negativeCount; t++) { sum += Math.Exp(scores[start + negatives[start + t]] - maxProposal); cumulative[start + t] = sum; }
+            for (int t = 0; t < negativeCount; t++) cumulative[start + t] /= sum;
+            cumulative[start + negativeCount - 1] = 1.0;
+            logNormalizer = maxProposal + Math.Log(sum);
+        }
+        double uniformCorrection = logK - Math.Log(negativeCount);
+        double loss = 0;
+        for (int p = 0; p < n; p++)
+        {
+            float yp = qa.Labels[start + p];
+            if (!(yp > m.A)) continue;
+            double w = RankingMath.ExponentialGain(yp) / totalGain;
+            double l0 = scores[start + p];
+            double max = l0;
+            for (int t = 0; t < k; t++)
+            {
+                double logit = DrawnLogit(scores, start, stream, (long)p * k + t, byScore, cumulative, negatives, negativeCount, logK, logNormalizer, uniformCorrection, out _);
+                if (logit > max) max = logit;
+            }
+            double sumExp = Math.Exp(l0 - max);
+            for (int t = 0; t < k; t++)
+                sumExp += Math.Exp(DrawnLogit(scores, start, stream, (long)p * k + t, byScore, cumulative, negatives, negativeCount, logK, logNormalizer, uniformCorrection, out _) - max);
+            double lse = max + Math.Log(sumExp);
+            loss += w * (lse - l0);
+            double p0 = Math.Exp(l0 - lse);
+            grad[start + p] += w * (p0 - 1.0);
+            hess[start + p] += w * p0 * (1.0 - p0);
+            for (int t = 0; t < k; t++)
+            {
+                double logit = DrawnLogit(scores, start, stream, (long)p * k + t, byScore, cumulative, negatives, negativeCount, logK, logNormalizer, uniformCorrection, out int j);
+                double pt = Math.Exp(logit - lse);
+                grad[start + j] += w * pt;
+                hess[start + j] += w * pt * (1.0 - pt);
+            }
+        }
+        return loss;
+    }
+
+    /// <summary>Draw number <paramref name="counter"/>: the negative (query-local row) and its corrected logit s_j - log(k q_j).</summary>
+    private static double DrawnLogit(ArrayView<float> scores, int start, ulong stream, long counter, bool byScore, ArrayView<double> cumulative, ArrayView<int> negatives, int negativeCount, double logK, double logNormalizer, double uniformCorrection, out int j)
+    {
+        if (byScore)
+        {
+            double u = RankingMath.RandomUnit(stream, counter);
+            int lo = 0, hi = negativeCount - 1;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >> 1;
+                if (cumulative[start + mid] > u) hi = mid; else lo = mid + 1;
+            }
+            j = negatives[start + lo];
+            return scores[start + j] - (logK + (scores[start + j] - logNormalizer));
+        }
+        j = negatives[start + RankingMath.RandomIndex(stream, counter, negativeCount)];
+        return scores[start + j] - uniformCorrection;
+    }
+
+    /// <summary>NCE with uniform noise over the query's rows (the objective's Compute; noise weights are CPU-only).</summary>
+    private static double Nce(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess)
+    {
+        int k = m.PairParam;
+        double logKNoise = Math.Log(k) + -Math.Log(n);
+        double loss = 0;
+        for (int x = 0; x < n; x++)
+        {
+            if (!(qa.Labels[start + x] > m.A)) continue;
+            double u = scores[start + x] - logKNoise;
+            double h = RankingMath.Sigmoid(u);
+            loss += RankingMath.Softplus(-u);
+            grad[start + x] += h - 1.0;
+            hess[start + x] += h * (1.0 - h);
+            for (int t = 0; t < k; t++)
+            {
+                int y = RankingMath.RandomIndex(stream, (long)x * k + t, n);
+                double v = scores[start + y] - logKNoise;
+                double hy = RankingMath.Sigmoid(v);
+                loss += RankingMath.Softplus(v);
+                grad[start + y] += hy;
+                hess[start + y] += hy * (1.0 - hy);
+            }
+        }
+        return loss;
+    }
 
     // ------------------------------------------------------------ pairwise (Ranking.Objectives.PairwiseObjective)
 
