@@ -128,7 +128,7 @@ public sealed class GpuListNet : GpuObjectiveKernel
 }
 
 /// <summary>
-/// RankNet, RankSVM, contrastive pairs, softmax, contrastive, ApproxNDCG, ListMLE, sampled softmax and NCE
+/// RankNet, RankSVM, contrastive pairs, softmax, contrastive, ApproxNDCG, ListMLE, triplet, sampled softmax and NCE
 /// (their plain Compute: proposal scores and noise weights given separately stay on the CPU) on the device: the CPU loop
 /// of each query as a thread (<see cref="QueryLoopKernels"/>), same knobs and same seeded draws.
 /// </summary>
@@ -157,6 +157,11 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
             {
                 Loop = (int)QueryLoop.SampledSoftmax, A = o.Options.Threshold, PairParam = o.Options.Negatives,
                 PairMode = o.Options.Sampling == NegativeSampling.Scores ? 1 : 0,
+            },
+            TripletObjective o => new QueryLoopSettings
+            {
+                Loop = (int)QueryLoop.Triplet, A = o.Options.Margin, B = o.Options.Threshold, PairParam = o.Options.Negatives,
+                PairMode = (int)o.Options.Mining, ExactLimit = o.Options.Pairing == TripletPairing.Graded ? 1 : 0,
             },
             NceObjective o => new QueryLoopSettings { Loop = (int)QueryLoop.Nce, A = o.Options.Threshold, PairParam = o.Options.Negatives },
             ApproxNdcgObjective o => new QueryLoopSettings

@@ -57,6 +57,10 @@ public static class GpuParity
         yield return ("listmle top-3", new ListMleObjective(new ListMleOptions { Truncation = 3 }) { Seed = 2 });
         yield return ("sampled-softmax uniform k=4", new SampledSoftmaxObjective(new SampledSoftmaxOptions { Negatives = 4 }) { Seed = 6 });
         yield return ("sampled-softmax by score k=3", new SampledSoftmaxObjective(new SampledSoftmaxOptions { Negatives = 3, Sampling = NegativeSampling.Scores }) { Seed = 8 });
+        yield return ("triplet all", new TripletObjective());
+        yield return ("triplet random k=3", new TripletObjective(new TripletOptions { Mining = NegativeMining.Random, Negatives = 3 }) { Seed = 4 });
+        yield return ("triplet hard k=2 graded", new TripletObjective(new TripletOptions { Mining = NegativeMining.Hard, Negatives = 2, Pairing = TripletPairing.Graded }));
+        yield return ("triplet semi-hard k=3 margin=0.7", new TripletObjective(new TripletOptions { Mining = NegativeMining.SemiHard, Negatives = 3, Margin = 0.7 }));
         yield return ("nce k=3", new NceObjective(new NceOptions { Negatives = 3 }) { Seed = 12 });
         yield return ("approxndcg", new ApproxNdcgObjective());
         yield return ("approxndcg sampled (exact-limit=20, samples=7)", new ApproxNdcgObjective(new ApproxNdcgOptions { ExactLimit = 20, Samples = 7, Temperature = 0.5 }) { Seed = 3 });

@@ -16,6 +16,7 @@ public enum QueryLoop
     ListMle = 6,
     SampledSoftmax = 7,
     Nce = 8,
+    Triplet = 9,
 }
 
 /// <summary>The knobs of every loop, as plain kernel fields (each loop reads its own).</summary>
@@ -83,7 +84,8 @@ public sealed class QueryLoopKernels
             else if (m.Loop == (int)QueryLoop.ApproxNdcg) loss = ApproxNdcg(qa, scores, m, start, n, stream, grad, hess, aux);
             else if (m.Loop == (int)QueryLoop.ListMle) loss = ListMle(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
             else if (m.Loop == (int)QueryLoop.SampledSoftmax) loss = SampledSoftmax(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
-            else loss = Nce(qa, scores, m, start, n, stream, grad, hess);
+            else if (m.Loop == (int)QueryLoop.Nce) loss = Nce(qa, scores, m, start, n, stream, grad, hess);
+            else loss = Triplet(qa, scores, m, start, n, stream, grad, hess, aux, ranks);
         }
         lossOut[q] = loss * qa.QueryWeights[q];
     }
@@ -251,6 +253,99 @@ public sealed class QueryLoopKernels
                 grad[start + y] += hy;
                 hess[start + y] += hy * (1.0 - hy);
             }
+        }
+        return loss;
+    }
+
+    // ------------------------------------------------------------ triplet (Ranking.Objectives.TripletObjective)
+
+    /// <summary>
+    /// The CPU's triplet loop: rows by grade ascending (in <paramref name="byGradeSlot"/>, as exact doubles)
+    /// and by score descending (in <paramref name="byScore"/>), both found by counting; the hard list is
+    /// re-scanned from the score order instead of cached. Settings: A margin, B threshold, PairMode mining
+    /// (0 all, 1 random, 2 hard, 3 semi-hard), PairParam k, ExactLimit pairing (0 threshold, 1 graded).
+    /// </summary>
+    private static double Triplet(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> byGradeSlot, ArrayView<int> byScore)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            float yi = qa.Labels[start + i], si = scores[start + i];
+            int gradePosition = 0, scorePosition = 0;
+            for (int j = 0; j < n; j++)
+            {
+                float yj = qa.Labels[start + j], sj = scores[start + j];
+                if (yj < yi || (yj == yi && j < i)) gradePosition++;
+                if (sj > si || (sj == si && j < i)) scorePosition++;
+            }
+            byGradeSlot[start + gradePosition] = i;
+            byScore[start + scorePosition] = i;
+        }
+        int k = m.PairParam;
+        double margin = m.A, loss = 0;
+        int thresholdNegatives = 0;
+        for (int i = 0; i < n; i++) if (qa.Labels[start + i] <= m.B) thresholdNegatives++;
+        int level = 0;
+        for (int pos = 0; pos < n; pos++)
+        {
+            int p = (int)byGradeSlot[start + pos];
+            float yp = qa.Labels[start + p];
+            if (pos > 0 && qa.Labels[start + (int)byGradeSlot[start + pos - 1]] != yp) level = pos;
+            int negatives = m.ExactLimit == 0 ? (yp > m.B ? thresholdNegatives : 0) : level;
+            if (negatives == 0) continue;
+            double sp = scores[start + p];
+            float negativeBelow = qa.Labels[start + (int)byGradeSlot[start + negatives - 1]];
+            if (m.PairMode == 0)
+            {
+                for (int t = 0; t < negatives; t++) loss += TripletTerm(p, (int)byGradeSlot[start + t], margin, scores, start, grad, hess);
+            }
+            else if (m.PairMode == 1)
+            {
+                for (int t = 0; t < k; t++)
+                    loss += TripletTerm(p, (int)byGradeSlot[start + RankingMath.RandomIndex(stream, (long)p * k + t, negatives)], margin, scores, start, grad, hess);
+            }
+            else
+            {
+                int taken = 0;
+                if (m.PairMode == 3)
+                {
+                    // First rank scoring strictly below the positive (binary search on the descending scores).
+                    int lo = 0, hi = n;
+                    while (lo < hi)
+                    {
+                        int mid = (lo + hi) >> 1;
+                        if ((double)scores[start + byScore[start + mid]] < sp) hi = mid; else lo = mid + 1;
+                    }
+                    for (int r = lo; r < n && taken < k && sp - scores[start + byScore[start + r]] < margin; r++)
+                    {
+                        int q = byScore[start + r];
+                        if (qa.Labels[start + q] > negativeBelow) continue;
+                        loss += TripletTerm(p, q, margin, scores, start, grad, hess);
+                        taken++;
+                    }
+                }
+                if (taken == 0)
+                {
+                    int hard = 0, limit = k < n ? k : n;
+                    for (int r = 0; r < n && hard < limit; r++)
+                    {
+                        int q = byScore[start + r];
+                        if (qa.Labels[start + q] > negativeBelow) continue;
+                        loss += TripletTerm(p, q, margin, scores, start, grad, hess);
+                        hard++;
+                    }
+                }
+            }
+        }
+        return loss;
+    }
+
+    private static double TripletTerm(int positive, int negative, double margin, ArrayView<float> scores, int start, ArrayView<double> grad, ArrayView<double> hess)
+    {
+        double loss = RankingMath.Hinge(margin, (double)scores[start + positive] - scores[start + negative]);
+        if (loss > 0)
+        {
+            grad[start + positive] -= 1; grad[start + negative] += 1;
+            hess[start + positive] += 1; hess[start + negative] += 1;
         }
         return loss;
     }
