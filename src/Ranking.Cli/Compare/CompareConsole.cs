@@ -71,21 +71,21 @@ public sealed class CompareConsole : ICompareObserver
         var console = ConsoleOutput.Create();
         bool folds = report.Folds.Count > 1;
         var table = new Table().Title(Markup.Escape(report.Title));
-        table.AddColumn("ranker");
-        table.AddColumn("model");
+        // Names never wrap. The model family stays in report.md: without it five metrics fit 80 columns.
+        table.AddColumn(new TableColumn("ranker").NoWrap());
         foreach (var m in report.Metrics) table.AddColumn(new TableColumn(m).RightAligned());
         table.AddColumn(new TableColumn("train s").RightAligned());
         var best = report.Best;
         foreach (var r in report.Rankers)
         {
-            var cells = new List<string> { r == best ? $"[bold]{Markup.Escape(r.Name)}[/]" : Markup.Escape(r.Name), Markup.Escape(r.ModelFamily) };
+            var cells = new List<string> { r == best ? $"[bold]{Markup.Escape(r.Name)}[/]" : Markup.Escape(r.Name) };
             cells.AddRange(report.Metrics.Select(m => ReportMarkdown.Cell(r.Mean(m), folds ? r.StdOverFolds(m) : double.NaN)));
             cells.Add(ReportMarkdown.F(r.TrainingSeconds, 1));
             table.AddRow(cells.ToArray());
         }
         if (report.Oracle is { } oracle)
         {
-            var cells = new List<string> { "[italic]oracle[/]", "generator" };
+            var cells = new List<string> { "[italic]oracle[/]" };
             cells.AddRange(report.Metrics.Select(m => oracle.TryGetValue(m, out var v) ? ReportMarkdown.F(v, 4) : ""));
             cells.Add("");
             table.AddRow(cells.ToArray());
