@@ -37,20 +37,22 @@ public static class EvalCommand
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => RankingEvaluator.DefaultResamples };
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
         var backend = BackendOption.Create();
+        var maxMemory = ResourceOptions.MaxMemory();
 
         var command = new Command("eval", "Evaluate scores against a dataset's grades: NDCG, MAP, MRR, ERR, ... under an explicit NDCG contract.")
         {
-            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend,
+            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend, maxMemory,
         };
         command.SetAction(parse => Run(
             parse.GetValue(data)!, parse.GetValue(scores)!, parse.GetValue(metrics)!, parse.GetValue(contract)!,
             parse.GetValue(perQuery), parse.GetValue(json), parse.GetValue(baseline), parse.GetValue(seed),
-            parse.GetValue(resamples), parse.GetValue(threads), parse.GetValue(backend)!));
+            parse.GetValue(resamples), parse.GetValue(threads), parse.GetValue(backend)!,
+            ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory))));
         return command;
     }
 
     private static int Run(string dataPath, string scoresPath, string metricsText, string contractText, string? perQueryPath,
-        bool asJson, string? baselinePath, int seed, int resamples, int threads, string backendText = "cpu")
+        bool asJson, string? baselinePath, int seed, int resamples, int threads, string backendText = "cpu", long? maxMemoryBytes = null)
     {
         using IComputeBackend backend = BackendOption.Resolve(backendText);
         IReadOnlyList<MetricSpec> metricList;
@@ -67,7 +69,7 @@ public static class EvalCommand
         if (resamples < 1) throw new UsageException("--resamples must be at least 1.");
         if (!File.Exists(dataPath)) throw new FileNotFoundException($"{dataPath}: data file not found", dataPath);
 
-        RankingDataset dataset = DatasetReader.Read(dataPath, new DatasetReadOptions { AllowNaN = true, KeepComments = false, Threads = threads });
+        RankingDataset dataset = DatasetReader.Read(dataPath, new DatasetReadOptions { AllowNaN = true, KeepComments = false, Threads = threads, MaxMemoryBytes = maxMemoryBytes });
         float[] scoreValues = ScoresFile.Read(scoresPath, dataset.RowCount);
         float[]? baselineValues = baselinePath is null ? null : ScoresFile.Read(baselinePath, dataset.RowCount);
 

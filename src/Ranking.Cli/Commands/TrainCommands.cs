@@ -44,11 +44,13 @@ public static class TrainCommands
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a progress bar and a table." };
         var backend = BackendOption.Create();
         var param = new Option<string[]>("--param") { Description = "Extra knob key=value (repeatable), e.g. --param dropout=0.1.", AllowMultipleArgumentsPerToken = false };
+        var maxMemory = ResourceOptions.MaxMemory();
+        var allowNan = new Option<bool>("--allow-nan") { Description = "Read NaN feature values as missing; the pipeline must fill them (e.g. --pipeline fillnan,zscore) unless the model takes missing values (gbdt)." };
         var passOptions = PassThrough.Select(name => new Option<string?>("--" + name) { Description = $"Ranker knob '{name}' (see 'ranking rankers')." }).ToArray();
 
         var command = new Command("train", "Train a ranker and write a model file (manifest, fitted pipeline, weights).")
         {
-            train, valid, ranker, objective, model, pipeline, epochs, lr, metric, contract, early, seed, threads, output, json, param, backend,
+            train, valid, ranker, objective, model, pipeline, epochs, lr, metric, contract, early, seed, threads, output, json, param, backend, maxMemory, allowNan,
         };
         foreach (var o in passOptions) command.Options.Add(o);
         command.SetAction(parse =>
@@ -79,13 +81,15 @@ public static class TrainCommands
             using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
             if (compute.Kind == Ranking.Compute.ComputeBackendKind.Gpu) options.Compute = compute;
             return RunTrain(parse.GetValue(train)!, parse.GetValue(valid), parse.GetValue(ranker), parse.GetValue(objective), parse.GetValue(model),
-                parse.GetValue(pipeline)!, parse.GetValue(metric)!, parse.GetValue(contract)!, options, parse.GetValue(output)!, parse.GetValue(json));
+                parse.GetValue(pipeline)!, parse.GetValue(metric)!, parse.GetValue(contract)!, options, parse.GetValue(output)!, parse.GetValue(json),
+                ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)), parse.GetValue(allowNan));
         });
         return command;
     }
 
     private static int RunTrain(string trainPath, string? validPath, string? rankerName, string? objective, string? family,
-        string pipeline, string metricText, string contractText, RankerOptions options, string outPath, bool asJson)
+        string pipeline, string metricText, string contractText, RankerOptions options, string outPath, bool asJson,
+        long? maxMemoryBytes = null, bool allowNaN = false)
     {
         var catalog = CatalogFactory.CreateDefault();
         RankerDescriptor ranker;
@@ -108,7 +112,7 @@ public static class TrainCommands
         if (!File.Exists(trainPath)) throw new FileNotFoundException($"{trainPath}: training file not found", trainPath);
         if (validPath is not null && !File.Exists(validPath)) throw new FileNotFoundException($"{validPath}: validation file not found", validPath);
 
-        var read = new DatasetReadOptions { KeepComments = false, Threads = options.Threads };
+        var read = new DatasetReadOptions { KeepComments = false, Threads = options.Threads, MaxMemoryBytes = maxMemoryBytes, AllowNaN = allowNaN };
         RankingDataset train = DatasetReader.Read(trainPath, read);
         RankingDataset? valid = validPath is null ? null : ReadMatching(validPath, train.FeatureCount, read, ref train, trainPath);
 
@@ -219,7 +223,8 @@ public static class TrainCommands
         var output = new Option<string>("--out") { Description = "Scores: one per line, in the data's row order.", Required = true };
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
-        var command = new Command("predict", "Score a dataset with a model file; writes one score per line.") { modelPath, data, output, threads, json };
+        var maxMemory = ResourceOptions.MaxMemory();
+        var command = new Command("predict", "Score a dataset with a model file; writes one score per line.") { modelPath, data, output, threads, json, maxMemory };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(modelPath)!, dataPath = parse.GetValue(data)!, outPath = parse.GetValue(output)!;
@@ -228,6 +233,7 @@ public static class TrainCommands
             var set = DatasetReader.Read(dataPath, new DatasetReadOptions
             {
                 FeatureCount = model.Manifest.InputFeatureCount, KeepComments = false, Threads = parse.GetValue(threads),
+                MaxMemoryBytes = ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)),
             });
             float[] scores = model.Predict(set);
             ScoresFile.Write(outPath, scores);

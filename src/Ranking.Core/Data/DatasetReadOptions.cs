@@ -34,6 +34,13 @@ public sealed record DatasetReadOptions
     /// <summary>CSV/TSV: the header name of the query column (case-insensitive). Null: "qid", "query_id", "query" or "group".</summary>
     public string? QueryColumn { get; init; }
 
+    /// <summary>
+    /// Refuse (RankingDataException, before allocating the dense matrix) a dataset whose rows x features
+    /// would take more bytes than this; a .rkds cache is checked from its header. Null: only the
+    /// one-array limit applies.
+    /// </summary>
+    public long? MaxMemoryBytes { get; init; }
+
     /// <summary>Bytes per parse block (tests shrink it to cross block boundaries).</summary>
     internal int BlockSize { get; init; } = TextBlocks.DefaultBlockSize;
 

@@ -61,10 +61,24 @@ public static class DatasetReader
         if (options.FeatureCount is < 0) throw new ArgumentOutOfRangeException(nameof(options), "FeatureCount must not be negative.");
         return DetectFormat(path) switch
         {
-            DatasetFormat.Rkds => CheckFeatureCount(RkdsFile.Read(path), options, path),
+            DatasetFormat.Rkds => CheckFeatureCount(RkdsFile.Read(CheckRkdsBudget(path, options)), options, path),
             DatasetFormat.Csv or DatasetFormat.Tsv => DelimitedText.Read(path, options, maxErrors, errors),
             _ => SvmLightReader.Read(path, options, maxErrors, errors),
         };
+    }
+
+    /// <summary>The budget check of a .rkds cache from its header (rows at byte 16, features at 24), before reading it.</summary>
+    private static string CheckRkdsBudget(string path, DatasetReadOptions options)
+    {
+        if (options.MaxMemoryBytes is null) return path;
+        Span<byte> header = stackalloc byte[28];
+        using (var stream = File.OpenRead(path))
+            if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length) return path; // RkdsFile.Read reports it
+        long rows = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
+        int features = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
+        if (rows > 0 && features >= 0 && rows <= int.MaxValue)
+            MemoryBudget.Check(path, rows, features, options.MaxMemoryBytes);
+        return path;
     }
 
     internal static RankingDataset CheckFeatureCount(RankingDataset data, DatasetReadOptions options, string path)

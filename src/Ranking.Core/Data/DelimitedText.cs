@@ -131,6 +131,7 @@ internal static class DelimitedText
         }
         if (errors.Count > 0) return null;
         int[] order = regroup ? Enumerable.Range(0, rows).OrderBy(r => qids[r]).ToArray() : Enumerable.Range(0, rows).ToArray();
+        MemoryBudget.Check(path, rows, outWidth, options.MaxMemoryBytes);
         var outFeatures = new float[(long)rows * outWidth];
         var outLabels = new float[rows];
         var outComments = comments is null ? null : new string?[rows];

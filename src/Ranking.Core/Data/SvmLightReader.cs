@@ -115,6 +115,7 @@ internal static class SvmLightReader
         if (errors.Count > 0) return null;
 
         int featureCount = options.FeatureCount ?? maxIndex;
+        MemoryBudget.Check(path, rows, featureCount, options.MaxMemoryBytes);
         return Assemble(blocks, rows, featureCount, rowQids, querySizes, needRegroup, path, options, threads);
     }
 
@@ -257,8 +258,10 @@ internal static class SvmLightReader
             QidColumn = new(rowGuess);
             EntryStart = new(rowGuess + 1);
             EntryStart.Add(0);
-            Index = new(Math.Max(16, bytes / 8));
-            Value = new(Math.Max(16, bytes / 8));
+            // Grown on demand: a guess of one entry per 8 bytes would hold the whole block's size again
+            // in parse buffers for LETOR files whose lines are mostly comments.
+            Index = new(Math.Max(16, bytes / 64));
+            Value = new(Math.Max(16, bytes / 64));
             Comments = new(rowGuess);
         }
 

@@ -49,6 +49,11 @@ public static class RankerTraining
             scores => RankingEvaluator.Evaluate(validT, scores, metrics, contract, options.Threads).Means);
 
         var trainer = ranker.CreateTrainer(options);
+        // Gradient models (linear, mlp) cannot take a missing value: a NaN would spread through every
+        // weight. Refuse clearly instead of training to NaN; trees (gbdt) route missing values themselves.
+        if (trainer is GradientTrainer && Array.FindIndex(trainT.Features, float.IsNaN) is int nan and >= 0)
+            throw new RankingDataException(train.Source, 0, 0,
+                $"feature {nan % Math.Max(1, trainT.FeatureCount) + 1} of row {nan / Math.Max(1, trainT.FeatureCount) + 1} is NaN after the pipeline '{pipeline.Spec}'; {ranker.Name} needs finite features: add 'fillnan' to the pipeline (e.g. fillnan,zscore)");
         var result = trainer.Train(new TrainingRequest { Train = trainT, Valid = validT, ValidationScorer = scorer, Options = options }, progress, cancellationToken);
 
         var manifest = new ModelManifest
