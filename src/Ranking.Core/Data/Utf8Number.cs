@@ -80,7 +80,12 @@ internal static class Utf8Number
     /// <summary>The same grammar for text already decoded (CSV cells).</summary>
     public static bool TryParseFloat(ReadOnlySpan<char> s, out float value)
     {
-        if (s.Length > 64) return float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        if (s.Length > 64)
+        {
+            foreach (char c in s)
+                if (!(c is >= '0' and <= '9' or '+' or '-' or '.' or 'e' or 'E')) { value = 0; return false; }
+            return float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        }
         Span<byte> bytes = stackalloc byte[s.Length];
         for (int i = 0; i < s.Length; i++)
         {
@@ -98,7 +103,17 @@ internal static class Utf8Number
             value = neg ? float.NegativeInfinity : float.PositiveInfinity;
             return true;
         }
+        // float.TryParse also takes surrounding whitespace and trailing NUL characters ("0.1\0" reads as
+        // 0.1): a NUL-padded file left by a crash must not parse, so only number characters get that far.
+        if (!IsNumberText(s)) { value = 0; return false; }
         return float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool IsNumberText(ReadOnlySpan<byte> s)
+    {
+        foreach (byte b in s)
+            if (!(b is >= (byte)'0' and <= (byte)'9' or (byte)'+' or (byte)'-' or (byte)'.' or (byte)'e' or (byte)'E')) return false;
+        return true;
     }
 
     private static bool IsName(ReadOnlySpan<byte> s, string name, out bool negative)
@@ -129,8 +144,13 @@ internal static class Utf8Number
     }
 
     /// <summary>A decimal integer (optional minus) that fits a long.</summary>
-    public static bool TryParseLong(ReadOnlySpan<byte> s, out long value) =>
-        long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    public static bool TryParseLong(ReadOnlySpan<byte> s, out long value)
+    {
+        value = 0;
+        for (int i = 0; i < s.Length; i++)
+            if (!(s[i] is >= (byte)'0' and <= (byte)'9' || (i == 0 && s[i] is (byte)'-' or (byte)'+'))) return false; // no trailing NUL
+        return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
 
     /// <summary>Shortest text that parses back to the same float ("R" semantics), invariant culture.</summary>
     public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
