@@ -38,6 +38,8 @@ public static class RankerTraining
         ArgumentNullException.ThrowIfNull(contract);
         if (valid is not null && valid.FeatureCount != train.FeatureCount)
             throw new RankingDataException(valid.Source, 0, 0, $"the validation set has {valid.FeatureCount} features, the training set {train.FeatureCount} (read both with the same feature count).");
+        CheckGrades(train);
+        if (valid is not null) CheckGrades(valid);
         string spec = string.IsNullOrWhiteSpace(pipelineSpec) ? DefaultPipeline : pipelineSpec.Trim();
         FittedPipeline pipeline = FeaturePipeline.Parse(spec).Fit(train);
         RankingDataset trainT = pipeline.Apply(train);
@@ -70,6 +72,19 @@ public static class RankerTraining
             NdcgContract = validT is null ? null : contract.ToJsonObject(),
         };
         return (new RankingModel(pipeline, result.Model, manifest), result);
+    }
+
+    /// <summary>
+    /// Grades are relevance levels: finite and not negative. Gain tables (2^g - 1), the evaluator and LightGBM
+    /// refuse a negative grade; training on one would learn from a label no metric can score.
+    /// </summary>
+    private static void CheckGrades(RankingDataset data)
+    {
+        int bad = Array.FindIndex(data.Labels, g => !(g >= 0) || float.IsInfinity(g));
+        if (bad < 0) return;
+        int query = Array.BinarySearch(data.GroupOffsets, bad);
+        if (query < 0) query = ~query - 1;
+        throw new RankingDataException($"{data.Source ?? "<data>"}: row {bad + 1} (query {data.QueryIds[query]}): grade {data.Labels[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a relevance grade (grades must be finite and >= 0)");
     }
 
     /// <summary>The user's options as given (for rankers that are not gradient-trained).</summary>
