@@ -75,7 +75,30 @@ public sealed class FastTreeModel : IScoringModel
     {
         using var stream = new MemoryStream();
         ml.Model.Save(transformer, inputSchema, stream);
-        return FromTransformer(transformer, inputSchema, stream.ToArray());
+        return FromTransformer(transformer, inputSchema, WithFixedTimestamps(stream.ToArray()));
+    }
+
+    /// <summary>
+    /// ML.NET stamps each zip entry with the current time, so the same training gave different model-file
+    /// bytes a second later. The entries are copied in order with a fixed time (ML.NET still loads it).
+    /// </summary>
+    internal static byte[] WithFixedTimestamps(byte[] zip)
+    {
+        var fixedTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var input = new System.IO.Compression.ZipArchive(new MemoryStream(zip), System.IO.Compression.ZipArchiveMode.Read);
+        using var output = new MemoryStream();
+        using (var rewritten = new System.IO.Compression.ZipArchive(output, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in input.Entries)
+            {
+                var copy = rewritten.CreateEntry(entry.FullName, System.IO.Compression.CompressionLevel.Optimal);
+                copy.LastWriteTime = fixedTime;
+                using var from = entry.Open();
+                using var to = copy.Open();
+                from.CopyTo(to);
+            }
+        }
+        return output.ToArray();
     }
 
     private static FastTreeModel FromTransformer(ITransformer transformer, DataViewSchema inputSchema, byte[] zip)
