@@ -15,6 +15,7 @@ public static class AtomicFile
         string dir = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(dir);
         string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        RemoveStaleTemps(dir, Path.GetFileName(full));
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -29,6 +30,37 @@ public static class AtomicFile
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Deletes temporary files of this target left by writers that were killed mid-write (their process
+    /// id no longer runs), so a crash leaves no litter after the next successful write.
+    /// </summary>
+    private static void RemoveStaleTemps(string dir, string fileName)
+    {
+        try
+        {
+            foreach (string stale in Directory.EnumerateFiles(dir, $".{fileName}.*.tmp"))
+            {
+                string middle = Path.GetFileName(stale)[(fileName.Length + 2)..];
+                int dot = middle.IndexOf('.');
+                if (dot <= 0 || !int.TryParse(middle.AsSpan(0, dot), out int pid) || pid == Environment.ProcessId || IsRunning(pid)) continue;
+                File.Delete(stale);
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     public static void WriteAllText(string path, string text) =>
