@@ -1,0 +1,67 @@
+using Ranking.Data;
+using Ranking.Metrics;
+using Ranking.Training;
+
+namespace Ranking.Cli.Tests.Reliability;
+
+/// <summary>
+/// Every ranker of the CLI's catalog, on a small generated set with few iterations: the same seed and
+/// thread count give bit-identical model files and scores; 1 vs 2 threads give the same bytes too, except
+/// the rankers listed in <see cref="ThreadCountSensitive"/> (documented in README "Guarantees"), whose
+/// scores must then agree to float reassociation.
+/// </summary>
+public class DeterminismTests
+{
+    /// <summary>Rankers whose result may change with the thread count (sums reassociated across threads).</summary>
+    internal static readonly HashSet<string> ThreadCountSensitive = new(StringComparer.Ordinal)
+    {
+        "lambdamart-fasttree", // ML.NET FastTree sums histograms over parallel feature blocks
+    };
+
+    public static TheoryData<string> CatalogRankers() => [.. CatalogFactory.CreateDefault().Rankers.Select(r => r.Name)];
+
+    private static readonly Lazy<(RankingDataset Train, RankingDataset Valid)> Data = new(() =>
+    {
+        var (train, valid, _) = SyntheticGenerator.GenerateSplits("small", 30, 17);
+        return (train.Data, valid.Data);
+    });
+
+    private static (byte[] Model, float[] Scores) TrainOnce(string rankerName, int threads)
+    {
+        var catalog = CatalogFactory.CreateDefault();
+        var (train, valid) = Data.Value;
+        var options = new RankerOptions { Seed = 7, Threads = threads, Iterations = 3 };
+        var (model, _) = RankerTraining.Train(catalog.Get(rankerName), train, valid, options, "zscore", MetricSpec.ParseList("ndcg@10"), NdcgContract.Default);
+        string path = Path.Combine(Path.GetTempPath(), $"ranking-det-{Guid.NewGuid():N}.rkm");
+        try
+        {
+            model.Save(path);
+            var loaded = Ranking.Models.RankingModel.Load(path, catalog);
+            return (File.ReadAllBytes(path), loaded.Predict(valid));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory]
+    [MemberData(nameof(CatalogRankers))]
+    public void SameSeedAndThreadsGiveBitIdenticalModelsAndScores(string ranker)
+    {
+        var first = TrainOnce(ranker, 2);
+        var second = TrainOnce(ranker, 2);
+        Assert.True(first.Model.AsSpan().SequenceEqual(second.Model), $"{ranker}: same seed and threads, different model files");
+        Assert.Equal(Bits(first.Scores), Bits(second.Scores));
+
+        var single = TrainOnce(ranker, 1);
+        if (!ThreadCountSensitive.Contains(ranker))
+        {
+            Assert.True(first.Model.AsSpan().SequenceEqual(single.Model), $"{ranker}: 1 vs 2 threads changed the model file");
+            Assert.Equal(Bits(single.Scores), Bits(first.Scores));
+            return;
+        }
+        double scale = single.Scores.Max(s => Math.Abs(s)) + 1e-6;
+        for (int i = 0; i < single.Scores.Length; i++)
+            Assert.True(Math.Abs(single.Scores[i] - first.Scores[i]) <= 1e-4 * scale, $"{ranker}: row {i}: {single.Scores[i]} vs {first.Scores[i]}");
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+}
