@@ -30,6 +30,7 @@ public static class DataCommands
         public readonly Option<bool> Regroup = new("--regroup") { Description = "Sort rows stably by qid when a qid reappears (else an error)." };
         public readonly Option<bool> AllowNaN = new("--allow-nan") { Description = "Accept NaN feature values (missing values)." };
         public readonly Option<int> Threads = new("--threads") { Description = "Parser threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        public readonly Option<string?> MaxMemory = ResourceOptions.MaxMemory();
 
         public void AddTo(Command command)
         {
@@ -38,6 +39,7 @@ public static class DataCommands
             command.Options.Add(Regroup);
             command.Options.Add(AllowNaN);
             command.Options.Add(Threads);
+            command.Options.Add(MaxMemory);
         }
 
         public DatasetReadOptions Get(ParseResult parse)
@@ -52,6 +54,7 @@ public static class DataCommands
                 Regroup = parse.GetValue(Regroup),
                 AllowNaN = parse.GetValue(AllowNaN),
                 Threads = parse.GetValue(Threads),
+                MaxMemoryBytes = ResourceOptions.ParseMaxMemory(parse.GetValue(MaxMemory)),
             };
         }
     }

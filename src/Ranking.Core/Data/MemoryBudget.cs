@@ -42,7 +42,8 @@ public static class MemoryBudget
         return (long)(value * unit);
     }
 
-    public static string Format(long bytes) => bytes >= 1L << 30
+    public static string Format(long bytes) => bytes < 1L << 20 ? bytes.ToString(CultureInfo.InvariantCulture) + " bytes"
+        : bytes >= 1L << 30
         ? (bytes / (double)(1L << 30)).ToString("F1", CultureInfo.InvariantCulture) + " GiB"
         : (bytes / (double)(1L << 20)).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
 }
