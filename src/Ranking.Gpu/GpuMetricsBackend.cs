@@ -14,6 +14,8 @@ namespace Ranking.Gpu;
 public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
 {
     private DeviceQuerySet? _cached;
+    private ILGPU.Runtime.MemoryBuffer1D<double, ILGPU.Stride1D.Dense>? _table;
+    private NdcgContract? _tableFor;
 
     public GpuDevice Device { get; } = device;
 
@@ -38,14 +40,20 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
         lock (Device.Sync)
         {
             var kernels = Device.Kernels(a => new MetricKernels(a));
-            using var table = Device.Upload(contract.GainTable?.ToArray() ?? [0.0]);
-            using var perQuery = Device.Accelerator.Allocate1D<double>(Math.Max(1, set.QueryCount));
+            // The contract's gain table is uploaded once per contract; values land in the set's query scratch.
+            if (_tableFor != contract)
+            {
+                _table?.Dispose();
+                _table = Device.Upload(contract.GainTable?.ToArray() ?? [0.0]);
+                _tableFor = contract;
+            }
+            var perQuery = set.QueryScratch(5);
             var result = new double[metrics.Count][];
             for (int m = 0; m < metrics.Count; m++)
             {
-                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), table.View, perQuery.View);
+                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), _table!.View, perQuery);
                 result[m] = new double[set.QueryCount];
-                Device.Download(perQuery.View, result[m]);
+                Device.Download(perQuery, result[m]);
             }
             return result;
         }
