@@ -326,6 +326,38 @@ internal static class SvmLightReader
             int? fixedCount = options.FeatureCount;
             while (p < data.Length)
             {
+                // Fast path for the common well-formed "index:value" token, in one pass; anything
+                // unusual falls through to the careful path below, which re-reads the token and
+                // names exactly what is wrong.
+                int q = p;
+                uint fastIndex = 0;
+                while (q < data.Length && q - p < 9)
+                {
+                    uint digit = (uint)(data[q] - '0');
+                    if (digit > 9) break;
+                    fastIndex = fastIndex * 10 + digit;
+                    q++;
+                }
+                if (q > p && q < data.Length && data[q] == (byte)':' && fastIndex > (uint)previousIndex
+                    && (fixedCount is null || fastIndex <= (uint)fixedCount.Value))
+                {
+                    int valueStart = q + 1, valueEnd = valueStart;
+                    while (valueEnd < data.Length && !IsSpace(data[valueEnd])) valueEnd++;
+                    if (valueEnd > valueStart && Utf8Number.TryParseFloat(data[valueStart..valueEnd], out float fastValue) && float.IsFinite(fastValue))
+                    {
+                        int accepted = (int)fastIndex;
+                        if (BitConverter.SingleToUInt32Bits(fastValue) != 0)
+                        {
+                            Index.Add(accepted);
+                            Value.Add(fastValue);
+                        }
+                        if (accepted > MaxIndex) MaxIndex = accepted;
+                        previousIndex = accepted;
+                        p = SkipSpaces(data, valueEnd);
+                        continue;
+                    }
+                }
+
                 end = TokenEnd(data, p);
                 token = data[p..end];
                 int colon = token.IndexOf((byte)':');
