@@ -47,7 +47,12 @@ public sealed class GpuComputeBackend : IComputeBackend
     public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries)
     {
         ArgumentNullException.ThrowIfNull(train);
-        if (!IsAccelerated(objective)) return null;
+        using (var probe = GpuObjectives.TryCreate(Device, objective))
+        {
+            int longest = 0;
+            for (int q = 0; q < train.QueryCount; q++) longest = Math.Max(longest, train.QueryLength(q));
+            if (probe is null || longest > probe.MaxQueryLength) return null;
+        }
         var set = new DeviceQuerySet(Device, train.Labels, train.GroupOffsets, train.QueryWeights, train.Features, train.FeatureCount);
         try
         {

@@ -6,7 +6,8 @@ namespace Ranking.Gpu;
 /// An <see cref="IRankingObjective"/> whose gradients come from the device: what any trainer (the MLP, or
 /// LightGBM's custom-objective path) can use unchanged. Labels, offsets and weights are uploaded when they
 /// change (compared by reference: a trainer passes the same arrays every round), scores are uploaded and
-/// gradients and Hessians downloaded on each call. For a loop that keeps scores on the device, use
+/// gradients and Hessians downloaded on each call. A batch with a query longer than the kernel's
+/// <see cref="GpuObjectiveKernel.MaxQueryLength"/> is computed by the CPU objective. For a loop that keeps scores on the device, use
 /// <see cref="GpuObjectiveKernel.Compute"/> on a <see cref="DeviceQuerySet"/> directly.
 /// </summary>
 public sealed class GpuObjective : IRankingObjective, IDisposable
@@ -31,6 +32,9 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
         if (hessians.Length < batch.RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
         if (batch.QueryWeights is { } w && w.Length != batch.QueryCount)
             throw new ArgumentException($"{w.Length} query weights for {batch.QueryCount} queries.", nameof(batch));
+        int longest = 0;
+        for (int q = 0; q < batch.QueryCount; q++) longest = Math.Max(longest, batch.GroupOffsets[q + 1] - batch.GroupOffsets[q]);
+        if (longest > _kernel.MaxQueryLength) return _kernel.Cpu.Compute(batch, gradients, hessians);
         _kernel.Validate(batch.Labels);
         var device = _kernel.Device;
         lock (device.Sync)

@@ -23,6 +23,12 @@ public abstract class GpuObjectiveKernel : IDisposable
     /// <summary>The CPU objective this kernel mirrors.</summary>
     public IRankingObjective Cpu { get; }
 
+    /// <summary>
+    /// The longest query this kernel takes; longer queries go to the CPU objective (a thread per query doing
+    /// O(n^2) work would take minutes on a 100k-row query, where the CPU samples or sorts).
+    /// </summary>
+    public virtual int MaxQueryLength => int.MaxValue;
+
     /// <summary>Checks the batch as the CPU objective does (same exceptions) before anything is uploaded.</summary>
     public virtual void Validate(float[] labels) { }
 
@@ -135,6 +141,16 @@ public sealed class GpuListNet : GpuObjectiveKernel
 public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
 {
     private readonly QueryLoopSettings _settings;
+
+    /// <summary>The per-query loops that count or visit O(n^2) pairs in one thread stop at this length.</summary>
+    public const int QuadraticLimit = 4096;
+
+    public override int MaxQueryLength => _settings.Loop switch
+    {
+        (int)QueryLoop.RankNet or (int)QueryLoop.RankSvm or (int)QueryLoop.ContrastivePairs => _settings.PairMode == 2 ? int.MaxValue : QuadraticLimit,
+        (int)QueryLoop.ApproxNdcg or (int)QueryLoop.ListMle or (int)QueryLoop.Triplet => QuadraticLimit,
+        _ => int.MaxValue,
+    };
 
     private GpuQueryLoopObjective(GpuDevice device, IRankingObjective cpu, QueryLoopSettings settings) : base(device, cpu)
     {

@@ -138,3 +138,25 @@ public class TrainerOnDeviceTests
         Assert.True(close >= 0.99 * cpu.Length, $"{cpu.Length - close} of {cpu.Length} parameters differ by more than 0.1% of the largest");
     }
 }
+
+public class LongQueryTests
+{
+    [Fact]
+    public void A_query_past_a_quadratic_kernels_limit_is_computed_by_the_cpu_objective()
+    {
+        int n = GpuQueryLoopObjective.QuadraticLimit + 1;
+        var labels = Enumerable.Range(0, n).Select(i => (float)(i % 3)).ToArray();
+        var scores = Enumerable.Range(0, n).Select(i => (float)Math.Sin(i)).ToArray();
+        var batch = new ObjectiveBatch(labels, scores, [0, n]);
+        var cpu = new ListMleObjective { Seed = 1 };
+        using var device = GpuDevice.Open(AcceleratorPreference.CpuAccelerator)!;
+        using var gpu = new GpuObjective(GpuObjectives.TryCreate(device, cpu)!);
+        long uploads = device.Transfers.Uploads;
+        var g1 = new float[n]; var g2 = new float[n];
+        double l1 = cpu.Compute(batch, g1, new float[n]);
+        double l2 = gpu.Compute(batch, g2, new float[n]);
+        Assert.Equal(l1, l2);
+        Assert.Equal(g1, g2);
+        Assert.Equal(uploads, device.Transfers.Uploads); // nothing went to the device
+    }
+}
