@@ -10,7 +10,8 @@ namespace Ranking.Core.Tests.Reliability;
 /// and one MLP epoch, and one of 1M rows with sampled pairs: allocation stays far below O(n^2) (which
 /// would be 10^10 pairs = 40 GB of floats at 100k rows).
 /// </summary>
-public class HugeQueryTests
+[Collection(AllocationMeasuringCollection.Name)]
+public class HugeQueryTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Knobs that keep long queries O(k n): all pairs are O(n^2) in time (not memory) by design.</summary>
     private static string LongQueryKnobs(string name) => name switch
@@ -60,6 +61,7 @@ public class HugeQueryTests
             Assert.True(bytes < 200_000_000, $"{d.Name} allocated {bytes / 1e6:F0} MB on a {n}-row query");
             Assert.True(watch.Elapsed.TotalSeconds < 20, $"{d.Name}: {watch.Elapsed.TotalSeconds:F1} s");
         }
+        output.WriteLine(string.Join("\n", report));
         Assert.True(report.Count >= 8, string.Join("; ", report));
     }
 
@@ -79,7 +81,9 @@ public class HugeQueryTests
         long bytes = Allocated() - before;
         Assert.True(double.IsFinite(loss));
         Assert.True(ReliabilityKit.AllFinite(g));
-        Assert.True(bytes < 200_000_000, $"{name} allocated {bytes / 1e6:F0} MB on a 1M-row query");
+        output.WriteLine($"{name} {knobs}: {bytes / 1e6:F1} MB on 1M rows");
+        // linear scratch (indices, sort keys, gains per row) is fine; O(n^2) would be 4 TB
+        Assert.True(bytes < 400L * n, $"{name} allocated {bytes / 1e6:F0} MB on a 1M-row query");
     }
 
     [Fact]
@@ -100,6 +104,7 @@ public class HugeQueryTests
             var (model, result) = RankerTraining.Train(catalog.Get(ranker), set, null, options, "none", [], NdcgContract.Default);
             long bytes = Allocated() - before;
             Assert.True(double.IsFinite(result.History[^1].TrainLoss), ranker);
+            output.WriteLine($"{ranker} one epoch on 100k rows: {bytes / 1e6:F1} MB");
             // features (3.2 MB) are copied a few times by the pipeline and batches; O(n^2) would be 40 GB.
             Assert.True(bytes < 200_000_000, $"{ranker} epoch allocated {bytes / 1e6:F0} MB");
         }

@@ -50,3 +50,10 @@ internal static class ReliabilityKit
 
     public static bool AllFinite(IEnumerable<float> values) => values.All(float.IsFinite);
 }
+
+/// <summary>Tests that measure process-wide GC allocation run alone (no other test allocating meanwhile).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationMeasuringCollection
+{
+    public const string Name = "allocation-measuring";
+}

@@ -8,6 +8,7 @@ namespace Ranking.Core.Tests.Reliability;
 /// "the file as one string" (2 bytes per char, 120 MB); and <see cref="DatasetReadOptions.MaxMemoryBytes"/>
 /// refuses before allocating.
 /// </summary>
+[Collection(AllocationMeasuringCollection.Name)]
 public class StreamingReadTests : IDisposable
 {
     private readonly string _dir = ReliabilityKit.TempDir();
