@@ -85,6 +85,8 @@ public class AtomicOutputKillTests : IDisposable
                 t => Assert.Equal(Rows, ScoresFile.Read(t, Rows).Length)),
             ("per-query.csv", t => ["eval", "--data", data, "--scores", givenScores, "--metrics", "ndcg@10", "--per-query", t, "--threads", "1"],
                 t => Assert.Equal(Rows / QuerySize + 1, File.ReadLines(t).Count())),
+            ("cache.rkds", t => ["data", "convert", data, t],
+                t => Assert.Equal(Rows, RkdsFile.Read(t).RowCount)),
         };
         foreach (var (name, args, checkWhole) in targets)
         {
@@ -92,7 +94,7 @@ public class AtomicOutputKillTests : IDisposable
             bool keptOld = false;
             for (int attempt = 0; attempt < 5 && !keptOld; attempt++)
             {
-                File.WriteAllText(target, "OLD\n");
+                File.WriteAllText(target, "OLD\n"); // (an old .rkds here is junk; only its bytes are compared)
                 bool caught = RunAndKillMidWrite(target, args(target));
                 if (File.ReadAllText(target) != "OLD\n") { checkWhole(target); continue; } // finished, or the rename won the race: whole
                 Assert.True(caught, $"{name}: the child ended without replacing the target");
