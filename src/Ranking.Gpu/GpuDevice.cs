@@ -49,13 +49,28 @@ public sealed class GpuDevice : IDisposable
 
     public string Description => $"{Accelerator.AcceleratorType}: {Accelerator.Name}";
 
+    /// <summary>Turns on libdevice where a CUDA SDK is found; without one the software math stays.</summary>
+    private static void TryLibDevice(Context.Builder builder)
+    {
+        try { builder.LibDevice(); }
+        catch (Exception ex) when (ex is not OutOfMemoryException) { /* no CUDA SDK: keep ILGPU.Algorithms' math */ }
+    }
+
     /// <summary>Opens a new device; null only for <see cref="AcceleratorPreference.RealGpuOnly"/> without a GPU.</summary>
     public static GpuDevice? Open(AcceleratorPreference preference)
     {
         var context = Context.Create(builder =>
         {
-            if (preference != AcceleratorPreference.CpuAccelerator) builder.Cuda().OpenCL();
-            builder.CPU().EnableAlgorithms().Math(MathMode.Default);
+            if (preference != AcceleratorPreference.CpuAccelerator)
+            {
+                builder.Cuda().OpenCL();
+                // On CUDA, Math.Exp/Log/Pow in double go to NVIDIA's libdevice (found in the CUDA SDK) when
+                // present: ILGPU.Algorithms' software versions of them hung the first metric kernel on an
+                // H200. RANKING_GPU_LIBDEVICE=0 turns this off (for diagnosis).
+                if (Environment.GetEnvironmentVariable("RANKING_GPU_LIBDEVICE") != "0") TryLibDevice(builder);
+            }
+            builder.CPU().Math(MathMode.Default);
+            if (Environment.GetEnvironmentVariable("RANKING_GPU_ALGORITHMS") != "0") builder.EnableAlgorithms();
         });
         try
         {
