@@ -1,4 +1,4 @@
-using System.Numerics;
+using Ranking.Data;
 
 namespace Ranking.Models;
 
@@ -9,22 +9,11 @@ namespace Ranking.Models;
 /// </summary>
 internal sealed class ModelRandom
 {
-    private ulong _s0, _s1, _s2, _s3;
+    // The stream itself is the data generator's xoshiro256** (same seeding, same draws); this class adds
+    // what training needs on top: unbiased bounded integers, Gaussians, shuffles and counter-based uniforms.
+    private readonly SeededRandom _stream;
 
-    public ModelRandom(ulong seed)
-    {
-        ulong x = seed;
-        _s0 = SplitMix(ref x);
-        _s1 = SplitMix(ref x);
-        _s2 = SplitMix(ref x);
-        _s3 = SplitMix(ref x);
-    }
-
-    private static ulong SplitMix(ref ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        return Mix(x);
-    }
+    public ModelRandom(ulong seed) => _stream = new SeededRandom(seed);
 
     /// <summary>SplitMix64's finaliser: a strong 64-bit hash, also used as a counter-based generator.</summary>
     public static ulong Mix(ulong z)
@@ -37,21 +26,10 @@ internal sealed class ModelRandom
     /// <summary>A uniform float in [0, 1) from a counter: the same (key, index) gives the same value on any thread.</summary>
     public static float UniformAt(ulong key, ulong index) => (Mix(key ^ Mix(index + 0x632BE59BD9B4E019UL)) >> 40) * (1f / (1 << 24));
 
-    public ulong NextUInt64()
-    {
-        ulong result = BitOperations.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = BitOperations.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _stream.NextUInt64();
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => _stream.NextDouble();
 
     /// <summary>Uniform integer in [0, bound) without modulo bias (Lemire's method).</summary>
     public int NextInt(int bound)
