@@ -26,19 +26,7 @@ public static partial class RankingEvaluator
         ArgumentNullException.ThrowIfNull(backend);
         if (backend is CpuMetricsBackend cpu)
             return Evaluate(labels, groupOffsets, queryWeights, scores, metrics, contract, cpu.Threads, source, queryIds);
-        ArgumentNullException.ThrowIfNull(labels);
-        ArgumentNullException.ThrowIfNull(groupOffsets);
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(metrics);
-        ArgumentNullException.ThrowIfNull(contract);
-        if (metrics.Count == 0) throw new ArgumentException("at least one metric is required.", nameof(metrics));
-        if (scores.Length != labels.Length)
-            throw new RankingDataException($"{source ?? "<data>"}: {scores.Length} scores for {labels.Length} rows (one score per row is required)");
-        if (groupOffsets.Length < 1 || groupOffsets[0] != 0 || groupOffsets[^1] != labels.Length)
-            throw new ArgumentException("group offsets must start at 0 and end at the row count.", nameof(groupOffsets));
-        int queries = groupOffsets.Length - 1;
-        if (queryWeights is not null && queryWeights.Length != queries)
-            throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
+        int queries = CheckShapes(labels, groupOffsets, queryWeights, scores, metrics, contract, source);
 
         bool needsGain = metrics.Any(m => m.Kind is MetricKind.Ndcg or MetricKind.Dcg);
         for (int q = 0; q < queries; q++)

@@ -60,10 +60,10 @@ public static partial class RankingEvaluator
             queryIds, queryWeights);
     }
 
-    /// <summary>Per-query values [metric][query]; NaN where the empty-query policy leaves a query out.</summary>
-    internal static double[][] ComputePerQuery(
+    /// <summary>Argument and shape checks shared by the CPU path and the backend path; returns the query count.</summary>
+    private static int CheckShapes(
         float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
-        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, string? source, long[]? queryIds)
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, string? source)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(groupOffsets);
@@ -78,6 +78,15 @@ public static partial class RankingEvaluator
         int queries = groupOffsets.Length - 1;
         if (queryWeights is not null && queryWeights.Length != queries)
             throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
+        return queries;
+    }
+
+    /// <summary>Per-query values [metric][query]; NaN where the empty-query policy leaves a query out.</summary>
+    internal static double[][] ComputePerQuery(
+        float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, string? source, long[]? queryIds)
+    {
+        int queries = CheckShapes(labels, groupOffsets, queryWeights, scores, metrics, contract, source);
 
         bool needsGain = metrics.Any(m => m.Kind is MetricKind.Ndcg or MetricKind.Dcg);
         double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(labels) : 0;
