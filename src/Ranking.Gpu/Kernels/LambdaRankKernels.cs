@@ -30,6 +30,7 @@ public sealed class LambdaRankKernels
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>> _ranks;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _prepare;
     private readonly Action<Index1D, PairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _pairs;
+    private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>> _discounts;
     private readonly Action<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _normalise;
     private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>> _finish;
 
@@ -44,6 +45,8 @@ public sealed class LambdaRankKernels
         public ArrayView<int> TopRows;
         public ArrayView<double> InverseMaxDcg;
         public ArrayView<double> AllEqual;
+        /// <summary>Discount of each row's current rank, computed once per row rather than once per pair.</summary>
+        public ArrayView<double> Discounts;
     }
 
     public LambdaRankKernels(Accelerator accelerator)
@@ -51,6 +54,7 @@ public sealed class LambdaRankKernels
         _ranks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>>(RankKernel);
         _prepare = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(PrepareKernel);
         _pairs = accelerator.LoadAutoGroupedStreamKernel<Index1D, PairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(PairKernel);
+        _discounts = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>>(DiscountKernel);
         _normalise = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(NormaliseKernel);
         _finish = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(FinishKernel);
     }
@@ -77,10 +81,14 @@ public sealed class LambdaRankKernels
         set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
         _ranks(range.RowCount, range.Arrays, scores, settings, gains, set.RowInts.View, top, ideal);
         _prepare(range.QueryCount, range.Arrays, scores, ideal, inverseMaxDcg, allEqual);
+        // The ideal-DCG column is consumed by _prepare; it now holds each row's discount for the pair pass.
+        var discounts = ideal;
+        _discounts(range.RowCount, range.Arrays, set.RowInts.View, discounts);
         var inputs = new PairInputs
         {
             Query = range.Arrays, Scores = scores, Settings = settings, Gains = gains,
             Ranks = set.RowInts.View, TopRows = top, InverseMaxDcg = inverseMaxDcg, AllEqual = allEqual,
+            Discounts = discounts,
         };
         _pairs(range.RowCount, inputs, grad, hess, absLambda, pairLoss);
         _normalise(range.QueryCount, range.Arrays, settings, absLambda, pairLoss, factor, loss);
@@ -125,6 +133,12 @@ public sealed class LambdaRankKernels
         allEqual[q] = min == max ? 1.0 : 0.0;
     }
 
+    private static void DiscountKernel(Index1D index, QueryArrays qa, ArrayView<int> ranks, ArrayView<double> discounts)
+    {
+        int i = index + qa.RowBase;
+        discounts[i] = RankingMath.Discount(ranks[i]);
+    }
+
     private static void PairKernel(Index1D index, PairInputs p, ArrayView<double> gradOut, ArrayView<double> hessOut, ArrayView<double> absOut, ArrayView<double> lossOut)
     {
         var qa = p.Query;
@@ -142,7 +156,7 @@ public sealed class LambdaRankKernels
             float yi = qa.Labels[i];
             float si = p.Scores[i];
             double gi = p.Gains[i];
-            double di = RankingMath.Discount(rankI);
+            double di = p.Discounts[i];
             // A row inside the truncation pairs with every row; a row below it only with the top list.
             bool inTop = rankI < m.Truncation;
             int count = inTop ? n : (n < m.Truncation ? n : m.Truncation);
@@ -152,20 +166,20 @@ public sealed class LambdaRankKernels
                 if (j == i) continue;
                 float yj = qa.Labels[j];
                 if (yj == yi) continue;
-                int rankJ = p.Ranks[j];
                 bool iHigher = yi > yj;
                 float sh = iHigher ? si : p.Scores[j];
                 float sl = iHigher ? p.Scores[j] : si;
                 double gj = p.Gains[j];
-                double deltaNdcg = RankingMath.PairDeltaNdcg(gi, gj, di, RankingMath.Discount(rankJ), inverseMaxDcg);
+                double deltaNdcg = RankingMath.PairDeltaNdcg(gi, gj, di, p.Discounts[j], inverseMaxDcg);
                 double scoreDiff = (double)sh - sl;
                 if (normalise) deltaNdcg = RankingMath.NormalizedDeltaNdcg(deltaNdcg, scoreDiff);
-                double pLow = RankingMath.PairMisorderProbability(m.Sigma, scoreDiff);
+                // Pair loss and misorder probability from one exp (not an exp for each and a log).
+                double pairLoss = RankingMath.RankNetPairLossAndProbability(m.Sigma, scoreDiff, out double pLow);
                 double lambda = -m.Sigma * deltaNdcg * pLow;
                 grad += iHigher ? lambda : -lambda;
                 hess += m.Sigma * m.Sigma * deltaNdcg * pLow * (1.0 - pLow);
                 absSum += Math.Abs(lambda);
-                loss += deltaNdcg * RankingMath.RankNetPairLoss(m.Sigma, scoreDiff);
+                loss += deltaNdcg * pairLoss;
             }
         }
         gradOut[i] = grad;
