@@ -16,17 +16,7 @@ public sealed class DataCommandsTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    internal static string? SharedDatasets()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string sibling = Path.Combine(dir.FullName, "..", "shared", "datasets");
-            if (File.Exists(Path.Combine(dir.FullName, "Ranking.sln")) && Directory.Exists(sibling)) return Path.GetFullPath(sibling);
-            string inside = Path.Combine(dir.FullName, "shared", "datasets");
-            if (Directory.Exists(inside)) return inside;
-        }
-        return null;
-    }
+    internal static string? SharedDatasets() => SharedData.Root;
 
     [SkippableFact]
     public void StatsOfMq2008Fold1TrainIsExactlyTheDocumentedJson()

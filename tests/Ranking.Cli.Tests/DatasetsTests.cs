@@ -4,23 +4,13 @@ using Ranking.Cli.Datasets;
 
 namespace Ranking.Cli.Tests;
 
-/// <summary>Finds ../shared/datasets for the Cli tests (same rule as Ranking.Core.Tests' SharedData).</summary>
+/// <summary>The shared datasets for the Cli tests (found by Ranking.Core.Tests' SharedData).</summary>
 internal static class DatasetsTestData
 {
-    public const string Missing = "../shared/datasets is not present beside the repository";
-    public static string? Root { get; } = Find();
+    public const string Missing = SharedData.Missing;
+    public static string? Root => SharedData.Root;
 
     public static string Mq2008Fold1 => Path.Combine(Root!, "mq2008", "Fold1");
-
-    private static string? Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "datasets");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
 }
 
 internal sealed class TempDir : IDisposable

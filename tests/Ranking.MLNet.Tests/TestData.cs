@@ -5,9 +5,9 @@ namespace Ranking.MLNet.Tests;
 /// <summary>Small seeded sets for tests, and where ../shared/datasets is (tests needing it skip without it).</summary>
 public static class TestData
 {
-    public const string Missing = "../shared/datasets is not present beside the repository";
+    public const string Missing = SharedData.Missing;
 
-    public static string? SharedRoot { get; } = FindShared();
+    public static string? SharedRoot => SharedData.Root;
 
     /// <summary>
     /// A set whose grades follow a noisy linear function of the features, so a ranker can learn something.
@@ -80,17 +80,4 @@ public static class TestData
 
     public static string Shared(params string[] parts) =>
         Path.Combine([SharedRoot ?? throw new InvalidOperationException(Missing), .. parts]);
-
-    private static string? FindShared()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "datasets");
-            if (Directory.Exists(candidate)) return candidate;
-            string sibling = Path.Combine(dir.FullName, "..", "shared", "datasets");
-            if (Directory.Exists(sibling) && File.Exists(Path.Combine(dir.FullName, "Ranking.sln")))
-                return Path.GetFullPath(sibling);
-        }
-        return null;
-    }
 }
