@@ -59,13 +59,16 @@ public sealed class DeviceQuerySet : IDisposable
         HostOffsets = groupOffsets;
         HostQueryWeights = queryWeights;
         var rowQuery = new int[RowCount];
+        double squaredLengths = 0;
         for (int q = 0; q < QueryCount; q++)
         {
             int n = groupOffsets[q + 1] - groupOffsets[q];
             if (n < 0) throw new ArgumentException($"offsets of query {q} are not ascending.", nameof(groupOffsets));
             MaxQueryLength = Math.Max(MaxQueryLength, n);
+            squaredLengths += (double)n * n;
             Array.Fill(rowQuery, q, groupOffsets[q], n);
         }
+        ComparisonsPerRow = RowCount == 0 ? 0 : squaredLengths / RowCount;
         var weights = queryWeights ?? Enumerable.Repeat(1f, QueryCount).ToArray();
         if (weights.Length != QueryCount) throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
 
@@ -103,6 +106,11 @@ public sealed class DeviceQuerySet : IDisposable
     public int RowCount { get; }
     public int QueryCount { get; }
     public int MaxQueryLength { get; }
+    /// <summary>
+    /// Sum of squared query lengths over the row count: how many rows a row compares itself with, on
+    /// average, when a kernel ranks by counting. Kernels switch to a segmented sort when it is large.
+    /// </summary>
+    public double ComparisonsPerRow { get; }
     public int FeatureCount { get; }
 
     /// <summary>Host arrays this set was built from (by reference: adapters reuse the set while they are unchanged).</summary>
@@ -171,6 +179,11 @@ public sealed class DeviceQuerySet : IDisposable
     }
 
     private MemoryBuffer1D<int, Stride1D.Dense>? _rowMap;
+    private Kernels.SortedRankKernels.Buffers? _sortBuffers;
+
+    /// <summary>Scratch for sorting every row of the set (allocated on first use, kept with the set).</summary>
+    public Kernels.SortedRankKernels.Buffers SortBuffers(Kernels.SortedRankKernels kernels) =>
+        _sortBuffers ??= kernels.Allocate(RowCount);
 
     /// <summary>
     /// Makes this set hold <paramref name="source"/>'s queries in <paramref name="queryOrder"/> (a permutation
@@ -228,6 +241,7 @@ public sealed class DeviceQuerySet : IDisposable
     {
         _topRows?.Dispose();
         _rowMap?.Dispose();
+        _sortBuffers?.Dispose();
         foreach (var b in _owned) b.Dispose();
         _owned.Clear();
     }

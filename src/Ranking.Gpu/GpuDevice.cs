@@ -49,6 +49,12 @@ public sealed class GpuDevice : IDisposable
 
     public string Description => $"{Accelerator.AcceleratorType}: {Accelerator.Name}";
 
+    /// <summary>ILGPU.Algorithms (its radix sort, scans and math) is on unless RANKING_GPU_ALGORITHMS=0 (for diagnosis).</summary>
+    private static bool AlgorithmsEnabled => Environment.GetEnvironmentVariable("RANKING_GPU_ALGORITHMS") != "0";
+
+    /// <summary>Whether kernels may use ILGPU.Algorithms (the segmented sort of long queries needs it).</summary>
+    public bool Algorithms { get; } = AlgorithmsEnabled;
+
     /// <summary>Turns on libdevice where a CUDA SDK is found; without one the software math stays.</summary>
     private static void TryLibDevice(Context.Builder builder)
     {
@@ -70,7 +76,7 @@ public sealed class GpuDevice : IDisposable
                 if (Environment.GetEnvironmentVariable("RANKING_GPU_LIBDEVICE") != "0") TryLibDevice(builder);
             }
             builder.CPU().Math(MathMode.Default);
-            if (Environment.GetEnvironmentVariable("RANKING_GPU_ALGORITHMS") != "0") builder.EnableAlgorithms();
+            if (AlgorithmsEnabled) builder.EnableAlgorithms();
         });
         try
         {

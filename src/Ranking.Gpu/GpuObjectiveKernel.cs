@@ -90,6 +90,14 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
         _table = new DeviceGainTable(device, _options.LabelGain.Table);
     }
 
+    /// <summary>
+    /// Counting ranks makes each row compare itself with its whole query; past this many comparisons per row
+    /// on average (sum of squared query lengths / rows) the ranks come from a segmented radix sort instead.
+    /// mslr-like data (~200 per row) stays on counting; one 100k-row query beside 1M short rows (~9,000)
+    /// sorts. The level is a judgement, not a measurement: no GPU was at hand when it was set.
+    /// </summary>
+    public int SortRanksFrom { get; init; } = 2048;
+
     public override void Validate(float[] labels) => _options.LabelGain.Validate(labels);
 
     public override void Launch(DeviceQuerySet set, QueryRange range, int iteration)
@@ -97,6 +105,7 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
         var settings = new LambdaRankSettings
         {
             Truncation = _options.Truncation,
+            SortRanksFrom = SortRanksFrom,
             Sigma = _options.Sigma,
             Normalize = _options.Normalize ? 1 : 0,
             Gain = _options.LabelGain.IsTable ? GainCode.Table : GainCode.Exponential,

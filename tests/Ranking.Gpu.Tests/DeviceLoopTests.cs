@@ -24,12 +24,14 @@ public class DeviceLoopTests
 
     [Theory]
     [InlineData("lambdarank")]
+    [InlineData("lambdarank-sorted")]
     [InlineData("listnet")]
     public void A_mini_batch_range_matches_the_cpu_on_that_batch(string name)
     {
         var device = TestDevice.Cpu;
-        IRankingObjective cpu = name == "lambdarank" ? new LambdaRankObjective() : new ListNetObjective();
-        using var kernel = GpuObjectives.TryCreate(device, cpu)!;
+        IRankingObjective cpu = name.StartsWith("lambdarank", StringComparison.Ordinal) ? new LambdaRankObjective() : new ListNetObjective();
+        // "lambdarank-sorted": ranks from the segmented sort of long-query sets, here over a batch that starts mid-set.
+        using var kernel = name == "lambdarank-sorted" ? new GpuLambdaRank(device, (LambdaRankObjective)cpu) { SortRanksFrom = 0 } : GpuObjectives.TryCreate(device, cpu)!;
         using var set = new DeviceQuerySet(device, Data.Labels, Data.Offsets, Data.QueryWeights);
         set.UploadScores(Data.Scores);
         int first = 3, count = 4;

@@ -41,11 +41,21 @@ public class ParityTests
         foreach (var r in results) Assert.True(r.Passed, r.ToString());
     }
 
-    [Fact]
-    public void Ranks_are_the_cpu_stable_order()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ranks_are_the_cpu_stable_order(bool sorted)
     {
-        var result = GpuParity.CheckRanks(TestDevice.Cpu, Data);
+        var result = GpuParity.CheckRanks(TestDevice.Cpu, Data, sorted);
         Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void LambdaRank_with_sorted_ranks_matches_the_cpu_path()
+    {
+        var results = GpuParity.CheckSortedLambdaRank(TestDevice.Cpu, Data).ToList();
+        Assert.NotEmpty(results);
+        foreach (var r in results) Assert.True(r.Passed, r.ToString());
     }
 
     [Theory]

@@ -5,13 +5,15 @@ using Ranking.Gpu.Diagnostics;
 
 // ranking-gpu-bench [parity] [bench] [--accelerator cuda|best|cpu] [--rows 100000,1000000,10000000]
 //                   [--cpu-threads 2] [--repeats 5] [--seconds-per-measurement 8] [--out results.md]
-//                   [--no-mlp] [--mlp-cpu-max-rows 1000000]
+//                   [--no-mlp] [--mlp-cpu-max-rows 1000000] [--long-queries 1000000:100000|none]
 // Exit code: 0 all parity checks passed (and the benchmarks ran), 1 a parity check failed, 2 bad usage or no device.
 var modes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 string accelerator = "best", output = "";
 int[] sizes = [100_000, 1_000_000, 10_000_000];
 int cpuThreads = 2, repeats = 5, mlpCpuMaxRows = 1_000_000;
 bool mlp = true;
+// Rows and query length of the long-query workload (segmented-sort ranks against counting); "none" skips it.
+(int Rows, int Length)? longQueries = (1_000_000, 100_000);
 double secondsPerMeasurement = 8;
 for (int i = 0; i < args.Length; i++)
 {
@@ -27,6 +29,10 @@ for (int i = 0; i < args.Length; i++)
         case "--seconds-per-measurement": secondsPerMeasurement = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--out": output = Next(); break;
         case "--no-mlp": mlp = false; break;
+        case "--long-queries":
+            string spec = Next();
+            longQueries = spec == "none" ? null : (int.Parse(spec.Split(':')[0], CultureInfo.InvariantCulture), int.Parse(spec.Split(':')[1], CultureInfo.InvariantCulture));
+            break;
         case "--mlp-cpu-max-rows": mlpCpuMaxRows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument '{a}'"); return 2;
     }
@@ -66,6 +72,7 @@ if (modes.Contains("bench"))
     var suite = new GpuBenchmarkSuite(device, Console.Out) { CpuThreads = cpuThreads, Repeats = repeats, SecondsPerMeasurement = secondsPerMeasurement, MlpCpuMaxRows = mlpCpuMaxRows };
     // The table is rewritten after each size, so a run cut short by a time limit still leaves its results.
     suite.Run(sizes, () => { if (output.Length > 0) File.WriteAllText(output, suite.ToMarkdown()); }, mlp);
+    if (longQueries is { } longSpec) suite.RunLongQueries(longSpec.Rows, longSpec.Length);
     string table = suite.ToMarkdown();
     Console.WriteLine();
     Console.WriteLine(table);

@@ -41,16 +41,26 @@ public static partial class RankingMath
     // ---------------------------------------------------------------- sort keys
 
     /// <summary>
+    /// Order-preserving map of a score to a 32-bit key where a larger score gives a smaller key (so an
+    /// ascending integer sort is a descending sort by score), and -0 and +0 give one key. Used by the CPU
+    /// evaluator's sorts and the GPU top-k kernel alike, so both place ties the same way. Written with
+    /// BitConverter.SingleToInt32Bits, which ILGPU maps to a bit cast inside kernels.
+    /// </summary>
+    public static uint DescendingScoreKey(float score)
+    {
+        uint bits = (uint)BitConverter.SingleToInt32Bits(score);
+        if (bits == 0x8000_0000u) bits = 0;   // -0 is the same score as +0
+        // Negative floats flip all bits, positive ones the sign bit: ascending order as unsigned integers.
+        uint ascending = bits ^ ((uint)((int)bits >> 31) | 0x8000_0000u);
+        return ~ascending;
+    }
+
+    /// <summary>
     /// A key whose ascending integer order is the descending order of <paramref name="score"/>, ties
     /// broken by <paramref name="index"/> ascending: sorting these keys is a stable descending sort by
     /// score (LightGBM's std::stable_sort), with no comparer. -0 and +0 tie.
     /// </summary>
-    public static ulong DescendingScoreKey(float score, int index)
-    {
-        uint bits = (uint)BitConverter.SingleToInt32Bits(score + 0.0f);
-        uint ascending = (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
-        return ((ulong)~ascending << 32) | (uint)index;
-    }
+    public static ulong DescendingScoreKey(float score, int index) => ((ulong)DescendingScoreKey(score) << 32) | (uint)index;
 
     /// <summary>The row index packed in a <see cref="DescendingScoreKey"/>.</summary>
     public static int KeyIndex(ulong key) => (int)(uint)key;

@@ -111,13 +111,7 @@ internal static class QueryMetrics
 {
     /// <summary>Order-preserving map of a float to uint where a larger score gives a smaller key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint DescendingKey(float score)
-    {
-        // -0 + 0 = +0: the two zeros are one score. Negative floats flip all bits, positive ones the sign bit.
-        uint bits = BitConverter.SingleToUInt32Bits(score + 0f);
-        uint ascending = bits ^ ((uint)((int)bits >> 31) | 0x8000_0000u);
-        return ~ascending;
-    }
+    public static uint DescendingKey(float score) => RankingMath.DescendingScoreKey(score);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint AscendingKey(float value) => ~DescendingKey(value);

@@ -51,6 +51,26 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         }
     }
 
+    /// <summary>
+    /// Long queries (every query <paramref name="queryLength"/> rows): NDCG@10 (top-k kernel) and LambdaRank
+    /// with its ranks from the segmented sort that such sets take, and from counting (O(n^2) per query) for
+    /// comparison.
+    /// </summary>
+    public void RunLongQueries(int rows, int queryLength)
+    {
+        var data = MslrLikeWorkload.Generate(rows, withFeatures: false, queryLength: queryLength);
+        log.WriteLine($"# long queries: {data.RowCount:N0} rows in {data.QueryCount:N0} queries of {queryLength:N0}");
+        using var set = new DeviceQuerySet(device, data.Labels, data.Offsets);
+        set.UploadScores(data.Scores);
+        string suffix = $", queries of {queryLength:N0} rows";
+        Guard("NDCG@10 long", () => Ndcg(data, set, suffix));
+        var objective = new LambdaRankObjective();
+        Guard("LambdaRank long (sorted)", () => Objective($"LambdaRank gradients{suffix}, sorted ranks", data, set, objective,
+            new GpuLambdaRank(device, objective) { SortRanksFrom = 0 }));
+        Guard("LambdaRank long (counting)", () => Objective($"LambdaRank gradients{suffix}, counted ranks", data, set, objective,
+            new GpuLambdaRank(device, objective) { SortRanksFrom = int.MaxValue }));
+    }
+
     /// <summary>One workload's failure (a kernel the device rejects, memory) is logged; the others still run.</summary>
     private void Guard(string name, Action workload)
     {
@@ -58,7 +78,7 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         catch (Exception ex) { log.WriteLine($"FAILED {name}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"); }
     }
 
-    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set)
+    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set, string suffix = "")
     {
         var metrics = MetricSpec.ParseList("ndcg@10");
         var contract = NdcgContract.Default;
@@ -69,16 +89,16 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         // The same answer on both paths, or the timing means nothing.
         double cpuMean = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, CpuThreads).MeanValues[0];
         double gpuMean = gpuMetrics.ComputePerQuery(set, set.Scores.View, metrics, contract, 4)[0].Average();
-        Add("NDCG@10 (default contract)", data, cpu, gpu, withTransfers, $"mean cpu {cpuMean:F6} gpu {gpuMean:F6}; GPU time includes per-query values download");
+        Add($"NDCG@10 (default contract){suffix}", data, cpu, gpu, withTransfers, $"mean cpu {cpuMean:F6} gpu {gpuMean:F6}; GPU time includes per-query values download");
     }
 
-    private void Objective(string name, MslrLikeWorkload data, DeviceQuerySet set, IRankingObjective objective)
+    private void Objective(string name, MslrLikeWorkload data, DeviceQuerySet set, IRankingObjective objective, GpuObjectiveKernel? chosenKernel = null)
     {
         var grad = new float[data.RowCount];
         var hess = new float[data.RowCount];
         var batch = new ObjectiveBatch(data.Labels, data.Scores, data.Offsets, null, 0, CpuThreads);
         double cpu = Measure(() => objective.Compute(batch, grad, hess));
-        var kernel = GpuObjectives.TryCreate(device, objective) ?? throw new InvalidOperationException($"no kernel for {objective.Name}");
+        var kernel = chosenKernel ?? GpuObjectives.TryCreate(device, objective) ?? throw new InvalidOperationException($"no kernel for {objective.Name}");
         using var gpuObjective = new GpuObjective(kernel);
         double gpu = Measure(() =>
         {

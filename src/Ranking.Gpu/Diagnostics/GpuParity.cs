@@ -22,7 +22,7 @@ public static class GpuParity
 {
     public const double Tolerance = 1e-5;
 
-    public static readonly string MetricList = "ndcg@1,ndcg@3,ndcg@10,ndcg,dcg@5,map,map@5,mrr,mrr@3,p@5,r@5,err@5,err@10:max=4,map:rel=1,p@3:rel=2";
+    public static readonly string MetricList = "ndcg@1,ndcg@3,ndcg@10,ndcg@32,ndcg@33,ndcg,dcg@1,dcg@5,dcg@32,map,map@5,mrr,mrr@3,p@5,r@5,err@5,err@10:max=4,map:rel=1,p@3:rel=2";
 
     /// <summary>The contracts the metric kernels are checked under: every preset plus the tie and empty policies they lack.</summary>
     public static IEnumerable<NdcgContract> Contracts()
@@ -78,7 +78,9 @@ public static class GpuParity
         }
         foreach (var contract in Contracts()) Guard($"metrics [{contract.Name}]", () => [CheckMetrics(device, data, contract)]);
         foreach (var (label, objective) in Objectives()) Guard(label, () => CheckObjective(device, data, label, objective));
-        Guard("ranks (stable by score)", () => [CheckRanks(device, data)]);
+        Guard("ranks (stable by score, counting)", () => [CheckRanks(device, data)]);
+        Guard("ranks (stable by score, segmented sort)", () => [CheckRanks(device, data, sorted: true)]);
+        Guard("lambdarank, ranks by segmented sort", () => CheckSortedLambdaRank(device, data));
         Guard("mlp 7->8->5->1", () => [CheckMlp(device, [8, 5], seed)]);
         Guard("mlp 7->1", () => [CheckMlp(device, [], seed)]);
         return results;
@@ -102,9 +104,18 @@ public static class GpuParity
         return new ParityResult($"metrics [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
     }
 
-    public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective)
+    public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective) =>
+        CheckObjective(data, label, objective, GpuObjectives.TryCreate(device, objective));
+
+    /// <summary>LambdaRank with its ranks from the segmented sort (the path of sets with long queries) on every set.</summary>
+    public static IEnumerable<ParityResult> CheckSortedLambdaRank(GpuDevice device, ParityData data)
     {
-        var kernel = GpuObjectives.TryCreate(device, objective);
+        var objective = new LambdaRankObjective(new LambdaRankOptions { Truncation = 5 });
+        return CheckObjective(data, "lambdarank truncation=5, ranks by segmented sort", objective, new GpuLambdaRank(device, objective) { SortRanksFrom = 0 });
+    }
+
+    private static IEnumerable<ParityResult> CheckObjective(ParityData data, string label, IRankingObjective objective, GpuObjectiveKernel? kernel)
+    {
         if (kernel is null)
         {
             yield return new ParityResult(label, false, double.PositiveInfinity, "no kernel for this objective");
@@ -129,10 +140,13 @@ public static class GpuParity
         }
     }
 
-    /// <summary>The ranks LambdaRank's first kernel counts must be the CPU's stable sort order exactly.</summary>
-    public static ParityResult CheckRanks(GpuDevice device, ParityData data)
+    /// <summary>
+    /// The ranks LambdaRank's first kernel finds must be the CPU's stable sort order exactly: by counting, or
+    /// (<paramref name="sorted"/>) by the segmented radix sort that sets with long queries use.
+    /// </summary>
+    public static ParityResult CheckRanks(GpuDevice device, ParityData data, bool sorted = false)
     {
-        using var kernel = new GpuLambdaRank(device, new LambdaRankObjective());
+        using var kernel = new GpuLambdaRank(device, new LambdaRankObjective()) { SortRanksFrom = sorted ? 0 : int.MaxValue };
         using var set = new DeviceQuerySet(device, data.Labels, data.Offsets);
         set.UploadScores(data.Scores);
         kernel.Compute(set, 0);
@@ -155,7 +169,7 @@ public static class GpuParity
                 }
             }
         }
-        return new ParityResult("ranks (stable by score)", mismatches == 0, mismatches, detail);
+        return new ParityResult(sorted ? "ranks (stable by score, segmented sort)" : "ranks (stable by score, counting)", mismatches == 0, mismatches, detail);
     }
 
     /// <summary>

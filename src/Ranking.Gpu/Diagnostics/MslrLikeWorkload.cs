@@ -31,8 +31,11 @@ public sealed class MslrLikeWorkload
     public int RowCount => Labels.Length;
     public int QueryCount => Offsets.Length - 1;
 
-    /// <summary>Whole queries until at least <paramref name="rows"/> rows.</summary>
-    public static MslrLikeWorkload Generate(int rows, bool withFeatures, int seed = 2026)
+    /// <summary>
+    /// Whole queries until at least <paramref name="rows"/> rows; every query <paramref name="queryLength"/>
+    /// rows long when given (the long-query workload), else MSLR's length distribution.
+    /// </summary>
+    public static MslrLikeWorkload Generate(int rows, bool withFeatures, int seed = 2026, int? queryLength = null)
     {
         var lengths = new List<int>();
         long total = 0;
@@ -45,7 +48,7 @@ public sealed class MslrLikeWorkload
                 double z = Normal(lengthStream, 6L * q + 2 * d);
                 chi += z * z;
             }
-            int n = Math.Min(1250, 1 + (int)(119.0 * chi / 3.0));
+            int n = queryLength ?? Math.Min(1250, 1 + (int)(119.0 * chi / 3.0));
             n = (int)Math.Min(n, rows - total);
             lengths.Add(n);
             total += n;

@@ -13,12 +13,20 @@ public struct LambdaRankSettings
     /// <summary>1: divide |dNDCG| by 0.01 + |s_h - s_l| and rescale each query by log2(1 + S) / S.</summary>
     public int Normalize;
     public int Gain;
+    /// <summary>
+    /// Ranks come from a segmented sort (<see cref="SortedRankKernels"/>) when counting would compare each
+    /// row with more rows than this on average (<see cref="DeviceQuerySet.ComparisonsPerRow"/>); below it,
+    /// from counting (one thread per row compares it with every row of its query).
+    /// </summary>
+    public int SortRanksFrom;
 }
 
 /// <summary>
 /// LambdaRank gradients for every query in five launches, O(k n) work per query as on the CPU:
 /// (1) a thread per row finds its rank by counting (stable: equal scores keep input order) and its ideal
-/// rank, and rows ranked above the truncation level register in their query's top list;
+/// rank, and rows ranked above the truncation level register in their query's top list (sets of long
+/// queries, past <see cref="LambdaRankSettings.SortRanksFrom"/> comparisons per row, take both rankings
+/// from a segmented sort instead: O(1) sorted work per row rather than O(n^2) per query);
 /// (2) a thread per query sums maxDCG@k and checks whether all scores are equal;
 /// (3) a thread per row accumulates its own side of every pair it belongs to (a top row against all rows,
 /// any other row against the top list), in float64;
@@ -29,6 +37,7 @@ public sealed class LambdaRankKernels
 {
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>> _ranks;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _prepare;
+    private readonly Action<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<double>> _sortedRanks;
     private readonly Action<Index1D, PairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _pairs;
     private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>> _discounts;
     private readonly Action<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _normalise;
@@ -52,6 +61,7 @@ public sealed class LambdaRankKernels
     public LambdaRankKernels(Accelerator accelerator)
     {
         _ranks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>>(RankKernel);
+        _sortedRanks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<double>>(SortedRankKernel);
         _prepare = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(PrepareKernel);
         _pairs = accelerator.LoadAutoGroupedStreamKernel<Index1D, PairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(PairKernel);
         _discounts = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>>(DiscountKernel);
@@ -79,7 +89,19 @@ public sealed class LambdaRankKernels
         var pairLoss = set.RowScratch(4);
         var gains = set.RowScratch(5);
         set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
-        _ranks(range.RowCount, range.Arrays, scores, settings, gains, set.RowInts.View, top, ideal);
+        if (set.ComparisonsPerRow > settings.SortRanksFrom && set.Device.Algorithms)
+        {
+            // Long queries: two segmented sorts (by score, by gain) instead of O(n^2) counting per query.
+            var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
+            var buffers = set.SortBuffers(sorter);
+            sorter.Ranks(range, buffers, scores, gains, byGain: false, set.RowInts.View);
+            sorter.Ranks(range, buffers, scores, gains, byGain: true, buffers.SecondRanks.View);
+            _sortedRanks(range.RowCount, range.Arrays, settings, gains, set.RowInts.View, buffers.SecondRanks.View, top, ideal);
+        }
+        else
+        {
+            _ranks(range.RowCount, range.Arrays, scores, settings, gains, set.RowInts.View, top, ideal);
+        }
         _prepare(range.QueryCount, range.Arrays, scores, ideal, inverseMaxDcg, allEqual);
         // The ideal-DCG column is consumed by _prepare; it now holds each row's discount for the pair pass.
         var discounts = ideal;
@@ -114,6 +136,16 @@ public sealed class LambdaRankKernels
         ranks[i] = rank;
         if (rank < m.Truncation) top[(long)q * m.Truncation + rank] = i;
         ideal[i] = idealRank < m.Truncation ? gi * RankingMath.Discount(idealRank) : 0.0;
+    }
+
+    /// <summary>What <see cref="RankKernel"/> writes after the ranks, from ranks a sort found.</summary>
+    private static void SortedRankKernel(Index1D index, QueryArrays qa, LambdaRankSettings m, ArrayView<double> gains, ArrayView<int> ranks, ArrayView<int> idealRanks, ArrayView<int> top, ArrayView<double> ideal)
+    {
+        int i = index + qa.RowBase;
+        int q = qa.RowQuery[i];
+        int rank = ranks[i], idealRank = idealRanks[i];
+        if (rank < m.Truncation) top[(long)q * m.Truncation + rank] = i;
+        ideal[i] = idealRank < m.Truncation ? gains[i] * RankingMath.Discount(idealRank) : 0.0;
     }
 
     private static void PrepareKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<double> ideal, ArrayView<double> inverseMaxDcg, ArrayView<double> allEqual)

@@ -27,22 +27,41 @@ public struct MetricKernelSettings
 }
 
 /// <summary>
-/// All queries' values of one metric in two launches, with exactly the conventions of the CPU evaluator
-/// (Ranking.Metrics.QueryMetrics): a thread per row finds its place by counting the rows of its query that
-/// beat it (no sort: O(n) per row) and writes its own contribution (under averaged ties the first row of a
-/// tie block writes the block's expected contribution for MAP and MRR); a thread per query then sums its
-/// rows in row order, applies the denominators and the empty-query policy. Deterministic: no atomics.
+/// All queries' values of one metric with exactly the conventions of the CPU evaluator
+/// (Ranking.Metrics.QueryMetrics). Two paths:
+/// <list type="bullet">
+/// <item>NDCG@k and DCG@k with k &lt;= <see cref="MaxTopK"/> (the common case, NDCG@10): one launch, a thread per
+/// query keeps its k best rows in a small sorted buffer (O(n k) per query; most rows cost one comparison).</item>
+/// <item>Every other metric and cut-off: two launches. A thread per row finds its place by counting the rows
+/// of its query that beat it (no sort: O(n) per row, O(n^2) per query) and writes its own contribution
+/// (under averaged ties the first row of a tie block writes the block's expected contribution for MAP and
+/// MRR); a thread per query then sums its rows in row order, applies the denominators and the empty-query
+/// policy.</item>
+/// </list>
+/// Deterministic: no atomics.
 /// </summary>
 public sealed class MetricKernels
 {
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>> _rows;
     private readonly Action<Index1D, QueryArrays, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>> _queries;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>> _topDcg;
+
+    /// <summary>
+    /// Largest cut-off the top-k path serves (NDCG@k and DCG@k with 1 &lt;= k &lt;= this); the same limit as the
+    /// CPU evaluator's insertion buffer. Deeper cut-offs and whole-list NDCG use the counting kernels.
+    /// </summary>
+    public const int MaxTopK = 32;
 
     public MetricKernels(Accelerator accelerator)
     {
         _rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>>(RowKernel);
         _queries = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>>(QueryKernel);
+        _topDcg = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>>(TopKDcgKernel);
     }
+
+    /// <summary>Does this metric take the top-k path (a thread per query, O(n k) per query) rather than counting ranks (O(n^2))?</summary>
+    public static bool UsesTopK(MetricKernelSettings settings) =>
+        settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg && settings.K >= 1 && settings.K <= MaxTopK;
 
     /// <summary>Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out).</summary>
     public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery)
@@ -53,6 +72,11 @@ public sealed class MetricKernels
         var gains = set.RowScratch(2);
         if (settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg)
             set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
+        if (UsesTopK(settings))
+        {
+            _topDcg(range.QueryCount, range.Arrays, scores, settings, gains, perQuery);
+            return;
+        }
         _rows(range.RowCount, range.Arrays, scores, settings, gains, value, relevant);
         _queries(range.QueryCount, range.Arrays, settings, value, relevant, perQuery);
     }
@@ -177,6 +201,140 @@ public sealed class MetricKernels
             relevantOut[i] = relevantI ? 1.0 : 0.0;
         }
         valueOut[i] = v;
+    }
+
+    /// <summary>
+    /// NDCG@k / DCG@k of one query in one thread, as the CPU evaluator's insertion path computes it: one pass
+    /// keeps the k best rows in a sorted buffer (order: score descending, then the tie policy's grade order
+    /// for pessimistic / optimistic ties, then input position) and the k largest gains for the ideal DCG;
+    /// under averaged ties the rows after the last held one are scanned again for the rest of the tie block
+    /// straddling position k (its size and gain sum, in input order as the CPU sums it). Work is O(n k) per query with most rows rejected by one
+    /// comparison, where counting ranks costs O(n^2): the difference that matters for long queries.
+    /// </summary>
+    private static void TopKDcgKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, MetricKernelSettings m, ArrayView<double> gains, ArrayView<double> perQuery)
+    {
+        int q = index + qa.QueryBase;
+        int start = qa.Offsets[q], end = qa.Offsets[q + 1];
+        int n = end - start;
+        if (n <= 0)
+        {
+            perQuery[q] = double.NaN;
+            return;
+        }
+        int cut = m.K < n ? m.K : n;
+        bool ndcg = m.Metric == (int)MetricKind.Ndcg;
+        bool averaged = m.Ties == (int)TiePolicy.Averaged;
+        // Grades break score ties only under pessimistic and optimistic ties; otherwise the labels are not read.
+        bool fixedTies = m.Ties == (int)TiePolicy.Pessimistic || m.Ties == (int)TiePolicy.Optimistic;
+        var keys = LocalMemory.Allocate<ulong>(MaxTopK);
+        var positions = LocalMemory.Allocate<int>(MaxTopK);
+        var idealGains = LocalMemory.Allocate<double>(MaxTopK);
+        int held = 0, heldIdeal = 0;
+        for (int p = 0; p < n; p++)
+        {
+            int row = start + p;
+            ulong key = OrderKey(m.Ties, scores[row], fixedTies ? qa.Labels[row] : 0f);
+            // Rows come in input order, so a row whose key equals the worst held key is worse than it.
+            if (held < cut || key < keys[cut - 1])
+            {
+                int j = held < cut ? held++ : cut - 1;
+                while (j > 0 && keys[j - 1] > key)
+                {
+                    keys[j] = keys[j - 1];
+                    positions[j] = positions[j - 1];
+                    j--;
+                }
+                keys[j] = key;
+                positions[j] = p;
+            }
+            if (ndcg)
+            {
+                double g = gains[row];
+                if (heldIdeal < cut || g > idealGains[cut - 1])
+                {
+                    int j = heldIdeal < cut ? heldIdeal++ : cut - 1;
+                    while (j > 0 && idealGains[j - 1] < g)
+                    {
+                        idealGains[j] = idealGains[j - 1];
+                        j--;
+                    }
+                    idealGains[j] = g;
+                }
+            }
+        }
+
+        double dcg = 0.0;
+        if (!averaged)
+        {
+            for (int p = 0; p < cut; p++) dcg += gains[start + positions[p]] * RankingMath.Discount(p);
+        }
+        else
+        {
+            // The tie block at the cut may reach past it. Its rows before the last held row are all held (they
+            // beat it); the rest come after it in input order. Count and sum them all in input order, as the CPU does.
+            uint boundary = (uint)(keys[cut - 1] >> 32);
+            int boundaryCount = 0;
+            double boundaryGains = 0.0;
+            for (int p = 0; p < cut; p++)
+            {
+                if ((uint)(keys[p] >> 32) != boundary) continue;
+                boundaryCount++;
+                boundaryGains += gains[start + positions[p]];
+            }
+            for (int p = positions[cut - 1] + 1; p < n; p++)
+            {
+                if (RankingMath.DescendingScoreKey(scores[start + p]) != boundary) continue;
+                boundaryCount++;
+                boundaryGains += gains[start + p];
+            }
+            for (int p = 0; p < cut;)
+            {
+                uint score = (uint)(keys[p] >> 32);
+                int size;
+                double sum;
+                if (score == boundary)
+                {
+                    size = boundaryCount;
+                    sum = boundaryGains;
+                }
+                else
+                {
+                    size = 1;
+                    sum = gains[start + positions[p]];
+                    while (p + size < cut && (uint)(keys[p + size] >> 32) == score)
+                    {
+                        sum += gains[start + positions[p + size]];
+                        size++;
+                    }
+                }
+                int blockEnd = p + size < cut ? p + size : cut;
+                dcg += size == 1 ? sum * RankingMath.Discount(p) : sum / size * RankingMath.DiscountSum(p, blockEnd);
+                p += size;
+            }
+        }
+
+        if (!ndcg)
+        {
+            perQuery[q] = dcg * m.DcgScale;
+            return;
+        }
+        double ideal = 0.0;
+        for (int p = 0; p < heldIdeal; p++) ideal += idealGains[p] * RankingMath.Discount(p);
+        double empty = m.Empty == (int)EmptyQueryPolicy.CountAsOne ? 1.0 : m.Empty == (int)EmptyQueryPolicy.CountAsZero ? 0.0 : double.NaN;
+        perQuery[q] = ideal > 0 ? dcg / ideal : empty;
+    }
+
+    /// <summary>
+    /// A row's place in the ranking as one integer (smaller = higher): the score's descending key, then under
+    /// pessimistic ties the grade ascending and under optimistic ties the grade descending (the CPU path's
+    /// ReorderTies); input position breaks what is left, outside the key.
+    /// </summary>
+    private static ulong OrderKey(int ties, float score, float grade)
+    {
+        uint tieKey = 0;
+        if (ties == (int)TiePolicy.Pessimistic) tieKey = ~RankingMath.DescendingScoreKey(grade);
+        else if (ties == (int)TiePolicy.Optimistic) tieKey = RankingMath.DescendingScoreKey(grade);
+        return ((ulong)RankingMath.DescendingScoreKey(score) << 32) | tieKey;
     }
 
     private static void QueryKernel(Index1D index, QueryArrays qa, MetricKernelSettings m, ArrayView<double> value, ArrayView<double> second, ArrayView<double> perQuery)
