@@ -19,6 +19,12 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
 
     public GpuDevice Device { get; } = device;
 
+    /// <summary>
+    /// Metrics other than NDCG@k / DCG@k with k &lt;= 32 rank by counting (O(n^2) per query) unless counting
+    /// would compare each row with more rows than this on average; then by a segmented sort.
+    /// </summary>
+    public int SortFrom { get; init; } = SortedRankKernels.DefaultSortFrom;
+
     public double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
     {
         ArgumentNullException.ThrowIfNull(scores);
@@ -51,7 +57,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             var result = new double[metrics.Count][];
             for (int m = 0; m < metrics.Count; m++)
             {
-                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), _table!.View, perQuery);
+                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), _table!.View, perQuery, SortFrom);
                 result[m] = new double[set.QueryCount];
                 Device.Download(perQuery, result[m]);
             }

@@ -92,11 +92,9 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
 
     /// <summary>
     /// Counting ranks makes each row compare itself with its whole query; past this many comparisons per row
-    /// on average (sum of squared query lengths / rows) the ranks come from a segmented radix sort instead.
-    /// mslr-like data (~200 per row) stays on counting; one 100k-row query beside 1M short rows (~9,000)
-    /// sorts. The level is a judgement, not a measurement: no GPU was at hand when it was set.
+    /// on average the ranks come from a segmented radix sort instead (<see cref="SortedRankKernels.DefaultSortFrom"/>).
     /// </summary>
-    public int SortRanksFrom { get; init; } = 2048;
+    public int SortRanksFrom { get; init; } = SortedRankKernels.DefaultSortFrom;
 
     public override void Validate(float[] labels) => _options.LabelGain.Validate(labels);
 

@@ -32,6 +32,15 @@ public class ParityTests
     }
 
     [Theory]
+    [MemberData(nameof(ContractIndices))]
+    public void Metrics_from_the_segmented_sort_match_the_cpu_evaluator(int contractIndex)
+    {
+        NdcgContract contract = GpuParity.Contracts().ElementAt(contractIndex);
+        var result = GpuParity.CheckMetrics(TestDevice.Cpu, Data, contract, sorted: true);
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Theory]
     [MemberData(nameof(ObjectiveIndices))]
     public void Objectives_match_the_cpu_path(int objectiveIndex)
     {

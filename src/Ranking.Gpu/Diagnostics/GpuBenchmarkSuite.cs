@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Ranking.Gpu.Kernels;
 using Ranking.Metrics;
 using Ranking.Objectives;
 
@@ -52,9 +53,9 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
     }
 
     /// <summary>
-    /// Long queries (every query <paramref name="queryLength"/> rows): NDCG@10 (top-k kernel) and LambdaRank
-    /// with its ranks from the segmented sort that such sets take, and from counting (O(n^2) per query) for
-    /// comparison.
+    /// Long queries (every query <paramref name="queryLength"/> rows): NDCG@10 (top-k kernel), and MAP and
+    /// LambdaRank with their ranks from the segmented sort that such sets take and, for comparison, from
+    /// counting (O(n^2) per query).
     /// </summary>
     public void RunLongQueries(int rows, int queryLength)
     {
@@ -64,6 +65,8 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         set.UploadScores(data.Scores);
         string suffix = $", queries of {queryLength:N0} rows";
         Guard("NDCG@10 long", () => Ndcg(data, set, suffix));
+        Guard("MAP long (sorted)", () => Metric(data, set, "map", $"MAP{suffix}, sorted ranks", 0));
+        Guard("MAP long (counting)", () => Metric(data, set, "map", $"MAP{suffix}, counted ranks", int.MaxValue));
         var objective = new LambdaRankObjective();
         Guard("LambdaRank long (sorted)", () => Objective($"LambdaRank gradients{suffix}, sorted ranks", data, set, objective,
             new GpuLambdaRank(device, objective) { SortRanksFrom = 0 }));
@@ -78,18 +81,21 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         catch (Exception ex) { log.WriteLine($"FAILED {name}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"); }
     }
 
-    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set, string suffix = "")
+    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set, string suffix = "") =>
+        Metric(data, set, "ndcg@10", $"NDCG@10 (default contract){suffix}", SortedRankKernels.DefaultSortFrom);
+
+    private void Metric(MslrLikeWorkload data, DeviceQuerySet set, string metric, string name, int sortFrom)
     {
-        var metrics = MetricSpec.ParseList("ndcg@10");
+        var metrics = MetricSpec.ParseList(metric);
         var contract = NdcgContract.Default;
         double cpu = Measure(() => RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, CpuThreads));
-        var gpuMetrics = new GpuMetricsBackend(device);
+        var gpuMetrics = new GpuMetricsBackend(device) { SortFrom = sortFrom };
         double gpu = Measure(() => gpuMetrics.ComputePerQuery(set, set.Scores.View, metrics, contract, 4));
         double withTransfers = Measure(() => gpuMetrics.ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, 4));
         // The same answer on both paths, or the timing means nothing.
         double cpuMean = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, CpuThreads).MeanValues[0];
         double gpuMean = gpuMetrics.ComputePerQuery(set, set.Scores.View, metrics, contract, 4)[0].Average();
-        Add($"NDCG@10 (default contract){suffix}", data, cpu, gpu, withTransfers, $"mean cpu {cpuMean:F6} gpu {gpuMean:F6}; GPU time includes per-query values download");
+        Add(name, data, cpu, gpu, withTransfers, $"mean cpu {cpuMean:F6} gpu {gpuMean:F6}; GPU time includes per-query values download");
     }
 
     private void Objective(string name, MslrLikeWorkload data, DeviceQuerySet set, IRankingObjective objective, GpuObjectiveKernel? chosenKernel = null)

@@ -77,6 +77,7 @@ public static class GpuParity
             catch (Exception ex) { results.Add(new ParityResult(name, false, double.PositiveInfinity, $"{ex.GetType().Name}: {ex.Message.Split('\n')[0]}")); }
         }
         foreach (var contract in Contracts()) Guard($"metrics [{contract.Name}]", () => [CheckMetrics(device, data, contract)]);
+        foreach (var contract in Contracts()) Guard($"metrics, sorted [{contract.Name}]", () => [CheckMetrics(device, data, contract, sorted: true)]);
         foreach (var (label, objective) in Objectives()) Guard(label, () => CheckObjective(device, data, label, objective));
         Guard("ranks (stable by score, counting)", () => [CheckRanks(device, data)]);
         Guard("ranks (stable by score, segmented sort)", () => [CheckRanks(device, data, sorted: true)]);
@@ -86,12 +87,17 @@ public static class GpuParity
         return results;
     }
 
-    public static ParityResult CheckMetrics(GpuDevice device, ParityData data, NdcgContract contract)
+    /// <summary>
+    /// Every metric of <see cref="MetricList"/> per query against the CPU evaluator; <paramref name="sorted"/>
+    /// forces the segmented-sort path that sets of long queries take (instead of counting ranks).
+    /// </summary>
+    public static ParityResult CheckMetrics(GpuDevice device, ParityData data, NdcgContract contract, bool sorted = false)
     {
         var metrics = MetricSpec.ParseList(MetricList);
         var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract).PerQuery;
         double maxGrade = data.Labels.Max();
-        var gpu = new GpuMetricsBackend(device).ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, maxGrade);
+        var backend = new GpuMetricsBackend(device) { SortFrom = sorted ? 0 : int.MaxValue };
+        var gpu = backend.ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, maxGrade);
         double worst = 0;
         string detail = "";
         for (int m = 0; m < metrics.Count; m++)
@@ -101,7 +107,7 @@ public static class GpuParity
                 double rel = double.IsNaN(c) || double.IsNaN(g) ? (double.IsNaN(c) && double.IsNaN(g) ? 0 : double.PositiveInfinity) : Relative(c, g, 0);
                 if (rel > worst) { worst = rel; detail = $"worst {metrics[m].Name} query {q}: cpu {c:R} gpu {g:R}"; }
             }
-        return new ParityResult($"metrics [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
+        return new ParityResult($"metrics{(sorted ? ", sorted" : "")} [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
     }
 
     public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective) =>

@@ -45,6 +45,21 @@ public sealed class MetricKernels
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>> _rows;
     private readonly Action<Index1D, QueryArrays, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>> _queries;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>> _topDcg;
+    private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>, int, ArrayView<double>> _idealFromOrder;
+    private readonly Action<Index1D, SortedWalkInputs, ArrayView<double>> _sortedWalk;
+
+    /// <summary>What the walk over sorted rows reads.</summary>
+    public struct SortedWalkInputs
+    {
+        public QueryArrays Query;
+        public ArrayView<float> Scores;
+        public MetricKernelSettings Settings;
+        public ArrayView<double> Gains;
+        /// <summary>Rows in ranking order, query after query (place - RowBase = index).</summary>
+        public ArrayView<int> Order;
+        /// <summary>Ideal DCG at the metric's cut per query (NDCG only).</summary>
+        public ArrayView<double> Ideal;
+    }
 
     /// <summary>
     /// Largest cut-off the top-k path serves (NDCG@k and DCG@k with 1 &lt;= k &lt;= this); the same limit as the
@@ -56,6 +71,8 @@ public sealed class MetricKernels
     {
         _rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>>(RowKernel);
         _queries = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>>(QueryKernel);
+        _idealFromOrder = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>, int, ArrayView<double>>(IdealFromOrderKernel);
+        _sortedWalk = accelerator.LoadAutoGroupedStreamKernel<Index1D, SortedWalkInputs, ArrayView<double>>(SortedWalkKernel);
         _topDcg = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>>(TopKDcgKernel);
     }
 
@@ -63,8 +80,13 @@ public sealed class MetricKernels
     public static bool UsesTopK(MetricKernelSettings settings) =>
         settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg && settings.K >= 1 && settings.K <= MaxTopK;
 
-    /// <summary>Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out).</summary>
-    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery)
+    /// <summary>
+    /// Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out). Sets of long
+    /// queries (more than <paramref name="sortFrom"/> comparisons per row if ranks were counted) take their
+    /// ranking from a segmented sort and walk it a thread per query, as the CPU walks its sorted order.
+    /// </summary>
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery,
+        int sortFrom = SortedRankKernels.DefaultSortFrom)
     {
         if (range.RowCount == 0) return;
         var value = set.RowScratch(0);
@@ -75,6 +97,22 @@ public sealed class MetricKernels
         if (UsesTopK(settings))
         {
             _topDcg(range.QueryCount, range.Arrays, scores, settings, gains, perQuery);
+            return;
+        }
+        if (set.ComparisonsPerRow > sortFrom && set.Device.Algorithms)
+        {
+            var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
+            var buffers = set.SortBuffers(sorter);
+            var ideal = set.QueryScratch(4);
+            if (settings.Metric == (int)MetricKind.Ndcg)
+                _idealFromOrder(range.QueryCount, range.Arrays, sorter.OrderByGain(range, buffers, gains), gains, settings.K, ideal);
+            int gradeOrder = settings.Ties == (int)TiePolicy.Pessimistic ? 1 : settings.Ties == (int)TiePolicy.Optimistic ? -1 : 0;
+            var walk = new SortedWalkInputs
+            {
+                Query = range.Arrays, Scores = scores, Settings = settings, Gains = gains,
+                Order = sorter.Order(range, buffers, scores, gradeOrder), Ideal = ideal,
+            };
+            _sortedWalk(range.QueryCount, walk, perQuery);
             return;
         }
         _rows(range.RowCount, range.Arrays, scores, settings, gains, value, relevant);
@@ -322,6 +360,171 @@ public sealed class MetricKernels
         for (int p = 0; p < heldIdeal; p++) ideal += idealGains[p] * RankingMath.Discount(p);
         double empty = m.Empty == (int)EmptyQueryPolicy.CountAsOne ? 1.0 : m.Empty == (int)EmptyQueryPolicy.CountAsZero ? 0.0 : double.NaN;
         perQuery[q] = ideal > 0 ? dcg / ideal : empty;
+    }
+
+    private static void IdealFromOrderKernel(Index1D index, QueryArrays qa, ArrayView<int> byGain, ArrayView<double> gains, int k, ArrayView<double> ideal)
+    {
+        int q = index + qa.QueryBase;
+        int start = qa.Offsets[q], n = qa.Offsets[q + 1] - start;
+        int cut = k == 0 ? n : (k < n ? k : n);
+        int seg = start - qa.RowBase;
+        double sum = 0.0;
+        for (int p = 0; p < cut; p++) sum += gains[byGain[seg + p]] * RankingMath.Discount(p);
+        ideal[q] = sum;
+    }
+
+    /// <summary>Where the tie block starting at place p ends (p + 1 unless ties are averaged).</summary>
+    private static int BlockEnd(SortedWalkInputs w, int seg, int n, int p, bool averaged)
+    {
+        int e = p + 1;
+        if (!averaged) return e;
+        uint score = RankingMath.DescendingScoreKey(w.Scores[w.Order[seg + p]]);
+        while (e < n && RankingMath.DescendingScoreKey(w.Scores[w.Order[seg + e]]) == score) e++;
+        return e;
+    }
+
+    private static int RelevantIn(SortedWalkInputs w, int seg, int from, int to, double threshold)
+    {
+        int r = 0;
+        for (int p = from; p < to; p++) if (w.Query.Labels[w.Order[seg + p]] > threshold) r++;
+        return r;
+    }
+
+    /// <summary>
+    /// One query's metric from its sorted rows, a thread per query: the CPU evaluator's walk
+    /// (Ranking.Metrics.QueryMetrics) over the same order, tie blocks and expected values.
+    /// </summary>
+    private static void SortedWalkKernel(Index1D index, SortedWalkInputs w, ArrayView<double> perQuery)
+    {
+        var qa = w.Query;
+        var m = w.Settings;
+        int q = index + qa.QueryBase;
+        int start = qa.Offsets[q], n = qa.Offsets[q + 1] - start;
+        if (n <= 0)
+        {
+            perQuery[q] = double.NaN;
+            return;
+        }
+        int seg = start - qa.RowBase;
+        int cut = m.K == 0 ? n : (m.K < n ? m.K : n);
+        // ERR has no closed form over tie orders: under averaged ties it keeps input order (as the CPU path).
+        bool averaged = m.Ties == (int)TiePolicy.Averaged && m.Metric != (int)MetricKind.Err;
+        double threshold = m.RelevanceThreshold;
+        double empty = m.Empty == (int)EmptyQueryPolicy.CountAsOne ? 1.0 : m.Empty == (int)EmptyQueryPolicy.CountAsZero ? 0.0 : double.NaN;
+        double result = 0.0;
+        if (m.Metric == (int)MetricKind.Ndcg || m.Metric == (int)MetricKind.Dcg)
+        {
+            double dcg = 0.0;
+            for (int p = 0; p < cut;)
+            {
+                int e = BlockEnd(w, seg, n, p, averaged);
+                if (e - p == 1)
+                {
+                    dcg += w.Gains[w.Order[seg + p]] * RankingMath.Discount(p);
+                }
+                else
+                {
+                    double sum = 0.0;
+                    for (int i = p; i < e; i++) sum += w.Gains[w.Order[seg + i]];
+                    dcg += sum / (e - p) * RankingMath.DiscountSum(p, e < cut ? e : cut);
+                }
+                p = e;
+            }
+            if (m.Metric == (int)MetricKind.Dcg) result = dcg * m.DcgScale;
+            else result = w.Ideal[q] > 0 ? dcg / w.Ideal[q] : empty;
+        }
+        else if (m.Metric == (int)MetricKind.Err)
+        {
+            double stillLooking = 1.0;
+            for (int p = 0; p < cut; p++)
+            {
+                double satisfied = RankingMath.ErrSatisfaction(qa.Labels[w.Order[seg + p]], m.ErrMaxGrade);
+                result += stillLooking * satisfied / (p + 1);
+                stillLooking *= 1.0 - satisfied;
+            }
+        }
+        else
+        {
+            int relevant = RelevantIn(w, seg, 0, n, threshold);
+            if (m.Metric == (int)MetricKind.Precision || m.Metric == (int)MetricKind.Recall)
+            {
+                double hits = 0.0;
+                for (int p = 0; p < cut;)
+                {
+                    int e = BlockEnd(w, seg, n, p, averaged);
+                    int r = RelevantIn(w, seg, p, e, threshold);
+                    hits += e - p == 1 ? r : r * (double)((e < cut ? e : cut) - p) / (e - p);
+                    p = e;
+                }
+                if (m.Metric == (int)MetricKind.Precision) result = hits / (m.K == 0 ? n : m.K);
+                else result = relevant == 0 ? empty : hits / relevant;
+            }
+            else if (relevant == 0)
+            {
+                result = empty;
+            }
+            else if (m.Metric == (int)MetricKind.Map)
+            {
+                double sum = 0.0;
+                int before = 0;
+                for (int p = 0; p < cut;)
+                {
+                    int e = BlockEnd(w, seg, n, p, averaged);
+                    int size = e - p;
+                    if (size == 1)
+                    {
+                        if (qa.Labels[w.Order[seg + p]] > threshold)
+                        {
+                            before++;
+                            sum += before / (p + 1.0);
+                        }
+                    }
+                    else
+                    {
+                        int r = RelevantIn(w, seg, p, e, threshold);
+                        if (r > 0)
+                        {
+                            double share = r / (double)size;
+                            for (int off = 0; off < size && p + off < cut; off++)
+                                sum += share * RankingMath.ExpectedPrecisionInTieBlock(p, size, r, before, off);
+                            before += r;
+                        }
+                    }
+                    p = e;
+                }
+                result = sum / (m.K == 0 ? relevant : (m.K < relevant ? m.K : relevant));
+            }
+            else
+            {
+                // MRR: 1 / place of the first relevant row within the cut; expected value over a tie block.
+                for (int p = 0; p < cut;)
+                {
+                    int e = BlockEnd(w, seg, n, p, averaged);
+                    int size = e - p;
+                    int r = size == 1 ? (qa.Labels[w.Order[seg + p]] > threshold ? 1 : 0) : RelevantIn(w, seg, p, e, threshold);
+                    if (r > 0)
+                    {
+                        if (size == 1)
+                        {
+                            result = 1.0 / (p + 1);
+                        }
+                        else
+                        {
+                            // P(first relevant row of the block at offset j) = C(size-1-j, r-1) / C(size, r), by recurrence.
+                            double probability = r / (double)size;
+                            for (int j = 0; j <= size - r && p + j < cut; j++)
+                            {
+                                result += probability / (p + j + 1);
+                                if (size - j - 1 > 0) probability *= (size - r - j) / (double)(size - j - 1);
+                            }
+                        }
+                        break;
+                    }
+                    p = e;
+                }
+            }
+        }
+        perQuery[q] = result;
     }
 
     /// <summary>

@@ -18,15 +18,29 @@ namespace Ranking.Gpu.Kernels;
 public sealed class SortedRankKernels
 {
     private readonly Accelerator _accelerator;
-    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, int, ArrayView<ulong>, ArrayView<int>> _keys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<ulong>, ArrayView<int>> _gainKeys;
     private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>> _scatter;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, int, ArrayView<ulong>, ArrayView<int>> _gradeKeys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeysOfRows;
+
+    /// <summary>
+    /// Where kernels switch from counting to sorting: when counting would compare each row with more rows
+    /// than this on average (<see cref="DeviceQuerySet.ComparisonsPerRow"/>: sum of squared query lengths /
+    /// rows). mslr-like data (~200) stays on counting; one 100k-row query beside 1M short rows (~9,000)
+    /// sorts. A judgement, not a measurement: no GPU was at hand when it was set.
+    /// </summary>
+    public const int DefaultSortFrom = 2048;
     private readonly RadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense> _sort;
 
     public SortedRankKernels(Accelerator accelerator)
     {
         _accelerator = accelerator;
-        _keys = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>, int, ArrayView<ulong>, ArrayView<int>>(KeyKernel);
+        _scoreKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>>(ScoreKeyKernel);
+        _gainKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<ulong>, ArrayView<int>>(GainKeyKernel);
         _scatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>>(ScatterKernel);
+        _gradeKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, int, ArrayView<ulong>, ArrayView<int>>(GradeKeyKernel);
+        _scoreKeysOfRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>>(ScoreKeyOfRowKernel);
         _sort = accelerator.CreateRadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense, AscendingUInt64>();
     }
 
@@ -73,19 +87,83 @@ public sealed class SortedRankKernels
         if (buffers.Rows < n) throw new ArgumentException("the sort buffers are smaller than the range.", nameof(buffers));
         var keys = buffers.Keys.View.SubView(0, n);
         var rows = buffers.SortedRows.View.SubView(0, n);
-        _keys(n, range.Arrays, scores, gains, byGain ? 1 : 0, keys, rows);
+        if (byGain) _gainKeys(n, range.Arrays, gains, keys, rows);
+        else _scoreKeys(n, range.Arrays, scores, keys, rows);
         _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
         _scatter(n, range.Arrays, rows, ranks);
     }
 
-    private static void KeyKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<double> gains, int byGain, ArrayView<ulong> keys, ArrayView<int> rows)
+    /// <summary>
+    /// The rows of every query of <paramref name="range"/> in ranking order, query after query: by score
+    /// descending, then (<paramref name="gradeOrder"/> 1) grade ascending or (-1) grade descending, then input
+    /// position; 0 = score then position. Returns the view (sorted place - RowBase = index) holding the rows.
+    /// A grade order costs a second sort: first by grade, then stably by query and score.
+    /// </summary>
+    public ArrayView<int> Order(QueryRange range, Buffers buffers, ArrayView<float> scores, int gradeOrder)
+    {
+        int n = range.RowCount;
+        var keys = buffers.Keys.View.SubView(0, Math.Max(1, n));
+        var rows = buffers.SortedRows.View.SubView(0, Math.Max(1, n));
+        if (n == 0) return rows;
+        if (buffers.Rows < n) throw new ArgumentException("the sort buffers are smaller than the range.", nameof(buffers));
+        keys = keys.SubView(0, n);
+        rows = rows.SubView(0, n);
+        if (gradeOrder == 0)
+        {
+            _scoreKeys(n, range.Arrays, scores, keys, rows);
+        }
+        else
+        {
+            _gradeKeys(n, range.Arrays, range.Arrays.Labels, gradeOrder, keys, rows);
+            _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
+            _scoreKeysOfRows(n, range.Arrays, scores, keys, rows);
+        }
+        _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
+        return rows;
+    }
+
+    /// <summary>The rows of every query in descending gain order (the ideal ranking), query after query; see <see cref="Ranks"/> on rounding.</summary>
+    public ArrayView<int> OrderByGain(QueryRange range, Buffers buffers, ArrayView<double> gains)
+    {
+        int n = range.RowCount;
+        var keys = buffers.Keys.View.SubView(0, Math.Max(1, n));
+        var rows = buffers.SortedRows.View.SubView(0, Math.Max(1, n));
+        if (n == 0) return rows;
+        _gainKeys(n, range.Arrays, gains, keys.SubView(0, n), rows.SubView(0, n));
+        _sort(_accelerator.DefaultStream, keys.SubView(0, n), rows.SubView(0, n), buffers.Temp.View);
+        return rows;
+    }
+
+    private static void GradeKeyKernel(Index1D index, QueryArrays qa, ArrayView<float> labels, int gradeOrder, ArrayView<ulong> keys, ArrayView<int> rows)
     {
         int row = index + qa.RowBase;
-        ulong query = (ulong)(uint)(qa.RowQuery[row] - qa.QueryBase);
-        float value = byGain != 0 ? (float)gains[row] : scores[row];
-        keys[index] = (query << 32) | RankingMath.DescendingScoreKey(value);
+        uint descending = RankingMath.DescendingScoreKey(labels[row]);
+        keys[index] = gradeOrder > 0 ? ~descending : descending;
         rows[index] = row;
     }
+
+    private static void ScoreKeyOfRowKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<ulong> keys, ArrayView<int> rows)
+    {
+        int row = rows[index];
+        keys[index] = QueryKey(qa, row) | RankingMath.DescendingScoreKey(scores[row]);
+    }
+
+    private static void ScoreKeyKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<ulong> keys, ArrayView<int> rows)
+    {
+        int row = index + qa.RowBase;
+        keys[index] = QueryKey(qa, row) | RankingMath.DescendingScoreKey(scores[row]);
+        rows[index] = row;
+    }
+
+    private static void GainKeyKernel(Index1D index, QueryArrays qa, ArrayView<double> gains, ArrayView<ulong> keys, ArrayView<int> rows)
+    {
+        int row = index + qa.RowBase;
+        keys[index] = QueryKey(qa, row) | RankingMath.DescendingScoreKey((float)gains[row]);
+        rows[index] = row;
+    }
+
+    /// <summary>The row's query, relative to the launch, in the key's high half.</summary>
+    private static ulong QueryKey(QueryArrays qa, int row) => (ulong)(uint)(qa.RowQuery[row] - qa.QueryBase) << 32;
 
     private static void ScatterKernel(Index1D index, QueryArrays qa, ArrayView<int> sortedRows, ArrayView<int> ranks)
     {
