@@ -268,12 +268,16 @@ public sealed class MetricKernels
         var positions = LocalMemory.Allocate<int>(MaxTopK);
         var idealGains = LocalMemory.Allocate<double>(MaxTopK);
         int held = 0, heldIdeal = 0;
+        // The worst held key and gain live in registers: most rows are rejected by one comparison with them,
+        // without touching the buffers (thread-local memory, slower than registers on a GPU).
+        ulong worstKey = ulong.MaxValue;
+        double worstIdeal = double.PositiveInfinity;
         for (int p = 0; p < n; p++)
         {
             int row = start + p;
             ulong key = OrderKey(m.Ties, scores[row], fixedTies ? qa.Labels[row] : 0f);
             // Rows come in input order, so a row whose key equals the worst held key is worse than it.
-            if (held < cut || key < keys[cut - 1])
+            if (held < cut || key < worstKey)
             {
                 int j = held < cut ? held++ : cut - 1;
                 while (j > 0 && keys[j - 1] > key)
@@ -284,11 +288,12 @@ public sealed class MetricKernels
                 }
                 keys[j] = key;
                 positions[j] = p;
+                if (held == cut) worstKey = keys[cut - 1];
             }
             if (ndcg)
             {
                 double g = gains[row];
-                if (heldIdeal < cut || g > idealGains[cut - 1])
+                if (heldIdeal < cut || g > worstIdeal)
                 {
                     int j = heldIdeal < cut ? heldIdeal++ : cut - 1;
                     while (j > 0 && idealGains[j - 1] < g)
@@ -297,6 +302,7 @@ public sealed class MetricKernels
                         j--;
                     }
                     idealGains[j] = g;
+                    if (heldIdeal == cut) worstIdeal = idealGains[cut - 1];
                 }
             }
         }
