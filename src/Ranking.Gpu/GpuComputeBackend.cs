@@ -65,6 +65,36 @@ public sealed class GpuComputeBackend : IComputeBackend
         }
     }
 
+    /// <summary>Rows scored per upload: bounds device memory (features and activations of one chunk) for any set size.</summary>
+    public int PredictChunkRows { get; init; } = 1 << 16;
+
+    /// <summary>The network's forward pass on the device (<see cref="GpuDenseNetwork"/>), a chunk of rows at a time.</summary>
+    public bool TryPredictDense(Ranking.Models.DenseNetwork network, float[] features, int rowCount, float[] scores)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(scores);
+        int inputs = network.InputCount;
+        if (features.LongLength < (long)rowCount * inputs || scores.Length < rowCount)
+            throw new ArgumentException($"{rowCount} rows of {inputs} features do not fit the arrays given.");
+        if (rowCount == 0) return true;
+        int chunk = Math.Min(rowCount, Math.Max(1, PredictChunkRows));
+        lock (Device.Sync)
+        {
+            using var gpuNetwork = new GpuDenseNetwork(Device, inputs, network.Hidden, network.Parameters, chunk);
+            using var x = Device.Accelerator.Allocate1D<float>(Math.Max(1, (long)chunk * inputs));
+            using var s = Device.Accelerator.Allocate1D<float>(chunk);
+            for (int first = 0; first < rowCount; first += chunk)
+            {
+                int rows = Math.Min(chunk, rowCount - first);
+                if (inputs > 0) Device.Upload<float>(features.AsSpan(first * inputs, rows * inputs), x.View);
+                gpuNetwork.Forward(x.View, rows, s.View);
+                Device.Download(s.View.SubView(0, rows), scores.AsSpan(first, rows));
+            }
+        }
+        return true;
+    }
+
     public bool IsAccelerated(IRankingObjective objective)
     {
         using var kernel = GpuObjectives.TryCreate(Device, objective);

@@ -70,6 +70,46 @@ public class BackendTrainTests
             Assert.Equal(cpu.Length, gpu.Length);
             double scale = cpu.Max(Math.Abs);
             for (int i = 0; i < cpu.Length; i++) Assert.True(Math.Abs(cpu[i] - gpu[i]) <= 1e-4 * scale, $"row {i}: cpu {cpu[i]} gpu {gpu[i]}");
+
+            // The CPU-trained model scored on the device: the same scores to float rounding.
+            var onDevice = CliHarness.Run("predict", "--model", Path.Combine(dir, "m-cpu.zip"), "--data", d, "--out", Path.Combine(dir, "p-cpu-on-gpu.txt"), "--backend", "gpu");
+            Assert.True(onDevice.ExitCode == 0, onDevice.Stderr);
+            var deviceScores = File.ReadAllLines(Path.Combine(dir, "p-cpu-on-gpu.txt")).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(cpu.Length, deviceScores.Length);
+            for (int i = 0; i < cpu.Length; i++) Assert.True(Math.Abs(cpu[i] - deviceScores[i]) <= 1e-5 * scale, $"row {i}: cpu {cpu[i]} device {deviceScores[i]}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Compare_with_the_gpu_backend_reports_the_cpu_numbers()
+    {
+        string dir = Directory.CreateTempSubdirectory("ranking-backend-compare-").FullName;
+        try
+        {
+            var rng = new Random(9);
+            foreach (string part in new[] { "train", "test" })
+                using (var data = new StreamWriter(Path.Combine(dir, part + ".txt")))
+                    for (int q = 1; q <= 12; q++)
+                        for (int i = 0, n = rng.Next(2, 12); i < n; i++)
+                            data.WriteLine($"{rng.Next(0, 4)} qid:{q} 1:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)} 2:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)}");
+            var means = new Dictionary<string, double[]>();
+            foreach (string backend in new[] { "cpu", "gpu" })
+            {
+                var run = CliHarness.Run("compare", "--train", Path.Combine(dir, "train.txt"), "--test", Path.Combine(dir, "test.txt"),
+                    "--rankers", "lambdarank,listnet", "--metrics", "ndcg@5,map", "--iterations", "2", "--out", Path.Combine(dir, "out-" + backend), "--backend", backend, "--json");
+                Assert.True(run.ExitCode == 0, run.Stderr);
+                if (backend == "gpu") Assert.Contains("no GPU found", run.Stderr);
+                using var doc = System.Text.Json.JsonDocument.Parse(run.Stdout);
+                means[backend] = doc.RootElement.GetProperty("rankers").EnumerateArray()
+                    .SelectMany(r => r.GetProperty("mean").EnumerateObject().Select(m => m.Value.GetDouble())).ToArray();
+            }
+            Assert.NotEmpty(means["cpu"]);
+            Assert.Equal(means["cpu"].Length, means["gpu"].Length);
+            for (int i = 0; i < means["cpu"].Length; i++) Assert.Equal(means["cpu"][i], means["gpu"][i], 1e-4);
         }
         finally
         {

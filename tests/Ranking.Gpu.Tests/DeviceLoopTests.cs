@@ -161,4 +161,25 @@ public class LongQueryTests
         Assert.Equal(g1, g2);
         Assert.Equal(uploads, device.Transfers.Uploads); // nothing went to the device
     }
+
+    [Theory]
+    [InlineData(new[] { 8, 5 }, 0.2f)]
+    [InlineData(new int[0], 0f)]
+    public void Dense_models_score_on_the_device_as_on_the_cpu(int[] hidden, float dropout)
+    {
+        const int features = 6, rows = 53;
+        var rng = new Random(21);
+        var x = Enumerable.Range(0, rows * features).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var network = Ranking.Models.DenseNetwork.Create(features, hidden, dropout, seed: 5);
+        for (int i = 0; i < network.Parameters.Length; i++) network.Parameters[i] = (float)(rng.NextDouble() - 0.5);
+        var cpu = new float[rows];
+        network.Predict(x, rows, cpu, threads: 1);
+        // Chunks of 7 rows: the last one is partial, so the chunk loop's offsets are checked too.
+        var backend = new GpuComputeBackend(TestDevice.Cpu) { PredictChunkRows = 7 };
+        var gpu = new float[rows];
+        Assert.True(backend.TryPredictDense(network, x, rows, gpu));
+        double scale = cpu.Max(Math.Abs);
+        for (int r = 0; r < rows; r++) Assert.True(Math.Abs(cpu[r] - gpu[r]) <= 1e-5 * scale, $"row {r}: cpu {cpu[r]} gpu {gpu[r]}");
+        Assert.False(Ranking.Compute.CpuComputeBackend.Instance.TryPredictDense(network, x, rows, gpu));
+    }
 }

@@ -35,12 +35,14 @@ public static class CompareCommand
             Description = "Feature pipeline fitted on each training set, e.g. zscore,log1p; 'none' = raw features.",
             DefaultValueFactory = _ => Ranking.Training.RankerTraining.DefaultPipeline,
         };
+        var backend = BackendOption.Create();
         var command = new Command("compare", "Train several rankers on the same data and compare them on the test set: report.md, results.json, plots.")
         {
-            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title, pipeline,
+            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title, pipeline, backend,
         };
         command.SetAction(pr =>
         {
+            using var compute = BackendOption.Resolve(pr.GetValue(backend)!);
             var foldList = ResolveFolds(pr.GetValue(train), pr.GetValue(valid), pr.GetValue(test), pr.GetValue(folds), pr.GetValue(threads));
             var settings = new CompareSettings
             {
@@ -51,6 +53,7 @@ public static class CompareCommand
                 Threads = pr.GetValue(threads),
                 Iterations = pr.GetValue(iterations),
                 Title = pr.GetValue(title) ?? (foldList.Count > 1 ? $"Ranker comparison over {foldList.Count} folds" : "Ranker comparison"),
+                Compute = compute,
             };
             return Execute(foldList, settings, pr.GetValue(outDir)!, pr.GetValue(json), pr.GetValue(pipeline));
         });

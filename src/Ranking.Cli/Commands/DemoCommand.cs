@@ -43,12 +43,17 @@ public static class DemoCommand
         var outDir = new Option<string>("--out") { Description = "Report folder.", DefaultValueFactory = _ => "ranking-demo" };
         var seed = new Option<int>("--seed") { Description = "Seed of the data and of every ranker.", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
-        var command = new Command("demo", "Compare one ranker of each family on generated data (or a LETOR fold) and write a report.") { data, outDir, seed, json };
-        command.SetAction(pr => Run(pr.GetValue(data), pr.GetValue(outDir)!, pr.GetValue(seed), pr.GetValue(json)));
+        var backend = BackendOption.Create();
+        var command = new Command("demo", "Compare one ranker of each family on generated data (or a LETOR fold) and write a report.") { data, outDir, seed, json, backend };
+        command.SetAction(pr =>
+        {
+            using var compute = BackendOption.Resolve(pr.GetValue(backend)!);
+            return Run(pr.GetValue(data), pr.GetValue(outDir)!, pr.GetValue(seed), pr.GetValue(json), compute);
+        });
         return command;
     }
 
-    private static int Run(string? dataDir, string outDir, int seed, bool json)
+    private static int Run(string? dataDir, string outDir, int seed, bool json, Ranking.Compute.IComputeBackend compute)
     {
         var catalog = CompareCatalog.Create();
         var chosen = Choose(catalog);
@@ -75,6 +80,7 @@ public static class DemoCommand
             RankerParameters = chosen.ToDictionary(c => c.Ranker, c => Knobs(catalog.Get(c.Ranker), c.Iterations)),
             Title = dataDir is null ? "ranking demo: one ranker per family on synthetic data" : $"ranking demo on {fold.Name}",
             Notes = $"Data: {source}. Rankers: {string.Join(", ", chosen.Select(c => $"{c.Ranker} ({c.Family}, {c.Iterations} iterations)"))}.",
+            Compute = compute,
         };
         if (!json)
             ConsoleOutput.Create().MarkupLine(Markup.Escape($"ranking demo: {string.Join(", ", chosen.Select(c => $"{c.Ranker} ({c.Family})"))} on {source}"));

@@ -224,9 +224,11 @@ public static class TrainCommands
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
         var maxMemory = ResourceOptions.MaxMemory();
-        var command = new Command("predict", "Score a dataset with a model file; writes one score per line.") { modelPath, data, output, threads, json, maxMemory };
+        var backend = BackendOption.Create();
+        var command = new Command("predict", "Score a dataset with a model file; writes one score per line.") { modelPath, data, output, threads, json, maxMemory, backend };
         command.SetAction(parse =>
         {
+            using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
             string path = parse.GetValue(modelPath)!, dataPath = parse.GetValue(data)!, outPath = parse.GetValue(output)!;
             var model = RankingModel.Load(path, CatalogFactory.CreateDefault());
             if (!File.Exists(dataPath)) throw new FileNotFoundException($"{dataPath}: data file not found", dataPath);
@@ -235,7 +237,7 @@ public static class TrainCommands
                 FeatureCount = model.Manifest.InputFeatureCount, KeepComments = false, Threads = parse.GetValue(threads),
                 MaxMemoryBytes = ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)),
             });
-            float[] scores = model.Predict(set);
+            float[] scores = model.Predict(set, compute);
             ScoresFile.Write(outPath, scores);
             if (parse.GetValue(json))
                 Console.Out.Write(new JsonObject { ["model"] = path, ["ranker"] = model.Manifest.Ranker, ["rows"] = set.RowCount, ["out"] = outPath }

@@ -27,7 +27,9 @@ public static class CompareCatalog
             try
             {
                 var (model, result) = RankerTraining.Train(ranker, train, valid, options, pipelineSpec, validMetrics, contract, progress);
-                return new TrainedRanker(model.Predict, result);
+                // Test scores on the comparison's backend too (linear and MLP models score on the device).
+                var compute = options.Compute;
+                return new TrainedRanker(set => model.Predict(set, compute), result);
             }
             catch (ArgumentException ex)
             {

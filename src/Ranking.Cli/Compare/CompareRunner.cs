@@ -55,12 +55,24 @@ public sealed class CompareSettings
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? RankerParameters { get; init; }
     public string Title { get; init; } = "Ranker comparison";
     public string? Notes { get; init; }
+    /// <summary>
+    /// Where training computes gradients (and the MLP its products) and where the test metrics are computed:
+    /// null or the CPU backend = the managed loops (CLI <c>--backend</c>). Not owned.
+    /// </summary>
+    public Ranking.Compute.IComputeBackend? Compute { get; init; }
+
+    private bool OnDevice => Compute is { Kind: Ranking.Compute.ComputeBackendKind.Gpu };
+
+    /// <summary>The test metrics of <paramref name="scores"/>, on the chosen backend.</summary>
+    public EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics) =>
+        OnDevice ? RankingEvaluator.Evaluate(Compute!.Metrics, data, scores, metrics, Contract)
+                 : RankingEvaluator.Evaluate(data, scores, metrics, Contract, Threads);
 
     /// <summary>The same settings with another ranker list.</summary>
     public CompareSettings With(IReadOnlyList<string> rankers) => new()
     {
         Rankers = rankers, Metrics = Metrics, Contract = Contract, PrimaryMetric = PrimaryMetric, Seed = Seed, Threads = Threads,
-        Iterations = Iterations, RankerParameters = RankerParameters, Title = Title, Notes = Notes,
+        Iterations = Iterations, RankerParameters = RankerParameters, Title = Title, Notes = Notes, Compute = Compute,
     };
 }
 
@@ -100,12 +112,12 @@ public static class CompareRunner
             tests.Add(testSet);
             foldInfos.Add(new FoldInfo(fold.Name, fold.TrainPath, fold.ValidPath, fold.TestPath, testSet.QueryCount, testSet.RowCount));
             if (fold.OracleTestScores is { } oracle)
-                oracleMeans.Add(RankingEvaluator.Evaluate(testSet, oracle, metrics, settings.Contract, settings.Threads).Means);
+                oracleMeans.Add(settings.Evaluate(testSet, oracle, metrics).Means);
 
             for (int r = 0; r < descriptors.Count; r++)
             {
                 var ranker = descriptors[r];
-                var options = new RankerOptions { Seed = settings.Seed, Threads = settings.Threads, Iterations = settings.Iterations };
+                var options = new RankerOptions { Seed = settings.Seed, Threads = settings.Threads, Iterations = settings.Iterations, Compute = settings.Compute };
                 if (settings.RankerParameters?.GetValueOrDefault(ranker.Name) is { } knobs)
                     foreach (var (k, v) in knobs)
                     {
@@ -124,7 +136,7 @@ public static class CompareRunner
 
                 string relative = Path.Combine("predictions", Safe(fold.Name), Safe(ranker.Name) + ".txt");
                 ScoresFile.Write(Path.Combine(outDir, relative), scores);
-                var evaluation = RankingEvaluator.Evaluate(testSet, scores, metrics, settings.Contract, settings.Threads);
+                var evaluation = settings.Evaluate(testSet, scores, metrics);
                 var result = new FoldResult
                 {
                     Fold = fold.Name,

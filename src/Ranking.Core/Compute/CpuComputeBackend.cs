@@ -22,6 +22,9 @@ public sealed class CpuComputeBackend : IComputeBackend
     /// <summary>Null: on the CPU the trainer's own loop is the managed path.</summary>
     public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries) => null;
 
+    /// <summary>False: on the CPU the network's own Predict is the managed path.</summary>
+    public bool TryPredictDense(Ranking.Models.DenseNetwork network, float[] features, int rowCount, float[] scores) => false;
+
     /// <summary>Nothing to release: the instance is shared.</summary>
     public void Dispose() { }
 }

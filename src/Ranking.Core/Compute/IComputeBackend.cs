@@ -37,4 +37,12 @@ public interface IComputeBackend : IDisposable
     /// or an objective without a kernel): the caller then runs its own loop.
     /// </summary>
     IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries);
+
+    /// <summary>
+    /// Scores <paramref name="rowCount"/> rows of row-major <paramref name="features"/> with
+    /// <paramref name="network"/> (inference: no dropout) on this backend's device, into
+    /// <paramref name="scores"/>; false where this backend does not (the CPU backend): the caller then
+    /// runs the network's own Predict. Same scores as that to float rounding (1e-5 relative).
+    /// </summary>
+    bool TryPredictDense(Ranking.Models.DenseNetwork network, float[] features, int rowCount, float[] scores);
 }

@@ -19,6 +19,12 @@ public interface IDifferentiableModel : IScoringModel
     IModelTrainingPass CreateTrainingPass(int maxRows, int threads);
 }
 
+/// <summary>A model whose scores are one dense network's output (linear and MLP): a compute backend can run it.</summary>
+public interface IDenseNetworkModel : IScoringModel
+{
+    DenseNetwork Network { get; }
+}
+
 /// <summary>Forward and backward passes over one batch, reusing buffers allocated up front.</summary>
 public interface IModelTrainingPass
 {

@@ -4,7 +4,7 @@ namespace Ranking.Models;
 /// score = w . x + b on pipeline-transformed features. Model family "linear"; payload entry
 /// <see cref="PayloadEntry"/> (the shared dense-network format with no hidden layer).
 /// </summary>
-public sealed class LinearModel : IDifferentiableModel
+public sealed class LinearModel : IDifferentiableModel, IDenseNetworkModel
 {
     public const string Family = "linear";
     public const string PayloadEntry = "weights.bin";

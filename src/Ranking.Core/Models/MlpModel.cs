@@ -4,7 +4,7 @@ namespace Ranking.Models;
 /// A multi-layer perceptron scorer: hidden ReLU layers (optional dropout while training), one linear
 /// output, He-initialised from a seed. Model family "mlp"; payload entry <see cref="PayloadEntry"/>.
 /// </summary>
-public sealed class MlpModel : IDifferentiableModel
+public sealed class MlpModel : IDifferentiableModel, IDenseNetworkModel
 {
     public const string Family = "mlp";
     public const string PayloadEntry = "weights.bin";

@@ -15,8 +15,12 @@ public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, M
     public IScoringModel Model { get; } = model;
     public ModelManifest Manifest { get; } = manifest;
 
-    /// <summary>One score per row of <paramref name="raw"/>, in its row order.</summary>
-    public float[] Predict(RankingDataset raw)
+    /// <summary>
+    /// One score per row of <paramref name="raw"/>, in its row order. With a GPU <paramref name="compute"/>
+    /// backend, linear and MLP models score on the device (the pipeline still runs on the CPU); other
+    /// models, and the CPU backend, score with the managed code.
+    /// </summary>
+    public float[] Predict(RankingDataset raw, Ranking.Compute.IComputeBackend? compute = null)
     {
         ArgumentNullException.ThrowIfNull(raw);
         if (raw.FeatureCount != Manifest.InputFeatureCount)
@@ -24,6 +28,8 @@ public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, M
                 $"the data has {raw.FeatureCount} features, the model was trained on {Manifest.InputFeatureCount} (read it with DatasetReadOptions.FeatureCount = {Manifest.InputFeatureCount}).");
         var transformed = Pipeline.Apply(raw);
         var scores = new float[raw.RowCount];
+        if (compute is not null && Model is IDenseNetworkModel dense && compute.TryPredictDense(dense.Network, transformed.Features, transformed.RowCount, scores))
+            return scores;
         Model.Predict(transformed.Features, transformed.RowCount, scores);
         return scores;
     }
