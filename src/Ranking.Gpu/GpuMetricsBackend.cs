@@ -25,6 +25,9 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
     /// </summary>
     public int SortFrom { get; init; } = SortedRankKernels.DefaultSortFrom;
 
+    /// <summary>NDCG@k / DCG@k (k &lt;= 32) use the per-query top-k kernel up to this query length, and sort beyond it.</summary>
+    public int TopKMaxQueryLength { get; init; } = MetricKernels.TopKMaxQueryLength;
+
     public double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
     {
         ArgumentNullException.ThrowIfNull(scores);
@@ -57,7 +60,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             var result = new double[metrics.Count][];
             for (int m = 0; m < metrics.Count; m++)
             {
-                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), _table!.View, perQuery, SortFrom);
+                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), _table!.View, perQuery, SortFrom, TopKMaxQueryLength);
                 result[m] = new double[set.QueryCount];
                 Device.Download(perQuery, result[m]);
             }

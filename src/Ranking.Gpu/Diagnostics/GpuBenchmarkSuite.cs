@@ -64,7 +64,8 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         using var set = new DeviceQuerySet(device, data.Labels, data.Offsets);
         set.UploadScores(data.Scores);
         string suffix = $", queries of {queryLength:N0} rows";
-        Guard("NDCG@10 long", () => Ndcg(data, set, suffix));
+        Guard("NDCG@10 long (sorted)", () => Ndcg(data, set, suffix + ", sorted ranks", topKMaxQueryLength: 0));
+        Guard("NDCG@10 long (top-k)", () => Ndcg(data, set, suffix + ", top-k kernel", topKMaxQueryLength: int.MaxValue));
         Guard("MAP long (sorted)", () => Metric(data, set, "map", $"MAP{suffix}, sorted ranks", 0));
         Guard("MAP long (counting)", () => Metric(data, set, "map", $"MAP{suffix}, counted ranks", int.MaxValue));
         var objective = new LambdaRankObjective();
@@ -81,15 +82,15 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         catch (Exception ex) { log.WriteLine($"FAILED {name}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"); }
     }
 
-    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set, string suffix = "") =>
-        Metric(data, set, "ndcg@10", $"NDCG@10 (default contract){suffix}", SortedRankKernels.DefaultSortFrom);
+    private void Ndcg(MslrLikeWorkload data, DeviceQuerySet set, string suffix = "", int topKMaxQueryLength = MetricKernels.TopKMaxQueryLength) =>
+        Metric(data, set, "ndcg@10", $"NDCG@10 (default contract){suffix}", SortedRankKernels.DefaultSortFrom, topKMaxQueryLength);
 
-    private void Metric(MslrLikeWorkload data, DeviceQuerySet set, string metric, string name, int sortFrom)
+    private void Metric(MslrLikeWorkload data, DeviceQuerySet set, string metric, string name, int sortFrom, int topKMaxQueryLength = MetricKernels.TopKMaxQueryLength)
     {
         var metrics = MetricSpec.ParseList(metric);
         var contract = NdcgContract.Default;
         double cpu = Measure(() => RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, CpuThreads));
-        var gpuMetrics = new GpuMetricsBackend(device) { SortFrom = sortFrom };
+        var gpuMetrics = new GpuMetricsBackend(device) { SortFrom = sortFrom, TopKMaxQueryLength = topKMaxQueryLength };
         double gpu = Measure(() => gpuMetrics.ComputePerQuery(set, set.Scores.View, metrics, contract, 4));
         double withTransfers = Measure(() => gpuMetrics.ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, 4));
         // The same answer on both paths, or the timing means nothing.

@@ -96,7 +96,7 @@ public static class GpuParity
         var metrics = MetricSpec.ParseList(MetricList);
         var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract).PerQuery;
         double maxGrade = data.Labels.Max();
-        var backend = new GpuMetricsBackend(device) { SortFrom = sorted ? 0 : int.MaxValue };
+        var backend = new GpuMetricsBackend(device) { SortFrom = sorted ? 0 : int.MaxValue, TopKMaxQueryLength = sorted ? 0 : int.MaxValue };
         var gpu = backend.ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, maxGrade);
         double worst = 0;
         string detail = "";

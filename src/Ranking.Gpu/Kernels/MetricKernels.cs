@@ -67,6 +67,12 @@ public sealed class MetricKernels
     /// </summary>
     public const int MaxTopK = 32;
 
+    /// <summary>
+    /// The top-k path serves sets whose longest query has at most this many rows (one thread reads a whole
+    /// query); sets with a longer query sort instead. A judgement, not a measurement (no GPU at hand).
+    /// </summary>
+    public const int TopKMaxQueryLength = 65_536;
+
     public MetricKernels(Accelerator accelerator)
     {
         _rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>>(RowKernel);
@@ -81,12 +87,14 @@ public sealed class MetricKernels
         settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg && settings.K >= 1 && settings.K <= MaxTopK;
 
     /// <summary>
-    /// Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out). Sets of long
-    /// queries (more than <paramref name="sortFrom"/> comparisons per row if ranks were counted) take their
-    /// ranking from a segmented sort and walk it a thread per query, as the CPU walks its sorted order.
+    /// Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out). NDCG@k and
+    /// DCG@k (k &lt;= <see cref="MaxTopK"/>) take the top-k kernel unless a query is longer than
+    /// <paramref name="topKMaxQueryLength"/>; other metrics count ranks unless that would compare each row
+    /// with more than <paramref name="sortFrom"/> rows on average. Otherwise the ranking comes from a
+    /// segmented sort, walked a thread per query as the CPU walks its sorted order.
     /// </summary>
     public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery,
-        int sortFrom = SortedRankKernels.DefaultSortFrom)
+        int sortFrom = SortedRankKernels.DefaultSortFrom, int topKMaxQueryLength = TopKMaxQueryLength)
     {
         if (range.RowCount == 0) return;
         var value = set.RowScratch(0);
@@ -94,12 +102,15 @@ public sealed class MetricKernels
         var gains = set.RowScratch(2);
         if (settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg)
             set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
-        if (UsesTopK(settings))
+        // The top-k kernel's thread reads its whole query serially: fine up to tens of thousands of rows, while
+        // sorting costs a pass over every row of the set. Past TopKMaxQueryLength rows a sort wins.
+        bool topK = UsesTopK(settings) && (set.MaxQueryLength <= topKMaxQueryLength || !set.Device.Algorithms);
+        if (topK)
         {
             _topDcg(range.QueryCount, range.Arrays, scores, settings, gains, perQuery);
             return;
         }
-        if (set.ComparisonsPerRow > sortFrom && set.Device.Algorithms)
+        if ((UsesTopK(settings) || set.ComparisonsPerRow > sortFrom) && set.Device.Algorithms)
         {
             var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
             var buffers = set.SortBuffers(sorter);
