@@ -2,7 +2,8 @@
 # The standard evaluation matrix: every ranker of the matrix x every fold of a dataset -> one report
 # (report.md, results.json, plots, predictions) via `ranking compare --folds`.
 #
-#   datasets/evaluate.sh mq2008 [compare options...]     a catalogue dataset (fetched; prepared here if needed)
+#   datasets/evaluate.sh mq2008 [compare options...]     a catalogue dataset (fetched; prepared here if needed);
+#                                                        e.g. --backend auto trains and evaluates on a GPU when present
 #   datasets/evaluate.sh path/to/folds [options...]      any folder of Fold1..FoldK (train/vali/test .rkds or .txt)
 #   datasets/evaluate.sh synthetic [options...]          5 rotated folds of seeded synthetic data, generated here
 #
