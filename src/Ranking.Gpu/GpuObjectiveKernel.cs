@@ -152,12 +152,19 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
     /// <summary>The per-query loops that count or visit O(n^2) pairs in one thread stop at this length.</summary>
     public const int QuadraticLimit = 4096;
 
+    /// <remarks>
+    /// Pair loops (all or truncated pairs) have no limit: sets with a query longer than <see cref="RowParallelFrom"/>
+    /// run them a thread per row. ApproxNDCG, ListMLE and triplet keep the limit: longer queries go to the CPU.
+    /// </remarks>
     public override int MaxQueryLength => _settings.Loop switch
     {
-        (int)QueryLoop.RankNet or (int)QueryLoop.RankSvm or (int)QueryLoop.ContrastivePairs => _settings.PairMode == 2 ? int.MaxValue : QuadraticLimit,
+        (int)QueryLoop.RankNet or (int)QueryLoop.RankSvm or (int)QueryLoop.ContrastivePairs => int.MaxValue,
         (int)QueryLoop.ApproxNdcg or (int)QueryLoop.ListMle or (int)QueryLoop.Triplet => QuadraticLimit,
         _ => int.MaxValue,
     };
+
+    /// <summary>All or truncated pairs run a thread per row (not per query) on sets whose longest query exceeds this.</summary>
+    public int RowParallelFrom { get; init; } = QuadraticLimit;
 
     private GpuQueryLoopObjective(GpuDevice device, IRankingObjective cpu, QueryLoopSettings settings) : base(device, cpu)
     {
@@ -165,7 +172,10 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
     }
 
     /// <summary>The kernel for one of the loop objectives; null for any other objective.</summary>
-    public static GpuQueryLoopObjective? TryCreate(GpuDevice device, IRankingObjective cpu)
+    public static GpuQueryLoopObjective? TryCreate(GpuDevice device, IRankingObjective cpu) => TryCreate(device, cpu, QuadraticLimit);
+
+    /// <summary>As <see cref="TryCreate(GpuDevice, IRankingObjective)"/>, choosing where pair loops go a thread per row (0: always).</summary>
+    public static GpuQueryLoopObjective? TryCreate(GpuDevice device, IRankingObjective cpu, int rowParallelFrom)
     {
         int seed = cpu is QueryObjective qo ? qo.Seed : 0;
         QueryLoopSettings? s = cpu switch
@@ -195,7 +205,7 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
         };
         if (s is not { } settings) return null;
         settings.Seed = seed;
-        return new GpuQueryLoopObjective(device, cpu, settings);
+        return new GpuQueryLoopObjective(device, cpu, settings) { RowParallelFrom = rowParallelFrom };
     }
 
     private static QueryLoopSettings Pairs(QueryLoop loop, double a, PairSelection pairs) => new()
@@ -216,6 +226,6 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
     {
         var settings = _settings;
         settings.Iteration = iteration;
-        Device.Kernels(a => new QueryLoopKernels(a)).Launch(set, range, set.Scores.View, settings);
+        Device.Kernels(a => new QueryLoopKernels(a)).Launch(set, range, set.Scores.View, settings, RowParallelFrom);
     }
 }

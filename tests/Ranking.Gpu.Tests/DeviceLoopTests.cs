@@ -26,12 +26,24 @@ public class DeviceLoopTests
     [InlineData("lambdarank")]
     [InlineData("lambdarank-sorted")]
     [InlineData("listnet")]
+    [InlineData("ranknet-truncated-rows")]
     public void A_mini_batch_range_matches_the_cpu_on_that_batch(string name)
     {
         var device = TestDevice.Cpu;
-        IRankingObjective cpu = name.StartsWith("lambdarank", StringComparison.Ordinal) ? new LambdaRankObjective() : new ListNetObjective();
-        // "lambdarank-sorted": ranks from the segmented sort of long-query sets, here over a batch that starts mid-set.
-        using var kernel = name == "lambdarank-sorted" ? new GpuLambdaRank(device, (LambdaRankObjective)cpu) { SortRanksFrom = 0 } : GpuObjectives.TryCreate(device, cpu)!;
+        IRankingObjective cpu = name switch
+        {
+            "lambdarank" or "lambdarank-sorted" => new LambdaRankObjective(),
+            "listnet" => new ListNetObjective(),
+            _ => new RankNetObjective(new RankNetOptions { Pairs = new PairSelection { Truncation = 3 } }),
+        };
+        // The long-query forms, here over a batch that starts mid-set: "lambdarank-sorted" takes its ranks
+        // from the segmented sort, "ranknet-truncated-rows" runs its pairs a thread per row (ranks sorted too).
+        using GpuObjectiveKernel kernel = name switch
+        {
+            "lambdarank-sorted" => new GpuLambdaRank(device, (LambdaRankObjective)cpu) { SortRanksFrom = 0 },
+            "ranknet-truncated-rows" => GpuQueryLoopObjective.TryCreate(device, cpu, rowParallelFrom: 0)!,
+            _ => GpuObjectives.TryCreate(device, cpu)!,
+        };
         using var set = new DeviceQuerySet(device, Data.Labels, Data.Offsets, Data.QueryWeights);
         set.UploadScores(Data.Scores);
         int first = 3, count = 4;

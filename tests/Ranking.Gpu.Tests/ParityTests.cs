@@ -60,6 +60,15 @@ public class ParityTests
     }
 
     [Fact]
+    public void Pairs_a_thread_per_row_match_the_cpu_path()
+    {
+        var results = GpuParity.CheckRowParallelPairs(TestDevice.Cpu, Data).ToList();
+        // ranknet x2, ranksvm x2, contrastive-pairs x1 (the sampled variants stay per query), each with and without weights.
+        Assert.Equal(10, results.Count);
+        foreach (var r in results) Assert.True(r.Passed, r.ToString());
+    }
+
+    [Fact]
     public void LambdaRank_with_sorted_ranks_matches_the_cpu_path()
     {
         var results = GpuParity.CheckSortedLambdaRank(TestDevice.Cpu, Data).ToList();

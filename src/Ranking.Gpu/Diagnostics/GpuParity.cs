@@ -82,6 +82,7 @@ public static class GpuParity
         Guard("ranks (stable by score, counting)", () => [CheckRanks(device, data)]);
         Guard("ranks (stable by score, segmented sort)", () => [CheckRanks(device, data, sorted: true)]);
         Guard("lambdarank, ranks by segmented sort", () => CheckSortedLambdaRank(device, data));
+        Guard("pairs, a thread per row", () => CheckRowParallelPairs(device, data));
         Guard("mlp 7->8->5->1", () => [CheckMlp(device, [8, 5], seed)]);
         Guard("mlp 7->1", () => [CheckMlp(device, [], seed)]);
         return results;
@@ -112,6 +113,25 @@ public static class GpuParity
 
     public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective) =>
         CheckObjective(data, label, objective, GpuObjectives.TryCreate(device, objective));
+
+    /// <summary>All and truncated pairs (RankNet, RankSVM, contrastive pairs) as long-query sets run them: a thread per row.</summary>
+    public static IEnumerable<ParityResult> CheckRowParallelPairs(GpuDevice device, ParityData data)
+    {
+        foreach (var (label, objective) in Objectives())
+        {
+            // Sampled pairs (pairs-per-row) always run a thread per query.
+            PairSelection? pairs = objective switch
+            {
+                RankNetObjective o => o.Pairs,
+                RankSvmObjective o => o.Pairs,
+                ContrastivePairsObjective o => o.Pairs,
+                _ => null,
+            };
+            if (pairs is null || pairs.PairsPerRow > 0) continue;
+            var kernel = GpuQueryLoopObjective.TryCreate(device, objective, rowParallelFrom: 0);
+            foreach (var result in CheckObjective(data, label + ", a thread per row", objective, kernel)) yield return result;
+        }
+    }
 
     /// <summary>LambdaRank with its ranks from the segmented sort (the path of sets with long queries) on every set.</summary>
     public static IEnumerable<ParityResult> CheckSortedLambdaRank(GpuDevice device, ParityData data)

@@ -51,18 +51,58 @@ public sealed class QueryLoopKernels
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, QueryLoopSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>> _queries;
     private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>> _finish;
 
+    private readonly Action<Index1D, RowPairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>> _rowPairs;
+    private readonly Action<Index1D, QueryArrays, int, ArrayView<int>, ArrayView<int>> _topList;
+    private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>> _queryLoss;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<int>> _countRanks;
+
     public QueryLoopKernels(Accelerator accelerator)
     {
+        _rowPairs = accelerator.LoadAutoGroupedStreamKernel<Index1D, RowPairInputs, ArrayView<double>, ArrayView<double>, ArrayView<double>>(RowPairsKernel);
+        _topList = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, int, ArrayView<int>, ArrayView<int>>(TopListKernel);
+        _queryLoss = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>>(QueryLossKernel);
+        _countRanks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<int>>(CountRanksKernel);
         _queries = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, QueryLoopSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>>(QueryKernel);
         _finish = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(FinishKernel);
     }
 
-    /// <summary>Queues the loop over <paramref name="range"/>; per-query loss (times weight) in QueryScratch(3).</summary>
-    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, QueryLoopSettings settings)
+    /// <summary>Is this a pair loop that a thread per row can run (all or truncated pairs; sampled pairs stay per query)?</summary>
+    public static bool HasRowParallelForm(QueryLoopSettings settings) =>
+        settings.Loop <= (int)QueryLoop.ContrastivePairs && settings.PairMode != 2;
+
+    /// <summary>
+    /// Queues the loop over <paramref name="range"/>; per-query loss (times weight) in QueryScratch(3). Pair
+    /// loops over a set whose longest query exceeds <paramref name="rowParallelFrom"/> rows run a thread per
+    /// row (<see cref="RowPairsKernel"/>) instead of a thread per query.
+    /// </summary>
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, QueryLoopSettings settings, int rowParallelFrom = int.MaxValue)
     {
         if (range.RowCount == 0) return;
         var grad = set.RowScratch(1);
         var hess = set.RowScratch(2);
+        if (HasRowParallelForm(settings) && set.MaxQueryLength > rowParallelFrom)
+        {
+            var inputs = new RowPairInputs { Query = range.Arrays, Scores = scores, Settings = settings, Ranks = set.RowInts.View, TopRows = set.TopRows(1) };
+            if (settings.PairMode == 1)
+            {
+                if (set.Device.Algorithms)
+                {
+                    var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
+                    sorter.Ranks(range, set.SortBuffers(sorter), scores, set.RowScratch(0), byGain: false, set.RowInts.View);
+                }
+                else
+                {
+                    _countRanks(range.RowCount, range.Arrays, scores, set.RowInts.View);
+                }
+                inputs.TopRows = set.TopRows(settings.PairParam);
+                _topList(range.RowCount, range.Arrays, settings.PairParam, set.RowInts.View, inputs.TopRows);
+            }
+            var lossPart = set.RowScratch(0);
+            _rowPairs(range.RowCount, inputs, grad, hess, lossPart);
+            _queryLoss(range.QueryCount, range.Arrays, lossPart, set.QueryScratch(3));
+            _finish(range.RowCount, range.Arrays, grad, hess, set.Gradients.View, set.Hessians.View);
+            return;
+        }
         // Per-row scratch besides the accumulators: ApproxNDCG's smooth ranks then a_i, the pair loop's ranks.
         _queries(range.QueryCount, range.Arrays, scores, settings, grad, hess, set.RowScratch(0), set.QueryScratch(3), set.RowInts.View);
         _finish(range.RowCount, range.Arrays, grad, hess, set.Gradients.View, set.Hessians.View);
@@ -401,49 +441,163 @@ public sealed class QueryLoopKernels
 
     private static double Visit(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int i, int j, double weight, ArrayView<double> grad, ArrayView<double> hess)
     {
-        float yi = qa.Labels[start + i], yj = qa.Labels[start + j];
-        int high = i, low = j;
-        double loss, dLoss, curvature;
-        if (yi == yj)
-        {
-            if (m.Loop != (int)QueryLoop.ContrastivePairs) return 0.0;
-            // Equal grades pull together: (s_i - s_j)^2 / 2.
-            double d = (double)scores[start + i] - scores[start + j];
-            loss = 0.5 * d * d;
-            dLoss = d;
-            curvature = 1.0;
-        }
-        else
-        {
-            if (yj > yi) { high = j; low = i; }
-            double difference = (double)scores[start + high] - scores[start + low];
-            if (m.Loop == (int)QueryLoop.RankNet)
-            {
-                loss = RankingMath.RankNetPairLossAndProbability(m.A, difference, out double p);
-                dLoss = -m.A * p;
-                curvature = m.A * m.A * p * (1.0 - p);
-            }
-            else if (m.Loop == (int)QueryLoop.RankSvm)
-            {
-                loss = RankingMath.Hinge(m.A, difference);
-                bool active = loss > 0;
-                dLoss = active ? -1.0 : 0.0;
-                curvature = active ? 1.0 : 0.0;
-            }
-            else
-            {
-                double gap = m.A - difference;
-                bool active = gap > 0;
-                dLoss = active ? -gap : 0.0;
-                curvature = active ? 1.0 : 0.0;
-                loss = active ? 0.5 * gap * gap : 0.0;
-            }
-        }
+        if (!PairTerms(qa, scores, m, start, i, j, out int high, out double loss, out double dLoss, out double curvature)) return 0.0;
+        int low = high == i ? j : i;
         grad[start + high] += weight * dLoss;
         grad[start + low] -= weight * dLoss;
         hess[start + high] += weight * curvature;
         hess[start + low] += weight * curvature;
         return weight * loss;
+    }
+
+    /// <summary>
+    /// The pair (i, j) of one query, visited in this order: its loss, d loss / d s_high (the low row gets the
+    /// negative) and curvature (both rows). False when the pair counts for nothing (equal grades, except for
+    /// contrastive pairs, where i plays "high": equal grades pull together).
+    /// </summary>
+    private static bool PairTerms(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int i, int j, out int high, out double loss, out double dLoss, out double curvature)
+    {
+        float yi = qa.Labels[start + i], yj = qa.Labels[start + j];
+        high = i;
+        int low = j;
+        if (yi == yj)
+        {
+            loss = dLoss = curvature = 0.0;
+            if (m.Loop != (int)QueryLoop.ContrastivePairs) return false;
+            // Equal grades pull together: (s_i - s_j)^2 / 2.
+            double d = (double)scores[start + i] - scores[start + j];
+            loss = 0.5 * d * d;
+            dLoss = d;
+            curvature = 1.0;
+            return true;
+        }
+        if (yj > yi) { high = j; low = i; }
+        double difference = (double)scores[start + high] - scores[start + low];
+        if (m.Loop == (int)QueryLoop.RankNet)
+        {
+            loss = RankingMath.RankNetPairLossAndProbability(m.A, difference, out double p);
+            dLoss = -m.A * p;
+            curvature = m.A * m.A * p * (1.0 - p);
+        }
+        else if (m.Loop == (int)QueryLoop.RankSvm)
+        {
+            loss = RankingMath.Hinge(m.A, difference);
+            bool active = loss > 0;
+            dLoss = active ? -1.0 : 0.0;
+            curvature = active ? 1.0 : 0.0;
+        }
+        else
+        {
+            double gap = m.A - difference;
+            bool active = gap > 0;
+            dLoss = active ? -gap : 0.0;
+            curvature = active ? 1.0 : 0.0;
+            loss = active ? 0.5 * gap * gap : 0.0;
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------ pairs of long queries, a thread per row
+
+    /// <summary>What the row-parallel pair kernel reads.</summary>
+    public struct RowPairInputs
+    {
+        public QueryArrays Query;
+        public ArrayView<float> Scores;
+        public QueryLoopSettings Settings;
+        /// <summary>Each row's stable rank by score (truncated pairs only).</summary>
+        public ArrayView<int> Ranks;
+        /// <summary>queryCount x PairParam: the row at each top rank (truncated pairs only).</summary>
+        public ArrayView<int> TopRows;
+    }
+
+    /// <summary>
+    /// All or truncated pairs (RankNet, RankSVM, contrastive pairs) with a thread per row: the row visits each
+    /// pair it belongs to, in the CPU loop's (i, j) order, and keeps its own side; the pair's loss is counted
+    /// once, by the pair's first row. O(n) per row where the per-query loop is O(n^2) in one thread.
+    /// </summary>
+    private static void RowPairsKernel(Index1D index, RowPairInputs p, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> lossPart)
+    {
+        var qa = p.Query;
+        var m = p.Settings;
+        int row = index + qa.RowBase;
+        int q = qa.RowQuery[row];
+        int start = qa.Offsets[q], n = qa.Offsets[q + 1] - start;
+        int self = row - start;
+        double g = 0.0, h = 0.0, loss = 0.0;
+        if (m.PairMode == 1)
+        {
+            int top = m.PairParam < n - 1 ? m.PairParam : n - 1;
+            int rank = p.Ranks[row];
+            if (rank < top)
+            {
+                // This row is a top row: it pairs with every row ranked below it, and counts those pairs' loss.
+                for (int j = 0; j < n; j++)
+                {
+                    if (p.Ranks[start + j] <= rank) continue;
+                    if (!PairTerms(qa, p.Scores, m, start, self, j, out int high, out double pairLoss, out double dLoss, out double curvature)) continue;
+                    g += high == self ? dLoss : -dLoss;
+                    h += curvature;
+                    loss += pairLoss;
+                }
+            }
+            // The top rows ranked above this row pair with it (it is their "any lower rank" partner).
+            int above = rank < top ? rank : top;
+            for (int a = 0; a < above; a++)
+            {
+                int other = p.TopRows[(long)q * m.PairParam + a] - start;
+                if (!PairTerms(qa, p.Scores, m, start, other, self, out int high, out _, out double dLoss, out double curvature)) continue;
+                g += high == self ? dLoss : -dLoss;
+                h += curvature;
+            }
+        }
+        else
+        {
+            for (int j = 0; j < n; j++)
+            {
+                if (j == self) continue;
+                int first = self < j ? self : j, second = self < j ? j : self;
+                if (!PairTerms(qa, p.Scores, m, start, first, second, out int high, out double pairLoss, out double dLoss, out double curvature)) continue;
+                g += high == self ? dLoss : -dLoss;
+                h += curvature;
+                if (first == self) loss += pairLoss;
+            }
+        }
+        grad[row] = g;
+        hess[row] = h;
+        lossPart[row] = loss;
+    }
+
+    /// <summary>The rows at each top rank (truncated pairs of long queries).</summary>
+    private static void TopListKernel(Index1D index, QueryArrays qa, int perQuery, ArrayView<int> ranks, ArrayView<int> top)
+    {
+        int row = index + qa.RowBase;
+        int rank = ranks[row];
+        if (rank < perQuery) top[(long)qa.RowQuery[row] * perQuery + rank] = row;
+    }
+
+    /// <summary>A query's loss: its rows' parts summed in row order, times the query weight.</summary>
+    private static void QueryLossKernel(Index1D index, QueryArrays qa, ArrayView<double> lossPart, ArrayView<double> lossOut)
+    {
+        int q = index + qa.QueryBase;
+        double loss = 0.0;
+        for (int r = qa.Offsets[q]; r < qa.Offsets[q + 1]; r++) loss += lossPart[r];
+        lossOut[q] = loss * qa.QueryWeights[q];
+    }
+
+    /// <summary>Stable ranks by score, counted (O(n) per row) for the truncated pairs when no sort is available.</summary>
+    private static void CountRanksKernel(Index1D index, QueryArrays qa, ArrayView<float> scores, ArrayView<int> ranks)
+    {
+        int row = index + qa.RowBase;
+        int q = qa.RowQuery[row];
+        float s = scores[row];
+        int rank = 0;
+        for (int j = qa.Offsets[q]; j < qa.Offsets[q + 1]; j++)
+        {
+            float sj = scores[j];
+            if (sj > s || (sj == s && j < row)) rank++;
+        }
+        ranks[row] = rank;
     }
 
     // ------------------------------------------------------------ softmax (Ranking.Objectives.SoftmaxObjective)
