@@ -63,7 +63,7 @@ public sealed class MetricKernels
 
     /// <summary>
     /// Largest cut-off the top-k path serves (NDCG@k and DCG@k with 1 &lt;= k &lt;= this); the same limit as the
-    /// CPU evaluator's insertion buffer. Deeper cut-offs and whole-list NDCG use the counting kernels.
+    /// CPU evaluator's insertion buffer. Deeper cut-offs and whole-list NDCG count ranks or sort.
     /// </summary>
     public const int MaxTopK = 32;
 
@@ -82,7 +82,7 @@ public sealed class MetricKernels
         _topDcg = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, MetricKernelSettings, ArrayView<double>, ArrayView<double>>(TopKDcgKernel);
     }
 
-    /// <summary>Does this metric take the top-k path (a thread per query, O(n k) per query) rather than counting ranks (O(n^2))?</summary>
+    /// <summary>Can the top-k kernel (a thread per query, O(n k) per query) compute this metric?</summary>
     public static bool UsesTopK(MetricKernelSettings settings) =>
         settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg && settings.K >= 1 && settings.K <= MaxTopK;
 
@@ -104,13 +104,13 @@ public sealed class MetricKernels
             set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
         // The top-k kernel's thread reads its whole query serially: fine up to tens of thousands of rows, while
         // sorting costs a pass over every row of the set. Past TopKMaxQueryLength rows a sort wins.
-        bool topK = UsesTopK(settings) && (set.MaxQueryLength <= topKMaxQueryLength || !set.Device.Algorithms);
-        if (topK)
+        bool topKMetric = UsesTopK(settings), canSort = set.Device.Algorithms;
+        if (topKMetric && (set.MaxQueryLength <= topKMaxQueryLength || !canSort))
         {
             _topDcg(range.QueryCount, range.Arrays, scores, settings, gains, perQuery);
             return;
         }
-        if ((UsesTopK(settings) || set.ComparisonsPerRow > sortFrom) && set.Device.Algorithms)
+        if (canSort && (topKMetric || set.ComparisonsPerRow > sortFrom))
         {
             var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
             var buffers = set.SortBuffers(sorter);

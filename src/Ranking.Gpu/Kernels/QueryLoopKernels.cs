@@ -44,7 +44,7 @@ public struct QueryLoopSettings
 /// its index within the launch), accumulating in float64 into per-row scratch that only that thread
 /// touches; a thread per row then writes float gradients and Hessians times the query weight (as the
 /// CPU: round to float, then multiply). A thread per query suits the short lists of learning-to-rank
-/// sets; the long-list kernels (LambdaRank, metrics) are row-parallel.
+/// sets; on sets with long queries the pair loops run a thread per row (<see cref="RowPairsKernel"/>).
 /// </summary>
 public sealed class QueryLoopKernels
 {
@@ -88,7 +88,7 @@ public sealed class QueryLoopKernels
                 if (set.Device.Algorithms)
                 {
                     var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
-                    sorter.Ranks(range, set.SortBuffers(sorter), scores, set.RowScratch(0), byGain: false, set.RowInts.View);
+                    sorter.RanksByScore(range, set.SortBuffers(sorter), scores, set.RowInts.View);
                 }
                 else
                 {

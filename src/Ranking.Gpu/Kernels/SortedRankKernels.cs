@@ -17,13 +17,6 @@ namespace Ranking.Gpu.Kernels;
 /// </summary>
 public sealed class SortedRankKernels
 {
-    private readonly Accelerator _accelerator;
-    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeys;
-    private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<ulong>, ArrayView<int>> _gainKeys;
-    private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>> _scatter;
-    private readonly Action<Index1D, QueryArrays, ArrayView<float>, int, ArrayView<ulong>, ArrayView<int>> _gradeKeys;
-    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeysOfRows;
-
     /// <summary>
     /// Where kernels switch from counting to sorting: when counting would compare each row with more rows
     /// than this on average (<see cref="DeviceQuerySet.ComparisonsPerRow"/>: sum of squared query lengths /
@@ -31,6 +24,14 @@ public sealed class SortedRankKernels
     /// sorts. A judgement, not a measurement: no GPU was at hand when it was set.
     /// </summary>
     public const int DefaultSortFrom = 2048;
+
+    private readonly Accelerator _accelerator;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<ulong>, ArrayView<int>> _gainKeys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>> _scatter;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, int, ArrayView<ulong>, ArrayView<int>> _gradeKeys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeysOfRows;
+
     private readonly RadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense> _sort;
 
     public SortedRankKernels(Accelerator accelerator)
@@ -84,30 +85,28 @@ public sealed class SortedRankKernels
     {
         int n = range.RowCount;
         if (n == 0) return;
-        if (buffers.Rows < n) throw new ArgumentException("the sort buffers are smaller than the range.", nameof(buffers));
-        var keys = buffers.Keys.View.SubView(0, n);
-        var rows = buffers.SortedRows.View.SubView(0, n);
+        var (keys, rows) = Views(buffers, n);
         if (byGain) _gainKeys(n, range.Arrays, gains, keys, rows);
         else _scoreKeys(n, range.Arrays, scores, keys, rows);
         _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
         _scatter(n, range.Arrays, rows, ranks);
     }
 
+    /// <summary>ranks[row] = the row's stable place by score descending within its query (ties in input order).</summary>
+    public void RanksByScore(QueryRange range, Buffers buffers, ArrayView<float> scores, ArrayView<int> ranks) =>
+        Ranks(range, buffers, scores, default, byGain: false, ranks);
+
     /// <summary>
     /// The rows of every query of <paramref name="range"/> in ranking order, query after query: by score
     /// descending, then (<paramref name="gradeOrder"/> 1) grade ascending or (-1) grade descending, then input
-    /// position; 0 = score then position. Returns the view (sorted place - RowBase = index) holding the rows.
+    /// position; 0 = score then position. Returns the view holding the rows (index = sorted place - RowBase).
     /// A grade order costs a second sort: first by grade, then stably by query and score.
     /// </summary>
     public ArrayView<int> Order(QueryRange range, Buffers buffers, ArrayView<float> scores, int gradeOrder)
     {
         int n = range.RowCount;
-        var keys = buffers.Keys.View.SubView(0, Math.Max(1, n));
-        var rows = buffers.SortedRows.View.SubView(0, Math.Max(1, n));
-        if (n == 0) return rows;
-        if (buffers.Rows < n) throw new ArgumentException("the sort buffers are smaller than the range.", nameof(buffers));
-        keys = keys.SubView(0, n);
-        rows = rows.SubView(0, n);
+        if (n == 0) return buffers.SortedRows.View;
+        var (keys, rows) = Views(buffers, n);
         if (gradeOrder == 0)
         {
             _scoreKeys(n, range.Arrays, scores, keys, rows);
@@ -119,19 +118,25 @@ public sealed class SortedRankKernels
             _scoreKeysOfRows(n, range.Arrays, scores, keys, rows);
         }
         _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
-        return rows;
+        return buffers.SortedRows.View;
     }
 
     /// <summary>The rows of every query in descending gain order (the ideal ranking), query after query; see <see cref="Ranks"/> on rounding.</summary>
     public ArrayView<int> OrderByGain(QueryRange range, Buffers buffers, ArrayView<double> gains)
     {
         int n = range.RowCount;
-        var keys = buffers.Keys.View.SubView(0, Math.Max(1, n));
-        var rows = buffers.SortedRows.View.SubView(0, Math.Max(1, n));
-        if (n == 0) return rows;
-        _gainKeys(n, range.Arrays, gains, keys.SubView(0, n), rows.SubView(0, n));
-        _sort(_accelerator.DefaultStream, keys.SubView(0, n), rows.SubView(0, n), buffers.Temp.View);
-        return rows;
+        if (n == 0) return buffers.SortedRows.View;
+        var (keys, rows) = Views(buffers, n);
+        _gainKeys(n, range.Arrays, gains, keys, rows);
+        _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
+        return buffers.SortedRows.View;
+    }
+
+    /// <summary>The first <paramref name="n"/> keys and rows of the buffers (checked to fit).</summary>
+    private static (ArrayView<ulong> Keys, ArrayView<int> Rows) Views(Buffers buffers, int n)
+    {
+        if (buffers.Rows < n) throw new ArgumentException($"the sort buffers hold {buffers.Rows} rows, the range has {n}.", nameof(buffers));
+        return (buffers.Keys.View.SubView(0, n), buffers.SortedRows.View.SubView(0, n));
     }
 
     private static void GradeKeyKernel(Index1D index, QueryArrays qa, ArrayView<float> labels, int gradeOrder, ArrayView<ulong> keys, ArrayView<int> rows)
