@@ -97,4 +97,33 @@ public static partial class RankingMath
         double othersBefore = blockSize > 1 ? offset * (double)(blockRelevant - 1) / (blockSize - 1) : 0.0;
         return (relevantBefore + 1.0 + othersBefore) / (blockStart + offset + 1.0);
     }
+
+    /// <summary>
+    /// A tie block's expected contribution to the sum of precisions that average precision divides: each
+    /// offset inside the cut holds a relevant row with probability blockRelevant / blockSize, and then
+    /// contributes <see cref="ExpectedPrecisionInTieBlock"/>. Offsets at or past <paramref name="cut"/> count nothing.
+    /// </summary>
+    public static double TieBlockPrecisionSum(int blockStart, int blockSize, int blockRelevant, int relevantBefore, int cut)
+    {
+        double share = blockRelevant / (double)blockSize, sum = 0.0;
+        for (int offset = 0; offset < blockSize && blockStart + offset < cut; offset++)
+            sum += share * ExpectedPrecisionInTieBlock(blockStart, blockSize, blockRelevant, relevantBefore, offset);
+        return sum;
+    }
+
+    /// <summary>
+    /// Expected reciprocal rank of the first relevant row of a tie block (no relevant row above it) whose rows
+    /// are in uniformly random order, counting only places before <paramref name="cut"/>:
+    /// P(first relevant at offset j) = C(size-1-j, r-1) / C(size, r), by recurrence over j.
+    /// </summary>
+    public static double TieBlockReciprocalRank(int blockStart, int blockSize, int blockRelevant, int cut)
+    {
+        double value = 0.0, probability = blockRelevant / (double)blockSize;
+        for (int j = 0; j <= blockSize - blockRelevant && blockStart + j < cut; j++)
+        {
+            value += probability / (blockStart + j + 1);
+            if (blockSize - j - 1 > 0) probability *= (blockSize - blockRelevant - j) / (double)(blockSize - j - 1);
+        }
+        return value;
+    }
 }

@@ -382,9 +382,7 @@ internal static class QueryMetrics
                 int r = CountRelevant(order, p, e, labels, threshold);
                 if (r > 0)
                 {
-                    double share = r / (double)size;
-                    for (int off = 0; off < size && p + off < cut; off++)
-                        sum += share * RankingMath.ExpectedPrecisionInTieBlock(p, size, r, before, off);
+                    sum += RankingMath.TieBlockPrecisionSum(p, size, r, before, cut);
                     before += r;
                 }
             }
@@ -408,17 +406,7 @@ internal static class QueryMetrics
             else
             {
                 int r = CountRelevant(order, p, e, labels, threshold);
-                if (r > 0)
-                {
-                    // P(first relevant of the block at offset j) = C(size-1-j, r-1) / C(size, r), by recurrence.
-                    double value = 0, prob = r / (double)size;
-                    for (int j = 0; j <= size - r && p + j < cut; j++)
-                    {
-                        value += prob / (p + j + 1);
-                        if (size - j - 1 > 0) prob *= (size - r - j) / (double)(size - j - 1);
-                    }
-                    return value;
-                }
+                if (r > 0) return RankingMath.TieBlockReciprocalRank(p, size, r, cut);
             }
             p = e;
         }

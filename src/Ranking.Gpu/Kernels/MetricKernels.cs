@@ -215,9 +215,7 @@ public sealed class MetricKernels
                 }
                 else if (leader && blockRelevant > 0 && blockStart < cut)
                 {
-                    double share = blockRelevant / (double)blockSize;
-                    for (int off = 0; off < blockSize && blockStart + off < cut; off++)
-                        v += share * RankingMath.ExpectedPrecisionInTieBlock(blockStart, blockSize, blockRelevant, relevantAbove, off);
+                    v = RankingMath.TieBlockPrecisionSum(blockStart, blockSize, blockRelevant, relevantAbove, cut);
                 }
             }
             else if (m.Metric == (int)MetricKind.Mrr)
@@ -228,13 +226,7 @@ public sealed class MetricKernels
                 }
                 else if (leader && blockRelevant > 0 && relevantAbove == 0 && blockStart < cut)
                 {
-                    // P(first relevant row of the block at offset j) = C(size-1-j, r-1) / C(size, r), by recurrence.
-                    double probability = blockRelevant / (double)blockSize;
-                    for (int j = 0; j <= blockSize - blockRelevant && blockStart + j < cut; j++)
-                    {
-                        v += probability / (blockStart + j + 1);
-                        if (blockSize - j - 1 > 0) probability *= (blockSize - blockRelevant - j) / (double)(blockSize - j - 1);
-                    }
+                    v = RankingMath.TieBlockReciprocalRank(blockStart, blockSize, blockRelevant, cut);
                 }
             }
             else if (m.Metric == (int)MetricKind.Err)
@@ -501,9 +493,7 @@ public sealed class MetricKernels
                         int r = RelevantIn(w, seg, p, e, threshold);
                         if (r > 0)
                         {
-                            double share = r / (double)size;
-                            for (int off = 0; off < size && p + off < cut; off++)
-                                sum += share * RankingMath.ExpectedPrecisionInTieBlock(p, size, r, before, off);
+                            sum += RankingMath.TieBlockPrecisionSum(p, size, r, before, cut);
                             before += r;
                         }
                     }
@@ -521,20 +511,7 @@ public sealed class MetricKernels
                     int r = size == 1 ? (qa.Labels[w.Order[seg + p]] > threshold ? 1 : 0) : RelevantIn(w, seg, p, e, threshold);
                     if (r > 0)
                     {
-                        if (size == 1)
-                        {
-                            result = 1.0 / (p + 1);
-                        }
-                        else
-                        {
-                            // P(first relevant row of the block at offset j) = C(size-1-j, r-1) / C(size, r), by recurrence.
-                            double probability = r / (double)size;
-                            for (int j = 0; j <= size - r && p + j < cut; j++)
-                            {
-                                result += probability / (p + j + 1);
-                                if (size - j - 1 > 0) probability *= (size - r - j) / (double)(size - j - 1);
-                            }
-                        }
+                        result = size == 1 ? 1.0 / (p + 1) : RankingMath.TieBlockReciprocalRank(p, size, r, cut);
                         break;
                     }
                     p = e;
