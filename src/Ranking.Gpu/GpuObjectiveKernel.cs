@@ -154,16 +154,21 @@ public sealed class GpuQueryLoopObjective : GpuObjectiveKernel
 
     /// <remarks>
     /// Pair loops (all or truncated pairs) have no limit: sets with a query longer than <see cref="RowParallelFrom"/>
-    /// run them a thread per row. ApproxNDCG, ListMLE and triplet keep the limit: longer queries go to the CPU.
+    /// run them a thread per row. ListMLE has none where the device can sort (its order comes from a segmented
+    /// sort on such sets). ApproxNDCG and triplet keep the limit: longer queries go to the CPU.
     /// </remarks>
     public override int MaxQueryLength => _settings.Loop switch
     {
         (int)QueryLoop.RankNet or (int)QueryLoop.RankSvm or (int)QueryLoop.ContrastivePairs => int.MaxValue,
-        (int)QueryLoop.ApproxNdcg or (int)QueryLoop.ListMle or (int)QueryLoop.Triplet => QuadraticLimit,
+        (int)QueryLoop.ListMle => Device.Algorithms ? int.MaxValue : QuadraticLimit,
+        (int)QueryLoop.ApproxNdcg or (int)QueryLoop.Triplet => QuadraticLimit,
         _ => int.MaxValue,
     };
 
-    /// <summary>All or truncated pairs run a thread per row (not per query) on sets whose longest query exceeds this.</summary>
+    /// <summary>
+    /// On sets whose longest query exceeds this, all or truncated pairs run a thread per row (not per query)
+    /// and ListMLE sorts its order rather than counting it.
+    /// </summary>
     public int RowParallelFrom { get; init; } = QuadraticLimit;
 
     private GpuQueryLoopObjective(GpuDevice device, IRankingObjective cpu, QueryLoopSettings settings) : base(device, cpu)

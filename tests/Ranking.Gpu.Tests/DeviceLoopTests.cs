@@ -27,6 +27,7 @@ public class DeviceLoopTests
     [InlineData("lambdarank-sorted")]
     [InlineData("listnet")]
     [InlineData("ranknet-truncated-rows")]
+    [InlineData("listmle-sorted")]
     public void A_mini_batch_range_matches_the_cpu_on_that_batch(string name)
     {
         var device = TestDevice.Cpu;
@@ -34,14 +35,16 @@ public class DeviceLoopTests
         {
             "lambdarank" or "lambdarank-sorted" => new LambdaRankObjective(),
             "listnet" => new ListNetObjective(),
+            "listmle-sorted" => new ListMleObjective { Seed = 4 },
             _ => new RankNetObjective(new RankNetOptions { Pairs = new PairSelection { Truncation = 3 } }),
         };
         // The long-query forms, here over a batch that starts mid-set: "lambdarank-sorted" takes its ranks
-        // from the segmented sort, "ranknet-truncated-rows" runs its pairs a thread per row (ranks sorted too).
+        // from the segmented sort, "ranknet-truncated-rows" runs its pairs a thread per row (ranks sorted too),
+        // "listmle-sorted" sorts its seeded order.
         using GpuObjectiveKernel kernel = name switch
         {
             "lambdarank-sorted" => new GpuLambdaRank(device, (LambdaRankObjective)cpu) { SortRanksFrom = 0 },
-            "ranknet-truncated-rows" => GpuQueryLoopObjective.TryCreate(device, cpu, rowParallelFrom: 0)!,
+            "ranknet-truncated-rows" or "listmle-sorted" => GpuQueryLoopObjective.TryCreate(device, cpu, rowParallelFrom: 0)!,
             _ => GpuObjectives.TryCreate(device, cpu)!,
         };
         using var set = new DeviceQuerySet(device, Data.Labels, Data.Offsets, Data.QueryWeights);

@@ -55,7 +55,7 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
     /// <summary>
     /// Long queries (every query <paramref name="queryLength"/> rows): NDCG@10, MAP and LambdaRank with their
     /// ranks from the segmented sort that such sets take and, for comparison, from the top-k kernel or
-    /// counting (O(n^2) per query); truncated RankNet with a thread per row.
+    /// counting (O(n^2) per query); truncated RankNet with a thread per row; ListMLE with its order sorted.
     /// </summary>
     public void RunLongQueries(int rows, int queryLength)
     {
@@ -76,6 +76,7 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         // Before the row-parallel pair kernel, a set like this went to the CPU objective whole (queries over 4,096 rows).
         var rankNet = new RankNetObjective(new RankNetOptions { Pairs = new PairSelection { Truncation = 30 } });
         Guard("RankNet long", () => Objective($"RankNet gradients (truncation 30){suffix}, a thread per row", data, set, rankNet));
+        Guard("ListMLE long", () => Objective($"ListMLE gradients{suffix}, order by segmented sort", data, set, new ListMleObjective()));
     }
 
     /// <summary>One workload's failure (a kernel the device rejects, memory) is logged; the others still run.</summary>

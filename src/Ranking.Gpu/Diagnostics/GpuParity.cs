@@ -82,7 +82,7 @@ public static class GpuParity
         Guard("ranks (stable by score, counting)", () => [CheckRanks(device, data)]);
         Guard("ranks (stable by score, segmented sort)", () => [CheckRanks(device, data, sorted: true)]);
         Guard("lambdarank, ranks by segmented sort", () => CheckSortedLambdaRank(device, data));
-        Guard("pairs, a thread per row", () => CheckRowParallelPairs(device, data));
+        Guard("long-query forms (pairs a thread per row, ListMLE sorted)", () => CheckRowParallelPairs(device, data));
         Guard("mlp 7->8->5->1", () => [CheckMlp(device, [8, 5], seed)]);
         Guard("mlp 7->1", () => [CheckMlp(device, [], seed)]);
         return results;
@@ -114,11 +114,20 @@ public static class GpuParity
     public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective) =>
         CheckObjective(data, label, objective, GpuObjectives.TryCreate(device, objective));
 
-    /// <summary>All and truncated pairs (RankNet, RankSVM, contrastive pairs) as long-query sets run them: a thread per row.</summary>
+    /// <summary>
+    /// The long-query forms, forced on the parity data: all and truncated pairs (RankNet, RankSVM, contrastive
+    /// pairs) a thread per row, and ListMLE with its order from the segmented sort.
+    /// </summary>
     public static IEnumerable<ParityResult> CheckRowParallelPairs(GpuDevice device, ParityData data)
     {
         foreach (var (label, objective) in Objectives())
         {
+            if (objective is ListMleObjective)
+            {
+                foreach (var result in CheckObjective(data, label + ", order by segmented sort", objective, GpuQueryLoopObjective.TryCreate(device, objective, rowParallelFrom: 0)))
+                    yield return result;
+                continue;
+            }
             // Sampled pairs (pairs-per-row) always run a thread per query.
             PairSelection? pairs = objective switch
             {

@@ -35,6 +35,8 @@ public struct QueryLoopSettings
     public int Samples;
     public int Seed;
     public int Iteration;
+    /// <summary>ListMLE: 1 when the order by (grade, random key) is already in the ranks scratch (sorted on the device).</summary>
+    public int OrderGiven;
 }
 
 /// <summary>
@@ -55,6 +57,8 @@ public sealed class QueryLoopKernels
     private readonly Action<Index1D, QueryArrays, int, ArrayView<int>, ArrayView<int>> _topList;
     private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>> _queryLoss;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<int>> _countRanks;
+    private readonly Action<Index1D, QueryArrays, QueryLoopSettings, ArrayView<ulong>, ArrayView<int>> _listMleKeys;
+    private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>> _orderFromSort;
 
     public QueryLoopKernels(Accelerator accelerator)
     {
@@ -62,6 +66,8 @@ public sealed class QueryLoopKernels
         _topList = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, int, ArrayView<int>, ArrayView<int>>(TopListKernel);
         _queryLoss = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>>(QueryLossKernel);
         _countRanks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<int>>(CountRanksKernel);
+        _listMleKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, QueryLoopSettings, ArrayView<ulong>, ArrayView<int>>(ListMleKeyKernel);
+        _orderFromSort = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>>(OrderFromSortKernel);
         _queries = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, QueryLoopSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>>(QueryKernel);
         _finish = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(FinishKernel);
     }
@@ -71,9 +77,10 @@ public sealed class QueryLoopKernels
         settings.Loop <= (int)QueryLoop.ContrastivePairs && settings.PairMode != 2;
 
     /// <summary>
-    /// Queues the loop over <paramref name="range"/>; per-query loss (times weight) in QueryScratch(3). Pair
-    /// loops over a set whose longest query exceeds <paramref name="rowParallelFrom"/> rows run a thread per
-    /// row (<see cref="RowPairsKernel"/>) instead of a thread per query.
+    /// Queues the loop over <paramref name="range"/>; per-query loss (times weight) in QueryScratch(3). On a set
+    /// whose longest query exceeds <paramref name="rowParallelFrom"/> rows, pair loops run a thread per row
+    /// (<see cref="RowPairsKernel"/>) instead of a thread per query, and ListMLE takes its order from a
+    /// segmented sort.
     /// </summary>
     public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, QueryLoopSettings settings, int rowParallelFrom = int.MaxValue)
     {
@@ -102,6 +109,17 @@ public sealed class QueryLoopKernels
             _queryLoss(range.QueryCount, range.Arrays, lossPart, set.QueryScratch(3));
             _finish(range.RowCount, range.Arrays, grad, hess, set.Gradients.View, set.Hessians.View);
             return;
+        }
+        if (settings.Loop == (int)QueryLoop.ListMle && set.MaxQueryLength > rowParallelFrom && set.Device.Algorithms)
+        {
+            // ListMLE's order (grade descending, seeded random key among equal grades) by a segmented sort of
+            // the same keys, instead of counting them in the per-query thread (O(n^2)).
+            var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
+            var buffers = set.SortBuffers(sorter);
+            var (keys, rows) = sorter.KeyViews(buffers, range.RowCount);
+            _listMleKeys(range.RowCount, range.Arrays, settings, keys, rows);
+            _orderFromSort(range.RowCount, range.Arrays, sorter.OrderWithinQueries(range, buffers), set.RowInts.View);
+            settings.OrderGiven = 1;
         }
         // Per-row scratch besides the accumulators: ApproxNDCG's smooth ranks then a_i, the pair loop's ranks.
         _queries(range.QueryCount, range.Arrays, scores, settings, grad, hess, set.RowScratch(0), set.QueryScratch(3), set.RowInts.View);
@@ -144,8 +162,9 @@ public sealed class QueryLoopKernels
 
     private static double ListMle(QueryArrays qa, ArrayView<float> scores, QueryLoopSettings m, int start, int n, ulong stream, ArrayView<double> grad, ArrayView<double> hess, ArrayView<double> aux, ArrayView<int> order)
     {
-        // The order by grade, descending, ties by a random key per row: each row's position by counting keys.
-        for (int i = 0; i < n; i++)
+        // The order by grade, descending, ties by a random key per row: each row's position by counting keys
+        // (O(n^2)), unless a segmented sort of the same keys already wrote it.
+        for (int i = 0; i < n && m.OrderGiven == 0; i++)
         {
             ulong ki = ListMleKey(qa.Labels[start + i], stream, i);
             int position = 0;
@@ -180,6 +199,24 @@ public sealed class QueryLoopKernels
             hess[start + row] = h > 0.0 ? h : 0.0;
         }
         return loss;
+    }
+
+    /// <summary>Each row's ListMLE key (its query's stream, its place in the query) for the segmented sort.</summary>
+    private static void ListMleKeyKernel(Index1D index, QueryArrays qa, QueryLoopSettings m, ArrayView<ulong> keys, ArrayView<int> rows)
+    {
+        int row = index + qa.RowBase;
+        int q = qa.RowQuery[row];
+        ulong stream = RankingMath.StreamKey(m.Seed, m.Iteration, q - qa.QueryBase);
+        keys[index] = ListMleKey(qa.Labels[row], stream, row - qa.Offsets[q]);
+        rows[index] = row;
+    }
+
+    /// <summary>order[start + place] = the row's index in its query, from the rows sorted query by query.</summary>
+    private static void OrderFromSortKernel(Index1D index, QueryArrays qa, ArrayView<int> sortedRows, ArrayView<int> order)
+    {
+        int row = sortedRows[index];
+        int start = qa.Offsets[qa.RowQuery[row]];
+        order[index + qa.RowBase] = row - start;
     }
 
     private static ulong ListMleKey(float grade, ulong stream, int i) =>

@@ -31,6 +31,7 @@ public sealed class SortedRankKernels
     private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>> _scatter;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, int, ArrayView<ulong>, ArrayView<int>> _gradeKeys;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>> _scoreKeysOfRows;
+    private readonly Action<Index1D, QueryArrays, ArrayView<ulong>, ArrayView<int>> _queryKeysOfRows;
 
     private readonly RadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense> _sort;
 
@@ -42,6 +43,7 @@ public sealed class SortedRankKernels
         _scatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<int>>(ScatterKernel);
         _gradeKeys = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, int, ArrayView<ulong>, ArrayView<int>>(GradeKeyKernel);
         _scoreKeysOfRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<ulong>, ArrayView<int>>(ScoreKeyOfRowKernel);
+        _queryKeysOfRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<ulong>, ArrayView<int>>(QueryKeyOfRowKernel);
         _sort = accelerator.CreateRadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense, AscendingUInt64>();
     }
 
@@ -131,6 +133,31 @@ public sealed class SortedRankKernels
         _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
         return buffers.SortedRows.View;
     }
+
+    /// <summary>
+    /// The keys and rows a caller fills (keys[i] and rows[i] for row RowBase + i) before
+    /// <see cref="OrderWithinQueries"/>.
+    /// </summary>
+    public (ArrayView<ulong> Keys, ArrayView<int> Rows) KeyViews(Buffers buffers, int n) => Views(buffers, Math.Max(1, n));
+
+    /// <summary>
+    /// Sorts the caller's 64-bit keys (from <see cref="KeyViews"/>), then stably by query: each query's rows
+    /// in key order, equal keys in input order (two stable sorts, least significant first). Returns the rows
+    /// (index = sorted place - RowBase).
+    /// </summary>
+    public ArrayView<int> OrderWithinQueries(QueryRange range, Buffers buffers)
+    {
+        int n = range.RowCount;
+        if (n == 0) return buffers.SortedRows.View;
+        var (keys, rows) = Views(buffers, n);
+        _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
+        _queryKeysOfRows(n, range.Arrays, keys, rows);
+        _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
+        return buffers.SortedRows.View;
+    }
+
+    private static void QueryKeyOfRowKernel(Index1D index, QueryArrays qa, ArrayView<ulong> keys, ArrayView<int> rows) =>
+        keys[index] = QueryKey(qa, rows[index]);
 
     /// <summary>The first <paramref name="n"/> keys and rows of the buffers (checked to fit).</summary>
     private static (ArrayView<ulong> Keys, ArrayView<int> Rows) Views(Buffers buffers, int n)
