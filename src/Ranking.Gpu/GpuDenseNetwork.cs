@@ -71,6 +71,8 @@ public sealed class GpuDenseNetwork : IDisposable
 
     private ArrayView<float> Weights(ArrayView<float> all, int layer) => all.SubView(_weightOffsets[layer], _biasOffsets[layer] - _weightOffsets[layer]);
     private ArrayView<float> Biases(ArrayView<float> all, int layer) => all.SubView(_biasOffsets[layer], _widths[layer]);
+    /// <summary>A layer's weights and biases together (contiguous in the layout).</summary>
+    private ArrayView<float> Layer(ArrayView<float> all, int layer) => all.SubView(_weightOffsets[layer], _biasOffsets[layer] + _widths[layer] - _weightOffsets[layer]);
     private int LayerInputs(int layer) => layer == 0 ? InputCount : _widths[layer - 1];
     private LayerShape Shape(int layer, int rows) => new() { Rows = rows, Inputs = LayerInputs(layer), Outputs = _widths[layer], Relu = layer < Hidden.Length ? 1 : 0 };
 
@@ -103,8 +105,7 @@ public sealed class GpuDenseNetwork : IDisposable
         int hidden = Hidden.Length;
         var lastShape = Shape(hidden, rows);
         ArrayView<float> lastInput = hidden > 0 ? _activations[hidden - 1].View : features;
-        _kernels.WeightGradient(lastShape, lastInput, grad, Weights(_gradients.View, hidden));
-        _kernels.BiasGradient(lastShape, grad, Biases(_gradients.View, hidden));
+        _kernels.LayerGradient(lastShape, lastInput, grad, Layer(_gradients.View, hidden));
         ArrayView<float> spare = _gradB.View;
         ArrayView<float> current = _gradA.View;
         for (int l = hidden - 1; l >= 0; l--)
@@ -114,8 +115,7 @@ public sealed class GpuDenseNetwork : IDisposable
             _kernels.InputGradient(above, current, Weights(_parameters.View, l + 1), _factors[l].View, spare);
             var shape = Shape(l, rows);
             ArrayView<float> input = l == 0 ? features : _activations[l - 1].View;
-            _kernels.WeightGradient(shape, input, spare, Weights(_gradients.View, l));
-            _kernels.BiasGradient(shape, spare, Biases(_gradients.View, l));
+            _kernels.LayerGradient(shape, input, spare, Layer(_gradients.View, l));
             (current, spare) = (spare, current);
         }
     }

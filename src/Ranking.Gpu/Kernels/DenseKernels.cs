@@ -22,8 +22,7 @@ public struct LayerShape
 public sealed class DenseKernels : IDisposable
 {
     private readonly Action<Index1D, LayerShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _forward;
-    private readonly Action<Index1D, LayerShape, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> _weightGradient;
-    private readonly Action<Index1D, LayerShape, int, ArrayView<float>, ArrayView<float>> _biasGradient;
+    private readonly Action<Index1D, LayerShape, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> _layerGradient;
     private readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<float>> _sumChunks;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _partials;
     private const int PartialCapacity = 1 << 21;
@@ -43,8 +42,7 @@ public sealed class DenseKernels : IDisposable
     public DenseKernels(Accelerator accelerator)
     {
         _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ForwardKernel);
-        _weightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerShape, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(WeightGradientKernel);
-        _biasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerShape, int, ArrayView<float>, ArrayView<float>>(BiasGradientKernel);
+        _layerGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerShape, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(LayerGradientKernel);
         _sumChunks = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(SumChunksKernel);
         _partials = accelerator.Allocate1D<float>(PartialCapacity);
         _inputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(InputGradientKernel);
@@ -57,25 +55,20 @@ public sealed class DenseKernels : IDisposable
         _forward(shape.Rows * shape.Outputs, shape, input, weights, bias, output, factor);
 
     /// <summary>
-    /// dW = input^T dOut (overwritten). The sum over rows is split into chunks of 64 rows (a thread per
-    /// weight and chunk), then the chunk sums are added in chunk order: a thread per weight looping over
-    /// thousands of rows would leave most of a GPU idle.
+    /// A layer's parameter gradients in one reduction (overwritten): dW = input^T dOut and db = column sums of
+    /// dOut, written to <paramref name="layerGradient"/> = the layer's weights then biases, contiguous as in
+    /// the parameter layout ((inputs + 1) x outputs: the biases are the weights of an input that is always 1).
+    /// The sum over rows is split into chunks of 64 rows (a thread per parameter and chunk), then the chunk
+    /// sums are added in chunk order: a thread per parameter looping over thousands of rows would leave most
+    /// of a GPU idle. Two launches per layer (one for weights and biases together: the training loop is
+    /// launch-bound on small batches).
     /// </summary>
-    public void WeightGradient(LayerShape shape, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> weightGradient)
+    public void LayerGradient(LayerShape shape, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> layerGradient)
     {
-        int size = shape.Inputs * shape.Outputs, chunks = Chunks(shape.Rows, size);
+        int size = (shape.Inputs + 1) * shape.Outputs, chunks = Chunks(shape.Rows, size);
         var partials = _partials.View.SubView(0, (long)size * chunks);
-        _weightGradient(size * chunks, shape, chunks, input, outputGradient, partials);
-        _sumChunks(size, size, chunks, partials, weightGradient);
-    }
-
-    /// <summary>db = column sums of dOut (overwritten), chunked as <see cref="WeightGradient"/>.</summary>
-    public void BiasGradient(LayerShape shape, ArrayView<float> outputGradient, ArrayView<float> biasGradient)
-    {
-        int size = shape.Outputs, chunks = Chunks(shape.Rows, size);
-        var partials = _partials.View.SubView(0, (long)size * chunks);
-        _biasGradient(size * chunks, shape, chunks, outputGradient, partials);
-        _sumChunks(size, size, chunks, partials, biasGradient);
+        _layerGradient(size * chunks, shape, chunks, input, outputGradient, partials);
+        _sumChunks(size, size, chunks, partials, layerGradient);
     }
 
     /// <summary>Chunks for a reduction over <paramref name="rows"/> rows of <paramref name="size"/> sums (as many as the scratch holds).</summary>
@@ -121,23 +114,22 @@ public sealed class DenseKernels : IDisposable
         to = from + per < rows ? from + per : rows;
     }
 
-    private static void WeightGradientKernel(Index1D index, LayerShape s, int chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials)
+    private static void LayerGradientKernel(Index1D index, LayerShape s, int chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials)
     {
-        int size = s.Inputs * s.Outputs;
+        int size = (s.Inputs + 1) * s.Outputs;
         int c = index / size, e = index - c * size;
         int k = e / s.Outputs, o = e - k * s.Outputs;
         ChunkRows(s.Rows, chunks, c, out int from, out int to);
         float sum = 0f;
-        for (int r = from; r < to; r++) sum += input[(long)r * s.Inputs + k] * outputGradient[(long)r * s.Outputs + o];
-        partials[index] = sum;
-    }
-
-    private static void BiasGradientKernel(Index1D index, LayerShape s, int chunks, ArrayView<float> outputGradient, ArrayView<float> partials)
-    {
-        int c = index / s.Outputs, o = index - c * s.Outputs;
-        ChunkRows(s.Rows, chunks, c, out int from, out int to);
-        float sum = 0f;
-        for (int r = from; r < to; r++) sum += outputGradient[(long)r * s.Outputs + o];
+        if (k < s.Inputs)
+        {
+            for (int r = from; r < to; r++) sum += input[(long)r * s.Inputs + k] * outputGradient[(long)r * s.Outputs + o];
+        }
+        else
+        {
+            // The bias: the weight of an input that is always 1.
+            for (int r = from; r < to; r++) sum += outputGradient[(long)r * s.Outputs + o];
+        }
         partials[index] = sum;
     }
 
