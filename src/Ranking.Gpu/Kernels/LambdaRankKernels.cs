@@ -26,7 +26,7 @@ public struct LambdaRankSettings
 /// (1) a thread per row finds its rank by counting (stable: equal scores keep input order) and its ideal
 /// rank, and rows ranked above the truncation level register in their query's top list (sets of long
 /// queries, past <see cref="LambdaRankSettings.SortRanksFrom"/> comparisons per row, take both rankings
-/// from a segmented sort instead: O(1) sorted work per row rather than O(n^2) per query);
+/// from a segmented sort instead: a fixed number of radix passes per row rather than O(n^2) per query);
 /// (2) a thread per query sums maxDCG@k and checks whether all scores are equal;
 /// (3) a thread per row accumulates its own side of every pair it belongs to (a top row against all rows,
 /// any other row against the top list), in float64;
