@@ -26,12 +26,7 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
 
     public double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians)
     {
-        ArgumentNullException.ThrowIfNull(gradients);
-        ArgumentNullException.ThrowIfNull(hessians);
-        if (gradients.Length < batch.RowCount) throw new ArgumentException("one gradient slot per row is required.", nameof(gradients));
-        if (hessians.Length < batch.RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
-        if (batch.QueryWeights is { } w && w.Length != batch.QueryCount)
-            throw new ArgumentException($"{w.Length} query weights for {batch.QueryCount} queries.", nameof(batch));
+        batch.CheckOutputs(gradients, hessians);
         int longest = 0;
         for (int q = 0; q < batch.QueryCount; q++) longest = Math.Max(longest, batch.GroupOffsets[q + 1] - batch.GroupOffsets[q]);
         if (longest > _kernel.MaxQueryLength) return _kernel.Cpu.Compute(batch, gradients, hessians);

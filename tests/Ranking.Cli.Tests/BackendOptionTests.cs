@@ -46,17 +46,22 @@ public class BackendOptionTests
 
 public class BackendTrainTests
 {
+    /// <summary>SVMlight queries 1..<paramref name="queries"/> of 2-11 rows: grades 0-3, two features in [0, 1).</summary>
+    private static void WriteRandomQueries(string path, Random rng, int queries)
+    {
+        using var data = new StreamWriter(path);
+        for (int q = 1; q <= queries; q++)
+            for (int i = 0, n = rng.Next(2, 12); i < n; i++)
+                data.WriteLine($"{rng.Next(0, 4)} qid:{q} 1:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)} 2:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)}");
+    }
+
     [Fact]
     public void Train_with_the_gpu_backend_gives_the_cpu_model()
     {
         string dir = Directory.CreateTempSubdirectory("ranking-backend-train-").FullName;
         try
         {
-            var rng = new Random(8);
-            using (var data = new StreamWriter(Path.Combine(dir, "d.txt")))
-                for (int q = 1; q <= 10; q++)
-                    for (int i = 0, n = rng.Next(2, 12); i < n; i++)
-                        data.WriteLine($"{rng.Next(0, 4)} qid:{q} 1:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)} 2:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)}");
+            WriteRandomQueries(Path.Combine(dir, "d.txt"), new Random(8), queries: 10);
             string d = Path.Combine(dir, "d.txt");
             foreach (string backend in new[] { "cpu", "gpu" })
             {
@@ -92,10 +97,7 @@ public class BackendTrainTests
         {
             var rng = new Random(9);
             foreach (string part in new[] { "train", "test" })
-                using (var data = new StreamWriter(Path.Combine(dir, part + ".txt")))
-                    for (int q = 1; q <= 12; q++)
-                        for (int i = 0, n = rng.Next(2, 12); i < n; i++)
-                            data.WriteLine($"{rng.Next(0, 4)} qid:{q} 1:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)} 2:{rng.NextDouble().ToString("F3", CultureInfo.InvariantCulture)}");
+                WriteRandomQueries(Path.Combine(dir, part + ".txt"), rng, queries: 12);
             var means = new Dictionary<string, double[]>();
             foreach (string backend in new[] { "cpu", "gpu" })
             {

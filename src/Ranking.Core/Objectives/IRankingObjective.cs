@@ -61,4 +61,18 @@ public readonly struct ObjectiveBatch
     public int MaxDegreeOfParallelism { get; }
     public int QueryCount => GroupOffsets.Length - 1;
     public int RowCount => Labels.Length;
+
+    /// <summary>
+    /// The checks every objective makes before computing: a gradient and a Hessian slot per row, and one
+    /// weight per query when weights are given (ArgumentException naming what is wrong).
+    /// </summary>
+    public void CheckOutputs(float[] gradients, float[] hessians)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(hessians);
+        if (gradients.Length < RowCount) throw new ArgumentException("one gradient slot per row is required.", nameof(gradients));
+        if (hessians.Length < RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
+        if (QueryWeights is { } w && w.Length != QueryCount)
+            throw new ArgumentException($"{w.Length} query weights for {QueryCount} queries.", "batch");
+    }
 }

@@ -28,12 +28,7 @@ public abstract class QueryObjective : IRankingObjective
     /// </summary>
     protected double ComputeWithAuxiliary(in ObjectiveBatch batch, float[]? auxiliary, float[] gradients, float[] hessians)
     {
-        ArgumentNullException.ThrowIfNull(gradients);
-        ArgumentNullException.ThrowIfNull(hessians);
-        if (gradients.Length < batch.RowCount) throw new ArgumentException("one gradient slot per row is required.", nameof(gradients));
-        if (hessians.Length < batch.RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
-        if (batch.QueryWeights is { } w && w.Length != batch.QueryCount)
-            throw new ArgumentException($"{w.Length} query weights for {batch.QueryCount} queries.", nameof(batch));
+        batch.CheckOutputs(gradients, hessians);
         if (auxiliary is not null && auxiliary.Length != batch.RowCount)
             throw new ArgumentException($"{auxiliary.Length} auxiliary values for {batch.RowCount} rows.", nameof(auxiliary));
         Validate(batch);

@@ -85,6 +85,26 @@ internal static class ObjectiveTestKit
         return worst;
     }
 
+    /// <summary>
+    /// Asserts, row by row, that <paramref name="gradients"/> match central differences of
+    /// <paramref name="loss"/> (scores in, loss out) to 1e-4 relative (floor 1e-3), for objectives whose loss
+    /// takes extra inputs (a proposal, noise weights) that <see cref="WorstGradientError"/> cannot pass.
+    /// </summary>
+    public static void AssertGradientMatchesDifferences(float[] scores, float[] gradients, Func<float[], double> loss)
+    {
+        var probe = (float[])scores.Clone();
+        for (int i = 0; i < scores.Length; i++)
+        {
+            probe[i] = scores[i] + Probe;
+            double up = loss(probe);
+            probe[i] = scores[i] - Probe;
+            double down = loss(probe);
+            probe[i] = scores[i];
+            double numeric = (up - down) / (2.0 * Probe);
+            Assert.True(Math.Abs(numeric - gradients[i]) <= 1e-4 * Math.Max(1e-3, Math.Abs(numeric)), $"row {i}: {gradients[i]} vs {numeric}");
+        }
+    }
+
     /// <summary>Largest relative error between each Hessian entry and the central difference of its own gradient.</summary>
     public static double WorstHessianError(IRankingObjective objective, float[] labels, float[] scores, int[] offsets, float[]? weights)
     {
