@@ -58,9 +58,13 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             }
             var perQuery = set.QueryScratch(5);
             var result = new double[metrics.Count][];
+            if (metrics.Count == 0) return result;
+            var settings = metrics.Select(m => Settings(m, contract, dataMaxGrade)).ToArray();
+            // Gains and, on sets that sort, the rankings are computed once for all the metrics.
+            var prepared = kernels.Prepare(set, set.All, scores, settings, _table!.View, SortFrom, TopKMaxQueryLength);
             for (int m = 0; m < metrics.Count; m++)
             {
-                kernels.Launch(set, set.All, scores, Settings(metrics[m], contract, dataMaxGrade), _table!.View, perQuery, SortFrom, TopKMaxQueryLength);
+                kernels.Launch(prepared, settings[m], perQuery);
                 result[m] = new double[set.QueryCount];
                 Device.Download(perQuery, result[m]);
             }

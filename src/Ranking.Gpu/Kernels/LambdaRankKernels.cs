@@ -95,8 +95,8 @@ public sealed class LambdaRankKernels
             var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
             var buffers = set.SortBuffers(sorter);
             sorter.Ranks(range, buffers, scores, gains, byGain: false, set.RowInts.View);
-            sorter.Ranks(range, buffers, scores, gains, byGain: true, buffers.SecondRanks.View);
-            _sortedRanks(range.RowCount, range.Arrays, settings, gains, set.RowInts.View, buffers.SecondRanks.View, top, ideal);
+            sorter.Ranks(range, buffers, scores, gains, byGain: true, buffers.SecondInts.View);
+            _sortedRanks(range.RowCount, range.Arrays, settings, gains, set.RowInts.View, buffers.SecondInts.View, top, ideal);
         }
         else
         {

@@ -86,48 +86,108 @@ public sealed class MetricKernels
     public static bool UsesTopK(MetricKernelSettings settings) =>
         settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg && settings.K >= 1 && settings.K <= MaxTopK;
 
+    /// <summary>How one metric is computed on one set.</summary>
+    private enum MetricPath { TopK, Sorted, Counting }
+
     /// <summary>
-    /// Queues the launches; per-query values land in <paramref name="perQuery"/> (NaN = left out). NDCG@k and
-    /// DCG@k (k &lt;= <see cref="MaxTopK"/>) take the top-k kernel unless a query is longer than
-    /// <paramref name="topKMaxQueryLength"/>; other metrics count ranks unless that would compare each row
-    /// with more than <paramref name="sortFrom"/> rows on average. Otherwise the ranking comes from a
-    /// segmented sort, walked a thread per query as the CPU walks its sorted order.
+    /// NDCG@k and DCG@k (k &lt;= <see cref="MaxTopK"/>) take the top-k kernel unless a query is longer than
+    /// topKMaxQueryLength: its thread reads the whole query serially, fine up to tens of thousands of rows,
+    /// while sorting costs a pass over every row of the set. Other metrics count ranks unless that would
+    /// compare each row with more than sortFrom rows on average. Otherwise the ranking comes from a sort.
     /// </summary>
-    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, MetricKernelSettings settings, ArrayView<double> gainTable, ArrayView<double> perQuery,
+    private static MetricPath PathOf(MetricKernelSettings settings, DeviceQuerySet set, int sortFrom, int topKMaxQueryLength)
+    {
+        bool topKMetric = UsesTopK(settings), canSort = set.Device.Algorithms;
+        if (topKMetric && (set.MaxQueryLength <= topKMaxQueryLength || !canSort)) return MetricPath.TopK;
+        if (canSort && (topKMetric || set.ComparisonsPerRow > sortFrom)) return MetricPath.Sorted;
+        return MetricPath.Counting;
+    }
+
+    /// <summary>
+    /// What every metric of one evaluation shares (same scores, one contract): the rows' gains and, where a
+    /// metric takes the sorted path, the ranking and the ideal ranking, each computed once for all metrics.
+    /// </summary>
+    public sealed class Prepared
+    {
+        internal Prepared(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, ArrayView<double> gains, int sortFrom, int topKMaxQueryLength)
+        {
+            Set = set;
+            Range = range;
+            Scores = scores;
+            Gains = gains;
+            SortFrom = sortFrom;
+            TopKMaxQueryLength = topKMaxQueryLength;
+        }
+
+        internal DeviceQuerySet Set { get; }
+        internal QueryRange Range { get; }
+        internal ArrayView<float> Scores { get; }
+        internal ArrayView<double> Gains { get; }
+        internal int SortFrom { get; }
+        internal int TopKMaxQueryLength { get; }
+        /// <summary>Rows in ranking order, query after query (sorted path only).</summary>
+        internal ArrayView<int> Order { get; set; }
+        /// <summary>Rows in descending gain order, query after query (sorted NDCG only).</summary>
+        internal ArrayView<int> IdealOrder { get; set; }
+    }
+
+    /// <summary>
+    /// Queues what the metrics of one evaluation share (see <see cref="Prepared"/>); the metrics must be of
+    /// one contract (same gain and tie policy). Then <see cref="Launch"/> each metric.
+    /// </summary>
+    public Prepared Prepare(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, IReadOnlyList<MetricKernelSettings> metrics, ArrayView<double> gainTable,
         int sortFrom = SortedRankKernels.DefaultSortFrom, int topKMaxQueryLength = TopKMaxQueryLength)
     {
-        if (range.RowCount == 0) return;
-        var value = set.RowScratch(0);
-        var relevant = set.RowScratch(1);
-        var gains = set.RowScratch(2);
-        if (settings.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg)
-            set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
-        // The top-k kernel's thread reads its whole query serially: fine up to tens of thousands of rows, while
-        // sorting costs a pass over every row of the set. Past TopKMaxQueryLength rows a sort wins.
-        bool topKMetric = UsesTopK(settings), canSort = set.Device.Algorithms;
-        if (topKMetric && (set.MaxQueryLength <= topKMaxQueryLength || !canSort))
-        {
-            _topDcg(range.QueryCount, range.Arrays, scores, settings, gains, perQuery);
-            return;
-        }
-        if (canSort && (topKMetric || set.ComparisonsPerRow > sortFrom))
+        if (metrics.Count == 0) throw new ArgumentException("no metric to prepare for.", nameof(metrics));
+        foreach (var m in metrics)
+            if (m.Gain != metrics[0].Gain || m.Ties != metrics[0].Ties)
+                throw new ArgumentException("the metrics of one evaluation share one contract (gain and tie policy).", nameof(metrics));
+        var prepared = new Prepared(set, range, scores, set.RowScratch(2), sortFrom, topKMaxQueryLength);
+        if (range.RowCount == 0) return prepared;
+        if (metrics.Any(m => m.Metric is (int)MetricKind.Ndcg or (int)MetricKind.Dcg))
+            set.Device.Kernels(a => new GainKernels(a)).Launch(range, metrics[0].Gain, gainTable, prepared.Gains);
+        var sorted = metrics.Where(m => PathOf(m, set, sortFrom, topKMaxQueryLength) == MetricPath.Sorted).ToList();
+        if (sorted.Count > 0)
         {
             var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
             var buffers = set.SortBuffers(sorter);
-            var ideal = set.QueryScratch(4);
-            if (settings.Metric == (int)MetricKind.Ndcg)
-                _idealFromOrder(range.QueryCount, range.Arrays, sorter.OrderByGain(range, buffers, gains), gains, settings.K, ideal);
-            int gradeOrder = settings.Ties == (int)TiePolicy.Pessimistic ? 1 : settings.Ties == (int)TiePolicy.Optimistic ? -1 : 0;
-            var walk = new SortedWalkInputs
-            {
-                Query = range.Arrays, Scores = scores, Settings = settings, Gains = gains,
-                Order = sorter.Order(range, buffers, scores, gradeOrder), Ideal = ideal,
-            };
-            _sortedWalk(range.QueryCount, walk, perQuery);
-            return;
+            // The two orders live in different buffers, so every metric reads them without sorting again.
+            if (sorted.Any(m => m.Metric == (int)MetricKind.Ndcg)) prepared.IdealOrder = sorter.OrderByGain(range, buffers, prepared.Gains);
+            int ties = metrics[0].Ties;
+            int gradeOrder = ties == (int)TiePolicy.Pessimistic ? 1 : ties == (int)TiePolicy.Optimistic ? -1 : 0;
+            prepared.Order = sorter.Order(range, buffers, scores, gradeOrder);
         }
-        _rows(range.RowCount, range.Arrays, scores, settings, gains, value, relevant);
-        _queries(range.QueryCount, range.Arrays, settings, value, relevant, perQuery);
+        return prepared;
+    }
+
+    /// <summary>Queues one metric of a prepared evaluation; per-query values land in <paramref name="perQuery"/> (NaN = left out).</summary>
+    public void Launch(Prepared prepared, MetricKernelSettings settings, ArrayView<double> perQuery)
+    {
+        var (set, range) = (prepared.Set, prepared.Range);
+        if (range.RowCount == 0) return;
+        switch (PathOf(settings, set, prepared.SortFrom, prepared.TopKMaxQueryLength))
+        {
+            case MetricPath.TopK:
+                _topDcg(range.QueryCount, range.Arrays, prepared.Scores, settings, prepared.Gains, perQuery);
+                break;
+            case MetricPath.Sorted:
+                var ideal = set.QueryScratch(4);
+                if (settings.Metric == (int)MetricKind.Ndcg)
+                    _idealFromOrder(range.QueryCount, range.Arrays, prepared.IdealOrder, prepared.Gains, settings.K, ideal);
+                var walk = new SortedWalkInputs
+                {
+                    Query = range.Arrays, Scores = prepared.Scores, Settings = settings, Gains = prepared.Gains,
+                    Order = prepared.Order, Ideal = ideal,
+                };
+                _sortedWalk(range.QueryCount, walk, perQuery);
+                break;
+            default:
+                var value = set.RowScratch(0);
+                var relevant = set.RowScratch(1);
+                _rows(range.RowCount, range.Arrays, prepared.Scores, settings, prepared.Gains, value, relevant);
+                _queries(range.QueryCount, range.Arrays, settings, value, relevant, perQuery);
+                break;
+        }
     }
 
     /// <summary>Under a fixed-order policy, does row j (same score as row i) come before row i?</summary>

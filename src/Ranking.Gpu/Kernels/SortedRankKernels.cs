@@ -57,22 +57,25 @@ public sealed class SortedRankKernels
             SortedRows = accelerator.Allocate1D<int>(Math.Max(1, rows));
             long temp = accelerator.ComputeRadixSortPairsTempStorageSize<ulong, int, AscendingUInt64>(Math.Max(1, rows));
             Temp = accelerator.Allocate1D<int>(Math.Max(1, temp));
-            SecondRanks = accelerator.Allocate1D<int>(Math.Max(1, rows));
+            SecondInts = accelerator.Allocate1D<int>(Math.Max(1, rows));
         }
 
         public int Rows { get; }
         internal MemoryBuffer1D<ulong, Stride1D.Dense> Keys { get; }
         internal MemoryBuffer1D<int, Stride1D.Dense> SortedRows { get; }
         internal MemoryBuffer1D<int, Stride1D.Dense> Temp { get; }
-        /// <summary>An int per row for a second ranking (by gain, say) beside the caller's own.</summary>
-        public MemoryBuffer1D<int, Stride1D.Dense> SecondRanks { get; }
+        /// <summary>
+        /// A second int per row, beside the sorted rows: LambdaRank's ideal ranks, or the metrics' ideal order
+        /// (kept while the rows are sorted again by score).
+        /// </summary>
+        public MemoryBuffer1D<int, Stride1D.Dense> SecondInts { get; }
 
         public void Dispose()
         {
             Keys.Dispose();
             SortedRows.Dispose();
             Temp.Dispose();
-            SecondRanks.Dispose();
+            SecondInts.Dispose();
         }
     }
 
@@ -123,15 +126,20 @@ public sealed class SortedRankKernels
         return buffers.SortedRows.View;
     }
 
-    /// <summary>The rows of every query in descending gain order (the ideal ranking), query after query; see <see cref="Ranks"/> on rounding.</summary>
+    /// <summary>
+    /// The rows of every query in descending gain order (the ideal ranking), query after query, in
+    /// <see cref="Buffers.SecondInts"/> (index = sorted place - RowBase), so a later sort by score leaves it
+    /// intact; see <see cref="Ranks"/> on rounding.
+    /// </summary>
     public ArrayView<int> OrderByGain(QueryRange range, Buffers buffers, ArrayView<double> gains)
     {
         int n = range.RowCount;
-        if (n == 0) return buffers.SortedRows.View;
-        var (keys, rows) = Views(buffers, n);
+        if (n == 0) return buffers.SecondInts.View;
+        var (keys, _) = Views(buffers, n);
+        var rows = buffers.SecondInts.View.SubView(0, n);
         _gainKeys(n, range.Arrays, gains, keys, rows);
         _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
-        return buffers.SortedRows.View;
+        return buffers.SecondInts.View;
     }
 
     /// <summary>
