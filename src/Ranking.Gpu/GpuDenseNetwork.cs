@@ -18,7 +18,12 @@ public sealed class GpuDenseNetwork : IDisposable
     private readonly int[] _weightOffsets, _biasOffsets;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _m, _v;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _activations, _factors;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _gradA, _gradB, _unusedFactor;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _unusedFactor;
+    // The backward pass's two activation-gradient buffers, allocated on the first Backward: a network used
+    // only for scoring (GpuComputeBackend.TryPredictDense) never needs them.
+    private MemoryBuffer1D<float, Stride1D.Dense>? _gradA, _gradB;
+    /// <summary>The widest layer's output count (1 for a linear model): the row length of the per-row buffers.</summary>
+    private readonly int _widest;
     private int _adamSteps;
 
     public GpuDenseNetwork(GpuDevice device, int inputCount, IReadOnlyList<int> hidden, float[] parameters, int maxRows)
@@ -53,10 +58,8 @@ public sealed class GpuDenseNetwork : IDisposable
             _v.MemSetToZero();
             _activations = Hidden.Select(w => acc.Allocate1D<float>((long)MaxRows * w)).ToArray();
             _factors = Hidden.Select(w => acc.Allocate1D<float>((long)MaxRows * w)).ToArray();
-            int widest = Math.Max(1, Hidden.Length == 0 ? 1 : Hidden.Max());
-            _gradA = acc.Allocate1D<float>((long)MaxRows * widest);
-            _gradB = acc.Allocate1D<float>((long)MaxRows * widest);
-            _unusedFactor = acc.Allocate1D<float>((long)MaxRows * widest);
+            _widest = Math.Max(1, Hidden.Length == 0 ? 1 : Hidden.Max());
+            _unusedFactor = acc.Allocate1D<float>((long)MaxRows * _widest);
             _unusedFactor.MemSetToZero();
         }
     }
@@ -100,6 +103,11 @@ public sealed class GpuDenseNetwork : IDisposable
     public void Backward(ArrayView<float> features, ArrayView<float> scoreGradients, float scale, int rows)
     {
         if (rows == 0) return;
+        if (_gradA is null || _gradB is null)
+        {
+            _gradA = _device.Accelerator.Allocate1D<float>((long)MaxRows * _widest);
+            _gradB = _device.Accelerator.Allocate1D<float>((long)MaxRows * _widest);
+        }
         var grad = _gradA.View.SubView(0, rows);
         _kernels.Scale(scoreGradients.SubView(0, rows), scale, grad);
         int hidden = Hidden.Length;
@@ -154,6 +162,6 @@ public sealed class GpuDenseNetwork : IDisposable
         _parameters.Dispose(); _gradients.Dispose(); _m.Dispose(); _v.Dispose();
         foreach (var b in _activations) b.Dispose();
         foreach (var b in _factors) b.Dispose();
-        _gradA.Dispose(); _gradB.Dispose(); _unusedFactor.Dispose();
+        _gradA?.Dispose(); _gradB?.Dispose(); _unusedFactor.Dispose();
     }
 }
