@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Ranking.Compute;

@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using System.Runtime.CompilerServices;
 using Ranking.Compute;
 

@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Ranking.Compute;

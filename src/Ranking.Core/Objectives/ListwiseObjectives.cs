@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using Ranking.Compute;
 
 namespace Ranking.Objectives;

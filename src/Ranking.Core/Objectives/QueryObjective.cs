@@ -88,8 +88,8 @@ public abstract class QueryObjective : IRankingObjective
     /// </summary>
     protected abstract double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch);
 
-    /// <summary>The random stream of a query (see <see cref="Ranking.Compute.RankingMath.StreamKey"/>).</summary>
-    protected ulong StreamOf(in QueryData query) => Ranking.Compute.RankingMath.StreamKey(Seed, query.Iteration, query.Index);
+    /// <summary>The random stream of a query (see <see cref="Ranking.Numerics.RankingMath.StreamKey"/>).</summary>
+    protected ulong StreamOf(in QueryData query) => Ranking.Numerics.RankingMath.StreamKey(Seed, query.Iteration, query.Index);
 }
 
 /// <summary>One query's slice of a batch.</summary>

@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using Ranking.Compute;
 using Ranking.Metrics;
 using Ranking.Objectives;

@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using ILGPU;
 using Ranking.Compute;
 

@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using Ranking.Compute;

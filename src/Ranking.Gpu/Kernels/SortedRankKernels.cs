@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Algorithms.RadixSortOperations;

@@ -1,4 +1,4 @@
-namespace Ranking.Compute;
+namespace Ranking.Numerics;
 
 /// <summary>
 /// The scalar math of the objectives: pair lambdas, hinge terms, the counter-based random numbers every

@@ -1,4 +1,4 @@
-namespace Ranking.Compute;
+namespace Ranking.Numerics;
 
 /// <summary>
 /// The scalar math of every metric and objective, written once. The managed CPU loops and the ILGPU
