@@ -23,10 +23,15 @@ public sealed class LightGbmBooster : IDisposable
         return new LightGbmBooster(handle);
     }
 
-    /// <summary>A booster read back from model text (as written by <see cref="SaveModelToString"/>).</summary>
+    /// <summary>
+    /// A booster read back from model text (as written by <see cref="SaveModelToString"/>). The text is first read and
+    /// checked by <see cref="LightGbmEnsemble.Parse"/> (an <see cref="InvalidDataException"/> when malformed), because
+    /// LightGBM's native parser trusts its input and aborts the process on some malformed texts.
+    /// </summary>
     public static LightGbmBooster LoadModelFromString(string modelText)
     {
         ArgumentNullException.ThrowIfNull(modelText);
+        LightGbmEnsemble.Parse(modelText);
         LightGbmLog.EnsureRegistered();
         LightGbmException.Check(LightGbmNative.LGBM_BoosterLoadModelFromString(modelText, out _, out var handle), "LGBM_BoosterLoadModelFromString");
         return new LightGbmBooster(handle);

@@ -1,56 +1,50 @@
-using System.Buffers;
 using System.Text;
 using Ranking.Training;
 
 namespace Ranking.LightGbm;
 
 /// <summary>
-/// A trained LightGBM booster as a scorer. Its payload is LightGBM's own model text (entry
+/// A trained LightGBM model as a scorer. Its payload is LightGBM's own model text (entry
 /// <see cref="PayloadEntry"/>), so a model file can also be read by any LightGBM tool, and `ranking predict`
-/// treats it like every other ranker. Scores are LightGBM's raw scores.
+/// treats it like every other ranker. The text is read and checked by managed code (<see cref="LightGbmEnsemble"/>)
+/// and scored by it: loading and predicting need no native library, and LightGBM's native parser never sees a
+/// model file. Scores are LightGBM's raw scores. Immutable after loading, so one instance may score from many
+/// threads at once.
 /// </summary>
-public sealed class LightGbmModel : IScoringModel, IDisposable
+public sealed class LightGbmModel : IScoringModel
 {
+    /// <summary>The model family name in the manifest and the catalog.</summary>
     public const string Family = "gbdt";
+    /// <summary>The payload entry holding LightGBM's model text.</summary>
     public const string PayloadEntry = "lightgbm-model.txt";
 
-    private readonly LightGbmBooster _booster;
-
-    /// <summary>Parses LightGBM model text (as saved by a booster).</summary>
+    /// <summary>Reads and checks LightGBM model text (as saved by a booster); a malformed text is an <see cref="InvalidDataException"/>.</summary>
     public LightGbmModel(string modelText)
     {
+        ArgumentNullException.ThrowIfNull(modelText);
         ModelText = modelText;
-        _booster = LightGbmBooster.LoadModelFromString(modelText);
-        FeatureCount = _booster.FeatureCount;
-        Iterations = _booster.CurrentIteration;
+        Ensemble = LightGbmEnsemble.Parse(modelText, PayloadEntry);
     }
 
+    /// <summary>The parsed trees (for exporters and inspection).</summary>
+    public LightGbmEnsemble Ensemble { get; }
+    /// <inheritdoc/>
     public string ModelFamily => Family;
-    public int FeatureCount { get; }
-    /// <summary>Boosting rounds the model holds.</summary>
-    public int Iterations { get; }
+    /// <inheritdoc/>
+    public int FeatureCount => Ensemble.FeatureCount;
+    /// <summary>Boosting rounds the model holds (one tree per round).</summary>
+    public int Iterations => Ensemble.Trees.Count;
+    /// <summary>LightGBM's model text, as stored in the payload.</summary>
     public string ModelText { get; }
 
-    /// <summary>Threads LightGBM may use to predict; 0 = its default.</summary>
+    /// <summary>Threads used to predict; 0 or -1 = all cores. Scores do not depend on it.</summary>
     public int PredictionThreads { get; set; }
 
-    public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores)
-    {
-        if (scores.Length < rowCount) throw new ArgumentException("one score per row is required.", nameof(scores));
-        if ((long)rowCount * FeatureCount != features.Length)
-            throw new ArgumentException($"the model expects {FeatureCount} features per row; got {features.Length} values for {rowCount} rows.", nameof(features));
-        double[] raw = ArrayPool<double>.Shared.Rent(Math.Max(rowCount, 1));
-        try
-        {
-            _booster.PredictForMat(features, rowCount, FeatureCount, raw.AsSpan(0, rowCount), threads: PredictionThreads);
-            for (int i = 0; i < rowCount; i++) scores[i] = (float)raw[i];
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(raw);
-        }
-    }
+    /// <inheritdoc/>
+    public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores) =>
+        Ensemble.PredictRaw(features, rowCount, scores, PredictionThreads);
 
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, byte[]> SavePayload() =>
         new Dictionary<string, byte[]> { [PayloadEntry] = Encoding.UTF8.GetBytes(ModelText) };
 
@@ -59,15 +53,16 @@ public sealed class LightGbmModel : IScoringModel, IDisposable
     {
         if (!payload.TryGetValue(PayloadEntry, out var bytes))
             throw new InvalidDataException($"the gbdt model payload has no '{PayloadEntry}' entry.");
+        string text;
+        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
+        catch (DecoderFallbackException) { throw new InvalidDataException($"the gbdt model payload is not a LightGBM model: {PayloadEntry} is not UTF-8 text."); }
         try
         {
-            return new LightGbmModel(Encoding.UTF8.GetString(bytes));
+            return new LightGbmModel(text);
         }
-        catch (LightGbmException e)
+        catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"the gbdt model payload is not a LightGBM model: {e.NativeMessage}", e);
+            throw new InvalidDataException($"the gbdt model payload is not a LightGBM model: {e.Message}", e);
         }
     }
-
-    public void Dispose() => _booster.Dispose();
 }

@@ -42,7 +42,7 @@ public class DistributedTests(ITestOutputHelper output)
             string text0 = File.ReadAllText(Path.Combine(dir, "model0.txt"));
             // Data-parallel machines build the same trees: both write the same model.
             Assert.Equal(StripParameters(text0), StripParameters(File.ReadAllText(Path.Combine(dir, "model1.txt"))));
-            using var distributed = new LightGbmModel(text0);
+            var distributed = new LightGbmModel(text0);
             Assert.Equal(40, distributed.Iterations);
             double distNdcg = Ndcg(distributed, test);
             output.WriteLine($"single {singleNdcg:F4}, two machines {distNdcg:F4}");
@@ -65,7 +65,7 @@ public class DistributedTests(ITestOutputHelper output)
         // In a separate process, so that whatever LightGBM does cannot take the test host down.
         var worker = Process.Start(new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { typeof(DistributedWorker).Assembly.Location, "lightgbm-worker", "10.255.255.1:5001,10.255.255.2:5002", "5001", "0/2", Path.Combine(Path.GetTempPath(), "unused-model.txt") },
+            ArgumentList = { typeof(DistributedWorker).Assembly.Location, "lightgbm-worker", "127.0.0.2:5001,127.0.0.3:5002", "5001", "0/2", Path.Combine(Path.GetTempPath(), "unused-model.txt") },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
