@@ -44,6 +44,13 @@ public sealed class DeviceQuerySet : IDisposable
     private MemoryBuffer1D<int, Stride1D.Dense>? _topRows;
     private int _topRowsPerQuery;
 
+    /// <summary>Uploads one query set to <paramref name="device"/>.</summary>
+    /// <param name="device">The device that holds the set.</param>
+    /// <param name="labels">One grade per row.</param>
+    /// <param name="groupOffsets">Query q owns rows [groupOffsets[q], groupOffsets[q+1]).</param>
+    /// <param name="queryWeights">One weight per query, or null for weight 1.</param>
+    /// <param name="features">Row-major features to upload (for the MLP), or null.</param>
+    /// <param name="featureCount">Features per row of <paramref name="features"/>.</param>
     /// <param name="allocateFeatures">Allocate room for features without uploading any (a set filled by <see cref="LoadOrder"/>).</param>
     public DeviceQuerySet(GpuDevice device, float[] labels, int[] groupOffsets, float[]? queryWeights = null, float[]? features = null, int featureCount = 0, bool allocateFeatures = false)
     {

@@ -22,7 +22,11 @@ public sealed class GpuMlpSession : IDeviceTrainingSession
     private DeviceQuerySet? _shuffled;
 
     /// <param name="set">Must hold features (<see cref="DeviceQuerySet.Features"/>).</param>
+    /// <param name="objective">The objective, computed by a device kernel.</param>
+    /// <param name="hidden">Hidden layer sizes (empty for a linear model).</param>
+    /// <param name="initialParameters">The network's starting parameters, in the CPU model's layout.</param>
     /// <param name="batchQueries">The largest batch any epoch will use (sizes the activations).</param>
+    /// <param name="ownsSet">Dispose <paramref name="set"/> with the session.</param>
     public GpuMlpSession(DeviceQuerySet set, IRankingObjective objective, IReadOnlyList<int> hidden, float[] initialParameters, int batchQueries, bool ownsSet = false)
     {
         _set = set ?? throw new ArgumentNullException(nameof(set));

@@ -8,7 +8,7 @@ namespace Ranking.Gpu;
 /// change (compared by reference: a trainer passes the same arrays every round), scores are uploaded and
 /// gradients and Hessians downloaded on each call. A batch with a query longer than the kernel's
 /// <see cref="GpuObjectiveKernel.MaxQueryLength"/> is computed by the CPU objective. For a loop that keeps scores on the device, use
-/// <see cref="GpuObjectiveKernel.Compute"/> on a <see cref="DeviceQuerySet"/> directly.
+/// <see cref="GpuObjectiveKernel.Compute(DeviceQuerySet, int)"/> on a <see cref="DeviceQuerySet"/> directly.
 /// </summary>
 public sealed class GpuObjective : IRankingObjective, IDisposable
 {

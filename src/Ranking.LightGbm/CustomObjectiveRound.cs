@@ -16,6 +16,9 @@ public sealed class CustomObjectiveRound
     private readonly double[] _running;
     private readonly float[] _scores, _gradients, _hessians;
 
+    /// <summary>Allocates the round's buffers for <paramref name="train"/>.</summary>
+    /// <param name="objective">Our objective, which gives the gradients and Hessians of each round.</param>
+    /// <param name="train">The training set the booster was built on (labels, queries, weights).</param>
     /// <param name="threads">Threads for our objective; -1 = all cores.</param>
     public CustomObjectiveRound(IRankingObjective objective, RankingDataset train, int threads)
     {

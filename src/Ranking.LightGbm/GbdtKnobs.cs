@@ -47,6 +47,7 @@ public sealed class GbdtKnobs
     /// <summary>Keys left for our objective (custom path only).</summary>
     public required IReadOnlyDictionary<string, string> ObjectiveParameters { get; init; }
 
+    /// <param name="options">The ranker options whose knobs are read.</param>
     /// <param name="lightGbmObjective">lambdarank, rank_xendcg, regression, or none for our objectives.</param>
     public static GbdtKnobs Read(RankerOptions options, string lightGbmObjective)
     {

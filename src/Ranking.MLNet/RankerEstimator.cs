@@ -23,9 +23,16 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
     private readonly NdcgContract _contract;
     private readonly string _label, _group, _features;
 
+    /// <summary>An ML.NET estimator that trains <paramref name="ranker"/> when fitted.</summary>
+    /// <param name="ranker">The catalog ranker to train.</param>
+    /// <param name="options">Seed, threads, iterations and knobs; null = defaults.</param>
     /// <param name="pipelineSpec">Our feature pipeline spec ("zscore,log1p", "none"); null = the library default
     /// (<see cref="RankerTraining.DefaultPipeline"/>).</param>
     /// <param name="validMetrics">Validation metrics when a validation view is given; the first drives early stopping.</param>
+    /// <param name="contract">The NDCG contract of the validation metrics; null = the default contract.</param>
+    /// <param name="labelColumnName">The view's label column.</param>
+    /// <param name="groupColumnName">The view's query (group id) column.</param>
+    /// <param name="featureColumnName">The view's feature vector column.</param>
     public RankerEstimator(RankerDescriptor ranker, RankerOptions? options = null, string? pipelineSpec = null,
         string validMetrics = "ndcg@10", NdcgContract? contract = null,
         string labelColumnName = RankingColumns.Label, string groupColumnName = RankingColumns.GroupId, string featureColumnName = RankingColumns.Features)

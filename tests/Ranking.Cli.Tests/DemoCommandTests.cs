@@ -35,6 +35,28 @@ public class DemoCommandTests
         Assert.Contains(chosen, c => c.Family == "gradient-boosted trees");
     }
 
+    [Fact]
+    public void DemoQueriesSetsTheSizeOfTheGeneratedSet()
+    {
+        using var tmp = new TempDir();
+        var result = CliHarness.Run("demo", "--queries", "40", "--out", tmp["demo"], "--json");
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+        var json = JsonNode.Parse(result.Stdout)!;
+        int expected = Ranking.Data.SyntheticGenerator.GenerateSplits("small", 40, 42).Test.Data.QueryCount;
+        Assert.Equal(expected, (int)json["folds"]![0]!["testQueries"]!);
+        Assert.InRange(expected, 1, 39);
+    }
+
+    [Fact]
+    public void DemoRefusesTooFewQueries()
+    {
+        using var tmp = new TempDir();
+        var result = CliHarness.Run("demo", "--queries", "5", "--out", tmp["demo"]);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("--queries must be at least", result.Stderr);
+        Assert.False(Directory.Exists(tmp["demo"]));
+    }
+
     [SkippableFact]
     public void DemoRunsOnALetorFold()
     {

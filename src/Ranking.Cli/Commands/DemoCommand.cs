@@ -14,8 +14,11 @@ namespace Ranking.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    /// <summary>Synthetic queries: 60/20/20 train/valid/test.</summary>
+    /// <summary>Synthetic queries by default: 60/20/20 train/valid/test.</summary>
     public const int DemoQueries = 300;
+
+    /// <summary>Fewest synthetic queries `--queries` takes: the 20% test split must keep queries to rank.</summary>
+    public const int MinimumQueries = 20;
 
     /// <summary>
     /// One ranker per family, first registered candidate wins; iteration counts chosen so the whole demo runs in
@@ -43,17 +46,20 @@ public static class DemoCommand
         var outDir = new Option<string>("--out") { Description = "Report folder.", DefaultValueFactory = _ => "ranking-demo" };
         var seed = new Option<int>("--seed") { Description = "Seed of the data and of every ranker.", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
+        var queries = new Option<int>("--queries") { Description = $"Generated queries (60/20/20 split); at least {MinimumQueries}. Ignored with --data.", DefaultValueFactory = _ => DemoQueries };
         var backend = BackendOption.Create();
-        var command = new Command("demo", "Compare one ranker of each family on generated data (or a LETOR fold) and write a report.") { data, outDir, seed, json, backend };
+        var command = new Command("demo", "Compare one ranker of each family on generated data (or a LETOR fold) and write a report.") { data, outDir, seed, json, queries, backend };
         command.SetAction(pr =>
         {
+            int queryCount = pr.GetValue(queries);
+            if (queryCount < MinimumQueries) throw new UsageException($"--queries must be at least {MinimumQueries}; got {queryCount}.");
             using var compute = BackendOption.Resolve(pr.GetValue(backend)!);
-            return Run(pr.GetValue(data), pr.GetValue(outDir)!, pr.GetValue(seed), pr.GetValue(json), compute);
+            return Run(pr.GetValue(data), pr.GetValue(outDir)!, pr.GetValue(seed), pr.GetValue(json), queryCount, compute);
         });
         return command;
     }
 
-    private static int Run(string? dataDir, string outDir, int seed, bool json, Ranking.Compute.IComputeBackend compute)
+    private static int Run(string? dataDir, string outDir, int seed, bool json, int queryCount, Ranking.Compute.IComputeBackend compute)
     {
         var catalog = CompareCatalog.Create();
         var chosen = Choose(catalog);
@@ -61,10 +67,10 @@ public static class DemoCommand
         string source;
         if (dataDir is null)
         {
-            var (train, valid, test) = SyntheticGenerator.GenerateSplits("small", DemoQueries, (ulong)seed);
+            var (train, valid, test) = SyntheticGenerator.GenerateSplits("small", queryCount, (ulong)seed);
             fold = new CompareFold("synthetic-small", "generated:train", "generated:valid", "generated:test",
                 () => (train.Data, valid.Data, test.Data), test.OracleScores);
-            source = $"the seeded synthetic set 'small' ({DemoQueries} queries, seed {seed}, 60/20/20 split); the oracle row scores the test set with the generator's hidden function";
+            source = $"the seeded synthetic set 'small' ({queryCount} queries, seed {seed}, 60/20/20 split); the oracle row scores the test set with the generator's hidden function";
         }
         else
         {

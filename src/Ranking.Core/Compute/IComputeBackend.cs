@@ -5,7 +5,7 @@ namespace Ranking.Compute;
 /// <summary>
 /// One compute path: the managed CPU loops (<see cref="CpuComputeBackend"/>) or ILGPU kernels
 /// (Ranking.Gpu's GpuComputeBackend). Both compute the same numbers from the same scalar math
-/// (<see cref="RankingMath"/>); callers choose with <see cref="ComputeBackends.Create"/>.
+/// (<see cref="Ranking.Numerics.RankingMath"/>); callers choose with <see cref="ComputeBackends.Create"/>.
 /// </summary>
 public interface IComputeBackend : IDisposable
 {

@@ -7,7 +7,7 @@ namespace Ranking.Metrics;
 public static partial class RankingEvaluator
 {
     /// <summary>
-    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string?, long[]?)"/>,
+    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string, long[])"/>,
     /// with the per-query values computed by <paramref name="backend"/> (e.g. one GPU kernel launch per
     /// metric). Input is validated here first, exactly as on the CPU path (NaN scores and grades the
     /// contract cannot take are a <see cref="RankingDataException"/> naming the row).
@@ -43,7 +43,7 @@ public static partial class RankingEvaluator
         return new EvaluationReport(metrics.ToArray(), contract, perQuery, means, counted, queries, labels.Length, queryIds, queryWeights);
     }
 
-    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string?, long[]?)"/>.</summary>
+    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string, long[])"/>.</summary>
     public static EvaluationReport Evaluate(IMetricsBackend backend, RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract)
     {
         ArgumentNullException.ThrowIfNull(data);

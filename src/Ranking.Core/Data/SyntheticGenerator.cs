@@ -11,6 +11,7 @@ public sealed record SyntheticOptions
 }
 
 /// <summary>A generated set with the hidden scores its labels were drawn from.</summary>
+/// <param name="Data">The generated queries, rows and grades.</param>
 /// <param name="OracleScores">The noise-free hidden score of every row: ranking by it gives the oracle NDCG.</param>
 public sealed record SyntheticSet(RankingDataset Data, float[] OracleScores)
 {

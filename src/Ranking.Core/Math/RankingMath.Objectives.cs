@@ -62,7 +62,7 @@ public static partial class RankingMath
     /// </summary>
     public static ulong DescendingScoreKey(float score, int index) => ((ulong)DescendingScoreKey(score) << 32) | (uint)index;
 
-    /// <summary>The row index packed in a <see cref="DescendingScoreKey"/>.</summary>
+    /// <summary>The row index packed in a <see cref="DescendingScoreKey(float, int)"/>.</summary>
     public static int KeyIndex(ulong key) => (int)(uint)key;
 
     // ---------------------------------------------------------------- pairwise

@@ -15,9 +15,9 @@ internal static unsafe class DenseKernels
 {
     private const int RowTile = 6;
     private const int ColTile = 16;
-    /// <summary>Rows per parallel task of <see cref="Multiply"/>: a multiple of the row tile.</summary>
+    /// <summary>Rows per parallel task of <see cref="Multiply(float*, int, int, float*, int, float*, float*, int)"/>: a multiple of the row tile.</summary>
     private const int RowsPerTask = 96;
-    /// <summary>Rows of A and B kept hot while <see cref="MultiplyTransposedA"/> sweeps the output tiles.</summary>
+    /// <summary>Rows of A and B kept hot while <see cref="MultiplyTransposedA(float*, int, int, float*, int, float*, int)"/> sweeps the output tiles.</summary>
     private const int ReductionBlock = 256;
     /// <summary>Below this many multiply-adds a product runs on the calling thread.</summary>
     private const long ParallelThreshold = 1 << 18;
@@ -268,7 +268,7 @@ internal static unsafe class DenseKernels
             }
     }
 
-    /// <summary>Array form of <see cref="Multiply"/> (for tests and callers without pointers).</summary>
+    /// <summary>Array form of <see cref="Multiply(float*, int, int, float*, int, float*, float*, int)"/> (for tests and callers without pointers).</summary>
     public static void Multiply(float[] a, int m, int k, float[] b, int n, float[] c, float[]? bias, int threads)
     {
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n || (bias is not null && bias.Length < n))
@@ -276,7 +276,7 @@ internal static unsafe class DenseKernels
         fixed (float* pa = a, pb = b, pc = c, pbias = bias) Multiply(pa, m, k, pb, n, pc, bias is null ? null : pbias, threads);
     }
 
-    /// <summary>Array form of <see cref="MultiplyTransposedA"/>.</summary>
+    /// <summary>Array form of <see cref="MultiplyTransposedA(float*, int, int, float*, int, float*, int)"/>.</summary>
     public static void MultiplyTransposedA(float[] a, int m, int k, float[] b, int n, float[] c, int threads)
     {
         if (a.Length < (long)m * k || b.Length < (long)m * n || c.Length < (long)k * n) throw new ArgumentException("matrix sizes do not match.");

@@ -11,7 +11,7 @@ namespace Ranking.Gpu.Kernels;
 /// Every row's place within its query from one segmented sort, for sets with long queries where counting
 /// (each row compares itself with every row of its query: O(n^2) per query) costs too much. The sort key
 /// is the query (relative to the launch) in the high 32 bits and the row's descending key in the low 32
-/// (<see cref="RankingMath.DescendingScoreKey"/>: integers, so ILGPU.Algorithms' float radix-sort bug does
+/// (<see cref="RankingMath.DescendingScoreKey(float, int)"/>: integers, so ILGPU.Algorithms' float radix-sort bug does
 /// not apply), the value the row. ILGPU's radix sort is a least-significant-digit sort, which is stable
 /// (every pass must keep the order of the previous one), and the keys are laid out in row order, so equal
 /// keys keep input order: the ranks equal the CPU path's stable sort exactly.
