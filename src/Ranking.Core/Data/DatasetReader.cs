@@ -108,6 +108,6 @@ internal static class FeatureColumns
         var features = new float[(long)data.RowCount * featureCount];
         for (int r = 0; r < data.RowCount; r++)
             Array.Copy(data.Features, (long)r * data.FeatureCount, features, (long)r * featureCount, keep);
-        return new RankingDataset(features, featureCount, data.Labels, data.GroupOffsets, data.QueryIds, data.QueryWeights, data.RowComments, data.Source);
+        return new RankingDataset(features, featureCount, data.Labels, data.GroupOffsets, data.QueryIds, data.QueryWeights, data.RowComments, data.Source, data.Positions);
     }
 }

@@ -14,9 +14,15 @@ public static class DatasetWriter
     /// SVMlight/LETOR: <c>label qid:N 1:v 2:v ... # comment</c>. Dense (every feature, as LETOR and
     /// MSLR files are) unless <paramref name="sparse"/>, which leaves out +0 values.
     /// </summary>
+    /// <remarks>
+    /// A set with <see cref="RankingDataset.Positions"/> also gets LightGBM's <c>PATH.position</c> (one
+    /// position per row), so reading the file back, or training LightGBM on it, sees the same positions; a
+    /// stale <c>PATH.position</c> beside a set without positions is removed, as it would be read back.
+    /// </remarks>
     public static void WriteSvmLight(RankingDataset data, string path, bool sparse = false)
     {
         ArgumentNullException.ThrowIfNull(data);
+        WritePositions(data, path);
         AtomicFile.Write(path, stream =>
         {
             byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
@@ -79,6 +85,9 @@ public static class DatasetWriter
     /// <summary>Writes in the format the extension names: .rkds, .csv, .tsv, anything else SVMlight.</summary>
     public static void Write(RankingDataset data, string path)
     {
+        string extension = Path.GetExtension(path).ToLowerInvariant();
+        if (data.Positions is not null && extension is ".rkds" or ".csv" or ".tsv")
+            throw new RankingDataException(path, 0, 0, $"the set has display positions, which only SVMlight text keeps (in PATH.position); write to a .txt path instead of {extension}");
         switch (Path.GetExtension(path).ToLowerInvariant())
         {
             case ".rkds": RkdsFile.Write(data, path); break;
@@ -86,6 +95,20 @@ public static class DatasetWriter
             case ".tsv": WriteCsv(data, path); break;
             default: WriteSvmLight(data, path); break;
         }
+    }
+
+    /// <summary>LightGBM's <c>PATH.position</c> beside a text set: one integer per row.</summary>
+    private static void WritePositions(RankingDataset data, string path)
+    {
+        string positionPath = path + ".position";
+        if (data.Positions is null)
+        {
+            if (File.Exists(positionPath)) File.Delete(positionPath);
+            return;
+        }
+        var text = new StringBuilder(data.RowCount * 3);
+        foreach (int p in data.Positions) text.Append(p.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        AtomicFile.WriteAllBytes(positionPath, Encoding.ASCII.GetBytes(text.ToString()));
     }
 
     private static int Format(float value, Span<byte> destination)

@@ -15,7 +15,8 @@ public sealed class RankingDataset
         long[]? queryIds = null,
         float[]? queryWeights = null,
         string?[]? rowComments = null,
-        string? source = null)
+        string? source = null,
+        int[]? positions = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -35,6 +36,12 @@ public sealed class RankingDataset
             throw new ArgumentException("one weight per query is required.", nameof(queryWeights));
         if (rowComments is not null && rowComments.Length != labels.Length)
             throw new ArgumentException("one comment per row is required.", nameof(rowComments));
+        if (positions is not null)
+        {
+            if (positions.Length != labels.Length) throw new ArgumentException("one position per row is required.", nameof(positions));
+            int bad = Array.FindIndex(positions, p => p < 1);
+            if (bad >= 0) throw new ArgumentException($"row {bad}: position {positions[bad]}; positions are 1-based display ranks.", nameof(positions));
+        }
 
         Features = features;
         FeatureCount = featureCount;
@@ -44,6 +51,7 @@ public sealed class RankingDataset
         QueryWeights = queryWeights;
         RowComments = rowComments;
         Source = source;
+        Positions = positions;
     }
 
     /// <summary>Dense row-major features, rows x FeatureCount.</summary>
@@ -60,6 +68,12 @@ public sealed class RankingDataset
     public string?[]? RowComments { get; }
     /// <summary>Where the set came from (a file path), for messages.</summary>
     public string? Source { get; }
+    /// <summary>
+    /// Optional per-row display position (1 = top) at which the row was shown when its clicks were logged:
+    /// LightGBM's <c>FILE.position</c>, read beside a text file, and what position-bias estimators learn from.
+    /// Null when the set carries none.
+    /// </summary>
+    public int[]? Positions { get; }
 
     public int RowCount => Labels.Length;
     public int QueryCount => GroupOffsets.Length - 1;
@@ -98,6 +112,7 @@ public sealed class RankingDataset
         var ids = new long[queries.Count];
         float[]? weights = QueryWeights is null ? null : new float[queries.Count];
         string?[]? comments = RowComments is null ? null : new string?[rows];
+        int[]? positions = Positions is null ? null : new int[rows];
         int at = 0;
         for (int i = 0; i < queries.Count; i++)
         {
@@ -106,13 +121,22 @@ public sealed class RankingDataset
             Array.Copy(Features, (long)start * FeatureCount, features, (long)at * FeatureCount, (long)n * FeatureCount);
             Array.Copy(Labels, start, labels, at, n);
             if (comments is not null) Array.Copy(RowComments!, start, comments, at, n);
+            if (positions is not null) Array.Copy(Positions!, start, positions, at, n);
             ids[i] = QueryIds[q];
             if (weights is not null) weights[i] = QueryWeights![q];
             at += n;
             offsets[i + 1] = at;
         }
-        return new RankingDataset(features, FeatureCount, labels, offsets, ids, weights, comments, Source);
+        return new RankingDataset(features, FeatureCount, labels, offsets, ids, weights, comments, Source, positions);
     }
+
+    /// <summary>The same rows with other labels (and, optionally, query weights), sharing the features.</summary>
+    public RankingDataset WithLabels(float[] labels, float[]? queryWeights = null)
+        => new(Features, FeatureCount, labels, GroupOffsets, QueryIds, queryWeights ?? QueryWeights, RowComments, Source, Positions);
+
+    /// <summary>The same rows with per-row display positions (null removes them), sharing the features.</summary>
+    public RankingDataset WithPositions(int[]? positions)
+        => new(Features, FeatureCount, Labels, GroupOffsets, QueryIds, QueryWeights, RowComments, Source, positions);
 }
 
 /// <summary>One query's rows of a dataset: spans into the parent's arrays.</summary>

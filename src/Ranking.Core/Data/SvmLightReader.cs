@@ -105,6 +105,10 @@ internal static class SvmLightReader
         int[]? querySizes = null;
         if (hasQueryFile && rows > 0 && errors.Count == 0)
             querySizes = ReadQueryFile(queryPath, rows, structural);
+        string positionPath = path + ".position";
+        int[]? positions = null;
+        if (File.Exists(positionPath) && rows > 0 && errors.Count == 0)
+            positions = ReadPositionFile(positionPath, rows, structural);
 
         if (structural.Count > 0)
         {
@@ -116,11 +120,13 @@ internal static class SvmLightReader
 
         int featureCount = options.FeatureCount ?? maxIndex;
         MemoryBudget.Check(path, rows, featureCount, options.MaxMemoryBytes);
-        return Assemble(blocks, rows, featureCount, rowQids, querySizes, needRegroup, path, options, threads);
+        if (positions is not null && needRegroup)
+            throw new RankingDataException(positionPath, 0, 0, "positions cannot follow rows that --regroup reorders: write the data grouped, or drop the .position file");
+        return Assemble(blocks, rows, featureCount, rowQids, querySizes, needRegroup, path, options, threads, positions);
     }
 
     private static RankingDataset Assemble(List<Block> blocks, int rows, int featureCount, long[] rowQids, int[]? querySizes,
-        bool regroup, string path, DatasetReadOptions options, int threads)
+        bool regroup, string path, DatasetReadOptions options, int threads, int[]? positions)
     {
         // destination row of each source row: identity, or a stable sort by qid when regrouping
         int[]? destination = null;
@@ -174,7 +180,7 @@ internal static class SvmLightReader
             offsets = offsetList.ToArray();
             queryIds = idList.ToArray();
         }
-        return new RankingDataset(features, featureCount, labels, offsets, queryIds, null, comments, path);
+        return new RankingDataset(features, featureCount, labels, offsets, queryIds, null, comments, path, positions);
     }
 
     /// <summary>LightGBM group sizes: one positive integer per line, summing to the data file's rows.</summary>
@@ -214,6 +220,48 @@ internal static class SvmLightReader
             return null;
         }
         return sizes.ToArray();
+    }
+
+    /// <summary>
+    /// LightGBM's positions file (<c>FILE.position</c>): one display position per line, one line per data row.
+    /// LightGBM treats each distinct line as an opaque position id; we read them as 1-based display ranks
+    /// (what click models and propensities are indexed by), so a position must be a whole number &gt;= 1.
+    /// </summary>
+    internal static int[]? ReadPositionFile(string positionPath, int rows, List<RankingDataException> errors)
+    {
+        var positions = new List<int>(rows);
+        long line = 0, lastLine = 0;
+        foreach (string raw in File.ReadLines(positionPath))
+        {
+            line++;
+            string text = raw.Trim();
+            if (line == 1 && text.Length > 0 && text[0] == '\uFEFF') text = text[1..].Trim();
+            if (text.Length == 0) continue;
+            lastLine = line;
+            int column = raw.IndexOf(text[0]) + 1;
+            if (!int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int position))
+            {
+                errors.Add(new RankingDataException(positionPath, line, column, $"bad position '{Clip(text)}': expected a whole number >= 1 (the display rank, 1 = top)"));
+                return null;
+            }
+            if (position < 1)
+            {
+                errors.Add(new RankingDataException(positionPath, line, column, $"position {position}: positions are display ranks counted from 1 (1 = top)"));
+                return null;
+            }
+            if (positions.Count == rows)
+            {
+                errors.Add(new RankingDataException(positionPath, line, column, $"more positions than the data file's {rows} rows"));
+                return null;
+            }
+            positions.Add(position);
+        }
+        if (positions.Count != rows)
+        {
+            errors.Add(new RankingDataException(positionPath, Math.Max(lastLine, 1), 0, $"{positions.Count} positions but the data file has {rows} rows (one position per row)"));
+            return null;
+        }
+        return positions.ToArray();
     }
 
     /// <summary>Bad text quoted in a message: at most 40 characters, control characters escaped (\r, \t, \xNN).</summary>
