@@ -17,6 +17,7 @@ public static class RankingCli
         foreach (var command in TrainCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ClicksCommands.Create());
         return root;
     }
 }

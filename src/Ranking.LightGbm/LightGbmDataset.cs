@@ -6,7 +6,8 @@ namespace Ranking.LightGbm;
 /// <summary>
 /// A <see cref="RankingDataset"/> binned into LightGBM's dataset: features (float32, row-major, no copy on
 /// our side), "label", "group" (rows per query) and, when the set has query weights, "weight" (each row
-/// carries its query's weight). A validation set is binned with the training set as reference so both
+/// carries its query's weight), and for a training set with <see cref="RankingDataset.Positions"/>, "position"
+/// (LightGBM's position-bias GAM). A validation set is binned with the training set as reference so both
 /// share bin boundaries, as LightGBM requires.
 /// </summary>
 public sealed class LightGbmDataset : IDisposable
@@ -64,6 +65,10 @@ public sealed class LightGbmDataset : IDisposable
                     Array.Fill(rowWeights, data.QueryWeights[q], data.GroupOffsets[q], data.QueryLength(q));
                 dataset.SetFloatField("weight", rowWeights);
             }
+            // Display positions turn on LightGBM's position-bias GAM in lambdarank (4.1+): a bias per position
+            // learned beside the trees (lambdarank_position_bias_regularization). Only the training set's count.
+            if (data.Positions is not null && reference is null)
+                dataset.SetIntField("position", data.Positions);
             return dataset;
         }
         catch

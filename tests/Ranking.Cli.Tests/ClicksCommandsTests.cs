@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Ranking.Cli;
+
+namespace Ranking.Cli.Tests;
+
+public sealed class ClicksCommandsTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-cli-clicks-" + Guid.NewGuid().ToString("N"));
+
+    public ClicksCommandsTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private string Generated()
+    {
+        var result = CliHarness.Run("data", "generate", "--preset", "small", "--queries", "60", "--seed", "3", "--out", P("set.txt"));
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        return P("set.txt");
+    }
+
+    [Fact]
+    public void SimulateThenEstimatePropensitiesFromSwaps()
+    {
+        string data = Generated();
+        var sim = CliHarness.Run("clicks", "simulate", "--data", data, "--sessions", "60000", "--intervention", "swap", "--production-fraction", "0.1",
+            "--top-k", "5", "--seed", "4", "--out", P("log.tsv"), "--json");
+        Assert.True(sim.ExitCode == ExitCodes.Ok, sim.Stderr);
+        using (var json = JsonDocument.Parse(sim.Stdout))
+        {
+            Assert.Equal(60000, json.RootElement.GetProperty("sessions").GetInt32());
+            var ctr = json.RootElement.GetProperty("click_rate_by_position").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(5, ctr.Length);
+            Assert.True(ctr[0] > ctr[4]);
+        }
+        var again = CliHarness.Run("clicks", "simulate", "--data", data, "--sessions", "60000", "--intervention", "swap", "--production-fraction", "0.1",
+            "--top-k", "5", "--seed", "4", "--out", P("log2.tsv"), "--threads", "1");
+        Assert.Equal(ExitCodes.Ok, again.ExitCode);
+        Assert.Equal(File.ReadAllBytes(P("log.tsv")), File.ReadAllBytes(P("log2.tsv")));
+
+        var prop = CliHarness.Run("clicks", "propensity", "--data", data, "--log", P("log.tsv"), "--out", P("prop.tsv"), "--json");
+        Assert.True(prop.ExitCode == ExitCodes.Ok, prop.Stderr);
+        using var p = JsonDocument.Parse(prop.Stdout);
+        var theta = p.RootElement.GetProperty("propensities").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int k = 0; k < 5; k++) Assert.InRange(theta[k] * (k + 1), 0.8, 1.2);   // PBM eta = 1: theta_k = 1/k
+        Assert.StartsWith("position\tpropensity\tsupport\n1\t1\t", File.ReadAllText(P("prop.tsv")));
+
+        var agg = CliHarness.Run("clicks", "aggregate", "--data", data, "--log", P("log.tsv"), "--out", P("counts.tsv"));
+        Assert.Equal(ExitCodes.Ok, agg.ExitCode);
+        Assert.StartsWith("qid\tdoc\tposition\timpressions\tclicks\n", File.ReadAllText(P("counts.tsv")));
+    }
+
+    [Fact]
+    public void BadLogsAndUsageExitWith2()
+    {
+        string data = Generated();
+        File.WriteAllText(P("bad.tsv"), "session\tqid\tdoc\tposition\tclick\n0\t1\t0\t0\t1\n");
+        var bad = CliHarness.Run("clicks", "propensity", "--data", data, "--log", P("bad.tsv"));
+        Assert.Equal(ExitCodes.BadInput, bad.ExitCode);
+        Assert.Contains("bad.tsv:2:", bad.Stderr);
+        Assert.Contains("position 0", bad.Stderr);
+        var noSwaps = CliHarness.Run("clicks", "simulate", "--data", data, "--sessions", "2000", "--out", P("plain.tsv"), "--production-fraction", "0.1");
+        Assert.Equal(ExitCodes.Ok, noSwaps.ExitCode);
+        var harvest = CliHarness.Run("clicks", "propensity", "--data", data, "--log", P("plain.tsv"));
+        Assert.Equal(ExitCodes.BadInput, harvest.ExitCode);
+        Assert.Contains("randomised swaps", harvest.Stderr);
+        Assert.Equal(ExitCodes.BadInput, CliHarness.Run("clicks", "simulate", "--data", data, "--click-model", "nope", "--out", P("x.tsv")).ExitCode);
+        Assert.Equal(ExitCodes.BadInput, CliHarness.Run("clicks", "simulate", "--data", data, "--noise", "0.9,0.1", "--out", P("x.tsv")).ExitCode);
+        Assert.False(File.Exists(P("x.tsv")));
+    }
+}
