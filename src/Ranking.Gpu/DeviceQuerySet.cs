@@ -186,6 +186,18 @@ public sealed class DeviceQuerySet : IDisposable
     }
 
     private MemoryBuffer1D<int, Stride1D.Dense>? _rowMap;
+    private MemoryBuffer1D<int, Stride1D.Dense>? _rankingOrders;
+
+    /// <summary>
+    /// Two ints per row for the metric kernels' counted rankings (allocated on first use, kept with the set):
+    /// the rows in ranking order and in ideal (descending gain) order, query after query.
+    /// </summary>
+    public (ArrayView<int> Order, ArrayView<int> IdealOrder) RankingOrders()
+    {
+        int rows = Math.Max(1, RowCount);
+        _rankingOrders ??= Device.Accelerator.Allocate1D<int>(2L * rows);
+        return (_rankingOrders.View.SubView(0, rows), _rankingOrders.View.SubView(rows, rows));
+    }
     private Kernels.SortedRankKernels.Buffers? _sortBuffers;
 
     /// <summary>Scratch for sorting every row of the set (allocated on first use, kept with the set).</summary>
@@ -248,6 +260,7 @@ public sealed class DeviceQuerySet : IDisposable
     {
         _topRows?.Dispose();
         _rowMap?.Dispose();
+        _rankingOrders?.Dispose();
         _sortBuffers?.Dispose();
         foreach (var b in _owned) b.Dispose();
         _owned.Clear();

@@ -1,4 +1,5 @@
 using Ranking.Compute;
+using Ranking.Metrics;
 using Ranking.Objectives;
 
 namespace Ranking.Gpu;

@@ -1,14 +1,13 @@
 using ILGPU;
 using ILGPU.Runtime;
-using Ranking.Compute;
 using Ranking.Gpu.Kernels;
 using Ranking.Metrics;
 
 namespace Ranking.Gpu;
 
 /// <summary>
-/// Metrics on the device: each metric of the list is one pair of launches over every query
-/// (<see cref="MetricKernels"/>), then one download of the per-query values. Same conventions and
+/// Metrics on the device: the rankings are found once for the list, then each metric is one launch of the
+/// shared walk over every query (<see cref="MetricKernels"/>), then one download of the per-query values. Same conventions and
 /// same numbers (to 1e-5 relative) as <see cref="RankingEvaluator"/>.
 /// </summary>
 public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
@@ -73,15 +72,17 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
     }
 
     /// <summary>The kernel's view of one metric under a contract.</summary>
-    public static MetricKernelSettings Settings(MetricSpec metric, NdcgContract contract, double dataMaxGrade) => new()
+    public static MetricKernelSettings Settings(MetricSpec metric, NdcgContract contract, double dataMaxGrade)
     {
-        Metric = (int)metric.Kind,
-        K = metric.K,
-        Gain = (int)contract.Gain,
-        Ties = (int)contract.Ties,
-        Empty = (int)contract.EmptyQuery,
-        RelevanceThreshold = metric.RelevanceThreshold,
-        ErrMaxGrade = metric.ErrMaxGrade ?? Math.Max(0.0, dataMaxGrade),
-        DcgScale = contract.DcgLogBase == DcgLogBase.Natural ? 1.0 / Math.Log(2.0) : 1.0,
-    };
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(contract);
+        return new()
+        {
+            Walk = metric.WalkSettings(contract, dataMaxGrade),
+            Gain = (int)contract.Gain,
+            Ties = (int)contract.Ties,
+            Discount = (int)contract.Discount.Kind,
+            DiscountOffset = contract.Discount.Offset,
+        };
+    }
 }

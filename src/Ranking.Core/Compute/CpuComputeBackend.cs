@@ -1,3 +1,4 @@
+using Ranking.Metrics;
 using Ranking.Objectives;
 
 namespace Ranking.Compute;

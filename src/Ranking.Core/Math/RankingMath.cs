@@ -18,6 +18,26 @@ public static partial class RankingMath
     /// <summary>Position discount 1 / log2(rank + 2) for a 0-based rank (rank 0 = top).</summary>
     public static double Discount(int rank) => 1.0 / Log2(rank + 2.0);
 
+    /// <summary>
+    /// The walk's discount of a 0-based rank under a <see cref="DiscountKind"/> code: the log kinds all give
+    /// 1/log2(rank + 2) (their base is <see cref="DiscountScale"/>, applied to reported DCG only), the
+    /// reciprocal kind 1/(rank + 1 + offset), i.e. 1/(rank + c) for a 1-based rank.
+    /// </summary>
+    public static double Discount(int kind, double offset, int rank) =>
+        kind == (int)DiscountKind.Reciprocal ? 1.0 / (rank + 1.0 + offset) : 1.0 / Log2(rank + 2.0);
+
+    /// <summary>Reported DCG = the walk's DCG times this: 1/ln 2 for ln, ln 10/ln 2 for log10, else 1.</summary>
+    public static double DiscountScale(int kind) =>
+        kind == (int)DiscountKind.Natural ? 1.0 / Math.Log(2.0) : kind == (int)DiscountKind.Log10 ? Math.Log(10.0) / Math.Log(2.0) : 1.0;
+
+    /// <summary>Sum of <see cref="Discount(int, double, int)"/> over the 0-based ranks [from, to); 0 when empty.</summary>
+    public static double DiscountSum(int kind, double offset, int from, int to)
+    {
+        double sum = 0.0;
+        for (int r = from; r < to; r++) sum += Discount(kind, offset, r);
+        return sum;
+    }
+
     private const double Ln2 = 0.69314718055994530942;
 
     /// <summary>
@@ -64,7 +84,7 @@ public static partial class RankingMath
     }
 
     /// <summary>
-    /// Sum of <see cref="Discount"/> over the 0-based ranks [from, to): the total discount a block of
+    /// Sum of <see cref="Discount(int)"/> over the 0-based ranks [from, to): the total discount a block of
     /// tied rows shares under averaged ties (McSherry-Najork). 0 when the range is empty.
     /// </summary>
     public static double DiscountSum(int from, int to)

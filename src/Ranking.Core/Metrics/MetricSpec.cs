@@ -1,19 +1,25 @@
 using System.Globalization;
+using Ranking.Numerics;
 
 namespace Ranking.Metrics;
 
+/// <summary>Which metric; the values are the walks' <see cref="MetricCode"/>s.</summary>
 public enum MetricKind
 {
-    Ndcg,
-    Dcg,
+    /// <summary>Normalised discounted cumulative gain.</summary>
+    Ndcg = MetricCode.Ndcg,
+    /// <summary>Discounted cumulative gain.</summary>
+    Dcg = MetricCode.Dcg,
     /// <summary>Average precision (MAP as a mean over queries).</summary>
-    Map,
+    Map = MetricCode.Map,
     /// <summary>Reciprocal rank of the first relevant row (MRR as a mean).</summary>
-    Mrr,
-    Precision,
-    Recall,
+    Mrr = MetricCode.Mrr,
+    /// <summary>Relevant rows in the top k / k.</summary>
+    Precision = MetricCode.Precision,
+    /// <summary>Relevant rows in the top k / relevant rows.</summary>
+    Recall = MetricCode.Recall,
     /// <summary>Expected reciprocal rank (Chapelle et al. 2009).</summary>
-    Err,
+    Err = MetricCode.Err,
 }
 
 /// <summary>
@@ -130,6 +136,25 @@ public sealed record MetricSpec
         if (RelevanceThreshold != 0) name += ":rel=" + RelevanceThreshold.ToString("R", CultureInfo.InvariantCulture);
         if (ErrMaxGrade is { } m) name += ":max=" + m.ToString("R", CultureInfo.InvariantCulture);
         return name;
+    }
+
+    /// <summary>
+    /// This metric's knobs for <see cref="MetricWalks.Evaluate"/> under a contract; <paramref name="dataMaxGrade"/>
+    /// is ERR's maximum grade when the metric names none.
+    /// </summary>
+    public MetricWalkSettings WalkSettings(NdcgContract contract, double dataMaxGrade)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        return new MetricWalkSettings
+        {
+            Metric = (int)Kind,
+            K = K,
+            Averaged = contract.Ties == TiePolicy.Averaged ? 1 : 0,
+            Empty = contract.EmptyValue,
+            RelevanceThreshold = RelevanceThreshold,
+            ErrMaxGrade = ErrMaxGrade ?? Math.Max(0.0, dataMaxGrade),
+            DcgScale = contract.Discount.Scale,
+        };
     }
 
     public bool Equals(MetricSpec? other) => other is not null && other.Name == Name;

@@ -1,20 +1,8 @@
-using Ranking.Numerics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Ranking.Compute;
+using Ranking.Numerics;
 
 namespace Ranking.Metrics;
-
-/// <summary>How a relevance grade becomes a gain.</summary>
-public enum GainKind
-{
-    /// <summary>2^grade - 1.</summary>
-    Exponential,
-    /// <summary>The grade itself.</summary>
-    Linear,
-    /// <summary>An explicit table indexed by integer grade; a grade outside the table is an error.</summary>
-    Table,
-}
 
 /// <summary>How rows with equal scores are ordered.</summary>
 public enum TiePolicy
@@ -39,18 +27,9 @@ public enum EmptyQueryPolicy
 }
 
 /// <summary>
-/// The logarithm in the DCG discount. NDCG does not depend on it (it cancels); only reported DCG values do.
-/// </summary>
-public enum DcgLogBase
-{
-    Two,
-    /// <summary>1/ln(rank + 2): ML.NET reports DCG with it.</summary>
-    Natural,
-}
-
-/// <summary>
 /// Every convention NDCG depends on, made explicit (ARCHITECTURE.md, "The NDCG contract"). Immutable.
-/// The discount is always 1/log2(rank + 2) for a 0-based rank; NDCG@k = DCG@k / ideal DCG@k where the
+/// The discount is 1/log2(rank + 1) for a 1-based rank unless the contract names another
+/// (<see cref="RankDiscount"/>); NDCG@k = DCG@k / ideal DCG@k where the
 /// ideal DCG sorts the WHOLE list by gain and cuts it at k. Tie and empty-query policies also apply to
 /// the other metrics (MAP, MRR, precision, recall; see <see cref="RankingEvaluator"/>).
 /// <para>
@@ -92,61 +71,68 @@ public sealed class NdcgContract
     /// <summary>Exponential gain, averaged ties, empty query = 1.</summary>
     public static NdcgContract Default { get; } = new(GainKind.Exponential, TiePolicy.Averaged, EmptyQueryPolicy.CountAsOne, name: "default");
 
-    private const int CachedGrades = 64;
-    private readonly double[] _gainTable;   // gain of integer grades 0..CachedGrades-1 (or the table)
-    private readonly double[]? _explicitTable;
-
     public NdcgContract(
         GainKind gain,
         TiePolicy ties,
         EmptyQueryPolicy emptyQuery,
         IReadOnlyList<double>? gainTable = null,
-        DcgLogBase dcgLogBase = DcgLogBase.Two,
+        RankDiscount? discount = null,
         string name = "custom")
+        : this(GainOf(gain, gainTable), ties, emptyQuery, discount, name)
+    {
+    }
+
+    /// <summary>A contract over a gain of <see cref="Ranking.Numerics.LabelGain"/> (the type LambdaRank shares).</summary>
+    public NdcgContract(LabelGain gain, TiePolicy ties, EmptyQueryPolicy emptyQuery, RankDiscount? discount = null, string name = "custom")
+    {
+        ArgumentNullException.ThrowIfNull(gain);
+        LabelGain = gain;
+        Ties = ties;
+        EmptyQuery = emptyQuery;
+        Discount = discount ?? RankDiscount.Log2;
+        Name = name;
+    }
+
+    private static LabelGain GainOf(GainKind gain, IReadOnlyList<double>? table)
     {
         if (gain == GainKind.Table)
         {
-            if (gainTable is null || gainTable.Count == 0)
-                throw new ArgumentException("a table gain needs at least one entry.", nameof(gainTable));
-            foreach (double g in gainTable)
-                if (!double.IsFinite(g)) throw new ArgumentException("gain table entries must be finite.", nameof(gainTable));
-            _explicitTable = gainTable.ToArray();
-            _gainTable = _explicitTable;
+            if (table is null || table.Count == 0)
+                throw new ArgumentException("a table gain needs at least one entry.", nameof(table));
+            foreach (double g in table)
+                if (!double.IsFinite(g)) throw new ArgumentException("gain table entries must be finite.", nameof(table));
+            return LabelGain.FromTable(table);
         }
-        else
-        {
-            if (gainTable is not null) throw new ArgumentException("a gain table is only used with GainKind.Table.", nameof(gainTable));
-            _gainTable = new double[CachedGrades];
-            for (int i = 0; i < CachedGrades; i++)
-                _gainTable[i] = gain == GainKind.Exponential ? RankingMath.ExponentialGain(i) : RankingMath.LinearGain(i);
-        }
-        Gain = gain;
-        Ties = ties;
-        EmptyQuery = emptyQuery;
-        DcgLogBase = dcgLogBase;
-        Name = name;
-        GainIsMonotone = true;
-        for (int i = 1; i < _gainTable.Length; i++)
-            if (_gainTable[i] < _gainTable[i - 1]) GainIsMonotone = false;
+        if (table is not null) throw new ArgumentException("a gain table is only used with GainKind.Table.", nameof(table));
+        return LabelGain.Of(gain);
     }
 
     /// <summary>The preset name this contract came from, or "custom".</summary>
     public string Name { get; }
-    public GainKind Gain { get; }
+    /// <summary>The grade-to-gain mapping.</summary>
+    public LabelGain LabelGain { get; }
+    /// <summary>Exponential, linear or table (<see cref="LabelGain"/>'s kind).</summary>
+    public GainKind Gain => LabelGain.Kind;
     /// <summary>The explicit gain table (grade i has gain GainTable[i]); null unless <see cref="Gain"/> is Table.</summary>
-    public IReadOnlyList<double>? GainTable => _explicitTable;
+    public IReadOnlyList<double>? GainTable => LabelGain.Table;
     public TiePolicy Ties { get; }
     public EmptyQueryPolicy EmptyQuery { get; }
-    public DcgLogBase DcgLogBase { get; }
-    /// <summary>True when a higher integer grade never has a lower gain (lets ideal DCG count grades instead of sorting).</summary>
-    internal bool GainIsMonotone { get; }
+    /// <summary>The DCG discount (log2 unless the contract names another; a log base changes reported DCG only).</summary>
+    public RankDiscount Discount { get; }
 
-    /// <summary>Multiplier turning a log2-discounted DCG into the contract's reported DCG.</summary>
-    internal double DcgScale => DcgLogBase == DcgLogBase.Natural ? 1.0 / Math.Log(2.0) : 1.0;
+    /// <summary>What a query with a zero denominator counts as in a walk: 1, 0 or NaN (left out).</summary>
+    internal double EmptyValue => EmptyQuery switch
+    {
+        EmptyQueryPolicy.CountAsOne => 1.0,
+        EmptyQueryPolicy.CountAsZero => 0.0,
+        _ => double.NaN,
+    };
 
-    public NdcgContract WithTies(TiePolicy ties) => new(Gain, ties, EmptyQuery, _explicitTable, DcgLogBase, "custom");
-    public NdcgContract WithEmptyQuery(EmptyQueryPolicy empty) => new(Gain, Ties, empty, _explicitTable, DcgLogBase, "custom");
-    public NdcgContract WithGain(GainKind gain, IReadOnlyList<double>? table = null) => new(gain, Ties, EmptyQuery, table, DcgLogBase, "custom");
+    public NdcgContract WithTies(TiePolicy ties) => new(LabelGain, ties, EmptyQuery, Discount, "custom");
+    public NdcgContract WithEmptyQuery(EmptyQueryPolicy empty) => new(LabelGain, Ties, empty, Discount, "custom");
+    public NdcgContract WithGain(GainKind gain, IReadOnlyList<double>? table = null) => new(GainOf(gain, table), Ties, EmptyQuery, Discount, "custom");
+    /// <summary>The same contract with another DCG discount.</summary>
+    public NdcgContract WithDiscount(RankDiscount discount) => new(LabelGain, Ties, EmptyQuery, discount, "custom");
 
     /// <summary>
     /// A preset: default | lightgbm | xgboost | xgboost- | sklearn | mlnet | ranklib (case-insensitive).
@@ -162,13 +148,13 @@ public sealed class NdcgContract
             "xgboost" => new(GainKind.Table, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsOne, ExponentialTable(32), name: "xgboost"),
             "xgboost-" => new(GainKind.Table, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, ExponentialTable(32), name: "xgboost-"),
             "sklearn" => new(GainKind.Linear, TiePolicy.Averaged, EmptyQueryPolicy.CountAsZero, name: "sklearn"),
-            "mlnet" => new(GainKind.Table, TiePolicy.Pessimistic, EmptyQueryPolicy.CountAsZero, [0, 3, 7, 15, 31], DcgLogBase.Natural, "mlnet"),
+            "mlnet" => new(GainKind.Table, TiePolicy.Pessimistic, EmptyQueryPolicy.CountAsZero, [0, 3, 7, 15, 31], RankDiscount.Natural, "mlnet"),
             "ranklib" => new(GainKind.Exponential, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, name: "ranklib"),
             _ => throw new ArgumentException($"unknown NDCG contract '{name}'; known: {string.Join(", ", PresetNames)}.", nameof(name)),
         };
     }
 
-    private static double[] ExponentialTable(int grades) => Enumerable.Range(0, grades).Select(i => RankingMath.ExponentialGain(i)).ToArray();
+    private static IReadOnlyList<double> ExponentialTable(int grades) => LabelGain.ExponentialTable(grades).Table!;
 
     /// <summary>
     /// A preset optionally followed by overrides: <c>"sklearn"</c>, <c>"default,ties=input"</c>,
@@ -183,10 +169,10 @@ public sealed class NdcgContract
         NdcgContract c = FromPreset(parts[0]);
         if (parts.Length == 1) return c;
         GainKind gain = c.Gain;
-        IReadOnlyList<double>? table = c._explicitTable;
+        IReadOnlyList<double>? table = c.GainTable;
         TiePolicy ties = c.Ties;
         EmptyQueryPolicy empty = c.EmptyQuery;
-        DcgLogBase logBase = c.DcgLogBase;
+        RankDiscount discount = c.Discount;
         foreach (string part in parts.Skip(1))
         {
             int eq = part.IndexOf('=');
@@ -224,18 +210,22 @@ public sealed class NdcgContract
                     };
                     break;
                 case "dcglog":
-                    logBase = value switch
+                    // The older key: the log base of reported DCG.
+                    discount = value switch
                     {
-                        "2" => DcgLogBase.Two,
-                        "e" or "ln" => DcgLogBase.Natural,
+                        "2" => RankDiscount.Log2,
+                        "e" or "ln" => RankDiscount.Natural,
                         _ => throw new ArgumentException($"unknown DCG log base '{value}' (2, e).", nameof(text)),
                     };
                     break;
+                case "discount":
+                    discount = RankDiscount.Parse(value);
+                    break;
                 default:
-                    throw new ArgumentException($"unknown contract key '{key}' (gain, ties, empty, dcglog).", nameof(text));
+                    throw new ArgumentException($"unknown contract key '{key}' (gain, ties, empty, discount, dcglog).", nameof(text));
             }
         }
-        return new NdcgContract(gain, ties, empty, table, logBase, "custom");
+        return new NdcgContract(gain, ties, empty, table, discount, "custom");
     }
 
     /// <summary>
@@ -243,76 +233,18 @@ public sealed class NdcgContract
     /// a non-integer or out-of-range grade with a table, an exponential gain that would overflow).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public bool TryGetGain(float grade, out double gain)
-    {
-        int g = (int)grade;
-        if (g == grade && (uint)g < (uint)_gainTable.Length)
-        {
-            gain = _gainTable[g];
-            return true;
-        }
-        return TryGetGainSlow(grade, out gain);
-    }
-
-    private bool TryGetGainSlow(float grade, out double gain)
-    {
-        gain = 0;
-        if (Gain == GainKind.Table || !float.IsFinite(grade) || grade < 0) return false;
-        if (Gain == GainKind.Exponential)
-        {
-            if (grade > 1000) return false;
-            gain = RankingMath.ExponentialGain(grade);
-            return true;
-        }
-        gain = RankingMath.LinearGain(grade);
-        return true;
-    }
+    public bool TryGetGain(float grade, out double gain) => LabelGain.TryGetGain(grade, out gain);
 
     /// <summary>Why <see cref="TryGetGain"/> failed, for error messages.</summary>
-    public string ExplainBadGrade(float grade)
-    {
-        if (!float.IsFinite(grade)) return $"grade {grade.ToString(CultureInfo.InvariantCulture)} is not a finite number";
-        if (grade < 0) return $"grade {grade.ToString(CultureInfo.InvariantCulture)} is negative (grades must be >= 0)";
-        if (Gain == GainKind.Table)
-            return $"grade {grade.ToString(CultureInfo.InvariantCulture)} is not an integer in the gain table of contract '{Name}' " +
-                   $"(grades 0..{_gainTable.Length - 1}: {string.Join(",", _gainTable.Select(g => g.ToString(CultureInfo.InvariantCulture)))})";
-        return $"grade {grade.ToString(CultureInfo.InvariantCulture)} is too large for an exponential gain (max 1000)";
-    }
-
-    /// <summary>Integer-grade gain without checks: the caller validated the grade (hot path).</summary>
-    internal double GainOfValidGrade(float grade)
-    {
-        int g = (int)grade;
-        if (g == grade && (uint)g < (uint)_gainTable.Length) return _gainTable[g];
-        return Gain == GainKind.Exponential ? RankingMath.ExponentialGain(grade) : RankingMath.LinearGain(grade);
-    }
-
-    /// <summary>Number of leading integer grades whose gain is a table lookup.</summary>
-    internal int TabulatedGrades => _gainTable.Length;
+    public string ExplainBadGrade(float grade) => LabelGain.ExplainBadGrade(grade, $"contract '{Name}'");
 
     /// <summary>One line, for reports: "default: gain=2^rel-1, discount=1/log2(rank+2), ties=averaged, empty=1".</summary>
-    public string Describe()
-    {
-        string gain = Gain switch
-        {
-            GainKind.Exponential => "2^rel-1",
-            GainKind.Linear => "rel",
-            _ => IsExponentialTable()
-                ? $"table 2^rel-1 (grades 0..{_gainTable.Length - 1})"
-                : "table[" + string.Join(",", _gainTable.Select(g => g.ToString(CultureInfo.InvariantCulture))) + "]",
-        };
-        string discount = DcgLogBase == DcgLogBase.Two ? "1/log2(rank+2)" : "1/ln(rank+2) (DCG only)";
-        return $"{Name}: gain={gain}, discount={discount}, ideal=whole list cut at k, ties={TieName(Ties)}, empty={EmptyName(EmptyQuery)}";
-    }
+    public string Describe() =>
+        $"{Name}: gain={LabelGain.Describe()}, discount={DiscountText()}, ideal=whole list cut at k, ties={TieName(Ties)}, empty={EmptyName(EmptyQuery)}";
+
+    private string DiscountText() => Discount.Kind is DiscountKind.Natural or DiscountKind.Log10 ? Discount.Describe() + " (DCG only)" : Discount.Describe();
 
     public override string ToString() => Describe();
-
-    private bool IsExponentialTable()
-    {
-        for (int i = 0; i < _gainTable.Length; i++)
-            if (_gainTable[i] != RankingMath.ExponentialGain(i)) return false;
-        return _gainTable.Length > 5;
-    }
 
     /// <summary>The contract as a JSON object for reports and model manifests.</summary>
     public JsonObject ToJsonObject()
@@ -322,13 +254,13 @@ public sealed class NdcgContract
             ["name"] = Name,
             ["gain"] = Gain switch { GainKind.Exponential => "exponential", GainKind.Linear => "linear", _ => "table" },
         };
-        if (_explicitTable is not null)
+        if (GainTable is { } table)
         {
             var arr = new JsonArray();
-            foreach (double g in _explicitTable) arr.Add(g);
+            foreach (double g in table) arr.Add(g);
             o["gainTable"] = arr;
         }
-        o["discount"] = DcgLogBase == DcgLogBase.Two ? "1/log2(rank+2)" : "1/ln(rank+2)";
+        o["discount"] = Discount.Describe();
         o["ideal"] = "whole list cut at k";
         o["ties"] = TieName(Ties);
         o["emptyQuery"] = EmptyName(EmptyQuery);

@@ -1,6 +1,5 @@
-using Ranking.Numerics;
 using System.Runtime.CompilerServices;
-using Ranking.Compute;
+using Ranking.Numerics;
 
 namespace Ranking.Metrics;
 
@@ -14,19 +13,13 @@ internal sealed class MetricPlan
     {
         Contract = contract;
         Count = metrics.Count;
-        Kinds = new MetricKind[Count];
-        Ks = new int[Count];
-        Thresholds = new double[Count];
-        ErrMax = new double[Count];
+        Walks = new MetricWalkSettings[Count];
         RankDepth = 1;
         IdealDepth = -1;
         for (int m = 0; m < Count; m++)
         {
             MetricSpec s = metrics[m];
-            Kinds[m] = s.Kind;
-            Ks[m] = s.K;
-            Thresholds[m] = s.RelevanceThreshold;
-            ErrMax[m] = s.ErrMaxGrade ?? Math.Max(0.0, dataMaxGrade);
+            Walks[m] = s.WalkSettings(contract, dataMaxGrade);
             // 0 = the whole list; recall's denominator comes from the labels, not the ranking.
             if (RankDepth != 0) RankDepth = s.K == 0 ? 0 : Math.Max(RankDepth, s.K);
             if (s.Kind == MetricKind.Ndcg)
@@ -36,14 +29,81 @@ internal sealed class MetricPlan
 
     public NdcgContract Contract { get; }
     public int Count { get; }
-    public MetricKind[] Kinds { get; }
-    public int[] Ks { get; }
-    public double[] Thresholds { get; }
-    public double[] ErrMax { get; }
+    /// <summary>Each metric's knobs for <see cref="MetricWalks.Evaluate"/>.</summary>
+    public MetricWalkSettings[] Walks { get; }
     /// <summary>How many top positions any metric looks at; 0 = the whole list.</summary>
     public int RankDepth { get; }
     /// <summary>Longest ideal DCG prefix NDCG needs; 0 = whole list; -1 = no NDCG metric.</summary>
     public int IdealDepth { get; }
+}
+
+/// <summary>
+/// The CPU evaluator's ranked query: sorted 64-bit keys (score key in the high half, row in the low half)
+/// over the query's labels, the contract's gain and discount tables, and the ideal gains, for
+/// <see cref="MetricWalks"/>. A ref struct over spans: the walks are generic over it, so the JIT
+/// specialises and inlines every call.
+/// </summary>
+internal readonly ref struct CpuRankedQuery : IRankedQuery
+{
+    private readonly ReadOnlySpan<ulong> _order;
+    private readonly ReadOnlySpan<float> _labels;
+    private readonly ReadOnlySpan<double> _ideal;
+    private readonly LabelGain _gain;
+    private readonly RankDiscount _discount;
+
+    public CpuRankedQuery(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, LabelGain gain, RankDiscount discount, ReadOnlySpan<double> ideal)
+    {
+        _order = order;
+        _labels = labels;
+        _gain = gain;
+        _discount = discount;
+        _ideal = ideal;
+    }
+
+    public int RowCount => _labels.Length;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Grade(int place) => _labels[(int)(uint)_order[place]];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double Gain(int place) => _gain.Gain(_labels[(int)(uint)_order[place]]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double IdealGain(int place) => _ideal[place];
+
+    public int CountRelevant(double threshold)
+    {
+        int r = 0;
+        foreach (float y in _labels) if (y > threshold) r++;
+        return r;
+    }
+
+    public int BlockEnd(int start)
+    {
+        int e = start + 1;
+        uint score = (uint)(_order[start] >> 32);
+        while (e < _order.Length && (uint)(_order[e] >> 32) == score) e++;
+        return e;
+    }
+
+    public double GainSum(int from, int to)
+    {
+        double sum = 0;
+        for (int p = from; p < to; p++) sum += Gain(p);
+        return sum;
+    }
+
+    public int RelevantIn(int from, int to, double threshold)
+    {
+        int r = 0;
+        for (int p = from; p < to; p++) if (Grade(p) > threshold) r++;
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double Discount(int rank) => _discount.At(rank);
+
+    public double DiscountSum(int from, int to) => _discount.Sum(from, to);
 }
 
 /// <summary>Per-thread buffers, grown to the longest query seen; nothing is allocated per query.</summary>
@@ -66,37 +126,6 @@ internal sealed class QueryScratch
             Temp = new ulong[size];
             Ideal = new double[size];
         }
-    }
-}
-
-/// <summary>Discounts 1/log2(rank+2) and their running sums, tabulated from <see cref="RankingMath.Discount"/>.</summary>
-internal static class DiscountTable
-{
-    private const int Size = 1 << 14;
-    private static readonly double[] Discounts = Build(false);
-    private static readonly double[] Cumulative = Build(true);   // Cumulative[r] = sum of D over ranks < r
-
-    private static double[] Build(bool cumulative)
-    {
-        var a = new double[Size + 1];
-        double sum = 0;
-        for (int r = 0; r <= Size; r++)
-        {
-            if (cumulative) { a[r] = sum; sum += RankingMath.Discount(r); }
-            else a[r] = RankingMath.Discount(r);
-        }
-        return a;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double D(int rank) => (uint)rank < Size ? Discounts[rank] : RankingMath.Discount(rank);
-
-    /// <summary>Sum of D over ranks [from, to).</summary>
-    public static double Sum(int from, int to)
-    {
-        if (to <= from) return 0;
-        if (to <= Size) return Cumulative[to] - Cumulative[from];
-        return RankingMath.DiscountSum(from, to);
     }
 }
 
@@ -147,29 +176,14 @@ internal static class QueryMetrics
             else order.Sort();
         }
 
-        bool averaged = contract.Ties == TiePolicy.Averaged;
         if (contract.Ties is TiePolicy.Pessimistic or TiePolicy.Optimistic)
             ReorderTies(order, labels, contract.Ties == TiePolicy.Pessimistic);
 
         int idealLength = 0;
         if (plan.IdealDepth >= 0) idealLength = FillIdealGains(plan, labels, scratch);
 
-        for (int m = 0; m < plan.Count; m++)
-        {
-            int k = plan.Ks[m];
-            int cut = k == 0 ? n : Math.Min(k, n);
-            double threshold = plan.Thresholds[m];
-            output[m] = plan.Kinds[m] switch
-            {
-                MetricKind.Ndcg => Ndcg(order, labels, contract, averaged, cut, scratch.Ideal.AsSpan(0, idealLength)),
-                MetricKind.Dcg => Dcg(order, labels, contract, averaged, cut) * contract.DcgScale,
-                MetricKind.Map => AveragePrecision(order, labels, averaged, cut, k, threshold, contract.EmptyQuery),
-                MetricKind.Mrr => ReciprocalRank(order, labels, averaged, cut, threshold, contract.EmptyQuery),
-                MetricKind.Precision => RelevantInTop(order, labels, averaged, cut, threshold) / (k == 0 ? n : k),
-                MetricKind.Recall => Recall(order, labels, averaged, cut, threshold, contract.EmptyQuery),
-                _ => Err(order, labels, cut, plan.ErrMax[m]),
-            };
-        }
+        var query = new CpuRankedQuery(order, labels, contract.LabelGain, contract.Discount, scratch.Ideal.AsSpan(0, idealLength));
+        for (int m = 0; m < plan.Count; m++) output[m] = MetricWalks.Evaluate(query, plan.Walks[m]);
     }
 
     /// <summary>From this list length a radix sort beats the comparison sort (measured: about 2x at 125 rows).</summary>
@@ -255,19 +269,6 @@ internal static class QueryMetrics
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int BlockEnd(ReadOnlySpan<ulong> order, int start, bool averaged)
-    {
-        int e = start + 1;
-        if (!averaged) return e;
-        uint score = (uint)(order[start] >> 32);
-        while (e < order.Length && (uint)(order[e] >> 32) == score) e++;
-        return e;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Row(ulong key) => (int)(uint)key;
-
     /// <summary>Writes the gains sorted descending (as many as the longest NDCG cut needs) into scratch.Ideal.</summary>
     private static int FillIdealGains(MetricPlan plan, ReadOnlySpan<float> labels, QueryScratch scratch)
     {
@@ -275,10 +276,10 @@ internal static class QueryMetrics
         int n = labels.Length;
         int length = plan.IdealDepth == 0 ? n : Math.Min(plan.IdealDepth, n);
         Span<double> ideal = scratch.Ideal.AsSpan(0, n);
-        if (contract.GainIsMonotone)
+        if (contract.LabelGain.IsMonotone)
         {
             // Integer grades in the gain table: count them and walk from the top grade (no sort).
-            int grades = Math.Min(contract.TabulatedGrades, 64);
+            int grades = Math.Min(contract.LabelGain.TabulatedGrades, 64);
             Span<int> counts = stackalloc int[64];
             counts.Clear();
             bool integral = true;
@@ -294,161 +295,16 @@ internal static class QueryMetrics
                 int p = 0;
                 for (int g = grades - 1; g >= 0 && p < length; g--)
                 {
-                    double gain = contract.GainOfValidGrade(g);
+                    double gain = contract.LabelGain.Gain(g);
                     for (int c = counts[g]; c > 0 && p < length; c--) ideal[p++] = gain;
                 }
                 return length;
             }
         }
-        for (int i = 0; i < n; i++) ideal[i] = contract.GainOfValidGrade(labels[i]);
+        for (int i = 0; i < n; i++) ideal[i] = contract.LabelGain.Gain(labels[i]);
         ideal.Sort();
         ideal.Reverse();
         return length;
-    }
-
-    private static double Dcg(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, NdcgContract contract, bool averaged, int cut)
-    {
-        double dcg = 0;
-        if (!averaged)
-        {
-            for (int p = 0; p < cut; p++) dcg += contract.GainOfValidGrade(labels[Row(order[p])]) * DiscountTable.D(p);
-            return dcg;
-        }
-        for (int p = 0; p < cut;)
-        {
-            int e = BlockEnd(order, p, true);
-            if (e - p == 1)
-            {
-                dcg += contract.GainOfValidGrade(labels[Row(order[p])]) * DiscountTable.D(p);
-            }
-            else
-            {
-                double sum = 0;
-                for (int i = p; i < e; i++) sum += contract.GainOfValidGrade(labels[Row(order[i])]);
-                dcg += sum / (e - p) * DiscountTable.Sum(p, Math.Min(e, cut));
-            }
-            p = e;
-        }
-        return dcg;
-    }
-
-    private static double Ndcg(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, NdcgContract contract, bool averaged, int cut, ReadOnlySpan<double> idealGains)
-    {
-        double ideal = 0;
-        int idealCut = Math.Min(cut, idealGains.Length);
-        for (int p = 0; p < idealCut; p++) ideal += idealGains[p] * DiscountTable.D(p);
-        if (!(ideal > 0)) return Empty(contract.EmptyQuery);
-        return Dcg(order, labels, contract, averaged, cut) / ideal;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Empty(EmptyQueryPolicy policy) => policy switch
-    {
-        EmptyQueryPolicy.CountAsOne => 1.0,
-        EmptyQueryPolicy.CountAsZero => 0.0,
-        _ => double.NaN,
-    };
-
-    private static int CountRelevant(ReadOnlySpan<float> labels, double threshold)
-    {
-        int r = 0;
-        foreach (float y in labels) if (y > threshold) r++;
-        return r;
-    }
-
-    private static int CountRelevant(ReadOnlySpan<ulong> order, int from, int to, ReadOnlySpan<float> labels, double threshold)
-    {
-        int r = 0;
-        for (int i = from; i < to; i++) if (labels[Row(order[i])] > threshold) r++;
-        return r;
-    }
-
-    /// <summary>AP (k = 0) or AP@k (divided by min(k, relevant rows)); expected value over tie orders when averaged.</summary>
-    private static double AveragePrecision(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, int k, double threshold, EmptyQueryPolicy empty)
-    {
-        int relevant = CountRelevant(labels, threshold);
-        if (relevant == 0) return Empty(empty);
-        double sum = 0;
-        int before = 0;
-        for (int p = 0; p < cut;)
-        {
-            int e = BlockEnd(order, p, averaged);
-            int size = e - p;
-            if (size == 1)
-            {
-                if (labels[Row(order[p])] > threshold) { before++; sum += before / (p + 1.0); }
-            }
-            else
-            {
-                int r = CountRelevant(order, p, e, labels, threshold);
-                if (r > 0)
-                {
-                    sum += RankingMath.TieBlockPrecisionSum(p, size, r, before, cut);
-                    before += r;
-                }
-            }
-            p = e;
-        }
-        return sum / (k == 0 ? relevant : Math.Min(k, relevant));
-    }
-
-    /// <summary>1/(rank of the first relevant row) within the cut, else 0; expected value over tie orders when averaged.</summary>
-    private static double ReciprocalRank(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, double threshold, EmptyQueryPolicy empty)
-    {
-        if (CountRelevant(labels, threshold) == 0) return Empty(empty);
-        for (int p = 0; p < cut;)
-        {
-            int e = BlockEnd(order, p, averaged);
-            int size = e - p;
-            if (size == 1)
-            {
-                if (labels[Row(order[p])] > threshold) return 1.0 / (p + 1);
-            }
-            else
-            {
-                int r = CountRelevant(order, p, e, labels, threshold);
-                if (r > 0) return RankingMath.TieBlockReciprocalRank(p, size, r, cut);
-            }
-            p = e;
-        }
-        return 0;
-    }
-
-    /// <summary>Relevant rows among the top cut (expected count when ties are averaged).</summary>
-    private static double RelevantInTop(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, double threshold)
-    {
-        double hits = 0;
-        for (int p = 0; p < cut;)
-        {
-            int e = BlockEnd(order, p, averaged);
-            int r = CountRelevant(order, p, e, labels, threshold);
-            hits += e - p == 1 ? r : r * (double)(Math.Min(e, cut) - p) / (e - p);
-            p = e;
-        }
-        return hits;
-    }
-
-    private static double Recall(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, bool averaged, int cut, double threshold, EmptyQueryPolicy empty)
-    {
-        int relevant = CountRelevant(labels, threshold);
-        if (relevant == 0) return Empty(empty);
-        return RelevantInTop(order, labels, averaged, cut, threshold) / relevant;
-    }
-
-    /// <summary>
-    /// ERR@k (Chapelle et al. 2009). ERR is not linear in the order of a tie, so the averaged policy has no
-    /// closed form here: under it, tied rows keep input order (documented on RankingEvaluator).
-    /// </summary>
-    private static double Err(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, int cut, double maxGrade)
-    {
-        double err = 0, stillLooking = 1;
-        for (int p = 0; p < cut; p++)
-        {
-            double satisfied = RankingMath.ErrSatisfaction(labels[Row(order[p])], maxGrade);
-            err += stillLooking * satisfied / (p + 1);
-            stillLooking *= 1 - satisfied;
-        }
-        return err;
     }
 }
 

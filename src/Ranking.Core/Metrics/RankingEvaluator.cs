@@ -48,10 +48,43 @@ public static partial class RankingEvaluator
         NdcgContract contract,
         int threads = -1,
         string? source = null,
-        long[]? queryIds = null)
+        long[]? queryIds = null) =>
+        Evaluate(threads == -1 ? CpuMetricsBackend.Instance : new CpuMetricsBackend(threads), labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, threads);
+
+    /// <summary>
+    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string, long[])"/>,
+    /// with the per-query values computed by <paramref name="backend"/> (the managed loop, or e.g. one GPU
+    /// kernel launch per metric). Input is validated here first, the same for every backend (NaN scores and
+    /// grades the contract cannot take are a <see cref="RankingDataException"/> naming the lowest bad row).
+    /// </summary>
+    public static EvaluationReport Evaluate(
+        IMetricsBackend backend,
+        float[] labels,
+        int[] groupOffsets,
+        float[]? queryWeights,
+        float[] scores,
+        IReadOnlyList<MetricSpec> metrics,
+        NdcgContract contract,
+        string? source = null,
+        long[]? queryIds = null) =>
+        Evaluate(backend, labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, threads: -1);
+
+    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string, long[])"/>.</summary>
+    public static EvaluationReport Evaluate(IMetricsBackend backend, RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract)
     {
-        double[][] perQuery = ComputePerQuery(labels, groupOffsets, queryWeights, scores, metrics, contract, threads, source, queryIds);
-        int queries = groupOffsets.Length - 1;
+        ArgumentNullException.ThrowIfNull(data);
+        return Evaluate(backend, data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, data.Source, data.QueryIds);
+    }
+
+    private static EvaluationReport Evaluate(
+        IMetricsBackend backend, float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, string? source, long[]? queryIds, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        int queries = CheckShapes(labels, groupOffsets, queryWeights, scores, metrics, contract, source);
+        Validate(labels, groupOffsets, scores, metrics, contract, threads, source, queryIds);
+        double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(labels) : 0;
+        double[][] perQuery = backend.ComputePerQuery(labels, groupOffsets, scores, metrics, contract, maxGrade);
         var means = new double[metrics.Count];
         var counted = new int[metrics.Count];
         for (int m = 0; m < metrics.Count; m++)
@@ -81,17 +114,37 @@ public static partial class RankingEvaluator
         return queries;
     }
 
-    /// <summary>Per-query values [metric][query]; NaN where the empty-query policy leaves a query out.</summary>
-    internal static double[][] ComputePerQuery(
-        float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
-        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, string? source, long[]? queryIds)
+    /// <summary>
+    /// Throws for the lowest row with a NaN score or a grade the metrics cannot take; parallel over chunks of
+    /// queries like the loop itself, so checking costs one pass over rows that the loop then reads from cache.
+    /// </summary>
+    private static void Validate(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics,
+        NdcgContract contract, int threads, string? source, long[]? queryIds)
     {
-        int queries = CheckShapes(labels, groupOffsets, queryWeights, scores, metrics, contract, source);
-
         bool needsGain = metrics.Any(m => m.Kind is MetricKind.Ndcg or MetricKind.Dcg);
-        double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(labels) : 0;
-        var plan = new MetricPlan(metrics, contract, maxGrade);
+        int queries = groupOffsets.Length - 1;
         int firstBadRow = int.MaxValue;
+        int chunks = (queries + QueriesPerChunk - 1) / QueriesPerChunk;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        Parallel.For(0, chunks, options, chunk =>
+        {
+            int start = groupOffsets[chunk * QueriesPerChunk];
+            int end = groupOffsets[Math.Min(queries, (chunk + 1) * QueriesPerChunk)];
+            int bad = end > start ? FirstBadRow(labels, scores, start, end - start, contract, needsGain) : -1;
+            if (bad >= 0) InterlockedMin(ref firstBadRow, bad);
+        });
+        if (firstBadRow != int.MaxValue) throw RowError(firstBadRow, Problem(labels[firstBadRow], scores[firstBadRow], contract, needsGain), groupOffsets, source, queryIds);
+    }
+
+    /// <summary>
+    /// Per-query values [metric][query] on validated input, the managed loop of <see cref="CpuMetricsBackend"/>;
+    /// NaN where the empty-query policy leaves a query out.
+    /// </summary>
+    internal static double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores,
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, double dataMaxGrade)
+    {
+        int queries = groupOffsets.Length - 1;
+        var plan = new MetricPlan(metrics, contract, dataMaxGrade);
         var perQuery = new double[metrics.Count][];
         for (int m = 0; m < metrics.Count; m++) perQuery[m] = new double[queries];
 
@@ -110,18 +163,10 @@ public static partial class RankingEvaluator
                     for (int m = 0; m < plan.Count; m++) perQuery[m][q] = double.NaN;
                     continue;
                 }
-                // Checked here, while the rows are in cache; the lowest bad row is reported after the loop.
-                int bad = FirstBadRow(labels, scores, start, length, contract, needsGain);
-                if (bad >= 0)
-                {
-                    InterlockedMin(ref firstBadRow, bad);
-                    continue;
-                }
                 QueryMetrics.Evaluate(plan, labels.AsSpan(start, length), scores.AsSpan(start, length), scratch, values);
                 for (int m = 0; m < plan.Count; m++) perQuery[m][q] = values[m];
             }
         });
-        if (firstBadRow != int.MaxValue) throw RowError(firstBadRow, Problem(labels[firstBadRow], scores[firstBadRow], contract, needsGain), groupOffsets, source, queryIds);
         return perQuery;
     }
 

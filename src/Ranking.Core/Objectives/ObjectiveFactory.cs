@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using System.Globalization;
 
 namespace Ranking.Objectives;

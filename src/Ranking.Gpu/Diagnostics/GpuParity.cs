@@ -261,7 +261,7 @@ public static class GpuParity
         return new ParityResult(name, worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
     }
 
-    private static string Describe(NdcgContract c) => $"gain={c.Gain} ties={c.Ties} empty={c.EmptyQuery} dcglog={c.DcgLogBase}";
+    private static string Describe(NdcgContract c) => $"gain={c.Gain} ties={c.Ties} empty={c.EmptyQuery} discount={c.Discount.Key}";
 
     private static double Relative(double a, double b, double floor)
     {

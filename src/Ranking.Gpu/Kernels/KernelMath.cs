@@ -4,12 +4,12 @@ using Ranking.Compute;
 
 namespace Ranking.Gpu.Kernels;
 
-/// <summary>Gain codes inside kernels: the values of <see cref="Ranking.Metrics.GainKind"/>.</summary>
+/// <summary>Gain codes inside kernels: the values of <see cref="GainKind"/>.</summary>
 internal static class GainCode
 {
-    public const int Exponential = (int)Ranking.Metrics.GainKind.Exponential;
-    public const int Linear = (int)Ranking.Metrics.GainKind.Linear;
-    public const int Table = (int)Ranking.Metrics.GainKind.Table;
+    public const int Exponential = (int)GainKind.Exponential;
+    public const int Linear = (int)GainKind.Linear;
+    public const int Table = (int)GainKind.Table;
 }
 
 /// <summary>Kernel-side glue over <see cref="RankingMath"/>: dispatch only, no math of its own.</summary>

@@ -1,3 +1,4 @@
+using Ranking.Numerics;
 using Ranking.Metrics;
 
 namespace Ranking.Core.Tests.Metrics;
@@ -48,7 +49,7 @@ internal static class ReferenceMetrics
         switch (spec.Kind)
         {
             case MetricKind.Dcg:
-                return Dcg(c, labels, scores, order, cut, averaged) * (c.DcgLogBase == DcgLogBase.Natural ? 1 / Math.Log(2) : 1);
+                return Dcg(c, labels, scores, order, cut, averaged) * c.Discount.Scale;
             case MetricKind.Ndcg:
             {
                 double[] ideal = labels.Select(y => Gain(c, y)).OrderByDescending(g => g).ToArray();

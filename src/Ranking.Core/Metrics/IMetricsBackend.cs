@@ -1,6 +1,4 @@
-using Ranking.Metrics;
-
-namespace Ranking.Compute;
+namespace Ranking.Metrics;
 
 /// <summary>
 /// Per-query metric values on one compute path. The managed implementation is the evaluator's own loop

@@ -1,0 +1,229 @@
+namespace Ranking.Numerics;
+
+/// <summary>
+/// Metric codes of the walks: the values of <c>Ranking.Metrics.MetricKind</c>, which is declared from these
+/// so the two cannot drift (the math layer knows nothing of the metrics layer above it).
+/// </summary>
+public static class MetricCode
+{
+    /// <summary>NDCG@k.</summary>
+    public const int Ndcg = 0;
+    /// <summary>DCG@k.</summary>
+    public const int Dcg = 1;
+    /// <summary>Average precision (MAP as a mean).</summary>
+    public const int Map = 2;
+    /// <summary>Reciprocal rank (MRR as a mean).</summary>
+    public const int Mrr = 3;
+    /// <summary>Precision@k.</summary>
+    public const int Precision = 4;
+    /// <summary>Recall@k.</summary>
+    public const int Recall = 5;
+    /// <summary>Expected reciprocal rank.</summary>
+    public const int Err = 6;
+}
+
+/// <summary>
+/// One query's rows in ranking order, as the metric walks read them. Implemented by small structs (the CPU
+/// evaluator's sorted keys; a kernel's sorted rows; a kernel's top-k buffer), and every walk is generic over
+/// the struct, so the JIT and ILGPU both specialise the walk: no virtual call, no allocation.
+/// A place is a 0-based position in the ranking. An implementation may hold only the top places (a top-k
+/// buffer): the walks then read single places below the cut only, and places past it only through
+/// <see cref="BlockEnd"/>, <see cref="GainSum"/> and <see cref="RelevantIn"/> for the tie block that straddles it.
+/// </summary>
+public interface IRankedQuery
+{
+    /// <summary>Rows of the query (the whole list, however many places are held).</summary>
+    int RowCount { get; }
+
+    /// <summary>Grade of the row at a place.</summary>
+    float Grade(int place);
+
+    /// <summary>Gain of the row at a place (the contract's gain, times the row's weight where rows carry one).</summary>
+    double Gain(int place);
+
+    /// <summary>The gains in descending order: the ideal ranking's gain at a place (read below the cut only).</summary>
+    double IdealGain(int place);
+
+    /// <summary>Rows of the whole query whose grade is above <paramref name="threshold"/>.</summary>
+    int CountRelevant(double threshold);
+
+    /// <summary>End (exclusive) of the run of places with the same score as <paramref name="start"/>.</summary>
+    int BlockEnd(int start);
+
+    /// <summary>Sum of the gains at places [from, to).</summary>
+    double GainSum(int from, int to);
+
+    /// <summary>Rows at places [from, to) with a grade above <paramref name="threshold"/>.</summary>
+    int RelevantIn(int from, int to, double threshold);
+
+    /// <summary>The contract's discount of a 0-based rank (log discounts in base 2: see <see cref="RankDiscount.Scale"/>).</summary>
+    double Discount(int rank);
+
+    /// <summary>Sum of <see cref="Discount"/> over the ranks [from, to).</summary>
+    double DiscountSum(int from, int to);
+}
+
+/// <summary>One metric's knobs as plain fields (a kernel argument as well as the CPU walk's).</summary>
+public struct MetricWalkSettings
+{
+    /// <summary>A <see cref="MetricCode"/>.</summary>
+    public int Metric;
+    /// <summary>Cut-off; 0 = the whole list.</summary>
+    public int K;
+    /// <summary>1 = expected value over every order of each tie (McSherry-Najork); 0 = the ranking's order as it is.</summary>
+    public int Averaged;
+    /// <summary>What a query with a zero denominator counts as: 1, 0, or NaN (left out of the mean).</summary>
+    public double Empty;
+    /// <summary>Relevant means grade &gt; this (MAP, MRR, P, R).</summary>
+    public double RelevanceThreshold;
+    /// <summary>ERR's maximum grade.</summary>
+    public double ErrMaxGrade;
+    /// <summary>Reported DCG = walk DCG times this (<see cref="RankDiscount.Scale"/>).</summary>
+    public double DcgScale;
+}
+
+/// <summary>
+/// The walk of every metric over one ranked query, written once (MATH.md, "Metrics") and called by the CPU
+/// evaluator and the GPU metric kernels alike. Under averaged ties a run of tied places [a, b) counts as the
+/// expected value over every order of the run (closed forms in <see cref="RankingMath"/>); ERR has none and
+/// keeps the ranking's order. Kernel rules apply: static, no allocation, no throw paths.
+/// </summary>
+public static class MetricWalks
+{
+    /// <summary>The metric <paramref name="m"/> of one query (rows &gt; 0); NaN when the contract leaves it out.</summary>
+    public static double Evaluate<TQuery>(TQuery query, MetricWalkSettings m) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        int n = query.RowCount;
+        int cut = m.K == 0 ? n : (m.K < n ? m.K : n);
+        bool averaged = m.Averaged != 0 && m.Metric != MetricCode.Err;
+        int metric = m.Metric;
+        if (metric == MetricCode.Ndcg)
+        {
+            double ideal = IdealDcg(query, cut);
+            return ideal > 0 ? Dcg(query, cut, averaged) / ideal : m.Empty;
+        }
+        if (metric == MetricCode.Dcg) return Dcg(query, cut, averaged) * m.DcgScale;
+        if (metric == MetricCode.Err) return Err(query, cut, m.ErrMaxGrade);
+        if (metric == MetricCode.Precision) return RelevantInTop(query, cut, averaged, m.RelevanceThreshold) / (m.K == 0 ? n : m.K);
+        int relevant = query.CountRelevant(m.RelevanceThreshold);
+        if (relevant == 0) return m.Empty;
+        if (metric == MetricCode.Map) return PrecisionSum(query, cut, averaged, m.RelevanceThreshold) / (m.K == 0 ? relevant : (m.K < relevant ? m.K : relevant));
+        if (metric == MetricCode.Recall) return RelevantInTop(query, cut, averaged, m.RelevanceThreshold) / relevant;
+        return ReciprocalRank(query, cut, averaged, m.RelevanceThreshold);
+    }
+
+    /// <summary>DCG over the places [0, cut) (unscaled: see <see cref="RankDiscount.Scale"/>).</summary>
+    public static double Dcg<TQuery>(TQuery query, int cut, bool averaged) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        double dcg = 0.0;
+        if (!averaged)
+        {
+            for (int p = 0; p < cut; p++) dcg += query.Gain(p) * query.Discount(p);
+            return dcg;
+        }
+        for (int p = 0; p < cut;)
+        {
+            int e = query.BlockEnd(p);
+            if (e - p == 1) dcg += query.Gain(p) * query.Discount(p);
+            else dcg += query.GainSum(p, e) / (e - p) * query.DiscountSum(p, e < cut ? e : cut);
+            p = e;
+        }
+        return dcg;
+    }
+
+    /// <summary>DCG of the ideal ranking (gains sorted descending) cut at <paramref name="cut"/>.</summary>
+    public static double IdealDcg<TQuery>(TQuery query, int cut) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        double ideal = 0.0;
+        for (int p = 0; p < cut; p++) ideal += query.IdealGain(p) * query.Discount(p);
+        return ideal;
+    }
+
+    /// <summary>Relevant rows among the places [0, cut): the expected count when ties are averaged.</summary>
+    public static double RelevantInTop<TQuery>(TQuery query, int cut, bool averaged, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        double hits = 0.0;
+        for (int p = 0; p < cut;)
+        {
+            int e = averaged ? query.BlockEnd(p) : p + 1;
+            if (e - p == 1)
+            {
+                if (query.Grade(p) > threshold) hits += 1.0;
+            }
+            else
+            {
+                hits += query.RelevantIn(p, e, threshold) * (double)((e < cut ? e : cut) - p) / (e - p);
+            }
+            p = e;
+        }
+        return hits;
+    }
+
+    /// <summary>
+    /// Sum over relevant rows within the cut of the precision at their place: AP's numerator (expected value
+    /// over tie orders when averaged, <see cref="RankingMath.TieBlockPrecisionSum"/>).
+    /// </summary>
+    public static double PrecisionSum<TQuery>(TQuery query, int cut, bool averaged, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        double sum = 0.0;
+        int before = 0;
+        for (int p = 0; p < cut;)
+        {
+            int e = averaged ? query.BlockEnd(p) : p + 1;
+            int size = e - p;
+            if (size == 1)
+            {
+                if (query.Grade(p) > threshold)
+                {
+                    before++;
+                    sum += before / (p + 1.0);
+                }
+            }
+            else
+            {
+                int r = query.RelevantIn(p, e, threshold);
+                if (r > 0)
+                {
+                    sum += RankingMath.TieBlockPrecisionSum(p, size, r, before, cut);
+                    before += r;
+                }
+            }
+            p = e;
+        }
+        return sum;
+    }
+
+    /// <summary>1 / (place + 1) of the first relevant row within the cut, else 0; expected value over a tie block.</summary>
+    public static double ReciprocalRank<TQuery>(TQuery query, int cut, bool averaged, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        for (int p = 0; p < cut;)
+        {
+            int e = averaged ? query.BlockEnd(p) : p + 1;
+            int size = e - p;
+            if (size == 1)
+            {
+                if (query.Grade(p) > threshold) return 1.0 / (p + 1);
+            }
+            else
+            {
+                int r = query.RelevantIn(p, e, threshold);
+                if (r > 0) return RankingMath.TieBlockReciprocalRank(p, size, r, cut);
+            }
+            p = e;
+        }
+        return 0.0;
+    }
+
+    /// <summary>ERR@cut (Chapelle et al. 2009) in the ranking's order.</summary>
+    public static double Err<TQuery>(TQuery query, int cut, double maxGrade) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        double err = 0.0, stillLooking = 1.0;
+        for (int p = 0; p < cut; p++)
+        {
+            double satisfied = RankingMath.ErrSatisfaction(query.Grade(p), maxGrade);
+            err += stillLooking * satisfied / (p + 1);
+            stillLooking *= 1.0 - satisfied;
+        }
+        return err;
+    }
+}
