@@ -31,9 +31,51 @@ internal sealed class FastTreeEnsemble
             foreach (int f in features)
                 if ((uint)f >= (uint)featureCount)
                     throw new InvalidDataException($"a FastTree split reads feature {f} of {featureCount}.");
-            _trees[t] = new Tree(tree.LeftChild.ToArray(), tree.RightChild.ToArray(), features,
+            var built = new Tree(tree.LeftChild.ToArray(), tree.RightChild.ToArray(), features,
                 tree.NumericalSplitThresholds.ToArray(), tree.LeafValues.ToArray(), ensemble.TreeWeights[t]);
+            CheckTree(t, built);
+            _trees[t] = built;
         }
+    }
+
+    /// <summary>
+    /// The walk trusts these arrays, so they are checked once: array lengths agree (n split nodes, n + 1 leaves),
+    /// every child is a node or leaf in range, each reached exactly once from the root (no cycle, which would make
+    /// the walk loop forever), thresholds not NaN and leaf values, weight and bias finite.
+    /// </summary>
+    private void CheckTree(int index, in Tree tree)
+    {
+        if (!double.IsFinite(Bias)) throw new InvalidDataException($"the FastTree bias is {Bias}.");
+        int nodes = tree.Left.Length, leaves = tree.Leaf.Length;
+        if (tree.Right.Length != nodes || tree.Feature.Length != nodes || tree.Threshold.Length != nodes || leaves != nodes + 1)
+            throw new InvalidDataException($"FastTree tree {index}: {nodes} left children, {tree.Right.Length} right, {tree.Feature.Length} features, {tree.Threshold.Length} thresholds, {leaves} leaves do not agree.");
+        if (!double.IsFinite(tree.Weight)) throw new InvalidDataException($"FastTree tree {index} has weight {tree.Weight}.");
+        foreach (double v in tree.Leaf)
+            if (!double.IsFinite(v)) throw new InvalidDataException($"FastTree tree {index} has a leaf value {v}.");
+        foreach (float v in tree.Threshold)
+            if (float.IsNaN(v)) throw new InvalidDataException($"FastTree tree {index} has a NaN threshold.");
+        if (nodes == 0) return;
+        var seenNode = new bool[nodes];
+        var seenLeaf = new bool[leaves];
+        var stack = new Stack<int>();
+        stack.Push(0);
+        seenNode[0] = true;
+        while (stack.Count > 0)
+        {
+            int node = stack.Pop();
+            foreach (int child in (ReadOnlySpan<int>)[tree.Left[node], tree.Right[node]])
+            {
+                bool isNode = child >= 0;
+                int at = isNode ? child : ~child;
+                var seen = isNode ? seenNode : seenLeaf;
+                if (at >= seen.Length) throw new InvalidDataException($"FastTree tree {index}: node {node} points past the tree ({child}).");
+                if (seen[at]) throw new InvalidDataException($"FastTree tree {index}: {(isNode ? "node" : "leaf")} {at} is reached twice (a cycle or a shared subtree).");
+                seen[at] = true;
+                if (isNode) stack.Push(at);
+            }
+        }
+        if (Array.IndexOf(seenNode, false) >= 0 || Array.IndexOf(seenLeaf, false) >= 0)
+            throw new InvalidDataException($"FastTree tree {index}: some nodes or leaves are not reachable from the root.");
     }
 
     public double Bias { get; }

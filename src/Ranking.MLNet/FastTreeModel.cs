@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
+using Ranking.Models;
 using Ranking.Training;
 
 namespace Ranking.MLNet;
@@ -53,21 +54,59 @@ public sealed class FastTreeModel : IScoringModel
         return FromZip(zip);
     }
 
-    /// <summary>Reads ML.NET's model zip (a FastTree ranking transformer saved with its input schema).</summary>
+    /// <summary>
+    /// Reads ML.NET's model zip (a FastTree ranking transformer saved with its input schema). ML.NET would inflate
+    /// its entries unbounded, so the zip is first read through <see cref="BoundedZip"/> within
+    /// <see cref="ModelReadLimits.InEffect"/> and ML.NET is handed a stored (uncompressed) copy of the checked entries:
+    /// it can read no more bytes than the limits allow. The trees it builds are then checked
+    /// (<see cref="FastTreeEnsemble"/>) before any row is scored.
+    /// </summary>
     public static FastTreeModel FromZip(byte[] zip)
     {
+        ArgumentNullException.ThrowIfNull(zip);
+        byte[] checkedZip;
+        try
+        {
+            var entries = BoundedZip.ReadAll(new MemoryStream(zip, writable: false), ModelReadLimits.InEffect);
+            checkedZip = Stored(entries);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or ArgumentException)
+        {
+            throw new InvalidDataException($"the fasttree payload is not a readable zip: {e.Message}", e);
+        }
         ITransformer transformer;
         DataViewSchema inputSchema;
         try
         {
-            using var stream = new MemoryStream(zip, writable: false);
+            using var stream = new MemoryStream(checkedZip, writable: false);
             transformer = new MLContext().Model.Load(stream, out inputSchema);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OutOfMemoryException e)
+        {
+            // ML.NET sizes some arrays by counts read from the stream; a crafted count fails this one allocation.
+            throw new InvalidDataException($"the fasttree payload declares an array too large to allocate: {e.Message}", e);
+        }
+        catch (Exception e)
         {
             throw new InvalidDataException($"the fasttree payload is not a readable ML.NET model: {e.Message}", e);
         }
         return FromTransformer(transformer, inputSchema, zip);
+    }
+
+    /// <summary>The entries again, stored without compression: sizes that are true by construction.</summary>
+    private static byte[] Stored(IReadOnlyList<(string Name, byte[] Bytes)> entries)
+    {
+        using var output = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(output, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, bytes) in entries)
+            {
+                var entry = archive.CreateEntry(name, System.IO.Compression.CompressionLevel.NoCompression);
+                using var to = entry.Open();
+                to.Write(bytes);
+            }
+        }
+        return output.ToArray();
     }
 
     /// <summary>Wraps a freshly trained transformer, saving it to ML.NET's zip for the payload.</summary>

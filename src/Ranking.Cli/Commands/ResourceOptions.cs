@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ranking.Data;
+using Ranking.Models;
 
 namespace Ranking.Cli.Commands;
 
@@ -19,5 +20,19 @@ public static class ResourceOptions
         if (text is null) return null;
         try { return MemoryBudget.Parse(text); }
         catch (FormatException ex) { throw new UsageException("--max-memory: " + ex.Message); }
+    }
+
+    /// <summary><c>--max-model-size SIZE</c>: raises the bounds a model file's entries may inflate to (see <see cref="ModelReadLimits"/>).</summary>
+    public static Option<string?> MaxModelSize() => new("--max-model-size")
+    {
+        Description = "Largest size a model file's entry may inflate to (default 256M; totals at least 512M), e.g. 1G. Files over it are refused with exit 2.",
+    };
+
+    /// <summary>The limits for <c>--max-model-size</c> (the defaults without it).</summary>
+    public static ModelReadLimits ParseModelLimits(string? text)
+    {
+        if (text is null) return ModelReadLimits.Default;
+        try { return ModelReadLimits.WithMaxSize(MemoryBudget.Parse(text)); }
+        catch (Exception ex) when (ex is FormatException or ArgumentOutOfRangeException) { throw new UsageException("--max-model-size: " + ex.Message); }
     }
 }

@@ -224,13 +224,14 @@ public static class TrainCommands
         var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
         var maxMemory = ResourceOptions.MaxMemory();
+        var maxModelSize = ResourceOptions.MaxModelSize();
         var backend = BackendOption.Create();
-        var command = new Command("predict", "Score a dataset with a model file; writes one score per line.") { modelPath, data, output, threads, json, maxMemory, backend };
+        var command = new Command("predict", "Score a dataset with a model file; writes one score per line.") { modelPath, data, output, threads, json, maxMemory, maxModelSize, backend };
         command.SetAction(parse =>
         {
             using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
             string path = parse.GetValue(modelPath)!, dataPath = parse.GetValue(data)!, outPath = parse.GetValue(output)!;
-            var model = RankingModel.Load(path, CatalogFactory.CreateDefault());
+            var model = ModelFile.Load(path, CatalogFactory.CreateDefault(), ResourceOptions.ParseModelLimits(parse.GetValue(maxModelSize)));
             if (!File.Exists(dataPath)) throw new FileNotFoundException($"{dataPath}: data file not found", dataPath);
             var set = DatasetReader.Read(dataPath, new DatasetReadOptions
             {

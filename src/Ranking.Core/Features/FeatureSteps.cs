@@ -44,6 +44,8 @@ internal abstract class FittedStep
         if (!step.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"feature pipeline JSON: step '{step.GetProperty("op").GetString()}' lacks the array '{name}'");
         var values = array.EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        int bad = Array.FindIndex(values, v => !double.IsFinite(v));
+        if (bad >= 0) throw new InvalidDataException($"feature pipeline JSON: '{name}' value {bad} is not finite");
         if (expected >= 0 && values.Length != expected)
             throw new InvalidDataException($"feature pipeline JSON: '{name}' holds {values.Length} values, expected {expected}");
         return values;

@@ -156,13 +156,27 @@ public sealed class DenseNetwork
             int hiddenCount = r.ReadInt32();
             if (inputs <= 0 || hiddenCount < 0 || hiddenCount > 64) throw new InvalidDataException($"{entry}: bad network shape.");
             var hidden = new int[hiddenCount];
-            for (int i = 0; i < hiddenCount; i++) hidden[i] = r.ReadInt32();
+            for (int i = 0; i < hiddenCount; i++)
+            {
+                hidden[i] = r.ReadInt32();
+                if (hidden[i] <= 0) throw new InvalidDataException($"{entry}: hidden layer {i + 1} has width {hidden[i]}.");
+            }
             float dropout = r.ReadSingle();
+            if (!(dropout >= 0 && dropout < 1)) throw new InvalidDataException($"{entry}: dropout {dropout} is outside [0, 1).");
             int count = r.ReadInt32();
-            if (count < 0 || (long)count * 4 != bytes.Length - r.BaseStream.Position)
+            // The shape's parameter count in 64 bits, so that crafted widths cannot overflow into a plausible number.
+            long needed = 0, fanIn = inputs;
+            foreach (long width in hidden.Append(1)) { needed += fanIn * width + width; fanIn = width; if (needed > int.MaxValue) break; }
+            if (needed != count)
+                throw new InvalidDataException($"{entry}: the network {Describe(inputs, hidden)} has {needed} parameters, the payload declares {count}.");
+            if ((long)count * 4 != bytes.Length - r.BaseStream.Position)
                 throw new InvalidDataException($"{entry}: parameter count {count} does not match the payload size.");
             var parameters = new float[count];
-            for (int i = 0; i < count; i++) parameters[i] = r.ReadSingle();
+            for (int i = 0; i < count; i++)
+            {
+                parameters[i] = r.ReadSingle();
+                if (!float.IsFinite(parameters[i])) throw new InvalidDataException($"{entry}: parameter {i} is {parameters[i]} (weights must be finite).");
+            }
             return new DenseNetwork(inputs, hidden, dropout, parameters);
         }
         catch (EndOfStreamException)

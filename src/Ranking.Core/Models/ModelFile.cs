@@ -27,8 +27,8 @@ public static partial class ModelFile
         var entries = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [PipelineEntry] = Encoding.UTF8.GetBytes(pipelineJson) };
         foreach (var (name, bytes) in payload)
         {
-            if (string.IsNullOrEmpty(name) || name.Contains('\\') || name.StartsWith('/') || name.Contains(".."))
-                throw new ArgumentException($"bad payload entry name '{name}'.");
+            if (!IsEntryName(PayloadPrefix + name))
+                throw new ArgumentException($"bad payload entry name '{name}' (letters, digits, '.', '-' and '_' only).");
             entries[PayloadPrefix + name] = bytes;
         }
         var hashes = entries.ToDictionary(e => e.Key, e => Convert.ToHexStringLower(SHA256.HashData(e.Value)), StringComparer.Ordinal);
@@ -49,41 +49,58 @@ public static partial class ModelFile
         s.Write(bytes);
     }
 
-    /// <summary>Reads and verifies a container: manifest, pipeline JSON and payload (names without the "payload/" prefix).</summary>
-    public static (ModelManifest Manifest, string PipelineJson, IReadOnlyDictionary<string, byte[]> Payload) ReadContainer(string path)
+    /// <summary>Reads and verifies a container within the default <see cref="ModelReadLimits"/>.</summary>
+    public static (ModelManifest Manifest, string PipelineJson, IReadOnlyDictionary<string, byte[]> Payload) ReadContainer(string path) =>
+        ReadContainer(path, ModelReadLimits.Default);
+
+    /// <summary>
+    /// Reads and verifies a container: manifest, pipeline JSON and payload (names without the "payload/" prefix).
+    /// Entries are inflated within <paramref name="limits"/> (<see cref="BoundedZip"/>); every entry must be
+    /// manifest.json, pipeline.json or payload/NAME (no path-like names), appear once, be listed in the manifest
+    /// and match its SHA-256.
+    /// </summary>
+    public static (ModelManifest Manifest, string PipelineJson, IReadOnlyDictionary<string, byte[]> Payload) ReadContainer(string path, ModelReadLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: model file not found.", path);
         try
         {
-            using var zip = ZipFile.OpenRead(path);
-            var manifestEntry = zip.GetEntry(ManifestEntry) ?? throw Bad(path, "not a model file (no manifest.json inside).");
+            IReadOnlyList<(string Name, byte[] Bytes)> entries;
+            using (var file = File.OpenRead(path)) entries = BoundedZip.ReadAll(file, limits);
+            foreach (var (name, _) in entries)
+                if (!IsEntryName(name)) throw Bad(path, $"entry '{BoundedZip.Printable(name)}' is not a model-file entry (manifest.json, pipeline.json or payload/NAME).");
+            var byName = entries.ToDictionary(e => e.Name, e => e.Bytes, StringComparer.Ordinal);
+            if (!byName.TryGetValue(ManifestEntry, out var manifestBytes)) throw Bad(path, "not a model file (no manifest.json inside).");
             ModelManifest manifest;
-            try { manifest = ModelManifest.FromJson(ReadEntry(manifestEntry)); }
-            catch (InvalidDataException ex) when (ex.Message.StartsWith("model format version", StringComparison.Ordinal) || ex.Message.StartsWith("manifest.json", StringComparison.Ordinal))
-            { throw Bad(path, ex.Message); }
+            try { manifest = ModelManifest.FromJson(manifestBytes); }
+            catch (InvalidDataException ex) { throw Bad(path, ex.Message); }
 
             var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var (name, expected) in manifest.Entries)
             {
-                var entry = zip.GetEntry(name) ?? throw Bad(path, $"entry '{name}' listed in the manifest is missing (truncated or edited file).");
-                byte[] bytes = ReadEntry(entry);
+                if (!IsEntryName(name) || name == ManifestEntry) throw Bad(path, $"the manifest lists '{BoundedZip.Printable(name)}', which is not a model-file entry.");
+                if (!byName.TryGetValue(name, out var bytes)) throw Bad(path, $"entry '{name}' listed in the manifest is missing (truncated or edited file).");
                 string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
                 if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
                     throw Bad(path, $"checksum of entry '{name}' does not match the manifest: the file is corrupted.");
                 contents[name] = bytes;
             }
-            foreach (var entry in zip.Entries)
-                if (entry.FullName != ManifestEntry && !manifest.Entries.ContainsKey(entry.FullName))
-                    throw Bad(path, $"entry '{entry.FullName}' is not listed in the manifest.");
+            foreach (var (name, _) in entries)
+                if (name != ManifestEntry && !manifest.Entries.ContainsKey(name))
+                    throw Bad(path, $"entry '{name}' is not listed in the manifest.");
             if (!contents.TryGetValue(PipelineEntry, out var pipeline)) throw Bad(path, "no pipeline.json inside.");
             var payload = contents.Where(c => c.Key.StartsWith(PayloadPrefix, StringComparison.Ordinal))
                 .ToDictionary(c => c.Key[PayloadPrefix.Length..], c => c.Value, StringComparer.Ordinal);
-            return (manifest, Encoding.UTF8.GetString(pipeline), payload);
+            string pipelineJson;
+            try { pipelineJson = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(pipeline); }
+            catch (DecoderFallbackException) { throw Bad(path, "pipeline.json is not UTF-8 text."); }
+            return (manifest, pipelineJson, payload);
         }
         catch (InvalidDataException ex)
         {
-            // Truncated zip (no central directory), bad deflate stream or CRC mismatch.
-            throw Bad(path, $"not a readable model file (truncated or corrupted): {ex.Message}");
+            // Over a limit, truncated zip (no central directory), bad deflate stream, CRC mismatch, a lying size.
+            throw Bad(path, $"not a readable model file: {ex.Message}");
         }
         catch (Exception ex) when (ex is NotSupportedException or (IOException and not FileNotFoundException) or ArgumentException or OverflowException)
         {
@@ -92,12 +109,14 @@ public static partial class ModelFile
         }
     }
 
-    private static byte[] ReadEntry(ZipArchiveEntry entry)
+    /// <summary>manifest.json, pipeline.json or payload/NAME with a plain NAME: nothing a path could be made of.</summary>
+    private static bool IsEntryName(string name)
     {
-        using var s = entry.Open();
-        using var buffer = new MemoryStream();
-        s.CopyTo(buffer);
-        return buffer.ToArray();
+        if (name is ManifestEntry or PipelineEntry) return true;
+        if (!name.StartsWith(PayloadPrefix, StringComparison.Ordinal)) return false;
+        string rest = name[PayloadPrefix.Length..];
+        return rest.Length is > 0 and <= 200 && rest != "." && rest != ".."
+            && rest.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
     }
 
     private static RankingDataException Bad(string path, string what) => new(path, 0, 0, what);

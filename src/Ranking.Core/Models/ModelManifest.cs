@@ -96,6 +96,9 @@ public sealed class ModelManifest
         var entries = new Dictionary<string, string>(StringComparer.Ordinal);
         if (o["entries"] is not JsonObject e) throw new InvalidDataException("manifest.json has no 'entries'.");
         foreach (var (name, value) in e) entries[name] = value?.GetValue<string>() ?? throw new InvalidDataException($"manifest.json: entry '{name}' has no checksum.");
+        int features = Int(o, "feature_count"), inputs = Int(o, "input_feature_count");
+        if (features < 1 || inputs < 1)
+            throw new InvalidDataException($"manifest.json: feature_count {features} and input_feature_count {inputs} must be positive.");
         try
         {
             return new ModelManifest
@@ -104,8 +107,8 @@ public sealed class ModelManifest
                 Ranker = Str(o, "ranker"),
                 Objective = Str(o, "objective"),
                 ModelFamily = Str(o, "model_family"),
-                FeatureCount = Int(o, "feature_count"),
-                InputFeatureCount = Int(o, "input_feature_count"),
+                FeatureCount = features,
+                InputFeatureCount = inputs,
                 PipelineSpec = Str(o, "pipeline"),
                 Options = o["options"] is JsonObject opts ? (JsonObject)opts.DeepClone() : new JsonObject(),
                 BestIteration = Int(o, "best_iteration"),
