@@ -18,6 +18,7 @@ public static class RankingCli
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ClicksCommands.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 }

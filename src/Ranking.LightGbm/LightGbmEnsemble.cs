@@ -238,7 +238,7 @@ public sealed class LightGbmEnsemble
                 for (int n = 0; n < internals; n++)
                     if ((uint)features[n] >= (uint)featureCount)
                         throw tree.Bad("split_feature", $"node {n} splits on feature {features[n]}; the model has {featureCount} (0..{featureCount - 1}).");
-                thresholds = tree.Doubles("threshold", internals);
+                thresholds = tree.Doubles("threshold", internals, allowInfinite: true);
                 int[] types = fields.ContainsKey("decision_type") ? tree.Ints("decision_type", internals) : new int[internals];
                 decisions = new byte[internals];
                 for (int n = 0; n < internals; n++)
@@ -373,13 +373,25 @@ public sealed class LightGbmEnsemble
                 return values;
             }
 
-            public double[] Doubles(string key, int expected)
+            /// <summary>
+            /// Numbers of a line; <paramref name="allowInfinite"/> also takes LightGBM's "inf" / "-inf" (a split on a
+            /// feature with NaN in training may put every number on one side: threshold inf). NaN is always refused.
+            /// </summary>
+            public double[] Doubles(string key, int expected, bool allowInfinite = false)
             {
                 var tokens = Tokens(key, expected);
                 var values = new double[tokens.Length];
                 for (int i = 0; i < tokens.Length; i++)
-                    if (!double.TryParse(tokens[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
-                        throw Bad(key, $"{key} value {i} '{Shorten(tokens[i])}' is not a finite number.");
+                {
+                    bool parsed = double.TryParse(tokens[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]);
+                    if (!parsed && allowInfinite && tokens[i] is "inf" or "+inf" or "-inf")
+                    {
+                        values[i] = tokens[i][0] == '-' ? double.NegativeInfinity : double.PositiveInfinity;
+                        parsed = true;
+                    }
+                    if (!parsed || double.IsNaN(values[i]) || (!allowInfinite && !double.IsFinite(values[i])))
+                        throw Bad(key, $"{key} value {i} '{Shorten(tokens[i])}' is not a {(allowInfinite ? "number" : "finite number")}.");
+                }
                 return values;
             }
         }

@@ -11,7 +11,7 @@ namespace Ranking.LightGbm;
 /// model file. Scores are LightGBM's raw scores. Immutable after loading, so one instance may score from many
 /// threads at once.
 /// </summary>
-public sealed class LightGbmModel : IScoringModel
+public sealed class LightGbmModel : IScoringModel, Ranking.Onnx.IOnnxExportable
 {
     /// <summary>The model family name in the manifest and the catalog.</summary>
     public const string Family = "gbdt";
@@ -43,6 +43,13 @@ public sealed class LightGbmModel : IScoringModel
     /// <inheritdoc/>
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores) =>
         Ensemble.PredictRaw(features, rowCount, scores, PredictionThreads);
+
+    /// <summary>The trees as one ONNX-ML TreeEnsembleRegressor (see <see cref="LightGbmOnnx"/>).</summary>
+    public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        graph.AddTreeEnsemble(LightGbmOnnx.ToTreeEnsemble(Ensemble), features, score);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, byte[]> SavePayload() =>

@@ -121,6 +121,20 @@ internal sealed class FastTreeEnsemble
         }
     }
 
+    /// <summary>
+    /// The trees as an exportable <see cref="Ranking.Onnx.TreeEnsemble"/>: FastTree's bias as the base score, each
+    /// leaf times its tree's weight, float thresholds widened exactly, NaN going right (the walk's rule).
+    /// </summary>
+    public Ranking.Onnx.TreeEnsemble ToTreeEnsemble()
+    {
+        var trees = _trees.Select(tree => new Ranking.Onnx.DecisionTree(
+            tree.Left.Select((left, n) => new Ranking.Onnx.TreeSplit(tree.Feature[n], tree.Threshold[n], left, tree.Right[n], MissingGoesLeft: false)).ToArray(),
+            tree.Leaf.Select(value => value * tree.Weight).ToArray())).ToArray();
+        var ensemble = new Ranking.Onnx.TreeEnsemble(Bias, trees);
+        ensemble.Validate(FeatureCount);
+        return ensemble;
+    }
+
     /// <summary>Starts running sums (double, like ML.NET's) for scoring tree by tree.</summary>
     public void InitSums(Span<double> sums) => sums.Fill(Bias);
 

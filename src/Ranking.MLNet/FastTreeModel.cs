@@ -12,7 +12,7 @@ namespace Ranking.MLNet;
 /// (<c>mlContext.Model.Load</c>). Scoring walks the trees itself (<see cref="FastTreeEnsemble"/>), equal to
 /// ML.NET's scores, with no data view per call.
 /// </summary>
-public sealed class FastTreeModel : IScoringModel
+public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
 {
     public const string Family = "fasttree";
     public const string PayloadEntry = "fasttree.zip";
@@ -43,6 +43,13 @@ public sealed class FastTreeModel : IScoringModel
 
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores)
         => _ensemble.Predict(features, rowCount, scores);
+
+    /// <summary>The trees as one ONNX-ML TreeEnsembleRegressor (FastTree's bias as its base value).</summary>
+    public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        graph.AddTreeEnsemble(_ensemble.ToTreeEnsemble(), features, score);
+    }
 
     public IReadOnlyDictionary<string, byte[]> SavePayload() => new Dictionary<string, byte[]> { [PayloadEntry] = _zip };
 

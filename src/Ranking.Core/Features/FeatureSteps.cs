@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ranking.Data;
+using Ranking.Onnx;
 
 namespace Ranking.Features;
 
@@ -21,6 +22,13 @@ internal abstract class FittedStep
     public virtual int OutputCount => InputCount;
     public abstract float[] Apply(float[] features, int rows, int width, int[]? offsets);
     public abstract void WriteParameters(Utf8JsonWriter json);
+
+    /// <summary>
+    /// Adds ONNX nodes computing this step on <paramref name="x"/> (float [N, <see cref="InputCount"/>]) and
+    /// returns the name of the result (float [N, <see cref="OutputCount"/>]). Each step computes in double where
+    /// <see cref="Apply"/> does and rounds to float once, so ONNX Runtime gives the same features.
+    /// </summary>
+    public abstract string AddOnnx(OnnxGraphBuilder graph, string x);
 
     protected static ParallelOptions Parallel => new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
@@ -111,6 +119,8 @@ internal sealed class ZScoreFitted(double[] mean, double[] sd) : ColumnFitted
     public override string Op => "zscore";
     public override int InputCount => mean.Length;
     protected override float Map(float x, int j) => (float)(sd[j] > 0 ? (x - mean[j]) / sd[j] : x - mean[j]);
+    public override string AddOnnx(OnnxGraphBuilder g, string x) =>
+        OnnxSteps.ShiftScale(g, x, mean, sd.Select(s => s > 0 ? s : 1).ToArray(), "zscore");
     public override void WriteParameters(Utf8JsonWriter json) { WriteArray(json, "mean", mean); WriteArray(json, "sd", sd); }
     public static ZScoreFitted Read(JsonElement e, int width) => new(ReadArray(e, "mean", width), ReadArray(e, "sd", width));
 }
@@ -143,6 +153,8 @@ internal sealed class MinMaxFitted(double[] min, double[] max) : ColumnFitted
         double range = max[j] - min[j];
         return (float)(range > 0 ? (x - min[j]) / range : x - min[j]);
     }
+    public override string AddOnnx(OnnxGraphBuilder g, string x) =>
+        OnnxSteps.ShiftScale(g, x, min, min.Select((lo, j) => max[j] - lo > 0 ? max[j] - lo : 1).ToArray(), "minmax");
     public override void WriteParameters(Utf8JsonWriter json) { WriteArray(json, "min", min); WriteArray(json, "max", max); }
     public static MinMaxFitted Read(JsonElement e, int width) => new(ReadArray(e, "min", width), ReadArray(e, "max", width));
 }
@@ -159,6 +171,7 @@ internal sealed class Log1pFitted(int width) : ColumnFitted
     public override int InputCount => width;
     protected override float Map(float x, int j) => (float)SignedLog1p(x);
     public override void WriteParameters(Utf8JsonWriter json) { }
+    public override string AddOnnx(OnnxGraphBuilder g, string x) => OnnxSteps.SignedLog1p(g, x);
 
     /// <summary>sign(x) * log(1 + |x|), accurate for tiny |x| (log1p by the Goldberg correction).</summary>
     public static double SignedLog1p(double x)
@@ -207,6 +220,7 @@ internal sealed class ClipFitted(double[] low, double[] high) : ColumnFitted
     public override string Op => "clip";
     public override int InputCount => low.Length;
     protected override float Map(float x, int j) => x < low[j] ? (float)low[j] : x > high[j] ? (float)high[j] : x;
+    public override string AddOnnx(OnnxGraphBuilder g, string x) => OnnxSteps.Clip(g, x, low, high);
     public override void WriteParameters(Utf8JsonWriter json) { WriteArray(json, "low", low); WriteArray(json, "high", high); }
     public static ClipFitted Read(JsonElement e, int width) => new(ReadArray(e, "low", width), ReadArray(e, "high", width));
 }
@@ -230,6 +244,8 @@ internal sealed class FillNaNFitted(double[] values) : ColumnFitted
     public override string Op => "fillnan";
     public override int InputCount => values.Length;
     protected override float Map(float x, int j) => float.IsNaN(x) ? (float)values[j] : x;
+    public override string AddOnnx(OnnxGraphBuilder g, string x) =>
+        g.Node("Where", [g.Node("IsNaN", [x], "fillnan_isnan"), g.Floats("fillnan_value", values.Select(v => (float)v).ToArray(), 1, values.Length), x], "fillnan");
     public override void WriteParameters(Utf8JsonWriter json) => WriteArray(json, "value", values);
     public static FillNaNFitted Read(JsonElement e, int width) => new(ReadArray(e, "value", width));
 }
@@ -275,6 +291,8 @@ internal sealed class SelectFitted(int width, int[] columns) : FittedStep
         });
         return result;
     }
+    public override string AddOnnx(OnnxGraphBuilder g, string x) =>
+        g.Node("Gather", [x, g.Int64s("select_columns", columns.Select(c => (long)c).ToArray(), columns.Length)], "select", OnnxGraphBuilder.Int("axis", 1));
     public override void WriteParameters(Utf8JsonWriter json)
     {
         json.WriteStartArray("columns");
@@ -344,4 +362,8 @@ internal sealed class QueryNormFitted(int width, bool zscore) : FittedStep
     }
 
     public override void WriteParameters(Utf8JsonWriter json) { }
+
+    public override string AddOnnx(OnnxGraphBuilder g, string x) =>
+        throw new NotSupportedException($"the feature pipeline step '{Op}' normalises each feature over the rows of a query, which a model scoring row by row cannot do; "
+            + "train with a per-row pipeline (zscore, minmax, log1p, clip, fillnan, select; e.g. --pipeline zscore) to export to ONNX.");
 }

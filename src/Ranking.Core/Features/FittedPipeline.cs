@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Ranking.Data;
+using Ranking.Onnx;
 
 namespace Ranking.Features;
 
@@ -60,6 +61,18 @@ public sealed class FittedPipeline
             throw new ArgumentException($"output must hold {rows} x {OutputFeatureCount} values.", nameof(output));
         float[] result = Run(features.ToArray(), rows, groupOffsets);
         result.AsSpan().CopyTo(output);
+    }
+
+    /// <summary>
+    /// Adds the ONNX nodes of every step to <paramref name="graph"/>, from <paramref name="input"/> (raw
+    /// features, float [N, <see cref="InputFeatureCount"/>]); returns the name of the transformed features.
+    /// Per-query steps throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    internal string AddOnnxNodes(OnnxGraphBuilder graph, string input)
+    {
+        string x = input;
+        foreach (var step in _steps) x = step.AddOnnx(graph, x);
+        return x;
     }
 
     private float[] Run(float[] work, int rows, int[]? offsets)

@@ -4,7 +4,7 @@ namespace Ranking.Models;
 /// score = w . x + b on pipeline-transformed features. Model family "linear"; payload entry
 /// <see cref="PayloadEntry"/> (the shared dense-network format with no hidden layer).
 /// </summary>
-public sealed class LinearModel : IDifferentiableModel, IDenseNetworkModel
+public sealed class LinearModel : IDifferentiableModel, IDenseNetworkModel, Ranking.Onnx.IOnnxExportable
 {
     public const string Family = "linear";
     public const string PayloadEntry = "weights.bin";
@@ -31,6 +31,10 @@ public sealed class LinearModel : IDifferentiableModel, IDenseNetworkModel
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores) => Network.Predict(features, rowCount, scores, Threads);
 
     public IModelTrainingPass CreateTrainingPass(int maxRows, int threads) => new DenseNetworkPass(Network, maxRows, threads);
+
+    /// <summary>The network as ONNX Gemm (and ReLU) nodes.</summary>
+    public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score) =>
+        Ranking.Onnx.OnnxSteps.DenseNetwork(graph, Network, features, score);
 
     public IReadOnlyDictionary<string, byte[]> SavePayload() => new Dictionary<string, byte[]> { [PayloadEntry] = Network.ToBytes() };
 

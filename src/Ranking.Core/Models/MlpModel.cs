@@ -4,7 +4,7 @@ namespace Ranking.Models;
 /// A multi-layer perceptron scorer: hidden ReLU layers (optional dropout while training), one linear
 /// output, He-initialised from a seed. Model family "mlp"; payload entry <see cref="PayloadEntry"/>.
 /// </summary>
-public sealed class MlpModel : IDifferentiableModel, IDenseNetworkModel
+public sealed class MlpModel : IDifferentiableModel, IDenseNetworkModel, Ranking.Onnx.IOnnxExportable
 {
     public const string Family = "mlp";
     public const string PayloadEntry = "weights.bin";
@@ -27,6 +27,10 @@ public sealed class MlpModel : IDifferentiableModel, IDenseNetworkModel
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores) => Network.Predict(features, rowCount, scores, Threads);
 
     public IModelTrainingPass CreateTrainingPass(int maxRows, int threads) => new DenseNetworkPass(Network, maxRows, threads);
+
+    /// <summary>The network as ONNX Gemm (and ReLU) nodes.</summary>
+    public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score) =>
+        Ranking.Onnx.OnnxSteps.DenseNetwork(graph, Network, features, score);
 
     public IReadOnlyDictionary<string, byte[]> SavePayload() => new Dictionary<string, byte[]> { [PayloadEntry] = Network.ToBytes() };
 
