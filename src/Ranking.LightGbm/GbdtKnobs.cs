@@ -11,7 +11,9 @@ namespace Ranking.LightGbm;
 /// </summary>
 public sealed class GbdtKnobs
 {
+    /// <summary>Boosting rounds when --trees is not given (LightGBM's default).</summary>
     public const int DefaultTrees = 100;
+    /// <summary>Prefix of knobs passed to LightGBM verbatim: <c>lightgbm.NAME=VALUE</c>.</summary>
     public const string PassThroughPrefix = "lightgbm.";
 
     /// <summary>Knobs of the tree learner itself (every gbdt ranker).</summary>
@@ -38,7 +40,9 @@ public sealed class GbdtKnobs
         ["sigmoid"] = "lambdarank: slope of the pair sigmoid (default 1)",
     };
 
+    /// <summary>The LightGBM parameters the knobs resolve to.</summary>
     public required LightGbmParameters Parameters { get; init; }
+    /// <summary>Boosting rounds to run.</summary>
     public required int Trees { get; init; }
     /// <summary>Rounds without a better validation metric before stopping; 0 = off.</summary>
     public required int EarlyStoppingRounds { get; init; }

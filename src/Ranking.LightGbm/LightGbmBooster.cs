@@ -62,9 +62,11 @@ public sealed class LightGbmBooster : IDisposable
         return finished != 0;
     }
 
+    /// <summary>Removes the last boosting round (LGBM_BoosterRollbackOneIter).</summary>
     public void RollbackOneIter() =>
         LightGbmException.Check(LightGbmNative.LGBM_BoosterRollbackOneIter(Handle), "LGBM_BoosterRollbackOneIter");
 
+    /// <summary>Boosting rounds the booster holds.</summary>
     public int CurrentIteration
     {
         get
@@ -74,6 +76,7 @@ public sealed class LightGbmBooster : IDisposable
         }
     }
 
+    /// <summary>Features per row the booster reads.</summary>
     public int FeatureCount
     {
         get
@@ -120,5 +123,6 @@ public sealed class LightGbmBooster : IDisposable
         return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
     }
 
+    /// <summary>Frees the native booster.</summary>
     public void Dispose() => Handle.Dispose();
 }

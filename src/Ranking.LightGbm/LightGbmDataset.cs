@@ -14,7 +14,9 @@ public sealed class LightGbmDataset : IDisposable
 {
     internal DatasetHandle Handle { get; }
 
+    /// <summary>Rows of the dataset.</summary>
     public int RowCount { get; }
+    /// <summary>Features per row.</summary>
     public int FeatureCount { get; }
 
     private LightGbmDataset(DatasetHandle handle, int rows, int features)
@@ -92,5 +94,6 @@ public sealed class LightGbmDataset : IDisposable
                 $"LGBM_DatasetSetField({name})");
     }
 
+    /// <summary>Frees the native dataset.</summary>
     public void Dispose() => Handle.Dispose();
 }

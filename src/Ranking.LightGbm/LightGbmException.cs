@@ -13,6 +13,7 @@ namespace Ranking.LightGbm;
 /// </summary>
 public sealed class LightGbmException : RankingDataException
 {
+    /// <summary>A failure of LightGBM C API function <paramref name="call"/>, with LightGBM's own message.</summary>
     public LightGbmException(string call, string nativeMessage)
         : base($"LightGBM {call} failed: {nativeMessage}")
     {

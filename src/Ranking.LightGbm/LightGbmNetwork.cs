@@ -32,6 +32,7 @@ public sealed class LightGbmNetwork : IDisposable
         }
     }
 
+    /// <summary>Frees LightGBM's network (LGBM_NetworkFree).</summary>
     public void Dispose()
     {
         lock (Gate)

@@ -14,15 +14,21 @@ public sealed class LightGbmParameters
 {
     /// <summary>lambdarank, rank_xendcg, regression, or none (gradients come from our objective).</summary>
     public string Objective { get; set; } = "lambdarank";
+    /// <summary>Leaves per tree (num_leaves).</summary>
     public int NumLeaves { get; set; } = 31;
+    /// <summary>Shrinkage of each tree (learning_rate).</summary>
     public double LearningRate { get; set; } = 0.1;
+    /// <summary>Fewest rows in a leaf (min_data_in_leaf).</summary>
     public int MinDataInLeaf { get; set; } = 20;
+    /// <summary>Smallest Hessian sum in a leaf (min_sum_hessian_in_leaf).</summary>
     public double MinSumHessianInLeaf { get; set; } = 1e-3;
+    /// <summary>Share of features each tree may use (feature_fraction).</summary>
     public double FeatureFraction { get; set; } = 1.0;
     /// <summary>Below 1 turns bagging on every iteration (LightGBM ignores the fraction while bagging_freq is 0).</summary>
     public double BaggingFraction { get; set; } = 1.0;
     /// <summary>Bag whole queries rather than rows (LightGBM 4.x bagging_by_query).</summary>
     public bool BaggingByQuery { get; set; }
+    /// <summary>Most histogram bins per feature (max_bin).</summary>
     public int MaxBin { get; set; } = 255;
     /// <summary>lambdarank_truncation_level: pairs are only formed with the top-K documents.</summary>
     public int TruncationLevel { get; set; } = 30;
@@ -30,19 +36,24 @@ public sealed class LightGbmParameters
     public IReadOnlyList<double>? LabelGain { get; set; }
     /// <summary>The sigmoid's slope in lambdarank's pair probability.</summary>
     public double Sigmoid { get; set; } = 1.0;
+    /// <summary>Seed of every random choice LightGBM makes (seed).</summary>
     public int Seed { get; set; } = 42;
     /// <summary>OpenMP threads; 0 = LightGBM's default (all cores).</summary>
     public int Threads { get; set; }
+    /// <summary>LightGBM's deterministic mode (deterministic): the same seed and threads give the same trees.</summary>
     public bool Deterministic { get; set; } = true;
 
     /// <summary>Data-parallel training: "host:port,host:port" of every machine, this one included; null = one machine.</summary>
     public string? Machines { get; set; }
+    /// <summary>This machine's listening port in distributed training (local_listen_port).</summary>
     public int LocalListenPort { get; set; } = 12400;
+    /// <summary>Machines in distributed training (num_machines); 1 = one machine.</summary>
     public int NumMachines { get; set; } = 1;
 
     /// <summary>Further LightGBM parameters passed through verbatim (name -> value), e.g. lambda_l2.</summary>
     public Dictionary<string, string> Extra { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>True when more than one machine trains.</summary>
     public bool IsDistributed => NumMachines > 1;
 
     /// <summary>The parameter string for LGBM_DatasetCreateFromMat and LGBM_BoosterCreate.</summary>

@@ -12,6 +12,7 @@ namespace Ranking.LightGbm;
 /// </summary>
 public static class LightGbmRankers
 {
+    /// <summary>Registers the gbdt model family, the native LightGBM rankers and the gbdt composer with <paramref name="catalog"/>.</summary>
     public static void Register(RankerCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);

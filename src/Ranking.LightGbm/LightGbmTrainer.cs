@@ -34,8 +34,10 @@ public sealed class LightGbmTrainer : IRankerTrainer
         _objective = createObjective(_knobs.ObjectiveParameters, options.Seed);
     }
 
+    /// <summary>The knobs this trainer reads, with their defaults.</summary>
     public GbdtKnobs Knobs => _knobs;
 
+    /// <inheritdoc/>
     public TrainingResult Train(TrainingRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

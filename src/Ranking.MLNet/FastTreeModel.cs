@@ -14,7 +14,9 @@ namespace Ranking.MLNet;
 /// </summary>
 public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
 {
+    /// <summary>The model family name in the manifest and the catalog.</summary>
     public const string Family = "fasttree";
+    /// <summary>The payload entry holding ML.NET's model zip.</summary>
     public const string PayloadEntry = "fasttree.zip";
 
     private readonly byte[] _zip;
@@ -29,8 +31,11 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
         _ensemble = new FastTreeEnsemble(parameters.TrainedTreeEnsemble, featureCount);
     }
 
+    /// <inheritdoc/>
     public string ModelFamily => Family;
+    /// <inheritdoc/>
     public int FeatureCount { get; }
+    /// <summary>Trees in the ensemble.</summary>
     public int TreeCount => _ensemble.TreeCount;
 
     /// <summary>The ML.NET transformer (adds a Score column to a view with a Features column).</summary>
@@ -41,6 +46,7 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
 
     internal FastTreeEnsemble Ensemble => _ensemble;
 
+    /// <inheritdoc/>
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores)
         => _ensemble.Predict(features, rowCount, scores);
 
@@ -51,6 +57,7 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
         graph.AddTreeEnsemble(_ensemble.ToTreeEnsemble(), features, score);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, byte[]> SavePayload() => new Dictionary<string, byte[]> { [PayloadEntry] = _zip };
 
     /// <summary>The payload loader registered for family "fasttree".</summary>

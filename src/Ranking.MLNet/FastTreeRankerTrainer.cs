@@ -24,9 +24,13 @@ namespace Ranking.MLNet;
 /// </remarks>
 public sealed class FastTreeRankerTrainer : IRankerTrainer
 {
+    /// <summary>Trees when not given (FastTree's default).</summary>
     public const int DefaultTrees = 100;
+    /// <summary>Leaves per tree when not given (FastTree's default).</summary>
     public const int DefaultLeaves = 20;
+    /// <summary>Learning rate when not given (FastTree's default).</summary>
     public const double DefaultLearningRate = 0.2;
+    /// <summary>Fewest rows per leaf when not given (FastTree's default).</summary>
     public const int DefaultMinDataPerLeaf = 10;
 
     /// <summary>Knob name -> description with its default, as the catalog lists them.</summary>
@@ -44,6 +48,7 @@ public sealed class FastTreeRankerTrainer : IRankerTrainer
 
     private readonly RankerOptions _options;
 
+    /// <summary>A FastTree LambdaMART trainer with the knobs of <paramref name="options"/>.</summary>
     public FastTreeRankerTrainer(RankerOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -54,6 +59,7 @@ public sealed class FastTreeRankerTrainer : IRankerTrainer
         BuildOptions(trees: null);
     }
 
+    /// <inheritdoc/>
     public TrainingResult Train(TrainingRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

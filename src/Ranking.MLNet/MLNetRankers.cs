@@ -5,6 +5,7 @@ namespace Ranking.MLNet;
 /// <summary>Registers ML.NET's rankers and model family with the catalog.</summary>
 public static class MLNetRankers
 {
+    /// <summary>The name of the FastTree LambdaMART ranker.</summary>
     public const string LambdaMartFastTree = "lambdamart-fasttree";
 
     /// <summary>Model family "fasttree" (payload loader) and ranker "lambdamart-fasttree" (lambdarank + fasttree).</summary>

@@ -52,6 +52,7 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
     /// <summary>The ranker the last Fit made (pipeline, model, manifest): save it with <c>ModelFile.Save</c>.</summary>
     public RankingModel? LastModel { get; private set; }
 
+    /// <summary>Reads the view, fits our pipeline, trains the ranker and returns the scoring transformer.</summary>
     public RankerScoringTransformer Fit(IDataView input) => Fit(input, null);
 
     /// <summary>
@@ -69,6 +70,7 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
         return new RankerScoringTransformer(model, _features, _group);
     }
 
+    /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
         => RankerScoringEstimator.OutputShape(inputSchema, _features, RankingColumns.Score);
 }
@@ -76,6 +78,7 @@ public sealed class RankerEstimator : IEstimator<RankerScoringTransformer>
 /// <summary>Catalog-style entry: <c>mlContext.Ranking.Trainers.Ranker(catalog.Get("listnet"), options, "zscore")</c>.</summary>
 public static class RankerEstimatorCatalogExtensions
 {
+    /// <summary>Any catalog ranker as an ML.NET trainer: <c>mlContext.Ranking.Trainers.Ranker(...)</c>.</summary>
     public static RankerEstimator Ranker(this RankingCatalog.RankingTrainers trainers, RankerDescriptor ranker,
         RankerOptions? options = null, string? pipelineSpec = null, string validMetrics = "ndcg@10", NdcgContract? contract = null)
     {

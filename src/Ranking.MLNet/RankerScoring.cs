@@ -86,19 +86,26 @@ public sealed class RankerScoringTransformer : ITransformer
 
     /// <summary>The wrapped model, when made from one.</summary>
     public IScoringModel? Model { get; }
+    /// <summary>Features per row the model reads.</summary>
     public int FeatureCount { get; }
+    /// <summary>The input's feature vector column.</summary>
     public string FeatureColumnName { get; }
+    /// <summary>The input's query column (each scored block is one query), or null.</summary>
     public string? GroupColumnName { get; }
+    /// <summary>The score column it adds.</summary>
     public string ScoreColumnName { get; }
 
+    /// <inheritdoc/>
     public bool IsRowToRowMapper => false;
 
+    /// <inheritdoc/>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         Check(inputSchema);
         return ScoredDataView.AppendScore(inputSchema, ScoreColumnName);
     }
 
+    /// <inheritdoc/>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -106,6 +113,7 @@ public sealed class RankerScoringTransformer : ITransformer
         return new ScoredDataView(input, features, group, FeatureCount, _scorer, ScoreColumnName);
     }
 
+    /// <inheritdoc/>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
         => throw new NotSupportedException("this transformer scores blocks of rows, not one row at a time; use Transform.");
 
@@ -131,17 +139,20 @@ public sealed class RankerScoringTransformer : ITransformer
 /// <summary>The estimator half: nothing to learn (the ranker is trained already); Fit checks the schema.</summary>
 public sealed class RankerScoringEstimator(RankerScoringTransformer transformer) : IEstimator<RankerScoringTransformer>
 {
+    /// <summary>An estimator that adds a score column from <paramref name="model"/>.</summary>
     public RankerScoringEstimator(IScoringModel model, string featureColumnName = RankingColumns.Features, string scoreColumnName = RankingColumns.Score)
         : this(new RankerScoringTransformer(model, featureColumnName, scoreColumnName))
     {
     }
 
+    /// <inheritdoc/>
     public RankerScoringTransformer Fit(IDataView input)
     {
         transformer.GetOutputSchema(input.Schema);
         return transformer;
     }
 
+    /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
         => OutputShape(inputSchema, transformer.FeatureColumnName, transformer.ScoreColumnName);
 
@@ -179,6 +190,7 @@ public sealed class RankerScoringEstimator(RankerScoringTransformer transformer)
 /// <summary>Entry points in ML.NET's catalog style: <c>mlContext.Ranking.ScoreWith(model)</c>.</summary>
 public static class RankerScoringCatalogExtensions
 {
+    /// <summary>Adds a score column computed by <paramref name="model"/> from the feature column.</summary>
     public static RankerScoringEstimator ScoreWith(this RankingCatalog catalog, IScoringModel model,
         string featureColumnName = RankingColumns.Features, string scoreColumnName = RankingColumns.Score)
     {

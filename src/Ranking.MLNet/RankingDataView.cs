@@ -81,12 +81,16 @@ public sealed class RankingDataView : IDataView
     /// <summary>The set this view reads, when it was made from one.</summary>
     public RankingDataset? Dataset { get; }
 
+    /// <inheritdoc/>
     public DataViewSchema Schema { get; }
 
+    /// <inheritdoc/>
     public bool CanShuffle => false;
 
+    /// <inheritdoc/>
     public long? GetRowCount() => _rowCount;
 
+    /// <inheritdoc/>
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var active = new bool[Schema.Count];
@@ -94,6 +98,7 @@ public sealed class RankingDataView : IDataView
         return new Cursor(this, active);
     }
 
+    /// <inheritdoc/>
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
         => [GetRowCursor(columnsNeeded, rand)];
 
