@@ -282,4 +282,11 @@ internal static unsafe class DenseKernels
         if (a.Length < (long)m * k || b.Length < (long)m * n || c.Length < (long)k * n) throw new ArgumentException("matrix sizes do not match.");
         fixed (float* pa = a, pb = b, pc = c) MultiplyTransposedA(pa, m, k, pb, n, pc, threads);
     }
+
+    /// <summary>Array form of <see cref="Transpose(float*, int, int, float*)"/>.</summary>
+    public static void Transpose(float[] src, int m, int n, float[] dst)
+    {
+        if (src.Length < (long)m * n || dst.Length < (long)m * n) throw new ArgumentException("matrix sizes do not match.");
+        fixed (float* ps = src, pd = dst) Transpose(ps, m, n, pd);
+    }
 }

@@ -7,11 +7,15 @@ namespace Ranking.Models;
 /// <see cref="LinearModel"/> (no hidden layer) and <see cref="MlpModel"/>. Parameters live in one flat
 /// array, per layer the weights (inputs x outputs, row-major, so a forward pass is X * W) then the biases.
 /// Dropout (inverted: kept units scaled by 1 / (1 - p)) applies after each hidden ReLU while training.
+/// The output layer has <see cref="OutputWidth"/> units: 1 for a scorer, the embedding dimension for an
+/// encoder (Ranking.Embeddings), with the same layers, kernels and payload.
 /// </summary>
 public sealed class DenseNetwork
 {
-    private DenseNetwork(int inputCount, int[] hidden, float dropout, float[] parameters)
+    private DenseNetwork(int inputCount, int[] hidden, float dropout, float[] parameters, int outputWidth = 1)
     {
+        if (outputWidth < 1) throw new ArgumentOutOfRangeException(nameof(outputWidth), "the output layer needs at least one unit.");
+        OutputWidth = outputWidth;
         InputCount = inputCount;
         Hidden = hidden;
         Dropout = dropout;
@@ -29,41 +33,53 @@ public sealed class DenseNetwork
             fanIn = width;
         }
         if (parameters.Length != at)
-            throw new InvalidDataException($"the network {Describe(inputCount, hidden)} has {at} parameters, the payload holds {parameters.Length}.");
+            throw new InvalidDataException($"the network {Describe(inputCount, hidden, outputWidth)} has {at} parameters, the payload holds {parameters.Length}.");
         Parameters = parameters;
     }
 
+    /// <summary>Inputs of the first layer (the feature count).</summary>
     public int InputCount { get; }
+    /// <summary>Units of the output layer: 1 for a scorer, the embedding dimension for an encoder.</summary>
+    public int OutputWidth { get; }
     /// <summary>Widths of the hidden layers (empty for a linear model).</summary>
     public int[] Hidden { get; }
+    /// <summary>Dropout probability after each hidden ReLU while training.</summary>
     public float Dropout { get; }
+    /// <summary>Every weight and bias, in the layout the class summary describes.</summary>
     public float[] Parameters { get; }
+    /// <summary>Hidden layers plus the output layer.</summary>
     public int LayerCount => Hidden.Length + 1;
     internal int[] WeightOffsets { get; }
     internal int[] BiasOffsets { get; }
 
-    public int LayerWidth(int layer) => layer < Hidden.Length ? Hidden[layer] : 1;
+    /// <summary>Units of a layer (the output layer has <see cref="OutputWidth"/>).</summary>
+    public int LayerWidth(int layer) => layer < Hidden.Length ? Hidden[layer] : OutputWidth;
+    /// <summary>Inputs of a layer.</summary>
     public int LayerInputs(int layer) => layer == 0 ? InputCount : Hidden[layer - 1];
 
-    public static string Describe(int inputs, int[] hidden) => string.Join("->", [inputs, .. hidden, 1]);
+    /// <summary>The shape as text, e.g. "784->256->128".</summary>
+    public static string Describe(int inputs, int[] hidden, int outputWidth = 1) => string.Join("->", [inputs, .. hidden, outputWidth]);
 
     /// <summary>
     /// He initialisation (normal, std sqrt(2 / fan-in)) for layers feeding a ReLU, std sqrt(1 / fan-in)
     /// for the linear output, biases zero; a linear model (no hidden layer) starts at zero, the optimum of
-    /// no information. Seeded with our own generator so a seed means the same weights everywhere.
+    /// no information. A linear map to several outputs (an embedding projection) starts random instead:
+    /// at zero every item would map to the same point. Seeded with our own generator so a seed means the
+    /// same weights everywhere.
     /// </summary>
-    public static DenseNetwork Create(int inputCount, IReadOnlyList<int> hidden, float dropout, ulong seed)
+    public static DenseNetwork Create(int inputCount, IReadOnlyList<int> hidden, float dropout, ulong seed, int outputWidth = 1)
     {
+        if (outputWidth < 1) throw new ArgumentOutOfRangeException(nameof(outputWidth), "the output layer needs at least one unit.");
         if (inputCount <= 0) throw new ArgumentOutOfRangeException(nameof(inputCount), "a model needs at least one feature.");
         foreach (int h in hidden)
             if (h <= 0) throw new ArgumentException($"hidden layer widths must be positive, got {h}.", nameof(hidden));
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), "dropout must be in [0, 1).");
         int[] widths = [.. hidden];
         int count = 0, fanIn = inputCount;
-        foreach (int w in widths.Append(1)) { count += fanIn * w + w; fanIn = w; }
+        foreach (int w in widths.Append(outputWidth)) { count += fanIn * w + w; fanIn = w; }
         var parameters = new float[count];
-        var net = new DenseNetwork(inputCount, widths, dropout, parameters);
-        if (widths.Length > 0)
+        var net = new DenseNetwork(inputCount, widths, dropout, parameters, outputWidth);
+        if (widths.Length > 0 || outputWidth > 1)
         {
             var random = new ModelRandom(seed);
             for (int l = 0; l < net.LayerCount; l++)
@@ -76,19 +92,21 @@ public sealed class DenseNetwork
         return net;
     }
 
-    public static DenseNetwork FromParameters(int inputCount, int[] hidden, float dropout, float[] parameters) =>
-        new(inputCount, hidden, dropout, parameters);
+    /// <summary>A network from its shape and parameters (checked against the shape).</summary>
+    public static DenseNetwork FromParameters(int inputCount, int[] hidden, float dropout, float[] parameters, int outputWidth = 1) =>
+        new(inputCount, hidden, dropout, parameters, outputWidth);
 
+    /// <summary>The weight blocks of each layer (what weight decay applies to).</summary>
     public IReadOnlyList<(int Offset, int Length)> WeightRanges() =>
         Enumerable.Range(0, LayerCount).Select(l => (WeightOffsets[l], LayerInputs(l) * LayerWidth(l))).ToArray();
 
     private const int PredictChunk = 2048;
 
-    /// <summary>Inference (no dropout), in chunks of rows so memory stays bounded.</summary>
+    /// <summary>Inference (no dropout), in chunks of rows so memory stays bounded; <paramref name="scores"/> holds rows x <see cref="OutputWidth"/> values.</summary>
     public unsafe void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores, int threads)
     {
         if (features.Length < (long)rowCount * InputCount) throw new ArgumentException($"expected {rowCount} x {InputCount} features, got {features.Length} values.", nameof(features));
-        if (scores.Length < rowCount) throw new ArgumentException("one score per row is required.", nameof(scores));
+        if (scores.Length < (long)rowCount * OutputWidth) throw new ArgumentException($"{OutputWidth} output value(s) per row are required.", nameof(scores));
         int widest = Hidden.Length == 0 ? 1 : Hidden.Max();
         int chunk = Math.Min(PredictChunk, Math.Max(rowCount, 1));
         float[] ping = Hidden.Length > 0 ? new float[chunk * widest] : [];
@@ -111,7 +129,7 @@ public sealed class DenseNetwork
                     float* swap = next; next = other; other = swap;
                 }
                 int last = LayerCount - 1;
-                DenseKernels.Multiply(x, rows, width, p + WeightOffsets[last], 1, s + r0, p + BiasOffsets[last], threads);
+                DenseKernels.Multiply(x, rows, width, p + WeightOffsets[last], OutputWidth, s + (long)r0 * OutputWidth, p + BiasOffsets[last], threads);
             }
         }
     }
@@ -123,18 +141,22 @@ public sealed class DenseNetwork
         for (; i < n; i++) x[i] = MathF.Max(x[i], 0f);
     }
 
-    /// <summary>Payload: "RKNN", version, inputs, hidden count, widths, dropout, parameter count, parameters (little-endian).</summary>
+    /// <summary>
+    /// Payload: "RKNN", version, inputs, hidden count, widths, dropout, [version 2: output width,] parameter
+    /// count, parameters (little-endian). A scorer (one output) still writes version 1, byte for byte as before.
+    /// </summary>
     public byte[] ToBytes()
     {
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream))
         {
             w.Write(PayloadMagic);
-            w.Write(PayloadVersion);
+            w.Write(OutputWidth == 1 ? 1 : PayloadVersion);
             w.Write(InputCount);
             w.Write(Hidden.Length);
             foreach (int h in Hidden) w.Write(h);
             w.Write(Dropout);
+            if (OutputWidth != 1) w.Write(OutputWidth);
             w.Write(Parameters.Length);
             foreach (float v in Parameters) w.Write(v);
         }
@@ -142,8 +164,9 @@ public sealed class DenseNetwork
     }
 
     private const uint PayloadMagic = 0x4E4E4B52; // "RKNN"
-    private const int PayloadVersion = 1;
+    private const int PayloadVersion = 2;
 
+    /// <summary>Reads a payload written by <see cref="ToBytes"/>; <paramref name="entry"/> names it in errors.</summary>
     public static DenseNetwork FromBytes(byte[] bytes, string entry)
     {
         try
@@ -151,7 +174,7 @@ public sealed class DenseNetwork
             using var r = new BinaryReader(new MemoryStream(bytes));
             if (r.ReadUInt32() != PayloadMagic) throw new InvalidDataException($"{entry}: not a network payload (bad magic).");
             int version = r.ReadInt32();
-            if (version != PayloadVersion) throw new InvalidDataException($"{entry}: network payload version {version}, this build reads {PayloadVersion}.");
+            if (version is not (1 or PayloadVersion)) throw new InvalidDataException($"{entry}: network payload version {version}, this build reads {PayloadVersion}.");
             int inputs = r.ReadInt32();
             int hiddenCount = r.ReadInt32();
             if (inputs <= 0 || hiddenCount < 0 || hiddenCount > 64) throw new InvalidDataException($"{entry}: bad network shape.");
@@ -163,12 +186,14 @@ public sealed class DenseNetwork
             }
             float dropout = r.ReadSingle();
             if (!(dropout >= 0 && dropout < 1)) throw new InvalidDataException($"{entry}: dropout {dropout} is outside [0, 1).");
+            int outputWidth = version >= 2 ? r.ReadInt32() : 1;
+            if (outputWidth < 1) throw new InvalidDataException($"{entry}: bad output width {outputWidth}.");
             int count = r.ReadInt32();
             // The shape's parameter count in 64 bits, so that crafted widths cannot overflow into a plausible number.
             long needed = 0, fanIn = inputs;
-            foreach (long width in hidden.Append(1)) { needed += fanIn * width + width; fanIn = width; if (needed > int.MaxValue) break; }
+            foreach (long width in hidden.Append(outputWidth)) { needed += fanIn * width + width; fanIn = width; if (needed > int.MaxValue) break; }
             if (needed != count)
-                throw new InvalidDataException($"{entry}: the network {Describe(inputs, hidden)} has {needed} parameters, the payload declares {count}.");
+                throw new InvalidDataException($"{entry}: the network {Describe(inputs, hidden, outputWidth)} has {needed} parameters, the payload declares {count}.");
             if ((long)count * 4 != bytes.Length - r.BaseStream.Position)
                 throw new InvalidDataException($"{entry}: parameter count {count} does not match the payload size.");
             var parameters = new float[count];
@@ -177,7 +202,7 @@ public sealed class DenseNetwork
                 parameters[i] = r.ReadSingle();
                 if (!float.IsFinite(parameters[i])) throw new InvalidDataException($"{entry}: parameter {i} is {parameters[i]} (weights must be finite).");
             }
-            return new DenseNetwork(inputs, hidden, dropout, parameters);
+            return new DenseNetwork(inputs, hidden, dropout, parameters, outputWidth);
         }
         catch (EndOfStreamException)
         {

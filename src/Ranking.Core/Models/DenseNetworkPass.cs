@@ -41,7 +41,7 @@ internal sealed unsafe class DenseNetworkPass : IModelTrainingPass
     {
         if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"batch of {rows} rows exceeds the pass's {MaxRows}.");
         if (features.Length < (long)rows * _net.InputCount) throw new ArgumentException("too few features for the batch.", nameof(features));
-        if (scores.Length < rows) throw new ArgumentException("one score per row is required.", nameof(scores));
+        if (scores.Length < (long)rows * _net.OutputWidth) throw new ArgumentException($"{_net.OutputWidth} output value(s) per row are required.", nameof(scores));
         _input = features;
         _rows = rows;
         float dropout = training ? _net.Dropout : 0f;
@@ -58,7 +58,7 @@ internal sealed unsafe class DenseNetworkPass : IModelTrainingPass
                 x = h;
                 width = outWidth;
             }
-            DenseKernels.Multiply(x, rows, width, p + _net.WeightOffsets[^1], 1, s, p + _net.BiasOffsets[^1], _threads);
+            DenseKernels.Multiply(x, rows, width, p + _net.WeightOffsets[^1], _net.OutputWidth, s, p + _net.BiasOffsets[^1], _threads);
         }
     }
 
@@ -107,15 +107,21 @@ internal sealed unsafe class DenseNetworkPass : IModelTrainingPass
         int hidden = _net.Hidden.Length;
         fixed (float* x0 = _input, ds = scoreGradients, p = _net.Parameters, g = parameterGradients)
         {
-            // Output layer (one column): dW = H^T dS, db = sum dS.
-            int lastIn = _net.LayerInputs(hidden);
+            // Output layer (OutputWidth columns): dW = H^T dS, db = column sums of dS.
+            int lastIn = _net.LayerInputs(hidden), outWidth = _net.OutputWidth;
             float* lastInput = hidden > 0 ? Pinned(_activations[hidden - 1]) : x0;
-            DenseKernels.MultiplyTransposedA(lastInput, rows, lastIn, ds, 1, g + _net.WeightOffsets[hidden], _threads);
-            DenseKernels.ColumnSums(ds, rows, 1, g + _net.BiasOffsets[hidden]);
+            DenseKernels.MultiplyTransposedA(lastInput, rows, lastIn, ds, outWidth, g + _net.WeightOffsets[hidden], _threads);
+            DenseKernels.ColumnSums(ds, rows, outWidth, g + _net.BiasOffsets[hidden]);
             if (hidden == 0) return;
-            // dH = dS w^T: the output layer's W (inputs x 1) is its own transpose in memory.
+            // dH = dS W^T: a one-column W (inputs x 1) is its own transpose in memory.
             float* grad = Pinned(_gradA), spare = Pinned(_gradB), wt = Pinned(_transposed);
-            DenseKernels.Multiply(ds, rows, 1, p + _net.WeightOffsets[hidden], lastIn, grad, null, _threads);
+            float* lastWeightsT = p + _net.WeightOffsets[hidden];
+            if (outWidth > 1)
+            {
+                DenseKernels.Transpose(lastWeightsT, lastIn, outWidth, wt);
+                lastWeightsT = wt;
+            }
+            DenseKernels.Multiply(ds, rows, outWidth, lastWeightsT, lastIn, grad, null, _threads);
             for (int l = hidden - 1; l >= 0; l--)
             {
                 int width = _net.Hidden[l], inputs = _net.LayerInputs(l);

@@ -1,0 +1,301 @@
+using Ranking.Models;
+using Ranking.Numerics;
+
+namespace Ranking.Embeddings;
+
+/// <summary>How the terms of a batch loss are averaged (pytorch-metric-learning's reducers).</summary>
+public enum LossReducer
+{
+    /// <summary>Sum of every term over the number of terms (zeros included).</summary>
+    Mean,
+    /// <summary>Sum over the number of non-zero terms (AvgNonZeroReducer): easy triplets do not dilute the hard ones.</summary>
+    MeanNonZero,
+    /// <summary>Each anchor's terms averaged, then those means averaged over the anchors that have terms.</summary>
+    PerAnchor,
+}
+
+/// <summary>A batch loss as configured: the loss, its miner, the distance and the reducer; every knob with its default.</summary>
+public sealed record BatchLossOptions
+{
+    /// <summary>contrastive, triplet, multisim, supcon, ntxent (InfoNCE), sampled-softmax (NT-Xent with the log-Q correction).</summary>
+    public string Loss { get; init; } = "supcon";
+    /// <summary>all, random, semihard, batchhard, multisim.</summary>
+    public string Miner { get; init; } = "all";
+    /// <summary>The distance the loss reads.</summary>
+    public EmbeddingDistance Distance { get; init; } = EmbeddingDistance.Cosine;
+    /// <summary>Null: the loss's default (mean non-zero for contrastive and triplet, mean otherwise).</summary>
+    public LossReducer? Reducer { get; init; }
+    /// <summary>Triplet margin (and the semi-hard window), in the distance's units.</summary>
+    public float Margin { get; init; } = 0.1f;
+    /// <summary>Contrastive positive margin; null: 0 for a distance, 1 for a similarity.</summary>
+    public float? PositiveMargin { get; init; }
+    /// <summary>Contrastive negative margin; null: 1 for a distance, 0.5 for a similarity.</summary>
+    public float? NegativeMargin { get; init; }
+    /// <summary>Multi-similarity alpha.</summary>
+    public float Alpha { get; init; } = 2f;
+    /// <summary>Multi-similarity beta.</summary>
+    public float Beta { get; init; } = 50f;
+    /// <summary>Multi-similarity base (a similarity; for a distance, a distance).</summary>
+    public float Base { get; init; } = 0.5f;
+    /// <summary>Softmax temperature of supcon / ntxent / sampled-softmax.</summary>
+    public float Temperature { get; init; } = 0.1f;
+    /// <summary>The multi-similarity miner's epsilon.</summary>
+    public float MinerEpsilon { get; init; } = 0.1f;
+    /// <summary>Negatives per anchor kept by the random miner.</summary>
+    public int RandomNegatives { get; init; } = 1;
+    /// <summary>Soft-margin triplet loss log(1 + exp(f_ap - f_an)).</summary>
+    public bool SoftMargin { get; init; }
+    /// <summary>Seed of the random miner.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Loss names the parser knows.</summary>
+    public static IReadOnlyList<string> LossNames { get; } = ["contrastive", "triplet", "multisim", "supcon", "ntxent", "sampled-softmax"];
+    /// <summary>Miner names the parser knows.</summary>
+    public static IReadOnlyList<string> MinerNames { get; } = ["all", "random", "semihard", "batchhard", "multisim"];
+
+    /// <summary>The loss kind of <see cref="Loss"/>.</summary>
+    public BatchLossKind LossKind => Loss.Trim().ToLowerInvariant() switch
+    {
+        "contrastive" => BatchLossKind.Contrastive,
+        "triplet" => BatchLossKind.Triplet,
+        "multisim" or "multi-similarity" or "ms" => BatchLossKind.MultiSimilarity,
+        "supcon" => BatchLossKind.SupCon,
+        "ntxent" or "infonce" or "nt-xent" or "sampled-softmax" => BatchLossKind.NtXent,
+        _ => throw new ArgumentException($"unknown loss '{Loss}'; known: {string.Join(", ", LossNames)}."),
+    };
+
+    /// <summary>True for the in-batch sampled softmax with the log-Q correction.</summary>
+    public bool LogQCorrection => Loss.Trim().Equals("sampled-softmax", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The miner kind of <see cref="Miner"/>.</summary>
+    public MinerKind MinerKind => Miner.Trim().ToLowerInvariant() switch
+    {
+        "all" or "none" => MinerKind.All,
+        "random" => MinerKind.Random,
+        "semihard" or "semi-hard" => MinerKind.SemiHard,
+        "batchhard" or "batch-hard" or "hard" => MinerKind.BatchHard,
+        "multisim" or "multi-similarity" or "ms" => MinerKind.MultiSimilarity,
+        _ => throw new ArgumentException($"unknown miner '{Miner}'; known: {string.Join(", ", MinerNames)}."),
+    };
+
+    /// <summary>The reducer in effect.</summary>
+    public LossReducer EffectiveReducer => Reducer ?? (LossKind is BatchLossKind.Contrastive or BatchLossKind.Triplet ? LossReducer.MeanNonZero : LossReducer.Mean);
+
+    /// <summary>Checks every knob; an <see cref="ArgumentException"/> names the bad one.</summary>
+    public BatchLossSettings Settings()
+    {
+        var loss = LossKind;
+        var miner = MinerKind;
+        if (!(Temperature > 0) || !float.IsFinite(Temperature)) throw new ArgumentException($"temperature must be positive, got {Temperature}.");
+        if (!(Margin >= 0) || !float.IsFinite(Margin)) throw new ArgumentException($"margin must be non-negative, got {Margin}.");
+        if (!(Alpha > 0) || !(Beta > 0)) throw new ArgumentException("multi-similarity alpha and beta must be positive.");
+        if (RandomNegatives < 1) throw new ArgumentException("the random miner keeps at least one negative per anchor.");
+        bool similarity = Distance.IsSimilarity();
+        return BatchLossSettings.ForDistance(loss, miner, similarity, Margin,
+            PositiveMargin ?? (similarity ? 1f : 0f), NegativeMargin ?? (similarity ? 0.5f : 1f),
+            Alpha, Beta, Base, Temperature, MinerEpsilon, RandomNegatives, SoftMargin, Seed);
+    }
+}
+
+/// <summary>
+/// The references a batch is compared with: the batch itself (they then get gradients too), or a
+/// cross-batch memory's entries (no gradient flows into them). <see cref="SelfIndex"/> says where each
+/// anchor sits among the references, so that self-pairs are left out.
+/// </summary>
+public readonly record struct BatchReferences(float[] Embeddings, int[] Labels, int Count, int[] SelfIndex, bool AreTheBatch, float[]? LogQ = null);
+
+/// <summary>
+/// One batch loss on the CPU: the farness matrix of the batch against its references, the shared row
+/// body (<see cref="BatchLosses.Row"/>) per anchor in parallel, the reducer, and the chain rule back to
+/// the embeddings through matrix products. Buffers grow to the largest batch seen and are reused.
+/// </summary>
+public sealed class BatchLoss
+{
+    private readonly BatchLossSettings _settings;
+    private float[] _farness = [], _gradient = [], _transposed = [], _scratch = [], _rowScale = [];
+    private int[] _mask = [];
+    private RowLoss[] _rows = [];
+
+    /// <summary>A loss from checked options.</summary>
+    public BatchLoss(BatchLossOptions options, int threads = -1)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        _settings = options.Settings();
+        Threads = threads;
+    }
+
+    /// <summary>The options this loss was built from.</summary>
+    public BatchLossOptions Options { get; }
+    /// <summary>The settings the shared row body receives.</summary>
+    public BatchLossSettings Settings => _settings;
+    /// <summary>Worker threads; -1 = all cores.</summary>
+    public int Threads { get; }
+
+    /// <summary>Statistics of the last batch: terms, non-zero terms, and the mean spread (max - min farness) of a row, which falls to 0 on collapse.</summary>
+    public (long Terms, long NonZero, double MeanRowSpread) LastStatistics { get; private set; }
+
+    /// <summary>The last batch's farness matrix (batch x references, row-major); valid until the next call.</summary>
+    public ReadOnlySpan<float> LastFarness => _farness;
+
+    /// <summary>
+    /// The reduced loss of a batch of <paramref name="count"/> embeddings (row-major, <paramref name="dim"/>
+    /// wide, already normalised where the distance wants it) against <paramref name="references"/>, and
+    /// d loss / d embeddings in <paramref name="embeddingGradient"/> (overwritten).
+    /// </summary>
+    public double Compute(float[] embeddings, int[] labels, int count, int dim, BatchReferences references, float[] embeddingGradient, int iteration)
+    {
+        int m = references.Count;
+        if (embeddingGradient.Length < count * dim) throw new ArgumentException("the gradient buffer is too small.", nameof(embeddingGradient));
+        Grow(count, m, dim);
+        FarnessMatrix(embeddings, count, dim, references, _farness);
+
+        var settings = _settings;
+        float[] farness = _farness, gradient = _gradient;
+        int[] mask = _mask;
+        RowLoss[] rows = _rows;
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads <= 0 ? -1 : Threads }, i =>
+        {
+            var row = new ArrayBatchRow(farness, mask, gradient, i * m, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
+            rows[i] = BatchLosses.Row(ref row, settings, iteration, i);
+        });
+
+        double loss = Reduce(count, m);
+        Backward(embeddings, count, dim, references, embeddingGradient);
+        return loss;
+    }
+
+    /// <summary>Applies the reducer: scales each row's gradient and returns the reduced loss.</summary>
+    private double Reduce(int count, int m)
+    {
+        long terms = 0, nonZero = 0;
+        int anchorsWithTerms = 0;
+        double spread = 0;
+        for (int i = 0; i < count; i++)
+        {
+            terms += _rows[i].Terms;
+            nonZero += _rows[i].NonZero;
+            if (_rows[i].Terms > 0) anchorsWithTerms++;
+            float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+            for (int j = 0; j < m; j++)
+            {
+                float f = _farness[(long)i * m + j];
+                lo = MathF.Min(lo, f);
+                hi = MathF.Max(hi, f);
+            }
+            spread += hi - lo;
+        }
+        LastStatistics = (terms, nonZero, count == 0 ? 0 : spread / count);
+        double loss = 0;
+        var reducer = Options.EffectiveReducer;
+        for (int i = 0; i < count; i++)
+        {
+            double scale = reducer switch
+            {
+                LossReducer.Mean => terms == 0 ? 0 : 1.0 / terms,
+                LossReducer.MeanNonZero => nonZero == 0 ? 0 : 1.0 / nonZero,
+                _ => _rows[i].Terms == 0 ? 0 : 1.0 / ((double)_rows[i].Terms * anchorsWithTerms),
+            };
+            loss += _rows[i].Loss * scale;
+            // d loss / d value = Sign * d loss / d farness.
+            _rowScale[i] = (float)(scale * _settings.Sign);
+        }
+        for (int i = 0; i < count; i++)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(_gradient.AsSpan(i * m, m), _rowScale[i], _gradient.AsSpan(i * m, m));
+        return loss;
+    }
+
+    /// <summary>F = Sign * value of every (anchor, reference) pair: one matrix product plus, for L2, the squared norms.</summary>
+    private void FarnessMatrix(float[] e, int count, int dim, BatchReferences refs, float[] farness)
+    {
+        int m = refs.Count;
+        DenseKernels.Transpose(refs.Embeddings, m, dim, _transposed);
+        DenseKernels.Multiply(e, count, dim, _transposed, m, farness, null, Threads);
+        var distance = Options.Distance;
+        if (distance.IsSimilarity())
+        {
+            System.Numerics.Tensors.TensorPrimitives.Negate(farness.AsSpan(0, count * m), farness.AsSpan(0, count * m));
+            return;
+        }
+        var refNorms = _scratch;
+        for (int j = 0; j < m; j++) { var r = refs.Embeddings.AsSpan(j * dim, dim); refNorms[j] = System.Numerics.Tensors.TensorPrimitives.Dot(r, r); }
+        for (int i = 0; i < count; i++)
+        {
+            var a = e.AsSpan(i * dim, dim);
+            float aa = System.Numerics.Tensors.TensorPrimitives.Dot(a, a);
+            var row = farness.AsSpan(i * m, m);
+            for (int j = 0; j < m; j++)
+            {
+                float sq = MathF.Max(aa + refNorms[j] - 2f * row[j], 0f);
+                row[j] = distance == EmbeddingDistance.SquaredL2 ? sq : MathF.Sqrt(MathF.Max(sq, (float)EmbeddingDistances.MinSquaredDistance));
+            }
+        }
+    }
+
+    /// <summary>
+    /// d loss / d embeddings from G = d loss / d value (in <c>_gradient</c>). Dot and cosine: dE = G R, plus
+    /// G^T E when the references are the batch. L2 distances: with W = G (squared) or G / (2 D) (plain) scaled
+    /// by 2, dE_i = 2 (sum_j W_ij) e_i - 2 (W R)_i, and the mirror term for batch references.
+    /// </summary>
+    private void Backward(float[] e, int count, int dim, BatchReferences refs, float[] dE)
+    {
+        int m = refs.Count;
+        var distance = Options.Distance;
+        if (distance == EmbeddingDistance.L2)
+        {
+            for (long k = 0; k < (long)count * m; k++)
+            {
+                float d = _farness[k];
+                _gradient[k] = d * d > EmbeddingDistances.MinSquaredDistance * 1.0001 ? _gradient[k] / (2f * d) : 0f;
+            }
+        }
+        DenseKernels.Multiply(_gradient, count, m, refs.Embeddings, dim, dE, null, Threads);
+        bool squared = !distance.IsSimilarity();
+        if (squared)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(dE.AsSpan(0, count * dim), -2f, dE.AsSpan(0, count * dim));
+            for (int i = 0; i < count; i++)
+            {
+                float rowSum = System.Numerics.Tensors.TensorPrimitives.Sum(_gradient.AsSpan(i * m, m));
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(e.AsSpan(i * dim, dim), 2f * rowSum, dE.AsSpan(i * dim, dim), dE.AsSpan(i * dim, dim));
+            }
+        }
+        if (!refs.AreTheBatch) return;
+        // References are the batch itself: reference j is embedding j and takes G^T's share.
+        var mirror = _scratch.AsSpan(0, count * dim);
+        DenseKernels.MultiplyTransposedA(_gradient, count, m, e, dim, _scratch, Threads);
+        if (squared)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(mirror, -2f, mirror);
+            for (int j = 0; j < m; j++)
+            {
+                float colSum = 0;
+                for (int i = 0; i < count; i++) colSum += _gradient[(long)i * m + j];
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(refs.Embeddings.AsSpan(j * dim, dim), 2f * colSum, mirror.Slice(j * dim, dim), mirror.Slice(j * dim, dim));
+            }
+        }
+        System.Numerics.Tensors.TensorPrimitives.Add(dE.AsSpan(0, count * dim), mirror, dE.AsSpan(0, count * dim));
+    }
+
+    private void Grow(int count, int m, int dim)
+    {
+        long cells = (long)count * m;
+        if (_farness.Length < cells) { _farness = new float[cells]; _gradient = new float[cells]; _mask = new int[cells]; }
+        if (_transposed.Length < (long)m * dim) _transposed = new float[(long)m * dim];
+        int scratch = Math.Max(m, Math.Max(count, m) * dim);
+        if (_scratch.Length < scratch) _scratch = new float[scratch];
+        if (_rows.Length < count) { _rows = new RowLoss[count]; _rowScale = new float[count]; }
+    }
+}
+
+/// <summary>The CPU's <see cref="IBatchRow"/>: one row of the batch's farness, mask and gradient matrices.</summary>
+internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int offset, int count, int label, int[] referenceLabels, int self, float[]? logQ) : IBatchRow
+{
+    public readonly int Count => count;
+    public readonly float Farness(int j) => farness[offset + j];
+    public readonly int Relation(int j) => j == self ? BatchLosses.NotAPair : referenceLabels[j] == label ? BatchLosses.Positive : BatchLosses.Negative;
+    public readonly int Mask(int j) => mask[offset + j];
+    public readonly void SetMask(int j, int value) => mask[offset + j] = value;
+    public readonly float LogitCorrection(int j) => logQ is null ? 0f : logQ[j];
+    public readonly float Gradient(int j) => gradient[offset + j];
+    public readonly void SetGradient(int j, float value) => gradient[offset + j] = value;
+}

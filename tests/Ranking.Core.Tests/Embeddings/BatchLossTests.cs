@@ -1,0 +1,201 @@
+using Ranking.Embeddings;
+using Ranking.Numerics;
+
+namespace Ranking.Core.Tests.Embeddings;
+
+public class BatchLossTests
+{
+    internal static BatchReferences Self(float[] e, int[] labels) =>
+        new(e, labels, labels.Length, Enumerable.Range(0, labels.Length).ToArray(), AreTheBatch: true);
+
+    private static (double Loss, float[] Grad) Run(BatchLossOptions options, float[] e, int[] labels, int dim)
+    {
+        var loss = new BatchLoss(options, threads: 1);
+        var grad = new float[e.Length];
+        double value = loss.Compute(e, labels, labels.Length, dim, Self(e, labels), grad, 0);
+        return (value, grad);
+    }
+
+    [Fact]
+    public void Triplet_on_squared_l2_matches_the_hand_computed_value_and_gradient()
+    {
+        // e = 0, 2, 1 (1-D), classes 0, 0, 1; margin 0.5. Rows 0 and 1: f_ap = 4, f_an = 1, each 3.5; row 2 has no positive.
+        var (loss, grad) = Run(new BatchLossOptions { Loss = "triplet", Distance = EmbeddingDistance.SquaredL2, Margin = 0.5f }, [0, 2, 1], [0, 0, 1], 1);
+        Assert.Equal(3.5, loss, 5);
+        // L = ((e0-e1)^2 - (e0-e2)^2 + (e1-e0)^2 - (e1-e2)^2 + 1) / 2: dL/de = -3, 3, 0.
+        Assert.Equal([-3f, 3f, 0f], grad);
+    }
+
+    [Fact]
+    public void Contrastive_with_margins_and_both_reducers()
+    {
+        float[] e = [0, 0.5f, 0.25f, 3];
+        int[] labels = [0, 0, 1, 1];
+        // Twelve ordered pairs; the non-zero terms 0.5, 0.75, 0.5, 0.75, 2.75, 0.75, 0.75, 2.75 sum to 9.5.
+        var options = new BatchLossOptions { Loss = "contrastive", Distance = EmbeddingDistance.L2, PositiveMargin = 0, NegativeMargin = 1 };
+        Assert.Equal(9.5 / 8, Run(options, e, labels, 1).Loss, 5);
+        Assert.Equal(9.5 / 12, Run(options with { Reducer = LossReducer.Mean }, e, labels, 1).Loss, 5);
+        // Per anchor: row sums 1.25, 1.25, 4.25, 2.75 over 3 terms each, averaged over 4 anchors.
+        Assert.Equal((1.25 + 1.25 + 4.25 + 2.75) / 3 / 4, Run(options with { Reducer = LossReducer.PerAnchor }, e, labels, 1).Loss, 5);
+    }
+
+    [Fact]
+    public void SupCon_and_ntxent_on_dot_products()
+    {
+        float[] e = [1, 0, 1, 0, 0, 1];
+        int[] labels = [0, 0, 1];
+        // Rows 0 and 1: logits 1 (positive) and 0: log(e + 1) - 1; row 2 has no positive and no term.
+        double expected = Math.Log(Math.E + 1) - 1;
+        Assert.Equal(expected, Run(new BatchLossOptions { Loss = "supcon", Distance = EmbeddingDistance.Dot, Temperature = 1 }, e, labels, 2).Loss, 5);
+        // With one positive per anchor NT-Xent is the same softmax.
+        Assert.Equal(expected, Run(new BatchLossOptions { Loss = "ntxent", Distance = EmbeddingDistance.Dot, Temperature = 1 }, e, labels, 2).Loss, 5);
+        // Two positives: SupCon's denominator holds the other positive, NT-Xent's does not.
+        float[] e3 = [1, 0, 1, 0, 0.5f, 0, 0, 1];
+        int[] l3 = [0, 0, 0, 1];
+        // Anchor 0: logits 1, 0.5 (positives), 0 (negative).
+        double sup0 = Math.Log(Math.Exp(1) + Math.Exp(0.5) + 1) - 0.75;
+        double nt0 = (Math.Log(Math.Exp(1) + 1) - 1) + (Math.Log(Math.Exp(0.5) + 1) - 0.5);
+        var supRow = RowOf(new BatchLossOptions { Loss = "supcon", Distance = EmbeddingDistance.Dot, Temperature = 1 }, e3, l3, 2, 0);
+        var ntRow = RowOf(new BatchLossOptions { Loss = "ntxent", Distance = EmbeddingDistance.Dot, Temperature = 1 }, e3, l3, 2, 0);
+        Assert.Equal(sup0, supRow.Loss, 5);
+        Assert.Equal(nt0, ntRow.Loss, 5);
+        Assert.Equal(2, ntRow.Terms);
+    }
+
+    [Fact]
+    public void Multi_similarity_matches_its_formula_written_out()
+    {
+        float[] e = [1, 0, 0.8f, 0.6f, 0.6f, 0.8f, 0, 1];
+        int[] labels = [0, 0, 1, 1];
+        var row = RowOf(new BatchLossOptions { Loss = "multisim", Distance = EmbeddingDistance.Dot, Alpha = 2, Beta = 50, Base = 0.5f }, e, labels, 2, 0);
+        // Anchor 0: positive similarity 0.8, negatives 0.6 and 0.
+        double pos = Math.Log(1 + Math.Exp(-2 * (0.8 - 0.5))) / 2;
+        double neg = Math.Log(1 + Math.Exp(50 * (0.6 - 0.5)) + Math.Exp(50 * (0 - 0.5))) / 50;
+        Assert.Equal(pos + neg, row.Loss, 5);
+    }
+
+    private static RowLoss RowOf(BatchLossOptions options, float[] e, int[] labels, int dim, int anchor)
+    {
+        int n = labels.Length;
+        var settings = options.Settings();
+        var farness = new float[n];
+        for (int j = 0; j < n; j++)
+            farness[j] = (float)(settings.Sign * options.Distance.Value(e.AsSpan(anchor * dim, dim), e.AsSpan(j * dim, dim)));
+        var row = new ArrayBatchRow(farness, new int[n], new float[n], 0, n, labels[anchor], labels, anchor, null);
+        return BatchLosses.Row(ref row, settings, 0, anchor);
+    }
+
+    private static int[] MaskOf(string miner, float[] farness, int[] labels, int label, int self, float margin = 0.1f, float epsilon = 0.1f, int negatives = 1)
+    {
+        var settings = new BatchLossOptions { Miner = miner, Distance = EmbeddingDistance.L2, Margin = margin, MinerEpsilon = epsilon, RandomNegatives = negatives }.Settings();
+        var mask = new int[farness.Length];
+        var row = new ArrayBatchRow(farness, mask, new float[farness.Length], 0, farness.Length, label, labels, self, null);
+        BatchLosses.Mine(ref row, settings, 3, 5);
+        return mask;
+    }
+
+    [Fact]
+    public void Miners_keep_the_pairs_their_definitions_name()
+    {
+        // Row of anchor 0 (class 0): references 1, 2 positives at 0.3 and 0.9; 3, 4, 5 negatives at 0.35, 0.95, 2.
+        float[] f = [0, 0.3f, 0.9f, 0.35f, 0.95f, 2f];
+        int[] labels = [0, 0, 0, 1, 1, 1];
+        const int P = BatchLosses.Positive, N = BatchLosses.Negative;
+        Assert.Equal([0, P, P, N, N, N], MaskOf("all", f, labels, 0, 0));
+        // Batch-hard: the farthest positive (2) and the nearest negative (3).
+        Assert.Equal([0, 0, P, N, 0, 0], MaskOf("batchhard", f, labels, 0, 0));
+        // Semi-hard with m = 0.1: (1, 3) since 0.3 < 0.35 < 0.4, and (2, 4) since 0.9 < 0.95 < 1.0.
+        Assert.Equal([0, P, P, N, N, 0], MaskOf("semihard", f, labels, 0, 0));
+        // Multi-similarity, eps 0.1: negatives with f - 0.1 < 0.9 (3, 4), positives with f + 0.1 > 0.35 (1, 2).
+        Assert.Equal([0, P, P, N, N, 0], MaskOf("multisim", f, labels, 0, 0));
+        // Random: positives always, negatives at random; three kept per anchor of three is all of them.
+        Assert.Equal([0, P, P, N, N, N], MaskOf("random", f, labels, 0, 0, negatives: 3));
+        var one = MaskOf("random", f, labels, 0, 0, negatives: 1);
+        Assert.Equal([0, P, P], one[..3]);
+        Assert.Equal(one, MaskOf("random", f, labels, 0, 0, negatives: 1));
+    }
+
+    [Fact]
+    public void Semi_hard_triplets_are_only_those_inside_the_window()
+    {
+        // Anchor 0 with positives at 0.3 and 0.9, negatives 0.35 and 0.95: triplets (1,3) and (2,4) only, each 0.05.
+        float[] e1d = [0, 0.3f, 0.9f, 0.35f, 0.95f];
+        int[] labels = [0, 0, 0, 1, 1];
+        var row = RowOf(new BatchLossOptions { Loss = "triplet", Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = 0.1f }, e1d, labels, 1, 0);
+        Assert.Equal(2, row.Terms);
+        Assert.Equal(0.1, row.Loss, 5);
+    }
+
+    public static TheoryData<string, string, EmbeddingDistance> Combinations()
+    {
+        var data = new TheoryData<string, string, EmbeddingDistance>();
+        foreach (string loss in BatchLossOptions.LossNames)
+            foreach (var distance in Enum.GetValues<EmbeddingDistance>())
+                data.Add(loss, "all", distance);
+        foreach (string miner in BatchLossOptions.MinerNames)
+        {
+            data.Add("triplet", miner, EmbeddingDistance.Cosine);
+            data.Add("multisim", miner, EmbeddingDistance.Cosine);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// d loss / d raw embeddings (through the normalisation cosine applies) against central differences, with
+    /// the batch as references and with separate memory references (no gradient into the memory).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public void Gradient_matches_finite_differences(string lossName, string miner, EmbeddingDistance distance)
+    {
+        const int n = 9, dim = 4;
+        var random = new Random(17);
+        float[] raw = Enumerable.Range(0, n * dim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        int[] labels = [0, 0, 0, 1, 1, 1, 2, 2, 0];
+        float[] memory = Enumerable.Range(0, 5 * dim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        int[] memoryLabels = [0, 1, 2, 1, 0];
+        float[] logQ = [0.1f, -0.2f, 0.3f, 0f, 0.5f, -0.1f, 0.2f, 0f, 0.05f];
+        // Margins where the random points put active and inactive terms on both sides, away from kinks.
+        var options = new BatchLossOptions
+        {
+            Loss = lossName, Miner = miner, Distance = distance, Margin = 0.3f, Temperature = 0.5f, Alpha = 2, Beta = 5,
+            Base = distance.IsSimilarity() ? 0.2f : 1f, RandomNegatives = 2, MinerEpsilon = 0.3f,
+        };
+        foreach (bool withMemory in new[] { false, true })
+        {
+            double Loss(float[] x, float[]? gradient)
+            {
+                float[] e = (float[])x.Clone();
+                var norms = new float[n];
+                if (distance.NeedsNormalisedInput()) EmbeddingDistances.NormaliseRows(e, n, dim, norms);
+                float[] mem = (float[])memory.Clone();
+                if (distance.NeedsNormalisedInput()) EmbeddingDistances.NormaliseRows(mem, 5, dim, new float[5]);
+                var refs = withMemory
+                    ? new BatchReferences(mem, memoryLabels, 5, Enumerable.Repeat(-1, n).ToArray(), AreTheBatch: false, LogQ: options.LogQCorrection ? logQ[..5] : null)
+                    : new BatchReferences(e, labels, n, Enumerable.Range(0, n).ToArray(), AreTheBatch: true, LogQ: options.LogQCorrection ? logQ : null);
+                var g = new float[n * dim];
+                double value = new BatchLoss(options, threads: 1).Compute(e, labels, n, dim, refs, g, 0);
+                if (gradient is not null)
+                {
+                    if (distance.NeedsNormalisedInput()) EmbeddingDistances.NormaliseRowsBackward(e, norms, g, n, dim);
+                    g.CopyTo(gradient, 0);
+                }
+                return value;
+            }
+            var analytic = new float[n * dim];
+            double at = Loss(raw, analytic);
+            Assert.True(double.IsFinite(at));
+            Assert.True(at > 0, $"{lossName}/{miner}/{distance}: the test point should have an active loss");
+            const float h = 1e-3f;
+            for (int k = 0; k < raw.Length; k++)
+            {
+                float[] plus = (float[])raw.Clone(), minus = (float[])raw.Clone();
+                plus[k] += h;
+                minus[k] -= h;
+                double numeric = (Loss(plus, null) - Loss(minus, null)) / (2 * h);
+                Assert.True(Math.Abs(numeric - analytic[k]) <= 2e-3 + 2e-2 * Math.Abs(numeric),
+                    $"{lossName}/{miner}/{distance} memory={withMemory}: d/de[{k}] analytic {analytic[k]}, numeric {numeric}");
+            }
+        }
+    }
+}
