@@ -19,6 +19,7 @@ public static class RankingCli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ClicksCommands.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(EmbedCommands.Create());
         return root;
     }
 }

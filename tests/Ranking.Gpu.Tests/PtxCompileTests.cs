@@ -45,7 +45,7 @@ public class PtxCompileTests
     public void The_kernel_list_covers_the_families()
     {
         var names = Kernels().Select(m => m.DeclaringType!.Name).Distinct().ToList();
-        foreach (string family in new[] { "MetricKernels", "LambdaRankKernels", "ListNetKernels", "QueryLoopKernels", "DenseKernels", "SortedRankKernels" })
+        foreach (string family in new[] { "MetricKernels", "LambdaRankKernels", "ListNetKernels", "QueryLoopKernels", "DenseKernels", "SortedRankKernels", "EmbeddingKernels" })
             Assert.Contains(family, names);
     }
 

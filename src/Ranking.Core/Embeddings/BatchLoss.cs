@@ -167,14 +167,9 @@ public sealed class BatchLoss
     /// <summary>Applies the reducer: scales each row's gradient and returns the reduced loss.</summary>
     private double Reduce(int count, int m)
     {
-        long terms = 0, nonZero = 0;
-        int anchorsWithTerms = 0;
         double spread = 0;
         for (int i = 0; i < count; i++)
         {
-            terms += _rows[i].Terms;
-            nonZero += _rows[i].NonZero;
-            if (_rows[i].Terms > 0) anchorsWithTerms++;
             float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
             for (int j = 0; j < m; j++)
             {
@@ -184,23 +179,40 @@ public sealed class BatchLoss
             }
             spread += hi - lo;
         }
+        double loss = ReducerScales(_rows, count, Options.EffectiveReducer, _settings.Sign, _rowScale, out long terms, out long nonZero);
         LastStatistics = (terms, nonZero, count == 0 ? 0 : spread / count);
+        for (int i = 0; i < count; i++)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(_gradient.AsSpan(i * m, m), _rowScale[i], _gradient.AsSpan(i * m, m));
+        return loss;
+    }
+
+    /// <summary>
+    /// The reducer, shared by the CPU and GPU paths: the reduced loss, and per row the factor that turns its
+    /// d (row loss) / d farness into d (reduced loss) / d value (the reducer's 1 / count times the distance's sign).
+    /// </summary>
+    public static double ReducerScales(ReadOnlySpan<RowLoss> rows, int count, LossReducer reducer, float sign, Span<float> rowScale, out long terms, out long nonZero)
+    {
+        terms = 0;
+        nonZero = 0;
+        int anchorsWithTerms = 0;
+        for (int i = 0; i < count; i++)
+        {
+            terms += rows[i].Terms;
+            nonZero += rows[i].NonZero;
+            if (rows[i].Terms > 0) anchorsWithTerms++;
+        }
         double loss = 0;
-        var reducer = Options.EffectiveReducer;
         for (int i = 0; i < count; i++)
         {
             double scale = reducer switch
             {
                 LossReducer.Mean => terms == 0 ? 0 : 1.0 / terms,
                 LossReducer.MeanNonZero => nonZero == 0 ? 0 : 1.0 / nonZero,
-                _ => _rows[i].Terms == 0 ? 0 : 1.0 / ((double)_rows[i].Terms * anchorsWithTerms),
+                _ => rows[i].Terms == 0 ? 0 : 1.0 / ((double)rows[i].Terms * anchorsWithTerms),
             };
-            loss += _rows[i].Loss * scale;
-            // d loss / d value = Sign * d loss / d farness.
-            _rowScale[i] = (float)(scale * _settings.Sign);
+            loss += rows[i].Loss * scale;
+            rowScale[i] = (float)(scale * sign);
         }
-        for (int i = 0; i < count; i++)
-            System.Numerics.Tensors.TensorPrimitives.Multiply(_gradient.AsSpan(i * m, m), _rowScale[i], _gradient.AsSpan(i * m, m));
         return loss;
     }
 

@@ -128,10 +128,11 @@ public static class IdxFile
     /// </summary>
     public static LabelledItems ReadItems(string imagesPath, string? labelsPath = null, int? limit = null)
     {
-        labelsPath ??= LabelsPathFor(imagesPath)
-            ?? throw new RankingDataException(imagesPath, 0, 0, "no labels file beside it (MNIST naming: '...-images-idx3-ubyte' has its labels in '...-labels-idx1-ubyte')");
+        if (!File.Exists(imagesPath)) throw new FileNotFoundException($"{imagesPath}: no such file", imagesPath);
         byte[] imageBytes = ReadAllBytes(imagesPath);
         var images = Parse(imageBytes, imagesPath);
+        labelsPath ??= LabelsPathFor(imagesPath)
+            ?? throw new RankingDataException(imagesPath, 0, 0, "no labels file beside it (MNIST naming: '...-images-idx3-ubyte' has its labels in '...-labels-idx1-ubyte')");
         var labels = Read(labelsPath);
         if (labels.Dimensions.Length != 1) throw Bad(labelsPath, 3, $"a labels file holds one dimension, this one {labels.Dimensions.Length}");
         if (labels.Dimensions[0] != images.Dimensions[0])

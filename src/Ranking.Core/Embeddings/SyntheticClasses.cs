@@ -15,6 +15,8 @@ public sealed record SyntheticClassOptions
     public int Dimension { get; init; } = 64;
     /// <summary>Within-class spread relative to the spread of class centres (larger: harder).</summary>
     public double Noise { get; init; } = 0.35;
+    /// <summary>Scale of the per-item nuisance factor (a second latent vector, mapped linearly into the features): raw distances see it, a learned metric can project it out.</summary>
+    public double Nuisance { get; init; } = 1.0;
     /// <summary>The seed of every draw.</summary>
     public ulong Seed { get; init; } = 42;
 }
@@ -22,8 +24,10 @@ public sealed record SyntheticClassOptions
 /// <summary>
 /// Seeded many-class data with known structure, for scale and for the cross-batch-memory experiment. Each
 /// class k has a centre c_k ~ N(0, I) in a latent space; an item of class k is z = c_k + noise * N(0, I);
-/// what a model sees is a fixed random two-layer nonlinear view x = W2 tanh(W1 z + b1) + 0.05 N(0, I), so a
-/// linear metric on x cannot undo it exactly and an MLP can learn more. The latent centres are returned
+/// what a model sees is a fixed random two-layer nonlinear view x = W2 tanh(W1 z + b1) + nuisance U u + 0.05 N(0, I),
+/// with u ~ N(0, I) a per-item nuisance factor of the latent dimension that carries no class information: raw
+/// distances are confused by it, a learned metric can project it out, and the nonlinear view means a linear
+/// metric cannot undo the class structure exactly where an MLP can learn more. The latent centres are returned
 /// (the structure a perfect encoder would recover). Items of a class are contiguous; class ids are 0..C-1.
 /// </summary>
 public static class SyntheticClasses
@@ -46,6 +50,8 @@ public static class SyntheticClasses
         var w1 = Gaussian(view, hidden * z, 1.5 / Math.Sqrt(z));
         var b1 = Gaussian(view, hidden, 0.5);
         var w2 = Gaussian(view, d * hidden, 1.0 / Math.Sqrt(hidden));
+        var u = Gaussian(view, d * z, 1.0 / Math.Sqrt(z));
+        var nuisance = new double[z];
         var centres = new float[options.Classes * z];
         var features = new float[(long)options.Classes * options.ItemsPerClass * d];
         var classes = new int[options.Classes * options.ItemsPerClass];
@@ -61,16 +67,18 @@ public static class SyntheticClasses
                 int item = c * options.ItemsPerClass + i;
                 classes[item] = c;
                 for (int j = 0; j < z; j++) latent[j] = centres[c * z + j] + options.Noise * random.NextNormal();
-                for (int u = 0; u < hidden; u++)
+                for (int v = 0; v < hidden; v++)
                 {
-                    double sum = b1[u];
-                    for (int j = 0; j < z; j++) sum += w1[u * z + j] * latent[j];
-                    h[u] = Math.Tanh(sum);
+                    double sum = b1[v];
+                    for (int j = 0; j < z; j++) sum += w1[v * z + j] * latent[j];
+                    h[v] = Math.Tanh(sum);
                 }
+                for (int j = 0; j < z; j++) nuisance[j] = options.Nuisance * random.NextNormal();
                 for (int f = 0; f < d; f++)
                 {
                     double sum = 0.05 * random.NextNormal();
-                    for (int u = 0; u < hidden; u++) sum += w2[f * hidden + u] * h[u];
+                    for (int v = 0; v < hidden; v++) sum += w2[f * hidden + v] * h[v];
+                    for (int j = 0; j < z; j++) sum += u[f * z + j] * nuisance[j];
                     features[(long)item * d + f] = (float)sum;
                 }
             }

@@ -132,7 +132,7 @@ public class BatchLossTests
         foreach (string loss in BatchLossOptions.LossNames)
             foreach (var distance in Enum.GetValues<EmbeddingDistance>())
                 data.Add(loss, "all", distance);
-        foreach (string miner in BatchLossOptions.MinerNames)
+        foreach (string miner in BatchLossOptions.MinerNames.Where(m => m != "all"))
         {
             data.Add("triplet", miner, EmbeddingDistance.Cosine);
             data.Add("multisim", miner, EmbeddingDistance.Cosine);

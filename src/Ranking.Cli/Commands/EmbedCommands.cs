@@ -1,0 +1,326 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Ranking.Data;
+using Ranking.Embeddings;
+using Spectre.Console;
+
+namespace Ranking.Cli.Commands;
+
+/// <summary>
+/// <c>ranking embed train|eval|encode|search|synth</c>: metric learning proper. Train an encoder with a batch
+/// loss and a miner (optionally a cross-batch memory), evaluate retrieval (P@1, R-precision, MAP@R, Recall@k,
+/// MRR, kNN accuracy, NMI) of a model or of raw features, write embeddings, search neighbours, and generate the
+/// seeded many-class synthetic set. Data: IDX images (labels found beside them), CSV/TSV with a class column, SVMlight.
+/// </summary>
+public static class EmbedCommands
+{
+    /// <summary>The <c>embed</c> command group.</summary>
+    public static Command Create()
+    {
+        var embed = new Command("embed", "Metric learning: train encoders with batch losses and miners, evaluate retrieval, search neighbours.");
+        embed.Subcommands.Add(CreateTrain());
+        embed.Subcommands.Add(CreateEval());
+        embed.Subcommands.Add(CreateEncode());
+        embed.Subcommands.Add(CreateSearch());
+        embed.Subcommands.Add(CreateSynth());
+        return embed;
+    }
+
+    private static Option<string?> ClassColumn() => new("--class-column") { Description = "CSV/TSV: the header name of the class column (default: class/label/target/y/identity)." };
+    private static Option<int?> Limit() => new("--limit") { Description = "Read only the first N items of each file (quick runs)." };
+    private static Option<int> Threads() => new("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+    private static Option<bool> Json() => new("--json") { Description = "Print one JSON object instead of tables." };
+
+    private static LabelledItems Read(string path, string? classColumn, int? limit)
+    {
+        if (limit is < 1) throw new UsageException("--limit must be at least 1.");
+        return LabelledItemsReader.Read(path, classColumn, limit);
+    }
+
+    private static T Usage<T>(Func<T> f)
+    {
+        try { return f(); }
+        catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+    }
+
+    private static Command CreateTrain()
+    {
+        var data = new Option<string>("--data") { Description = "Training items (IDX images, CSV/TSV with a class column, SVMlight).", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Validation items: MAP@R (leave-one-out) after each epoch." };
+        var loss = new Option<string>("--loss") { Description = $"Batch loss: {string.Join("|", BatchLossOptions.LossNames)}.", DefaultValueFactory = _ => "supcon" };
+        var miner = new Option<string>("--miner") { Description = $"Miner: {string.Join("|", BatchLossOptions.MinerNames)}.", DefaultValueFactory = _ => "all" };
+        var distance = new Option<string>("--distance") { Description = $"Distance: {string.Join("|", EmbeddingDistances.Names)}.", DefaultValueFactory = _ => "cosine" };
+        var reducer = new Option<string?>("--reducer") { Description = "Reducer: mean|nonzero|anchor (default: nonzero for contrastive and triplet, mean otherwise)." };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training items.", DefaultValueFactory = _ => 5 };
+        var batch = new Option<int>("--batch") { Description = "Items per batch.", DefaultValueFactory = _ => 256 };
+        var perClass = new Option<int?>("--per-class") { Description = "K, items of one class per batch (P = batch / K classes)." };
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated; 'none' = a linear projection.", DefaultValueFactory = _ => "256" };
+        var dim = new Option<int>("--dim") { Description = "Embedding dimension.", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, batches and random mining.", DefaultValueFactory = _ => 42 };
+        var memory = new Option<int>("--memory") { Description = "Cross-batch memory entries (0 = none).", DefaultValueFactory = _ => 0 };
+        var margin = new Option<float?>("--margin") { Description = "Triplet margin and the semi-hard window (default 0.1)." };
+        var temperature = new Option<float?>("--temperature") { Description = "Softmax temperature of supcon/ntxent/sampled-softmax (default 0.1)." };
+        var posMargin = new Option<float?>("--pos-margin") { Description = "Contrastive positive margin (default 0 for distances, 1 for similarities)." };
+        var negMargin = new Option<float?>("--neg-margin") { Description = "Contrastive negative margin (default 1 for distances, 0.5 for similarities)." };
+        var softMargin = new Option<bool>("--soft-margin") { Description = "Triplet loss in its soft-margin form log(1 + exp(d_ap - d_an))." };
+        var noNormalise = new Option<bool>("--no-normalise") { Description = "Do not L2-normalise the embeddings (cosine always does)." };
+        var maxBatches = new Option<int?>("--max-batches") { Description = "Cap the batches of an epoch (quick runs)." };
+        var output = new Option<string>("--out") { Description = "Model file to write.", Required = true };
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var command = new Command("train", "Train an encoder with a batch loss, a miner and optionally a cross-batch memory; write a model file.")
+        {
+            data, valid, loss, miner, distance, reducer, epochs, batch, perClass, hidden, dim, lr, seed, memory, margin, temperature,
+            posMargin, negMargin, softMargin, noNormalise, maxBatches, output, classColumn, limit, threads, json,
+        };
+        command.SetAction(parse =>
+        {
+            var lossOptions = Usage(() =>
+            {
+                var o = new BatchLossOptions
+                {
+                    Loss = parse.GetValue(loss)!, Miner = parse.GetValue(miner)!, Distance = EmbeddingDistances.Parse(parse.GetValue(distance)!),
+                    Reducer = parse.GetValue(reducer) switch
+                    {
+                        null => null, "mean" => LossReducer.Mean, "nonzero" => LossReducer.MeanNonZero, "anchor" => LossReducer.PerAnchor,
+                        var r => throw new ArgumentException($"unknown reducer '{r}'; known: mean, nonzero, anchor."),
+                    },
+                    PositiveMargin = parse.GetValue(posMargin), NegativeMargin = parse.GetValue(negMargin), SoftMargin = parse.GetValue(softMargin),
+                    Seed = parse.GetValue(seed),
+                };
+                if (parse.GetValue(margin) is { } m) o = o with { Margin = m };
+                if (parse.GetValue(temperature) is { } t) o = o with { Temperature = t };
+                o.Settings();
+                return o;
+            });
+            string hiddenText = parse.GetValue(hidden)!.Trim();
+            int[] widths = Usage(() => hiddenText is "" or "none" or "0" ? [] : hiddenText.Split(',').Select(h =>
+                int.TryParse(h.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : throw new ArgumentException($"--hidden takes positive widths, got '{h}'.")).ToArray());
+            var options = new EmbeddingTrainerOptions
+            {
+                Loss = lossOptions, Hidden = widths, Dimension = parse.GetValue(dim), Normalise = !parse.GetValue(noNormalise),
+                Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), PerClass = parse.GetValue(perClass), LearningRate = parse.GetValue(lr),
+                Seed = parse.GetValue(seed), Memory = parse.GetValue(memory), Threads = parse.GetValue(threads), MaxBatchesPerEpoch = parse.GetValue(maxBatches),
+            };
+            Usage(() => { options.Validate(); return 0; });
+            var train = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            var validItems = parse.GetValue(valid) is { } v ? Read(v, parse.GetValue(classColumn), parse.GetValue(limit)) : null;
+            bool asJson = parse.GetValue(json);
+            var console = ConsoleOutput.Create();
+            if (!asJson) console.WriteLine($"{train.Count} items, {train.ClassCount} classes, {train.Dimension} features; {lossOptions.Loss} + {lossOptions.Miner} miner, {lossOptions.Distance.Name()}, {lossOptions.EffectiveReducer} reducer, batch {options.BatchSize}{(options.Memory > 0 ? $", memory {options.Memory}" : "")}");
+            var model = EmbeddingTrainer.Train(train, options, validItems, e =>
+            {
+                if (asJson) return;
+                if (e.Warning is not null) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.Warning)}");
+                else console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {e.Epoch}: loss {e.Loss:F4}{(double.IsNaN(e.MapAtR) ? "" : $", valid MAP@R {e.MapAtR:F4}, P@1 {e.PrecisionAt1:F4}")}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s"));
+            });
+            model.Save(parse.GetValue(output)!);
+            if (asJson)
+            {
+                var events = new JsonArray();
+                foreach (var e in model.Events)
+                    events.Add(new JsonObject
+                    {
+                        ["epoch"] = e.Epoch, ["loss"] = Finite(e.Loss), ["map_at_r"] = Finite(e.MapAtR), ["precision_at_1"] = Finite(e.PrecisionAt1),
+                        ["seconds"] = e.Seconds, ["samples_per_second"] = e.Samples / Math.Max(e.Seconds, 1e-9), ["warning"] = e.Warning,
+                    });
+                Console.Out.WriteLine(new JsonObject { ["model"] = parse.GetValue(output), ["collapsed"] = model.Collapsed, ["events"] = events }.ToJsonString());
+            }
+            else console.WriteLine($"wrote {parse.GetValue(output)}{(model.Collapsed ? " (training stopped on collapse)" : "")}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static (float[] Embeddings, int Dimension, EmbeddingDistance Distance) Embed(EmbeddingModel? model, LabelledItems items, EmbeddingDistance rawDistance, int threads)
+    {
+        if (model is not null) return (model.Encode(items, threads), model.Encoder.Dimension, model.Distance);
+        float[] x = (float[])items.Features.Clone();
+        if (rawDistance.NeedsNormalisedInput()) EmbeddingDistances.NormaliseRows(x, items.Count, items.Dimension, new float[items.Count]);
+        return (x, items.Dimension, rawDistance);
+    }
+
+    private static Command CreateEval()
+    {
+        var modelPath = new Option<string?>("--model") { Description = "An embedding model file." };
+        var raw = new Option<bool>("--raw") { Description = "Evaluate the raw features instead of a model's embeddings." };
+        var data = new Option<string>("--data") { Description = "Query items.", Required = true };
+        var references = new Option<string?>("--references") { Description = "Reference items (default: leave-one-out over the queries)." };
+        var distance = new Option<string>("--distance") { Description = "Distance for --raw.", DefaultValueFactory = _ => "cosine" };
+        var k = new Option<int?>("--k") { Description = "Neighbours retrieved (default: the largest class size, as AccuracyCalculator)." };
+        var nmi = new Option<bool>("--nmi") { Description = "Also cluster the queries (seeded k-means++, one cluster per class) and report NMI." };
+        var perQuery = new Option<string?>("--per-query") { Description = "Write per-query MAP@R and P@1 to this CSV file." };
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var command = new Command("eval", "Retrieval metrics of embeddings: P@1, R-precision, MAP@R, Recall@k, MRR, kNN accuracy (and NMI).")
+        {
+            modelPath, raw, data, references, distance, k, nmi, perQuery, classColumn, limit, threads, json,
+        };
+        command.SetAction(parse =>
+        {
+            bool isRaw = parse.GetValue(raw);
+            string? path = parse.GetValue(modelPath);
+            if (isRaw == (path is not null)) throw new UsageException("give exactly one of --model MODEL and --raw.");
+            if (parse.GetValue(k) is < 1) throw new UsageException("--k must be at least 1.");
+            var rawDistance = Usage(() => EmbeddingDistances.Parse(parse.GetValue(distance)!));
+            var model = path is null ? null : EmbeddingModel.Load(path);
+            int threadCount = parse.GetValue(threads);
+            var queries = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            var refs = parse.GetValue(references) is { } r ? Read(r, parse.GetValue(classColumn), parse.GetValue(limit)) : null;
+            if (refs is not null && refs.Dimension != queries.Dimension)
+                throw new RankingDataException($"{refs.Source}: {refs.Dimension} features, the queries have {queries.Dimension}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var (qe, dim, dist) = Embed(model, queries, rawDistance, threadCount);
+            float[]? re = refs is null ? null : Embed(model, refs, rawDistance, threadCount).Embeddings;
+            var options = new RetrievalOptions { K = parse.GetValue(k), Threads = threadCount };
+            var report = RetrievalEvaluator.Evaluate(qe, queries.Classes, dim, dist, re, refs?.Classes, options);
+            if (parse.GetValue(nmi))
+            {
+                int clusters = queries.ClassSizes().Count(s => s > 0);
+                var assignment = Clustering.KMeans(qe, queries.Count, dim, clusters, seed: 42);
+                report = report with { Nmi = Clustering.NormalisedMutualInformation(queries.Classes, assignment) };
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (parse.GetValue(perQuery) is { } pq)
+            {
+                var sb = new StringBuilder("query,class,map_at_r,precision_at_1\n");
+                for (int i = 0; i < report.QueryIndices.Length; i++)
+                    sb.Append(CultureInfo.InvariantCulture, $"{report.QueryIndices[i]},{queries.ClassNames[queries.Classes[report.QueryIndices[i]]]},{report.PerQueryMapAtR[i]:R},{report.PerQueryPrecisionAt1[i]:R}\n");
+                AtomicFile.WriteAllText(pq, sb.ToString());
+            }
+            if (parse.GetValue(json))
+            {
+                var o = new JsonObject
+                {
+                    ["precision_at_1"] = report.PrecisionAt1, ["r_precision"] = report.RPrecision, ["map_at_r"] = report.MapAtR,
+                    ["mrr"] = report.Mrr, ["knn_accuracy"] = report.KnnAccuracy, ["knn_vote"] = report.KnnVote,
+                };
+                foreach (var (at, value) in report.RecallAt) o[$"recall_at_{at}"] = value;
+                if (!double.IsNaN(report.Nmi)) o["nmi"] = report.Nmi;
+                o["queries"] = report.Queries; o["left_out"] = report.LeftOut; o["k"] = report.K;
+                o["mode"] = report.LeaveOneOut ? "leave-one-out" : "query-reference"; o["distance"] = report.Distance.Name(); o["seconds"] = seconds;
+                Console.Out.WriteLine(o.ToJsonString());
+            }
+            else
+            {
+                var console = ConsoleOutput.Create();
+                console.WriteLine($"{report.Queries} queries ({report.LeftOut} left out), {(report.LeaveOneOut ? "leave-one-out" : $"{refs!.Count} references")}, k = {report.K}, {report.Distance.Name()}, {seconds:F1} s");
+                var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+                void Row(string name, double value) => table.AddRow(name, value.ToString("F4", CultureInfo.InvariantCulture));
+                Row("P@1", report.PrecisionAt1); Row("R-precision", report.RPrecision); Row("MAP@R", report.MapAtR); Row("MRR", report.Mrr);
+                foreach (var (at, value) in report.RecallAt) Row($"Recall@{at}", value);
+                Row($"kNN accuracy ({report.KnnVote})", report.KnnAccuracy);
+                if (!double.IsNaN(report.Nmi)) Row("NMI", report.Nmi);
+                console.Write(table);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateEncode()
+    {
+        var modelPath = new Option<string>("--model") { Description = "An embedding model file.", Required = true };
+        var data = new Option<string>("--data") { Description = "Items to embed.", Required = true };
+        var output = new Option<string>("--out") { Description = "CSV file: class, then the embedding's values.", Required = true };
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads();
+        var command = new Command("encode", "Embed items with a model; write class,e1..eD per item.") { modelPath, data, output, classColumn, limit, threads };
+        command.SetAction(parse =>
+        {
+            var model = EmbeddingModel.Load(parse.GetValue(modelPath)!);
+            var items = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            float[] e = model.Encode(items, parse.GetValue(threads));
+            int d = model.Encoder.Dimension;
+            var sb = new StringBuilder("class");
+            for (int j = 0; j < d; j++) sb.Append(CultureInfo.InvariantCulture, $",e{j + 1}");
+            sb.Append('\n');
+            for (int i = 0; i < items.Count; i++)
+            {
+                sb.Append(items.ClassNames[items.Classes[i]]);
+                for (int j = 0; j < d; j++) sb.Append(',').Append(e[(long)i * d + j].ToString("R", CultureInfo.InvariantCulture));
+                sb.Append('\n');
+            }
+            AtomicFile.WriteAllText(parse.GetValue(output)!, sb.ToString());
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateSearch()
+    {
+        var modelPath = new Option<string>("--model") { Description = "An embedding model file.", Required = true };
+        var data = new Option<string>("--data") { Description = "Query items.", Required = true };
+        var references = new Option<string>("--references") { Description = "Reference items searched.", Required = true };
+        var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 10 };
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var command = new Command("search", "The k nearest references of each query (exact search): query, rank, reference, class, distance.")
+        {
+            modelPath, data, references, k, classColumn, limit, threads, json,
+        };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(k) < 1) throw new UsageException("--k must be at least 1.");
+            var model = EmbeddingModel.Load(parse.GetValue(modelPath)!);
+            var queries = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            var refs = Read(parse.GetValue(references)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            int threadCount = parse.GetValue(threads), d = model.Encoder.Dimension;
+            var search = new ExactNearestNeighbourSearch(model.Encode(refs, threadCount), refs.Count, d, model.Distance, threadCount);
+            var result = search.Search(model.Encode(queries, threadCount), queries.Count, parse.GetValue(k), leaveOneOut: false);
+            bool asJson = parse.GetValue(json);
+            var sb = new StringBuilder(asJson ? "" : "query\trank\treference\tclass\tvalue\n");
+            var rows = new JsonArray();
+            for (int q = 0; q < queries.Count; q++)
+                for (int t = 0; t < result.K; t++)
+                {
+                    int j = result.Indices[(long)q * result.K + t];
+                    if (j < 0) break;
+                    float value = result.Values[(long)q * result.K + t];
+                    if (asJson) rows.Add(new JsonObject { ["query"] = q, ["rank"] = t + 1, ["reference"] = j, ["class"] = refs.ClassNames[refs.Classes[j]], ["value"] = value });
+                    else sb.Append(CultureInfo.InvariantCulture, $"{q}\t{t + 1}\t{j}\t{refs.ClassNames[refs.Classes[j]]}\t{value:R}\n");
+                }
+            Console.Out.Write(asJson ? new JsonObject { ["distance"] = model.Distance.Name(), ["neighbours"] = rows }.ToJsonString() + "\n" : sb.ToString());
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateSynth()
+    {
+        var classes = new Option<int>("--classes") { Description = "Classes (identities).", DefaultValueFactory = _ => 2000 };
+        var items = new Option<int>("--items") { Description = "Items per class.", DefaultValueFactory = _ => 10 };
+        var dim = new Option<int>("--dim") { Description = "Features per item.", DefaultValueFactory = _ => 64 };
+        var latent = new Option<int>("--latent") { Description = "Dimension of the hidden class space.", DefaultValueFactory = _ => 16 };
+        var noise = new Option<double>("--noise") { Description = "Within-class spread relative to the spread of class centres.", DefaultValueFactory = _ => 0.35 };
+        var nuisance = new Option<double>("--nuisance") { Description = "Scale of the per-item nuisance factor raw distances see and a learned metric can remove.", DefaultValueFactory = _ => 1.0 };
+        var trainClasses = new Option<int?>("--train-classes") { Description = "Classes of the training file (the rest, unseen, go to the test file); default: half." };
+        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 42 };
+        var output = new Option<string>("--out") { Description = "Prefix: writes PREFIX-train-images-idx2, PREFIX-train-labels-idx1 and the -test- pair (IDX, float32).", Required = true };
+        var command = new Command("synth", "Generate the seeded many-class synthetic set (nonlinear views of latent class centres), split by class.")
+        {
+            classes, items, dim, latent, noise, nuisance, trainClasses, seed, output,
+        };
+        command.SetAction(parse =>
+        {
+            var set = Usage(() => SyntheticClasses.Generate(new SyntheticClassOptions
+            {
+                Classes = parse.GetValue(classes), ItemsPerClass = parse.GetValue(items), Dimension = parse.GetValue(dim),
+                LatentDimension = parse.GetValue(latent), Noise = parse.GetValue(noise), Nuisance = parse.GetValue(nuisance), Seed = (ulong)parse.GetValue(seed),
+            }));
+            int split = parse.GetValue(trainClasses) ?? set.Items.ClassCount / 2;
+            var (train, test) = Usage(() => SyntheticClasses.SplitByClass(set.Items, split));
+            string prefix = parse.GetValue(output)!;
+            foreach (var (name, part) in new[] { ("train", train), ("test", test) })
+            {
+                IdxFile.Write($"{prefix}-{name}-images-idx2", [part.Count, part.Dimension], Array.ConvertAll(part.Features, v => (double)v), asBytes: false);
+                IdxFile.Write($"{prefix}-{name}-labels-idx1", [part.Count], Array.ConvertAll(part.Classes, c => (double)c), asBytes: false);
+            }
+            Console.Out.WriteLine($"wrote {prefix}-train-* ({train.Count} items, {train.ClassCount} classes) and {prefix}-test-* ({test.Count} items, {test.ClassCount} classes)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

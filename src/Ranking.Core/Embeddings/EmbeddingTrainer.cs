@@ -1,0 +1,178 @@
+using Ranking.Data;
+using Ranking.Training;
+
+namespace Ranking.Embeddings;
+
+/// <summary>Everything a training of an encoder takes; each knob with its default.</summary>
+public sealed record EmbeddingTrainerOptions
+{
+    /// <summary>The batch loss, its miner, distance and reducer.</summary>
+    public BatchLossOptions Loss { get; init; } = new();
+    /// <summary>Hidden layer widths of the MLP encoder; empty = a linear projection.</summary>
+    public IReadOnlyList<int> Hidden { get; init; } = [256];
+    /// <summary>Embedding dimension.</summary>
+    public int Dimension { get; init; } = 128;
+    /// <summary>L2-normalise the embeddings (always on for cosine).</summary>
+    public bool Normalise { get; init; } = true;
+    /// <summary>Passes over the training items.</summary>
+    public int Epochs { get; init; } = 5;
+    /// <summary>Items per batch.</summary>
+    public int BatchSize { get; init; } = 256;
+    /// <summary>K, items of one class per batch; null: the batch spread evenly over all classes when there are few (batch / classes, at least 2), else 4.</summary>
+    public int? PerClass { get; init; }
+    /// <summary>Adam's learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>adam or sgd.</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>Seed of the weights, the sampler and the random miner.</summary>
+    public int Seed { get; init; } = 42;
+    /// <summary>Cross-batch memory entries; 0 = none (the batch is its own reference set).</summary>
+    public int Memory { get; init; }
+    /// <summary>Worker threads; -1 = all cores.</summary>
+    public int Threads { get; init; } = -1;
+    /// <summary>Batches per epoch cap (null: a full pass); for quick runs.</summary>
+    public int? MaxBatchesPerEpoch { get; init; }
+    /// <summary>Stop early when the embeddings collapse (see <see cref="EmbeddingTrainer"/>).</summary>
+    public bool StopOnCollapse { get; init; } = true;
+    /// <summary>The retrieval options of the per-epoch validation.</summary>
+    public RetrievalOptions Validation { get; init; } = new() { RecallAt = [1], KnnVote = 1 };
+
+    /// <summary>Checks the knobs; an <see cref="ArgumentException"/> names the bad one.</summary>
+    public void Validate()
+    {
+        Loss.Settings();
+        if (Dimension < 1) throw new ArgumentException($"--dim must be positive, got {Dimension}.");
+        if (Hidden.Any(h => h < 1)) throw new ArgumentException("--hidden widths must be positive.");
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}.");
+        if (BatchSize < 4) throw new ArgumentException($"--batch must be at least 4, got {BatchSize}.");
+        if (PerClass is < 2) throw new ArgumentException("--per-class must be at least 2.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr must be positive, got {LearningRate}.");
+        if (Memory < 0) throw new ArgumentException("--memory must not be negative.");
+        if (Memory > 0 && Memory < BatchSize) throw new ArgumentException($"--memory {Memory} must hold at least one batch ({BatchSize}).");
+    }
+}
+
+/// <summary>One event of a training: an epoch's numbers, or a warning.</summary>
+public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAtR, double PrecisionAt1, double Seconds, long Samples, string? Warning = null);
+
+/// <summary>
+/// Trains an <see cref="EmbeddingEncoder"/> with a batch loss: P x K batches, the encoder's forward pass,
+/// the batch loss against the batch itself or the cross-batch memory, back-propagation, Adam. Validation
+/// (MAP@R, leave-one-out on the validation items) after each epoch. Collapse detection: batch-hard mining
+/// can drive every embedding to one point (the loss then sticks at the margin and all distances go to 0);
+/// when the mean spread of a row's distances stays below 1e-3 of its value in the first batches for 50
+/// batches, training stops with a warning event instead of returning a useless model in silence.
+/// </summary>
+public static class EmbeddingTrainer
+{
+    /// <summary>Trains on <paramref name="train"/>; <paramref name="progress"/> receives every event as it happens.</summary>
+    public static EmbeddingModel Train(LabelledItems train, EmbeddingTrainerOptions options, LabelledItems? valid = null, Action<EmbeddingTrainingEvent>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        train.CheckTrainable();
+        if (valid is not null && valid.Dimension != train.Dimension)
+            throw new RankingDataException($"{valid.Source}: {valid.Dimension} features, the training items have {train.Dimension}");
+        var distance = options.Loss.Distance;
+        bool normalise = options.Normalise || distance.NeedsNormalisedInput();
+        var encoder = EmbeddingEncoder.Create(train.Dimension, options.Hidden, options.Dimension, normalise, (ulong)options.Seed);
+        int perClass = options.PerClass ?? (train.ClassCount * 4 < options.BatchSize ? Math.Max(2, options.BatchSize / train.ClassCount) : 4);
+        var sampler = new ClassBatchSampler(train, options.BatchSize, perClass, (ulong)options.Seed + 1);
+        int b = options.BatchSize, d = options.Dimension, inputs = train.Dimension;
+        var pass = encoder.CreateTrainingPass(b, options.Threads);
+        var loss = new BatchLoss(options.Loss with { Seed = options.Seed }, options.Threads);
+        var optimizer = Optimizer.Create(options.Optimizer, encoder.Network.Parameters.Length);
+        var memory = options.Memory > 0 ? new CrossBatchMemory(options.Memory, d) : null;
+        float[]? logQ = options.Loss.LogQCorrection ? LogClassFrequency(train) : null;
+
+        var batch = new int[b];
+        var labels = new int[b];
+        var features = new float[(long)b * inputs];
+        var gradE = new float[(long)b * d];
+        var gradP = new float[encoder.Network.Parameters.Length];
+        var slots = new int[b];
+        var selfIndex = Enumerable.Range(0, b).ToArray();
+        float[] refLogQ = memory is null ? new float[b] : new float[options.Memory];
+        var events = new List<EmbeddingTrainingEvent>();
+        int batches = Math.Min(sampler.BatchesPerEpoch, options.MaxBatchesPerEpoch ?? int.MaxValue);
+        int iteration = 0, lowSpreadRun = 0;
+        double initialSpread = double.NaN, spreadSum = 0;
+        bool collapsed = false;
+        double bestMap = double.NegativeInfinity;
+        float[]? bestParameters = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long samples = 0;
+
+        for (int epoch = 0; epoch < options.Epochs && !collapsed; epoch++)
+        {
+            double lossSum = 0;
+            var epochClock = System.Diagnostics.Stopwatch.StartNew();
+            for (int step = 0; step < batches; step++, iteration++)
+            {
+                sampler.Next(batch);
+                for (int i = 0; i < b; i++)
+                {
+                    Array.Copy(train.Features, (long)batch[i] * inputs, features, (long)i * inputs, inputs);
+                    labels[i] = train.Classes[batch[i]];
+                }
+                pass.Forward(features, b);
+                BatchReferences refs;
+                if (memory is null)
+                {
+                    if (logQ is not null) for (int i = 0; i < b; i++) refLogQ[i] = logQ[labels[i]];
+                    refs = new BatchReferences(pass.Embeddings, labels, b, selfIndex, AreTheBatch: true, logQ is null ? null : refLogQ);
+                }
+                else
+                {
+                    memory.Enqueue(pass.Embeddings, labels, b, slots);
+                    if (logQ is not null) for (int j = 0; j < memory.Count; j++) refLogQ[j] = logQ[memory.Labels[j]];
+                    refs = memory.References(slots, logQ is null ? null : refLogQ);
+                }
+                double value = loss.Compute(pass.Embeddings, labels, b, d, refs, gradE, iteration);
+                lossSum += value;
+                pass.Backward(gradE, gradP);
+                optimizer.Step(encoder.Network.Parameters, gradP, (float)options.LearningRate);
+                samples += b;
+
+                double spread = loss.LastStatistics.MeanRowSpread;
+                if (iteration < 10) { spreadSum += spread; if (iteration == 9 || step == batches - 1) initialSpread = spreadSum / (iteration + 1); }
+                else if (options.StopOnCollapse && !double.IsNaN(initialSpread))
+                {
+                    lowSpreadRun = spread < 1e-3 * initialSpread ? lowSpreadRun + 1 : 0;
+                    if (lowSpreadRun >= 50)
+                    {
+                        collapsed = true;
+                        var warning = new EmbeddingTrainingEvent(epoch + 1, lossSum / (step + 1), double.NaN, double.NaN, clock.Elapsed.TotalSeconds, samples,
+                            $"collapse: the mean spread of distances in a batch fell from {initialSpread:G3} to {spread:G3} for 50 batches (every item maps to nearly one point; the loss sticks near {value:G3}); training stopped at epoch {epoch + 1}, batch {step + 1}");
+                        events.Add(warning);
+                        progress?.Invoke(warning);
+                        break;
+                    }
+                }
+            }
+            if (collapsed) break;
+            double map = double.NaN, p1 = double.NaN;
+            if (valid is not null)
+            {
+                var report = RetrievalEvaluator.Evaluate(encoder.Encode(valid.Features, valid.Count, options.Threads), valid.Classes, d, distance,
+                    options: options.Validation with { Threads = options.Threads });
+                map = report.MapAtR;
+                p1 = report.PrecisionAt1;
+                if (map > bestMap) { bestMap = map; bestParameters = (float[])encoder.Network.Parameters.Clone(); }
+            }
+            var e = new EmbeddingTrainingEvent(epoch + 1, lossSum / batches, map, p1, epochClock.Elapsed.TotalSeconds, (long)batches * b);
+            events.Add(e);
+            progress?.Invoke(e);
+        }
+        if (bestParameters is not null && collapsed) bestParameters.CopyTo(encoder.Network.Parameters, 0);
+        return new EmbeddingModel(encoder, distance, options, events, collapsed);
+    }
+
+    /// <summary>log of each class's share of the training items: the popularity q of the log-Q correction.</summary>
+    private static float[] LogClassFrequency(LabelledItems items)
+    {
+        var sizes = items.ClassSizes();
+        return sizes.Select(s => s == 0 ? 0f : (float)Math.Log(s / (double)items.Count)).ToArray();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json.Nodes;
+
+namespace Ranking.Cli.Tests;
+
+public sealed class EmbedCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-embed-" + Guid.NewGuid().ToString("N"));
+
+    public EmbedCommandTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void Synth_train_eval_encode_search_round_trip()
+    {
+        var synth = CliHarness.Run("embed", "synth", "--classes", "60", "--items", "8", "--dim", "12", "--latent", "4", "--train-classes", "40", "--out", P("s"));
+        Assert.Equal(0, synth.ExitCode);
+        string train = P("s-train-images-idx2"), test = P("s-test-images-idx2");
+        var trained = CliHarness.Run("embed", "train", "--data", train, "--valid", test, "--loss", "supcon", "--miner", "all", "--epochs", "10",
+            "--batch", "32", "--hidden", "32", "--dim", "8", "--lr", "0.003", "--seed", "1", "--memory", "96", "--out", P("m.rkm"), "--json", "--threads", "1");
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        var events = JsonNode.Parse(trained.Stdout)!["events"]!.AsArray();
+        Assert.Equal(10, events.Count);
+
+        var raw = JsonNode.Parse(CliHarness.Run("embed", "eval", "--raw", "--data", test, "--json").Stdout)!;
+        var model = CliHarness.Run("embed", "eval", "--model", P("m.rkm"), "--data", test, "--json", "--nmi");
+        Assert.True(model.ExitCode == 0, model.Stderr);
+        var m = JsonNode.Parse(model.Stdout)!;
+        foreach (string key in new[] { "precision_at_1", "r_precision", "map_at_r", "mrr", "knn_accuracy", "recall_at_1", "nmi" })
+            Assert.InRange(m[key]!.GetValue<double>(), 0, 1);
+        Assert.Equal("leave-one-out", m["mode"]!.GetValue<string>());
+        Assert.Equal(160, m["queries"]!.GetValue<int>());
+        // Training on the 40 seen classes helps retrieval among the 20 unseen ones.
+        Assert.True(m["map_at_r"]!.GetValue<double>() > raw["map_at_r"]!.GetValue<double>(), $"model {m["map_at_r"]} vs raw {raw["map_at_r"]}");
+
+        Assert.Equal(0, CliHarness.Run("embed", "encode", "--model", P("m.rkm"), "--data", test, "--out", P("e.csv")).ExitCode);
+        string[] lines = File.ReadAllLines(P("e.csv"));
+        Assert.Equal(161, lines.Length);
+        Assert.Equal(9, lines[1].Split(',').Length);
+        var search = CliHarness.Run("embed", "search", "--model", P("m.rkm"), "--data", test, "--references", train, "--k", "3");
+        Assert.Equal(0, search.ExitCode);
+        Assert.Equal(1 + 160 * 3, search.Stdout.TrimEnd().Split('\n').Length);
+    }
+
+    [Fact]
+    public void Query_reference_mode_reports_its_mode()
+    {
+        File.WriteAllText(P("q.csv"), "class,x,y\na,0,1\nb,1,0\n");
+        File.WriteAllText(P("r.csv"), "class,x,y\na,0,0.9\nb,0.8,0.1\na,0.1,1\n");
+        var result = CliHarness.Run("embed", "eval", "--raw", "--data", P("q.csv"), "--references", P("r.csv"), "--json");
+        Assert.Equal(0, result.ExitCode);
+        var o = JsonNode.Parse(result.Stdout)!;
+        Assert.Equal("query-reference", o["mode"]!.GetValue<string>());
+        Assert.Equal(1.0, o["precision_at_1"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void Bad_input_is_exit_code_2_with_a_clear_message()
+    {
+        File.WriteAllText(P("one.csv"), "class,x\na,1\na,2\na,3\n");
+        var one = CliHarness.Run("embed", "train", "--data", P("one.csv"), "--out", P("x.rkm"), "--batch", "4");
+        Assert.Equal(2, one.ExitCode);
+        Assert.Contains("only 1 class", one.Stderr);
+        Assert.False(File.Exists(P("x.rkm")));
+
+        File.WriteAllText(P("singletons.csv"), "class,x\na,1\nb,2\nc,3\n");
+        var single = CliHarness.Run("embed", "train", "--data", P("singletons.csv"), "--out", P("x.rkm"), "--batch", "4");
+        Assert.Equal(2, single.ExitCode);
+        Assert.Contains("every class has one item", single.Stderr);
+
+        File.WriteAllText(P("nan.csv"), "class,x\na,1\na,NaN\nb,3\n");
+        var nan = CliHarness.Run("embed", "eval", "--raw", "--data", P("nan.csv"));
+        Assert.Equal(2, nan.ExitCode);
+        Assert.Contains("nan.csv:3:3: bad feature value 'NaN'", nan.Stderr);
+
+        File.WriteAllBytes(P("bad-images-idx3-ubyte"), [1, 2, 8, 3, 0, 0, 0, 1]);
+        var magic = CliHarness.Run("embed", "eval", "--raw", "--data", P("bad-images-idx3-ubyte"));
+        Assert.Equal(2, magic.ExitCode);
+        Assert.Contains("byte 0: bad IDX magic number", magic.Stderr);
+
+        var usage = CliHarness.Run("embed", "train", "--data", P("one.csv"), "--out", P("x.rkm"), "--loss", "hinge");
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("unknown loss 'hinge'", usage.Stderr);
+        Assert.Equal(2, CliHarness.Run("embed", "eval", "--data", P("one.csv")).ExitCode);
+    }
+}

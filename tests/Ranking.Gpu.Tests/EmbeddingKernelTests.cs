@@ -1,0 +1,92 @@
+using Ranking.Embeddings;
+using Ranking.Gpu.Diagnostics;
+
+namespace Ranking.Gpu.Tests;
+
+/// <summary>The metric-learning kernels against the CPU path, on the CPU accelerator at small sizes.</summary>
+public class EmbeddingKernelTests
+{
+    public static TheoryData<string, string, string> Cases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (string loss in BatchLossOptions.LossNames) data.Add(loss, "all", "cosine");
+        foreach (string miner in BatchLossOptions.MinerNames) data.Add("triplet", miner, "cosine");
+        data.Add("multisim", "multisim", "cosine");
+        foreach (string distance in EmbeddingDistances.Names) { data.Add("contrastive", "all", distance); data.Add("supcon", "batchhard", distance); }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Batch_loss_and_gradient_match_the_cpu(string loss, string miner, string distance)
+    {
+        var options = new BatchLossOptions { Loss = loss, Miner = miner, Distance = EmbeddingDistances.Parse(distance), Margin = 0.2f, RandomNegatives = 3 };
+        var result = EmbeddingParity.CompareBatchLoss(TestDevice.Cpu, options, batch: 24, dim: 6, classes: 5);
+        Assert.True(result.CpuLoss > 0, $"{result.Name}: the test batch should have an active loss");
+        Assert.True(result.LossDifference <= 1e-5 * Math.Max(1, Math.Abs(result.CpuLoss)), $"{result.Name}: loss {result.CpuLoss} vs {result.GpuLoss}");
+        Assert.True(result.GradientDifference <= 1e-5, $"{result.Name}: gradient differs by {result.GradientDifference}");
+    }
+
+    [Theory]
+    [InlineData("supcon", "all")]
+    [InlineData("triplet", "semihard")]
+    [InlineData("sampled-softmax", "all")]
+    public void Cross_batch_memory_on_the_device_matches_the_cpu_queue(string loss, string miner)
+    {
+        // Memory of 40 with batches of 16: after three steps it has wrapped (48 > 40), so eviction order matters.
+        var options = new BatchLossOptions { Loss = loss, Miner = miner, Distance = EmbeddingDistance.Cosine };
+        var result = EmbeddingParity.CompareBatchLoss(TestDevice.Cpu, options, batch: 16, dim: 5, classes: 4, memory: 40, steps: 3);
+        Assert.True(result.LossDifference <= 1e-5 * Math.Max(1, Math.Abs(result.CpuLoss)), $"{result.Name}: loss {result.CpuLoss} vs {result.GpuLoss}");
+        Assert.True(result.GradientDifference <= 1e-5, $"{result.Name}: gradient differs by {result.GradientDifference}");
+    }
+
+    [Fact]
+    public void Device_memory_holds_the_same_queue_as_the_cpu_memory()
+    {
+        var options = new BatchLossOptions { Loss = "supcon" };
+        using var gpu = new GpuBatchLoss(TestDevice.Cpu, options, memory: 10, dimension: 2);
+        var cpu = new CrossBatchMemory(10, 2);
+        var g = new float[8];
+        for (int step = 0; step < 3; step++)
+        {
+            var (e, labels) = EmbeddingParity.RandomBatch(4, 2, 3, step, normalise: true);
+            gpu.Compute(e, labels, 4, 2, g, step);
+            cpu.Enqueue(e, labels, 4, new int[4]);
+        }
+        var (embeddings, memoryLabels) = gpu.MemoryContents();
+        Assert.Equal(10, gpu.MemoryCount);
+        Assert.Equal(cpu.Embeddings, embeddings);
+        Assert.Equal(cpu.Labels, memoryLabels);
+    }
+
+    [Theory]
+    [InlineData(EmbeddingDistance.SquaredL2, false)]
+    [InlineData(EmbeddingDistance.Dot, true)]
+    [InlineData(EmbeddingDistance.L2, true)]
+    public void Nearest_neighbours_match_the_cpu_search_ties_included(EmbeddingDistance distance, bool leaveOneOut)
+    {
+        var random = new Random(2);
+        const int dim = 3, n = 60;
+        // Integer coordinates: exact products, many exact ties, broken by index on both paths.
+        float[] refs = Enumerable.Range(0, n * dim).Select(_ => (float)random.Next(-2, 3)).ToArray();
+        float[] queries = leaveOneOut ? refs : Enumerable.Range(0, 20 * dim).Select(_ => (float)random.Next(-2, 3)).ToArray();
+        int nq = queries.Length / dim;
+        var cpu = new ExactNearestNeighbourSearch(refs, n, dim, distance, threads: 1).Search(queries, nq, 7, leaveOneOut);
+        using var search = new GpuNearestNeighbourSearch(TestDevice.Cpu, refs, n, dim, distance);
+        var gpu = search.Search(queries, nq, 7, leaveOneOut);
+        Assert.Equal(cpu.Indices, gpu.Indices);
+        for (int i = 0; i < cpu.Values.Length; i++) Assert.Equal(cpu.Values[i], gpu.Values[i], 4);
+    }
+
+    [Fact]
+    public void Retrieval_metrics_through_the_device_search_equal_the_cpu_ones()
+    {
+        var (e, labels) = EmbeddingParity.RandomBatch(80, 4, 6, 9, normalise: true);
+        var cpu = RetrievalEvaluator.Evaluate(e, labels, 4, EmbeddingDistance.Cosine);
+        using var search = new GpuNearestNeighbourSearch(TestDevice.Cpu, e, 80, 4, EmbeddingDistance.Cosine);
+        var gpu = RetrievalEvaluator.Evaluate(search, e, labels, labels, leaveOneOut: true);
+        Assert.Equal(cpu.MapAtR, gpu.MapAtR, 6);
+        Assert.Equal(cpu.PrecisionAt1, gpu.PrecisionAt1, 6);
+        Assert.Equal(cpu.RPrecision, gpu.RPrecision, 6);
+    }
+}
