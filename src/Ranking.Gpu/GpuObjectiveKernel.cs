@@ -8,7 +8,7 @@ namespace Ranking.Gpu;
 /// <summary>
 /// An objective as device launches: reads a <see cref="DeviceQuerySet"/>'s Scores, writes its Gradients and
 /// Hessians, and leaves each query's loss (times its weight) in its <see cref="DeviceQuerySet.QueryLoss"/>. Built from a CPU objective
-/// by <see cref="GpuObjectives.TryCreate"/>, with the same settings, so both compute the same numbers.
+/// by <see cref="GpuObjectives.TryCreate(GpuDevice, IRankingObjective)"/>, with the same settings, so both compute the same numbers.
 /// </summary>
 public abstract class GpuObjectiveKernel : IDisposable
 {
