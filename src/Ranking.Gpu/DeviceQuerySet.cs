@@ -88,7 +88,6 @@ public sealed class DeviceQuerySet : IDisposable
             Scores = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, RowCount)));
             Gradients = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, RowCount)));
             Hessians = Own(device.Accelerator.Allocate1D<float>(Math.Max(1, RowCount)));
-            RowInts = Own(device.Accelerator.Allocate1D<int>(Math.Max(1, RowCount)));
             for (int c = 0; c < ScratchColumns; c++)
             {
                 _rowScratch[c] = Own(device.Accelerator.Allocate1D<double>(Math.Max(1, RowCount)));
@@ -136,8 +135,34 @@ public sealed class DeviceQuerySet : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> Gradients { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> Hessians { get; }
 
-    /// <summary>Scratch: an int per row (ranks).</summary>
-    public MemoryBuffer1D<int, Stride1D.Dense> RowInts { get; }
+    /// <summary>Each query's loss times its weight, as the last objective launch left it (summed in query order by the caller).</summary>
+    public ArrayView<double> QueryLoss => QueryBuffer<double>(Workspace.QueryLoss);
+
+    private readonly Dictionary<string, MemoryBuffer> _named = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The workspace <paramref name="name"/> (see <see cref="Workspace"/>): one <typeparamref name="T"/> per
+    /// row, allocated on first use and kept with the set. Contents are whatever the last kernel left.
+    /// </summary>
+    public ArrayView<T> RowBuffer<T>(string name) where T : unmanaged => Named<T>("row:" + name, RowCount);
+
+    /// <summary>The workspace <paramref name="name"/>: one <typeparamref name="T"/> per query, allocated on first use.</summary>
+    public ArrayView<T> QueryBuffer<T>(string name) where T : unmanaged => Named<T>("query:" + name, QueryCount);
+
+    private ArrayView<T> Named<T>(string key, int length) where T : unmanaged
+    {
+        lock (_named)
+        {
+            if (!_named.TryGetValue(key, out var buffer))
+            {
+                buffer = Device.Accelerator.Allocate1D<T>(Math.Max(1, length));
+                _named[key] = buffer;
+            }
+            if (buffer is not MemoryBuffer1D<T, Stride1D.Dense> typed)
+                throw new InvalidOperationException($"workspace '{key}' was first taken with another element type.");
+            return typed.View;
+        }
+    }
     public const int ScratchColumns = 6;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _rowScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
     private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _queryScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
@@ -262,7 +287,54 @@ public sealed class DeviceQuerySet : IDisposable
         _rowMap?.Dispose();
         _rankingOrders?.Dispose();
         _sortBuffers?.Dispose();
+        foreach (var b in _named.Values) b.Dispose();
+        _named.Clear();
         foreach (var b in _owned) b.Dispose();
         _owned.Clear();
     }
+}
+
+/// <summary>
+/// Names of the device workspaces objectives take from a set (<see cref="DeviceQuerySet.RowBuffer{T}"/>,
+/// <see cref="DeviceQuerySet.QueryBuffer{T}"/>): the device side of <see cref="Ranking.Numerics.IQueryRows"/>
+/// and the buffers of the LambdaRank and pair kernels, each named for what it holds.
+/// </summary>
+public static class Workspace
+{
+    /// <summary>double per query: the query's loss times its weight.</summary>
+    public const string QueryLoss = "query-loss";
+    /// <summary>double per row: float64 gradient sums before the rounding to float.</summary>
+    public const string GradientSums = "gradient-sums";
+    /// <summary>double per row: float64 Hessian sums.</summary>
+    public const string HessianSums = "hessian-sums";
+    /// <summary>double per row: <see cref="Ranking.Numerics.IQueryRows.RowValue"/>.</summary>
+    public const string RowValues = "row-values";
+    /// <summary>double per row: <see cref="Ranking.Numerics.IQueryRows.PlaceValue"/>.</summary>
+    public const string PlaceValues = "place-values";
+    /// <summary>ulong per row: <see cref="Ranking.Numerics.IQueryRows.SortKey"/>.</summary>
+    public const string SortKeys = "sort-keys";
+    /// <summary>int per row: <see cref="Ranking.Numerics.IQueryRows.Order"/> (query-local rows by place).</summary>
+    public const string Order = "order";
+    /// <summary>int per row: <see cref="Ranking.Numerics.IQueryRows.ScoreOrder"/>.</summary>
+    public const string ScoreOrder = "score-order";
+    /// <summary>int per row: <see cref="Ranking.Numerics.IQueryRows.Picked"/>.</summary>
+    public const string Picked = "picked";
+    /// <summary>int per row: the row's stable rank by score within its query.</summary>
+    public const string Ranks = "ranks";
+    /// <summary>double per row: the row's gain.</summary>
+    public const string Gains = "gains";
+    /// <summary>double per row: LambdaRank's ideal-DCG term of the row, then the discount of its current rank.</summary>
+    public const string Discounts = "discounts";
+    /// <summary>double per row: a row's share of its query's sum of 2 |lambda|.</summary>
+    public const string AbsLambdas = "abs-lambdas";
+    /// <summary>double per row: a row's share of its query's loss (pairs counted by the row that owns them).</summary>
+    public const string LossParts = "loss-parts";
+    /// <summary>double per query: 1 / maxDCG@k (0 when maxDCG is 0).</summary>
+    public const string InverseMaxDcg = "inverse-max-dcg";
+    /// <summary>double per query: 1 when all its scores are equal.</summary>
+    public const string AllScoresEqual = "all-scores-equal";
+    /// <summary>double per query: LambdaRank's normalisation factor times the query weight.</summary>
+    public const string LambdaFactor = "lambda-factor";
+    /// <summary>ListNetSums per query: ListNet's normalisers.</summary>
+    public const string ListNetSums = "listnet-sums";
 }

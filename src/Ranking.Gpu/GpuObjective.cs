@@ -53,15 +53,3 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
         _kernel.Dispose();
     }
 }
-
-/// <summary>Maps the CPU objectives to their kernels.</summary>
-public static class GpuObjectives
-{
-    /// <summary>The kernel computing what <paramref name="cpu"/> computes, or null where none exists for it.</summary>
-    public static GpuObjectiveKernel? TryCreate(GpuDevice device, IRankingObjective cpu) => cpu switch
-    {
-        LambdaRankObjective o => new GpuLambdaRank(device, o),
-        ListNetObjective o => new GpuListNet(device, o),
-        _ => GpuQueryLoopObjective.TryCreate(device, cpu),
-    };
-}

@@ -44,7 +44,7 @@ public class DeviceLoopTests
         using GpuObjectiveKernel kernel = name switch
         {
             "lambdarank-sorted" => new GpuLambdaRank(device, (LambdaRankObjective)cpu) { SortRanksFrom = 0 },
-            "ranknet-truncated-rows" or "listmle-sorted" => GpuQueryLoopObjective.TryCreate(device, cpu, rowParallelFrom: 0)!,
+            "ranknet-truncated-rows" or "listmle-sorted" => GpuObjectives.TryCreate(device, cpu, rowParallelFrom: 0)!,
             _ => GpuObjectives.TryCreate(device, cpu)!,
         };
         using var set = new DeviceQuerySet(device, Data.Labels, Data.Offsets, Data.QueryWeights);
@@ -161,7 +161,7 @@ public class LongQueryTests
     /// <summary>One query a row longer than the per-query loops' quadratic limit: grades 0..2, scores sin(i).</summary>
     private static (ObjectiveBatch Batch, int Rows) OneQueryPastTheLimit()
     {
-        int n = GpuQueryLoopObjective.QuadraticLimit + 1;
+        int n = GpuObjectives.QuadraticLimit + 1;
         var labels = Enumerable.Range(0, n).Select(i => (float)(i % 3)).ToArray();
         var scores = Enumerable.Range(0, n).Select(i => (float)Math.Sin(i)).ToArray();
         return (new ObjectiveBatch(labels, scores, [0, n]), n);

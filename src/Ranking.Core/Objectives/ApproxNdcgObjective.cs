@@ -22,119 +22,26 @@ public sealed class ApproxNdcgOptions
 /// (the loss is then that estimate's, differentiated exactly). Hessian: a positive approximation, for each
 /// pair sigmoid'_ik |a_k - a_i| / T^2 (the scale of the curvature, not the exact diagonal).
 /// </summary>
-public sealed class ApproxNdcgObjective : QueryObjective
+public sealed class ApproxNdcgObjective : QueryLossObjective<ApproxNdcgLoss>
 {
     private readonly ApproxNdcgOptions _options;
 
-    /// <summary>The settings (read by the GPU backend).</summary>
+    /// <summary>The settings.</summary>
     public ApproxNdcgOptions Options => _options;
 
-    public ApproxNdcgObjective(ApproxNdcgOptions? options = null)
+    public ApproxNdcgObjective(ApproxNdcgOptions? options = null) : base(Body(options ??= new ApproxNdcgOptions()))
     {
-        _options = options ?? new ApproxNdcgOptions();
-        if (!(_options.Temperature > 0) || !double.IsFinite(_options.Temperature)) throw new ArgumentException($"temperature must be positive, got {_options.Temperature}.");
-        if (_options.ExactLimit < 1) throw new ArgumentException($"exact-limit must be at least 1, got {_options.ExactLimit}.");
-        if (_options.Samples < 1) throw new ArgumentException($"samples must be at least 1, got {_options.Samples}.");
+        _options = options;
+    }
+
+    private static ApproxNdcgLoss Body(ApproxNdcgOptions options)
+    {
+        if (!(options.Temperature > 0) || !double.IsFinite(options.Temperature)) throw new ArgumentException($"temperature must be positive, got {options.Temperature}.");
+        if (options.ExactLimit < 1) throw new ArgumentException($"exact-limit must be at least 1, got {options.ExactLimit}.");
+        if (options.Samples < 1) throw new ArgumentException($"samples must be at least 1, got {options.Samples}.");
+        return new ApproxNdcgLoss { Temperature = options.Temperature, ExactLimit = options.ExactLimit, Samples = options.Samples };
     }
 
     public override string Name => "approxndcg";
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
-
-    protected override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
-    {
-        int n = query.Count;
-        var scores = query.Scores;
-        var gain = scratch.Doubles(0, n);
-        var rank = scratch.Doubles(1, n);
-        var grad = scratch.Doubles(2, n);
-        var hess = scratch.Doubles(3, n);
-        for (int i = 0; i < n; i++) gain[i] = RankingMath.ExponentialGain(query.Labels[i]);
-        gain.CopyTo(grad);
-        double maxDcg = QueryOrder.MaxDcg(grad, n);
-        grad.Clear(); hess.Clear();
-        if (!(maxDcg > 0) || n < 2)
-        {
-            gradients.Clear(); hessians.Clear();
-            return 0;
-        }
-        double t = _options.Temperature, inverseT = 1.0 / t;
-        bool sampled = n > _options.ExactLimit;
-        int m = _options.Samples;
-        double scale = sampled ? (n - 1) / (double)m : 1.0;
-        ulong stream = StreamOf(query);
-
-        // Pass 1: smooth ranks.
-        for (int i = 0; i < n; i++) rank[i] = 1.0;
-        if (!sampled)
-        {
-            for (int i = 0; i < n - 1; i++)
-                for (int j = i + 1; j < n; j++)
-                {
-                    double sij = RankingMath.Sigmoid((scores[j] - (double)scores[i]) * inverseT); // j above i
-                    rank[i] += sij;
-                    rank[j] += 1.0 - sij;
-                }
-        }
-        else
-        {
-            for (int i = 0; i < n; i++)
-            {
-                double sum = 0;
-                for (int d = 0; d < m; d++) sum += RankingMath.Sigmoid((scores[Partner(stream, i, d, m, n)] - (double)scores[i]) * inverseT);
-                rank[i] += scale * sum;
-            }
-        }
-
-        // a_i = d(G_i / log2(1 + rhat_i) / maxDCG) / d rhat_i; kept in the gain buffer after the loss term is taken.
-        double approx = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double log2r = RankingMath.Log2(1.0 + rank[i]);
-            approx += gain[i] / log2r;
-            gain[i] = -gain[i] / (maxDcg * Math.Log(2.0) * (1.0 + rank[i]) * log2r * log2r);
-        }
-        var a = gain;
-
-        // Pass 2: gradient (1/T) sigmoid' (a_k - a_i) per pair; d rhat_i / d s_j = sigmoid'/T.
-        if (!sampled)
-        {
-            for (int i = 0; i < n - 1; i++)
-                for (int j = i + 1; j < n; j++)
-                {
-                    if (a[i] == a[j]) continue;
-                    double sij = RankingMath.Sigmoid((scores[j] - (double)scores[i]) * inverseT);
-                    double c = sij * (1.0 - sij) * inverseT;
-                    double diff = a[i] - a[j];
-                    grad[i] += c * diff; grad[j] -= c * diff;
-                    double h = c * Math.Abs(diff) * inverseT;
-                    hess[i] += h; hess[j] += h;
-                }
-        }
-        else
-        {
-            for (int i = 0; i < n; i++)
-            {
-                if (a[i] == 0) continue;
-                for (int d = 0; d < m; d++)
-                {
-                    int j = Partner(stream, i, d, m, n);
-                    double sij = RankingMath.Sigmoid((scores[j] - (double)scores[i]) * inverseT);
-                    double c = scale * sij * (1.0 - sij) * inverseT * a[i]; // d(-term_i)/d s_i
-                    grad[i] += c; grad[j] -= c;
-                    double h = Math.Abs(c) * inverseT;
-                    hess[i] += h; hess[j] += h;
-                }
-            }
-        }
-
-        for (int i = 0; i < n; i++) { gradients[i] = (float)grad[i]; hessians[i] = (float)hess[i]; }
-        return 1.0 - approx / maxDcg;
-    }
-
-    /// <summary>Draw number d of row i: a partner uniform over the other n - 1 rows.</summary>
-    private static int Partner(ulong stream, int i, int d, int m, int n)
-    {
-        int j = RankingMath.RandomIndex(stream, (long)i * m + d, n - 1);
-        return j >= i ? j + 1 : j;
-    }
 }

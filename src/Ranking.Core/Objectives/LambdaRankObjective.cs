@@ -45,6 +45,9 @@ public sealed class LambdaRankObjective : QueryObjective
     }
 
     public LambdaRankOptions Options => _options;
+
+    /// <summary>Tests only: every pair through the scalar loop, to hold the AVX2 loop to it.</summary>
+    internal bool ScalarOnly { get; init; }
     public override string Name => "lambdarank";
     public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
 
@@ -91,7 +94,7 @@ public sealed class LambdaRankObjective : QueryObjective
             for (int a = 0; a < top; a++)
             {
                 int b = a + 1;
-                if (Vector256.IsHardwareAccelerated)
+                if (Vector256.IsHardwareAccelerated && !ScalarOnly)
                     b = AccumulateVector(a, b, n, gain, sorted, grade, discount, lambda, hess, inverseMaxDcg, normalizeByGap, ref sums);
                 AccumulateScalar(a, b, n, gain, sorted, grade, discount, lambda, hess, inverseMaxDcg, normalizeByGap, ref sums);
             }
@@ -113,7 +116,10 @@ public sealed class LambdaRankObjective : QueryObjective
         public double Loss;
     }
 
-    /// <summary>Pairs (a, b..n-1), one at a time: the reference form, and the tail of the vector loop.</summary>
+    /// <summary>
+    /// Pairs (a, b..n-1), one at a time through the shared pair gradient (<see cref="LambdaMath.PairLambda"/>,
+    /// which the device's pair kernel calls too): the reference form, and the tail of the vector loop.
+    /// </summary>
     private void AccumulateScalar(int a, int from, int n, Span<double> gain, Span<double> sorted, Span<double> grade, Span<double> discount,
         Span<double> lambda, Span<double> hess, double inverseMaxDcg, bool normalizeByGap, ref PairSums sums)
     {
@@ -126,21 +132,17 @@ public sealed class LambdaRankObjective : QueryObjective
             double delta = sign * (scoreA - sorted[b]);     // s_high - s_low
             double w = RankingMath.PairDeltaNdcg(gainA, gain[b], discountA, discount[b], inverseMaxDcg);
             if (normalizeByGap) w = RankingMath.NormalizedDeltaNdcg(w, delta);
-            // p = sigmoid(-x) and the pair loss softplus(-x) from one exp, x = sigma * delta.
-            double x = sigma * delta;
-            double e = Math.Exp(-Math.Abs(x));
-            double p = (x >= 0 ? e : 1.0) / (1.0 + e);
-            double pairLambda = -sigma * w * p;
-            double pairHess = sigma * sigma * w * p * (1.0 - p);
+            double pairLambda = LambdaMath.PairLambda(sigma, w, delta, out double pairHess, out double pairLoss);
             lambda[a] += sign * pairLambda; lambda[b] -= sign * pairLambda;
             hess[a] += pairHess; hess[b] += pairHess;
             sums.AbsLambdas -= 2 * pairLambda;
-            sums.Loss += w * (Math.Max(-x, 0.0) + RankingMath.Log1p(e));
+            sums.Loss += pairLoss;
         }
     }
 
     /// <summary>
     /// The same pairs four at a time (AVX2), with vectorised exp/log; returns the first b it did not take.
+    /// The one vectorised copy of <see cref="LambdaMath.PairLambda"/>; a test holds it to the scalar form.
     /// Per-lane sums are folded in a fixed order, so results repeat run after run on one machine (they may
     /// differ from the scalar form in the last bits).
     /// </summary>

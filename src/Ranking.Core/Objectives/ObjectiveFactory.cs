@@ -90,6 +90,7 @@ public static class ObjectiveFactory
                 k.Choice("noise", "uniform", ["uniform"]);
                 return new NceObjective(new NceOptions { Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold) }) { Seed = seed };
             }),
+        new("ndcg-loss2pp", ObjectiveFamily.Pairwise, "LambdaLoss's NDCG-Loss2++: RankNet pairs weighted by |delta NDCG| + mu x NDCG-Loss2's weight (Wang et al. 2018)", [Sigma, new("mu", "10", "weight of the NDCG-Loss2 term"), new("truncation", "0", "pairs with both rows in the top k by score, maxDCG@k; 0 = the whole list")], (k, seed) => new NdcgLoss2PlusPlusObjective(new NdcgLoss2PlusPlusOptions { Sigma = k.Double(Sigma), Mu = k.Double("mu", 10), Truncation = k.Int("truncation", 0) }) { Seed = seed }),
     ];
 
     /// <summary>Knob aliases: names other tools (LightGBM, the CLI's --sigmoid) use for ours.</summary>

@@ -24,98 +24,48 @@ public sealed class PairSelection
 }
 
 /// <summary>
-/// The pair loop shared by RankNet, RankSVM and the contrastive document-pair loss. Pairs are visited in
-/// a fixed order (by row index, or by score rank under truncation, or by draw number when sampled) and
-/// accumulated in float64 per query, so results repeat. A subclass supplies the loss of one pair as a
-/// function of d = s_high - s_low (the higher grade first), its derivative, and a curvature &gt;= 0.
+/// RankNet, RankSVM and the contrastive document-pair loss: a pair term (<see cref="IPairTerm"/>) visited
+/// by the one pair loop <see cref="PairLoss{TTerm}"/> (every pair, truncated by score rank, or seeded
+/// draws; fixed visiting order, float64 sums, so results repeat). A backend reaches the pair term's type
+/// through <see cref="AcceptPairs{TResult}"/> to run the same pairs a thread per row on long queries.
 /// </summary>
-public abstract class PairwiseObjective : QueryObjective
+public abstract class PairwiseObjective<TTerm> : QueryLossObjective<PairLoss<TTerm>>, IPairwiseObjective where TTerm : struct, IPairTerm
 {
-    protected PairwiseObjective(PairSelection? pairs)
+    /// <summary>The objective of <paramref name="term"/> over the pairs <paramref name="pairs"/> selects.</summary>
+    protected PairwiseObjective(TTerm term, PairSelection? pairs) : base(Loop(term, pairs))
     {
         Pairs = pairs ?? new PairSelection();
-        Pairs.Check();
     }
 
+    private static PairLoss<TTerm> Loop(TTerm term, PairSelection? pairs)
+    {
+        pairs ??= new PairSelection();
+        pairs.Check();
+        return new PairLoss<TTerm> { Term = term, Truncation = pairs.Truncation, PairsPerRow = pairs.PairsPerRow };
+    }
+
+    /// <summary>Which pairs are visited.</summary>
     public PairSelection Pairs { get; }
 
-    /// <summary>Loss of a pair with different grades at d = s_high - s_low; dLoss = d loss / d d; curvature the Hessian weight for both rows.</summary>
-    protected abstract double PairLoss(double difference, out double dLoss, out double curvature);
+    /// <inheritdoc/>
+    public TResult AcceptPairs<TResult>(IPairLossVisitor<TResult> visitor) => visitor.Visit(this, Loss);
+}
 
-    /// <summary>Whether pairs with equal grades pay something (the contrastive document-pair loss).</summary>
-    protected virtual bool VisitsEqualGrades => false;
+/// <summary>A pairwise objective whose pair term a backend can reach with its static type.</summary>
+public interface IPairwiseObjective : IQueryLossObjective
+{
+    /// <summary>Which pairs are visited.</summary>
+    PairSelection Pairs { get; }
 
-    /// <summary>Loss of a pair with equal grades at d = s_i - s_j (only when <see cref="VisitsEqualGrades"/>).</summary>
-    protected virtual double EqualPairLoss(double difference, out double dLoss, out double curvature) { dLoss = 0; curvature = 0; return 0; }
+    /// <summary>Calls <paramref name="visitor"/> with this objective's pair loop.</summary>
+    TResult AcceptPairs<TResult>(IPairLossVisitor<TResult> visitor);
+}
 
-    protected sealed override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
-    {
-        int n = query.Count;
-        var grad = scratch.Doubles(0, n);
-        var hess = scratch.Doubles(1, n);
-        grad.Clear(); hess.Clear();
-        var labels = query.Labels;
-        var scores = query.Scores;
-        double loss = 0;
-
-        if (Pairs.Truncation > 0)
-        {
-            var order = scratch.Ints(0, n);
-            QueryOrder.ByScoreDescending(scores, order, scratch.Keys(n));
-            int top = Math.Min(Pairs.Truncation, n - 1);
-            for (int a = 0; a < top; a++)
-                for (int b = a + 1; b < n; b++)
-                    loss += Visit(order[a], order[b], 1.0, labels, scores, grad, hess);
-        }
-        else if (Pairs.PairsPerRow > 0 && Pairs.PairsPerRow < n - 1)
-        {
-            int m = Pairs.PairsPerRow;
-            double weight = (n - 1) / (2.0 * m);
-            ulong stream = StreamOf(query);
-            for (int i = 0; i < n; i++)
-                for (int t = 0; t < m; t++)
-                {
-                    int j = RankingMath.RandomIndex(stream, (long)i * m + t, n - 1);
-                    if (j >= i) j++;
-                    loss += Visit(i, j, weight, labels, scores, grad, hess);
-                }
-        }
-        else
-        {
-            for (int i = 0; i < n - 1; i++)
-                for (int j = i + 1; j < n; j++)
-                    loss += Visit(i, j, 1.0, labels, scores, grad, hess);
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            gradients[i] = (float)grad[i];
-            hessians[i] = (float)hess[i];
-        }
-        return loss;
-    }
-
-    private double Visit(int i, int j, double weight, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, Span<double> grad, Span<double> hess)
-    {
-        float yi = labels[i], yj = labels[j];
-        double loss, dLoss, curvature;
-        int high = i, low = j;
-        if (yi == yj)
-        {
-            if (!VisitsEqualGrades) return 0;
-            loss = EqualPairLoss((double)scores[i] - scores[j], out dLoss, out curvature);
-        }
-        else
-        {
-            if (yj > yi) { high = j; low = i; }
-            loss = PairLoss((double)scores[high] - scores[low], out dLoss, out curvature);
-        }
-        grad[high] += weight * dLoss;
-        grad[low] -= weight * dLoss;
-        hess[high] += weight * curvature;
-        hess[low] += weight * curvature;
-        return weight * loss;
-    }
+/// <summary>Receives a pair loop with its pair term's static type.</summary>
+public interface IPairLossVisitor<out TResult>
+{
+    /// <summary>Called with the objective and its pair loop.</summary>
+    TResult Visit<TTerm>(IPairwiseObjective objective, PairLoss<TTerm> loss) where TTerm : struct, IPairTerm;
 }
 
 public sealed class RankNetOptions
@@ -129,29 +79,17 @@ public sealed class RankNetOptions
 /// gradient -sigma p / +sigma p with p = sigmoid(-sigma (s_h - s_l)); Hessian sigma^2 p (1 - p) (exact
 /// per pair; the diagonal sums them). Every pair by default (O(n^2)); see <see cref="PairSelection"/>.
 /// </summary>
-public sealed class RankNetObjective : PairwiseObjective
+public sealed class RankNetObjective(RankNetOptions? options = null)
+    : PairwiseObjective<RankNetPair>(new RankNetPair { Sigma = Checked(options ??= new RankNetOptions()) }, options.Pairs)
 {
-    private readonly double _sigma;
+    private static double Checked(RankNetOptions options) =>
+        options.Sigma > 0 && double.IsFinite(options.Sigma) ? options.Sigma : throw new ArgumentException($"sigma must be positive, got {options.Sigma}.");
 
-    /// <summary>RankNet's sigma (read by the GPU backend).</summary>
-    public double Sigma => _sigma;
-
-    public RankNetObjective(RankNetOptions? options = null) : base((options ??= new RankNetOptions()).Pairs)
-    {
-        if (!(options.Sigma > 0) || !double.IsFinite(options.Sigma)) throw new ArgumentException($"sigma must be positive, got {options.Sigma}.");
-        _sigma = options.Sigma;
-    }
+    /// <summary>RankNet's sigma.</summary>
+    public double Sigma => Loss.Term.Sigma;
 
     public override string Name => "ranknet";
     public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
-
-    protected override double PairLoss(double difference, out double dLoss, out double curvature)
-    {
-        double loss = RankingMath.RankNetPairLossAndProbability(_sigma, difference, out double p);
-        dLoss = -_sigma * p;
-        curvature = _sigma * _sigma * p * (1.0 - p);
-        return loss;
-    }
 }
 
 public sealed class RankSvmOptions
@@ -166,30 +104,17 @@ public sealed class RankSvmOptions
 /// so the Hessian is an approximation: 1 per active pair on both rows (the curvature of the squared
 /// hinge), which gives Newton-step learners a positive, scale-aware diagonal.
 /// </summary>
-public sealed class RankSvmObjective : PairwiseObjective
+public sealed class RankSvmObjective(RankSvmOptions? options = null)
+    : PairwiseObjective<RankSvmPair>(new RankSvmPair { Margin = CheckedMargin((options ??= new RankSvmOptions()).Margin) }, options.Pairs)
 {
-    private readonly double _margin;
+    internal static double CheckedMargin(double margin) =>
+        margin >= 0 && double.IsFinite(margin) ? margin : throw new ArgumentException($"margin must be finite and non-negative, got {margin}.");
 
-    /// <summary>The margin (read by the GPU backend).</summary>
-    public double Margin => _margin;
-
-    public RankSvmObjective(RankSvmOptions? options = null) : base((options ??= new RankSvmOptions()).Pairs)
-    {
-        if (!(options.Margin >= 0) || !double.IsFinite(options.Margin)) throw new ArgumentException($"margin must be finite and non-negative, got {options.Margin}.");
-        _margin = options.Margin;
-    }
+    /// <summary>The margin.</summary>
+    public double Margin => Loss.Term.Margin;
 
     public override string Name => "ranksvm";
     public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
-
-    protected override double PairLoss(double difference, out double dLoss, out double curvature)
-    {
-        double loss = RankingMath.Hinge(_margin, difference);
-        bool active = loss > 0;
-        dLoss = active ? -1.0 : 0.0;
-        curvature = active ? 1.0 : 0.0;
-        return loss;
-    }
 }
 
 public sealed class ContrastivePairsOptions
@@ -204,36 +129,12 @@ public sealed class ContrastivePairsOptions
 /// difference, not |s_i - s_j|, is the "distance": an undirected distance cannot rank. Hessian exact:
 /// 1 per equal pair and per active unequal pair on both rows.
 /// </summary>
-public sealed class ContrastivePairsObjective : PairwiseObjective
+public sealed class ContrastivePairsObjective(ContrastivePairsOptions? options = null)
+    : PairwiseObjective<ContrastivePair>(new ContrastivePair { Margin = RankSvmObjective.CheckedMargin((options ??= new ContrastivePairsOptions()).Margin) }, options.Pairs)
 {
-    private readonly double _margin;
-
-    /// <summary>The margin (read by the GPU backend).</summary>
-    public double Margin => _margin;
-
-    public ContrastivePairsObjective(ContrastivePairsOptions? options = null) : base((options ??= new ContrastivePairsOptions()).Pairs)
-    {
-        if (!(options.Margin >= 0) || !double.IsFinite(options.Margin)) throw new ArgumentException($"margin must be finite and non-negative, got {options.Margin}.");
-        _margin = options.Margin;
-    }
+    /// <summary>The margin.</summary>
+    public double Margin => Loss.Term.Margin;
 
     public override string Name => "contrastive-pairs";
     public override ObjectiveFamily Family => ObjectiveFamily.MetricLearning;
-    protected override bool VisitsEqualGrades => true;
-
-    protected override double PairLoss(double difference, out double dLoss, out double curvature)
-    {
-        double gap = _margin - difference;
-        bool active = gap > 0;
-        dLoss = active ? -gap : 0.0;
-        curvature = active ? 1.0 : 0.0;
-        return active ? 0.5 * gap * gap : 0.0;
-    }
-
-    protected override double EqualPairLoss(double difference, out double dLoss, out double curvature)
-    {
-        dLoss = difference;
-        curvature = 1.0;
-        return 0.5 * difference * difference;
-    }
 }

@@ -114,13 +114,16 @@ public readonly ref struct QueryData
 
 /// <summary>
 /// Per-worker buffers that grow to the longest query seen and are reused for every query after it.
-/// Contents are garbage on entry to a query: each objective initialises what it reads.
+/// Contents are garbage on entry to a query: each objective initialises what it reads. The named
+/// columns back <see cref="CpuQueryRows"/>; the numbered ones serve LambdaRank's own loop.
 /// </summary>
 public sealed class ObjectiveScratch
 {
     private readonly double[][] _doubles = new double[6][];
     private readonly int[][] _ints = new int[3][];
     private ulong[] _keys = [];
+    private double[] _gradientSums = [], _hessianSums = [], _rowValues = [], _placeValues = [];
+    private int[] _order = [], _scoreOrder = [], _picked = [];
 
     public ObjectiveScratch()
     {
@@ -129,25 +132,164 @@ public sealed class ObjectiveScratch
     }
 
     /// <summary>Buffer number <paramref name="slot"/> (0..5) of at least n doubles.</summary>
-    public Span<double> Doubles(int slot, int n)
-    {
-        if (_doubles[slot].Length < n) _doubles[slot] = new double[Grow(n)];
-        return _doubles[slot].AsSpan(0, n);
-    }
+    public Span<double> Doubles(int slot, int n) => Take(ref _doubles[slot], n);
 
     /// <summary>Buffer number <paramref name="slot"/> (0..2) of at least n ints.</summary>
-    public Span<int> Ints(int slot, int n)
-    {
-        if (_ints[slot].Length < n) _ints[slot] = new int[Grow(n)];
-        return _ints[slot].AsSpan(0, n);
-    }
+    public Span<int> Ints(int slot, int n) => Take(ref _ints[slot], n);
 
     /// <summary>A buffer of n sort keys.</summary>
-    public Span<ulong> Keys(int n)
+    public Span<ulong> Keys(int n) => Take(ref _keys, n);
+
+    /// <summary>The float64 gradient sums of a query's rows.</summary>
+    public Span<double> GradientSums(int n) => Take(ref _gradientSums, n);
+
+    /// <summary>The float64 Hessian sums of a query's rows.</summary>
+    public Span<double> HessianSums(int n) => Take(ref _hessianSums, n);
+
+    /// <summary>One float64 per row (<see cref="Ranking.Numerics.IQueryRows.RowValue"/>).</summary>
+    public Span<double> RowValues(int n) => Take(ref _rowValues, n);
+
+    /// <summary>One float64 per place of an order (<see cref="Ranking.Numerics.IQueryRows.PlaceValue"/>).</summary>
+    public Span<double> PlaceValues(int n) => Take(ref _placeValues, n);
+
+    /// <summary>An order by sort key (<see cref="Ranking.Numerics.IQueryRows.Order"/>).</summary>
+    public Span<int> Order(int n) => Take(ref _order, n);
+
+    /// <summary>The order by score (<see cref="Ranking.Numerics.IQueryRows.ScoreOrder"/>).</summary>
+    public Span<int> ScoreOrder(int n) => Take(ref _scoreOrder, n);
+
+    /// <summary>A list of picked rows (<see cref="Ranking.Numerics.IQueryRows.Picked"/>).</summary>
+    public Span<int> Picked(int n) => Take(ref _picked, n);
+
+    private static Span<T> Take<T>(ref T[] buffer, int n)
     {
-        if (_keys.Length < n) _keys = new ulong[Grow(n)];
-        return _keys.AsSpan(0, n);
+        if (buffer.Length < n) buffer = new T[Grow(n)];
+        return buffer.AsSpan(0, n);
     }
 
     private static int Grow(int n) => Math.Max(64, (int)Math.Min(Array.MaxLength, (long)n * 3 / 2));
+}
+
+/// <summary>
+/// <see cref="Ranking.Numerics.IQueryRows"/> over one query's spans and a worker's scratch: what the CPU
+/// loop hands every loss body. Sorting is a real sort here (the device counts or sorts on the device).
+/// </summary>
+public ref struct CpuQueryRows : Ranking.Numerics.IQueryRows
+{
+    private readonly ReadOnlySpan<float> _labels, _scores, _auxiliary;
+    private readonly Span<double> _gradient, _hessian, _rowValues, _placeValues;
+    private readonly Span<ulong> _keys;
+    private readonly Span<int> _order, _scoreOrder, _picked;
+
+    /// <summary>The rows of <paramref name="query"/> with cleared gradient and Hessian sums from <paramref name="scratch"/>.</summary>
+    public CpuQueryRows(in QueryData query, ObjectiveScratch scratch)
+    {
+        int n = query.Count;
+        _labels = query.Labels;
+        _scores = query.Scores;
+        _auxiliary = query.Auxiliary;
+        _gradient = scratch.GradientSums(n);
+        _hessian = scratch.HessianSums(n);
+        _gradient.Clear();
+        _hessian.Clear();
+        _rowValues = scratch.RowValues(n);
+        _placeValues = scratch.PlaceValues(n);
+        _keys = scratch.Keys(n);
+        _order = scratch.Order(n);
+        _scoreOrder = scratch.ScoreOrder(n);
+        _picked = scratch.Picked(n);
+    }
+
+    /// <inheritdoc/>
+    public readonly int Count => _labels.Length;
+    /// <inheritdoc/>
+    public readonly float Label(int row) => _labels[row];
+    /// <inheritdoc/>
+    public readonly float Score(int row) => _scores[row];
+    /// <inheritdoc/>
+    public readonly bool HasAuxiliary => !_auxiliary.IsEmpty;
+    /// <inheritdoc/>
+    public readonly float Auxiliary(int row) => _auxiliary[row];
+    /// <inheritdoc/>
+    public readonly ref double Gradient(int row) => ref _gradient[row];
+    /// <inheritdoc/>
+    public readonly ref double Hessian(int row) => ref _hessian[row];
+    /// <inheritdoc/>
+    public readonly ref double RowValue(int row) => ref _rowValues[row];
+    /// <inheritdoc/>
+    public readonly ref double PlaceValue(int place) => ref _placeValues[place];
+    /// <inheritdoc/>
+    public readonly ref ulong SortKey(int row) => ref _keys[row];
+    /// <inheritdoc/>
+    public readonly ref int Order(int place) => ref _order[place];
+    /// <inheritdoc/>
+    public readonly ref int ScoreOrder(int place) => ref _scoreOrder[place];
+    /// <inheritdoc/>
+    public readonly ref int Picked(int index) => ref _picked[index];
+
+    /// <inheritdoc/>
+    public readonly void SortByKey()
+    {
+        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        _keys.Sort(_order);
+    }
+
+    /// <inheritdoc/>
+    public readonly void SortByScore() => QueryOrder.ByScoreDescending(_scores, _scoreOrder, _keys);
+
+    /// <summary>The sums rounded to float, as the objective's outputs.</summary>
+    public readonly void WriteOutputs(Span<float> gradients, Span<float> hessians)
+    {
+        for (int i = 0; i < _gradient.Length; i++)
+        {
+            gradients[i] = (float)_gradient[i];
+            hessians[i] = (float)_hessian[i];
+        }
+    }
+}
+
+/// <summary>
+/// An objective whose per-query math is a loss body (<see cref="Ranking.Numerics.IQueryLoss"/>): this class
+/// runs it on the CPU over <see cref="CpuQueryRows"/>, and a compute backend runs the same body in its
+/// kernels (it reaches the body's type through <see cref="Accept{TResult}"/>). A new loss is its body, its
+/// options and its registration in <see cref="ObjectiveFactory"/>.
+/// </summary>
+public abstract class QueryLossObjective<TLoss> : QueryObjective, IQueryLossObjective where TLoss : struct, Ranking.Numerics.IQueryLoss
+{
+    private readonly TLoss _loss;
+
+    /// <summary>An objective computing <paramref name="loss"/> for every query.</summary>
+    protected QueryLossObjective(TLoss loss) { _loss = loss; }
+
+    /// <summary>The loss body and its settings.</summary>
+    public TLoss Loss => _loss;
+
+    /// <inheritdoc/>
+    public TResult Accept<TResult>(IQueryLossVisitor<TResult> visitor) => visitor.Visit(this, _loss);
+
+    /// <inheritdoc/>
+    protected sealed override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
+    {
+        var rows = new CpuQueryRows(query, scratch);
+        double loss = _loss.Compute(ref rows, StreamOf(query));
+        rows.WriteOutputs(gradients, hessians);
+        return loss;
+    }
+}
+
+/// <summary>An objective computed by a loss body; backends reach the body's type through a visitor (no reflection).</summary>
+public interface IQueryLossObjective : IRankingObjective
+{
+    /// <summary>Seed of every random draw.</summary>
+    int Seed { get; }
+
+    /// <summary>Calls <paramref name="visitor"/> with this objective's loss body.</summary>
+    TResult Accept<TResult>(IQueryLossVisitor<TResult> visitor);
+}
+
+/// <summary>Receives a loss body with its static type (a backend builds its kernels for that type).</summary>
+public interface IQueryLossVisitor<out TResult>
+{
+    /// <summary>Called with the objective and its loss body.</summary>
+    TResult Visit<TLoss>(IQueryLossObjective objective, TLoss loss) where TLoss : struct, Ranking.Numerics.IQueryLoss;
 }

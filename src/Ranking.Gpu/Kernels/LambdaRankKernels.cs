@@ -71,46 +71,47 @@ public sealed class LambdaRankKernels
     }
 
     /// <summary>
-    /// Queues the launches: reads <paramref name="scores"/>, writes the set's Gradients and Hessians and a
-    /// per-query loss into QueryScratch(3) (already times the query weight).
+    /// Queues the launches: reads <paramref name="scores"/>, writes the set's Gradients and Hessians and
+    /// each query's loss (already times the query weight) into <see cref="DeviceQuerySet.QueryLoss"/>.
     /// </summary>
     public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, LambdaRankSettings settings, ArrayView<double> gainTable)
     {
         if (range.RowCount == 0) return;
         int k = settings.Truncation;
         var top = set.TopRows(k);
-        var ideal = set.RowScratch(0);
-        var inverseMaxDcg = set.QueryScratch(0);
-        var allEqual = set.QueryScratch(1);
-        var factor = set.QueryScratch(2);
-        var loss = set.QueryScratch(3);
-        var grad = set.RowScratch(1);
-        var hess = set.RowScratch(2);
-        var absLambda = set.RowScratch(3);
-        var pairLoss = set.RowScratch(4);
-        var gains = set.RowScratch(5);
+        var ranks = set.RowBuffer<int>(Workspace.Ranks);
+        var ideal = set.RowBuffer<double>(Workspace.Discounts);
+        var inverseMaxDcg = set.QueryBuffer<double>(Workspace.InverseMaxDcg);
+        var allEqual = set.QueryBuffer<double>(Workspace.AllScoresEqual);
+        var factor = set.QueryBuffer<double>(Workspace.LambdaFactor);
+        var loss = set.QueryLoss;
+        var grad = set.RowBuffer<double>(Workspace.GradientSums);
+        var hess = set.RowBuffer<double>(Workspace.HessianSums);
+        var absLambda = set.RowBuffer<double>(Workspace.AbsLambdas);
+        var pairLoss = set.RowBuffer<double>(Workspace.LossParts);
+        var gains = set.RowBuffer<double>(Workspace.Gains);
         set.Device.Kernels(a => new GainKernels(a)).Launch(range, settings.Gain, gainTable, gains);
         if (set.ComparisonsPerRow > settings.SortRanksFrom && set.Device.Algorithms)
         {
             // Long queries: two segmented sorts (by score, by gain) instead of O(n^2) counting per query.
             var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
             var buffers = set.SortBuffers(sorter);
-            sorter.Ranks(range, buffers, scores, gains, byGain: false, set.RowInts.View);
+            sorter.Ranks(range, buffers, scores, gains, byGain: false, ranks);
             sorter.Ranks(range, buffers, scores, gains, byGain: true, buffers.SecondInts.View);
-            _sortedRanks(range.RowCount, range.Arrays, settings, gains, set.RowInts.View, buffers.SecondInts.View, top, ideal);
+            _sortedRanks(range.RowCount, range.Arrays, settings, gains, ranks, buffers.SecondInts.View, top, ideal);
         }
         else
         {
-            _ranks(range.RowCount, range.Arrays, scores, settings, gains, set.RowInts.View, top, ideal);
+            _ranks(range.RowCount, range.Arrays, scores, settings, gains, ranks, top, ideal);
         }
         _prepare(range.QueryCount, range.Arrays, scores, ideal, inverseMaxDcg, allEqual);
         // The ideal-DCG column is consumed by _prepare; it now holds each row's discount for the pair pass.
         var discounts = ideal;
-        _discounts(range.RowCount, range.Arrays, set.RowInts.View, discounts);
+        _discounts(range.RowCount, range.Arrays, ranks, discounts);
         var inputs = new PairInputs
         {
             Query = range.Arrays, Scores = scores, Settings = settings, Gains = gains,
-            Ranks = set.RowInts.View, TopRows = top, InverseMaxDcg = inverseMaxDcg, AllEqual = allEqual,
+            Ranks = ranks, TopRows = top, InverseMaxDcg = inverseMaxDcg, AllEqual = allEqual,
             Discounts = discounts,
         };
         _pairs(range.RowCount, inputs, grad, hess, absLambda, pairLoss);
@@ -206,13 +207,11 @@ public sealed class LambdaRankKernels
                 double deltaNdcg = RankingMath.PairDeltaNdcg(gi, gj, di, p.Discounts[j], inverseMaxDcg);
                 double scoreDiff = (double)sh - sl;
                 if (normalise) deltaNdcg = RankingMath.NormalizedDeltaNdcg(deltaNdcg, scoreDiff);
-                // Pair loss and misorder probability from one exp (not an exp for each and a log).
-                double pairLoss = RankingMath.RankNetPairLossAndProbability(m.Sigma, scoreDiff, out double pLow);
-                double lambda = -m.Sigma * deltaNdcg * pLow;
+                double lambda = LambdaMath.PairLambda(m.Sigma, deltaNdcg, scoreDiff, out double pairHess, out double pairLoss);
                 grad += iHigher ? lambda : -lambda;
-                hess += m.Sigma * m.Sigma * deltaNdcg * pLow * (1.0 - pLow);
+                hess += pairHess;
                 absSum += Math.Abs(lambda);
-                loss += deltaNdcg * pairLoss;
+                loss += pairLoss;
             }
         }
         gradOut[i] = grad;

@@ -34,37 +34,46 @@ public static class GpuParity
         yield return NdcgContract.Parse("sklearn,dcglog=e,empty=omit");
     }
 
-    /// <summary>The objectives (with knob variations) the GPU path is checked on.</summary>
+    /// <summary>
+    /// Knob settings that change an objective's math, checked beside each objective's defaults. The objectives
+    /// themselves come from the registry (<see cref="ObjectiveFactory.Describe"/>), so a new loss is checked
+    /// without being listed here.
+    /// </summary>
+    public static readonly (string Objective, string Knobs)[] Variations =
+    [
+        ("lambdarank", "truncation=3;sigma=2"), ("lambdarank", "norm=false"), ("lambdarank", "label-gain=0,1,3,7,15"),
+        ("listnet", "temperature=0.5;target=gain"),
+        ("ranknet", "sigma=2;truncation=5"), ("ranknet", "pairs-per-row=3"),
+        ("ranksvm", "margin=0.5;truncation=4"), ("contrastive-pairs", "pairs-per-row=2"),
+        ("contrastive", "margin=2;threshold=1"), ("softmax", "threshold=1"), ("listmle", "truncation=3"),
+        ("sampled-softmax", "negatives=4"), ("sampled-softmax", "negatives=3;sampling=scores"),
+        ("triplet", "mining=random;negatives=3"), ("triplet", "mining=hard;negatives=2;pairing=graded"),
+        ("triplet", "mining=semi-hard;negatives=3;margin=0.7"), ("nce", "negatives=3"),
+        ("approxndcg", "exact-limit=20;samples=7;temperature=0.5"), ("ndcg-loss2pp", "truncation=5;mu=2;sigma=2"),
+    ];
+
+    /// <summary>
+    /// Objectives documented as CPU-only: the pointwise family (each row alone; a kernel would add only a
+    /// copy). Every other registered objective must have a kernel.
+    /// </summary>
+    public static bool IsCpuOnly(IRankingObjective objective) => objective.Family == ObjectiveFamily.Pointwise;
+
+    /// <summary>
+    /// The objectives the GPU path is checked on: every registered objective at its defaults, then the
+    /// <see cref="Variations"/>; seeded, so sampled objectives draw.
+    /// </summary>
     public static IEnumerable<(string Label, IRankingObjective Objective)> Objectives()
     {
-        yield return ("lambdarank", new LambdaRankObjective());
-        yield return ("lambdarank truncation=3 sigma=2", new LambdaRankObjective(new LambdaRankOptions { Truncation = 3, Sigma = 2 }));
-        yield return ("lambdarank norm=false", new LambdaRankObjective(new LambdaRankOptions { Normalize = false }));
-        yield return ("lambdarank label-gain=0,1,3,7,15", new LambdaRankObjective(new LambdaRankOptions { LabelGain = LabelGain.Parse("0,1,3,7,15") }));
-        yield return ("listnet", new ListNetObjective());
-        yield return ("listnet T=0.5 target=gain", new ListNetObjective(new ListNetOptions { Temperature = 0.5, Target = ListNetTarget.Gain }));
-        yield return ("ranknet", new RankNetObjective());
-        yield return ("ranknet sigma=2 truncation=5", new RankNetObjective(new RankNetOptions { Sigma = 2, Pairs = new PairSelection { Truncation = 5 } }));
-        yield return ("ranknet pairs-per-row=3 (seeded draws)", new RankNetObjective(new RankNetOptions { Pairs = new PairSelection { PairsPerRow = 3 } }) { Seed = 17 });
-        yield return ("ranksvm", new RankSvmObjective());
-        yield return ("ranksvm margin=0.5 truncation=4", new RankSvmObjective(new RankSvmOptions { Margin = 0.5, Pairs = new PairSelection { Truncation = 4 } }));
-        yield return ("contrastive-pairs", new ContrastivePairsObjective());
-        yield return ("contrastive-pairs pairs-per-row=2", new ContrastivePairsObjective(new ContrastivePairsOptions { Pairs = new PairSelection { PairsPerRow = 2 } }) { Seed = 5 });
-        yield return ("contrastive", new ContrastiveObjective());
-        yield return ("contrastive margin=2 threshold=1", new ContrastiveObjective(new ContrastiveOptions { Margin = 2, Threshold = 1 }));
-        yield return ("softmax", new SoftmaxObjective());
-        yield return ("softmax threshold=1", new SoftmaxObjective(new SoftmaxOptions { Threshold = 1 }));
-        yield return ("listmle (seeded tie order)", new ListMleObjective { Seed = 9 });
-        yield return ("listmle top-3", new ListMleObjective(new ListMleOptions { Truncation = 3 }) { Seed = 2 });
-        yield return ("sampled-softmax uniform k=4", new SampledSoftmaxObjective(new SampledSoftmaxOptions { Negatives = 4 }) { Seed = 6 });
-        yield return ("sampled-softmax by score k=3", new SampledSoftmaxObjective(new SampledSoftmaxOptions { Negatives = 3, Sampling = NegativeSampling.Scores }) { Seed = 8 });
-        yield return ("triplet all", new TripletObjective());
-        yield return ("triplet random k=3", new TripletObjective(new TripletOptions { Mining = NegativeMining.Random, Negatives = 3 }) { Seed = 4 });
-        yield return ("triplet hard k=2 graded", new TripletObjective(new TripletOptions { Mining = NegativeMining.Hard, Negatives = 2, Pairing = TripletPairing.Graded }));
-        yield return ("triplet semi-hard k=3 margin=0.7", new TripletObjective(new TripletOptions { Mining = NegativeMining.SemiHard, Negatives = 3, Margin = 0.7 }));
-        yield return ("nce k=3", new NceObjective(new NceOptions { Negatives = 3 }) { Seed = 12 });
-        yield return ("approxndcg", new ApproxNdcgObjective());
-        yield return ("approxndcg sampled (exact-limit=20, samples=7)", new ApproxNdcgObjective(new ApproxNdcgOptions { ExactLimit = 20, Samples = 7, Temperature = 0.5 }) { Seed = 3 });
+        foreach (var entry in ObjectiveFactory.Describe())
+        {
+            var objective = ObjectiveFactory.Create(entry.Name, null, seed: 9);
+            if (!IsCpuOnly(objective)) yield return (entry.Name, objective);
+        }
+        foreach (var (name, knobs) in Variations)
+        {
+            var parameters = knobs.Split(';').ToDictionary(kv => kv.Split('=')[0], kv => kv.Split('=', 2)[1]);
+            yield return ($"{name} {knobs}", ObjectiveFactory.Create(name, parameters, seed: 4));
+        }
     }
 
     public static IReadOnlyList<ParityResult> RunAll(GpuDevice device, int seed = 7)
@@ -123,24 +132,18 @@ public static class GpuParity
     {
         foreach (var (label, objective) in Objectives())
         {
-            if (objective is ListMleObjective)
-            {
-                foreach (var result in CheckObjective(data, label + ", order by segmented sort", objective, GpuQueryLoopObjective.TryCreate(device, objective, rowParallelFrom: 0)))
-                    yield return result;
-                continue;
-            }
-            // Sampled pairs (pairs-per-row) always run a thread per query.
-            PairSelection? pairs = objective switch
-            {
-                RankNetObjective o => o.Pairs,
-                RankSvmObjective o => o.Pairs,
-                ContrastivePairsObjective o => o.Pairs,
-                _ => null,
-            };
-            if (pairs is null || pairs.PairsPerRow > 0) continue;
-            var kernel = GpuQueryLoopObjective.TryCreate(device, objective, rowParallelFrom: 0);
-            foreach (var result in CheckObjective(data, label + ", a thread per row", objective, kernel)) yield return result;
+            bool pairs = objective is IPairwiseObjective { Pairs.PairsPerRow: 0 };
+            bool sortsByKey = objective is IQueryLossObjective body && body.Accept(new WorkOf()) == QueryWork.SortsByKey;
+            if (!pairs && !sortsByKey) continue;
+            var kernel = GpuObjectives.TryCreate(device, objective, rowParallelFrom: 0);
+            foreach (var result in CheckObjective(data, label + (pairs ? ", a thread per row" : ", order by segmented sort"), objective, kernel))
+                yield return result;
         }
+    }
+
+    private sealed class WorkOf : IQueryLossVisitor<QueryWork>
+    {
+        public QueryWork Visit<TLoss>(IQueryLossObjective objective, TLoss loss) where TLoss : struct, IQueryLoss => loss.Work;
     }
 
     /// <summary>LambdaRank with its ranks from the segmented sort (the path of sets with long queries) on every set.</summary>
@@ -187,7 +190,7 @@ public static class GpuParity
         set.UploadScores(data.Scores);
         kernel.Compute(set, 0);
         var gpuRanks = new int[data.RowCount];
-        device.Download(set.RowInts.View, gpuRanks);
+        device.Download(set.RowBuffer<int>(Workspace.Ranks), gpuRanks);
         int mismatches = 0;
         string detail = "";
         for (int q = 0; q < data.QueryCount; q++)

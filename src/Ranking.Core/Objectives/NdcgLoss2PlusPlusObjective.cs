@@ -1,0 +1,32 @@
+using Ranking.Numerics;
+
+namespace Ranking.Objectives;
+
+/// <summary>The knobs of <see cref="NdcgLoss2PlusPlusObjective"/>.</summary>
+public sealed class NdcgLoss2PlusPlusOptions
+{
+    /// <summary>Steepness of the pair sigmoid.</summary>
+    public double Sigma { get; init; } = 1.0;
+    /// <summary>Weight of NDCG-Loss2's term against LambdaRank's (allRank's default 10).</summary>
+    public double Mu { get; init; } = 10.0;
+    /// <summary>0 = the whole list; k &gt; 0 = pairs with both rows in the top k by score, maxDCG@k.</summary>
+    public int Truncation { get; init; }
+}
+
+/// <summary>LambdaLoss's NDCG-Loss2++ (<see cref="NdcgLoss2PlusPlus"/> holds the math).</summary>
+public sealed class NdcgLoss2PlusPlusObjective(NdcgLoss2PlusPlusOptions? options = null)
+    : QueryLossObjective<NdcgLoss2PlusPlus>(Body(options ?? new NdcgLoss2PlusPlusOptions()))
+{
+    private static NdcgLoss2PlusPlus Body(NdcgLoss2PlusPlusOptions o)
+    {
+        if (!(o.Sigma > 0) || !double.IsFinite(o.Sigma)) throw new ArgumentException($"sigma must be positive, got {o.Sigma}.");
+        if (!(o.Mu >= 0) || !double.IsFinite(o.Mu)) throw new ArgumentException($"mu must be finite and non-negative, got {o.Mu}.");
+        if (o.Truncation < 0) throw new ArgumentException($"truncation must be 0 (whole list) or positive, got {o.Truncation}.");
+        return new NdcgLoss2PlusPlus { Sigma = o.Sigma, Mu = o.Mu, Truncation = o.Truncation };
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "ndcg-loss2pp";
+    /// <inheritdoc/>
+    public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
+}
