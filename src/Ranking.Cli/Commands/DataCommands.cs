@@ -72,7 +72,7 @@ public static class DataCommands
         {
             var dataset = DatasetReader.Read(parse.GetValue(file)!, flags.Get(parse) with { KeepComments = false });
             var stats = DatasetStats.Of(dataset);
-            Console.Out.Write(parse.GetValue(json) ? Json(w => stats.Write(w)) + "\n" : stats.ToText());
+            Console.Out.Write(parse.GetValue(json) ? CliJson.Format(w => stats.Write(w)) + "\n" : stats.ToText());
             return ExitCodes.Ok;
         });
         return command;
@@ -95,7 +95,7 @@ public static class DataCommands
             var result = DatasetReader.Validate(path, flags.Get(parse) with { KeepComments = false }, maxErrors);
             if (parse.GetValue(json))
             {
-                Console.Out.Write(Json(w =>
+                Console.Out.Write(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("file", path);
@@ -149,7 +149,7 @@ public static class DataCommands
             string format = WriteByExtension(dataset, to, parse.GetValue(sparse));
             long bytes = new FileInfo(to).Length;
             if (parse.GetValue(json))
-                Console.Out.Write(Json(w =>
+                Console.Out.Write(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("input", from);
@@ -205,7 +205,7 @@ public static class DataCommands
                 if (parse.GetValue(oracle)) ScoresFile.Write(file + ".oracle", set.OracleScores);
             }
             if (parse.GetValue(json))
-                Console.Out.Write(Json(w =>
+                Console.Out.Write(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("preset", name.ToLowerInvariant());
@@ -243,7 +243,6 @@ public static class DataCommands
         }
     }
 
-    internal static string Json(Action<Utf8JsonWriter> write) => CliJson.Format(write);
 }
 
 /// <summary>How <c>ranking data stats</c> prints a <see cref="DatasetStats"/> (the numbers come from Core).</summary>
