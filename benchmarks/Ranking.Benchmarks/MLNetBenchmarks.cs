@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Microsoft.ML;
+using Ranking.Models;
 using Ranking.Data;
 using Ranking.MLNet;
 using Ranking.Training;

@@ -44,6 +44,9 @@ public sealed class GpuComputeBackend : IComputeBackend
         return kernel is null ? objective : new GpuObjective(kernel);
     }
 
+    /// <summary>None: the device session runs Adam with no dropout, weight decay or clipping.</summary>
+    public DenseTrainingFeatures DenseTrainingFeatures => DenseTrainingFeatures.None;
+
     /// <summary>A <see cref="GpuMlpSession"/> over the uploaded set; null when the objective has no kernel.</summary>
     public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries)
     {

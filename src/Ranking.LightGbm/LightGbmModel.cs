@@ -1,4 +1,5 @@
 using System.Text;
+using Ranking.Models;
 using Ranking.Training;
 
 namespace Ranking.LightGbm;

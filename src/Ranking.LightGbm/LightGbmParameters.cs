@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Ranking.Knobs;
 
 namespace Ranking.LightGbm;
 
@@ -15,26 +16,35 @@ public sealed class LightGbmParameters
     /// <summary>lambdarank, rank_xendcg, regression, or none (gradients come from our objective).</summary>
     public string Objective { get; set; } = "lambdarank";
     /// <summary>Leaves per tree (num_leaves).</summary>
+    [Knob("leaves per tree", Name = "leaves", Min = 2, Flag = true)]
     public int NumLeaves { get; set; } = 31;
-    /// <summary>Shrinkage of each tree (learning_rate).</summary>
+    /// <summary>Shrinkage per tree (--lr).</summary>
     public double LearningRate { get; set; } = 0.1;
-    /// <summary>Fewest rows in a leaf (min_data_in_leaf).</summary>
+    /// <summary>Minimum rows per leaf (min_data_in_leaf).</summary>
+    [Knob("minimum rows per leaf", Name = "min-data", Min = 0, Flag = true)]
     public int MinDataInLeaf { get; set; } = 20;
     /// <summary>Smallest Hessian sum in a leaf (min_sum_hessian_in_leaf).</summary>
     public double MinSumHessianInLeaf { get; set; } = 1e-3;
-    /// <summary>Share of features each tree may use (feature_fraction).</summary>
+    /// <summary>Features sampled per tree.</summary>
+    [Knob("features sampled per tree", Min = 0, MinExclusive = true, Max = 1, Flag = true)]
     public double FeatureFraction { get; set; } = 1.0;
     /// <summary>Below 1 turns bagging on every iteration (LightGBM ignores the fraction while bagging_freq is 0).</summary>
+    [Knob("rows sampled per round (1 = off)", Min = 0, MinExclusive = true, Max = 1, Flag = true)]
     public double BaggingFraction { get; set; } = 1.0;
     /// <summary>Bag whole queries rather than rows (LightGBM 4.x bagging_by_query).</summary>
+    [Knob("bag whole queries", Flag = true)]
     public bool BaggingByQuery { get; set; }
-    /// <summary>Most histogram bins per feature (max_bin).</summary>
+    /// <summary>Histogram bins per feature.</summary>
+    [Knob("histogram bins per feature", Min = 2, Flag = true)]
     public int MaxBin { get; set; } = 255;
     /// <summary>lambdarank_truncation_level: pairs are only formed with the top-K documents.</summary>
+    [Knob("lambdarank: pairs only with the top-K documents", Name = "truncation", Min = 1, Only = GbdtKnobs.NativeLambdaRank, Flag = true)]
     public int TruncationLevel { get; set; } = 30;
     /// <summary>Gain of each grade (label_gain); null = LightGBM's 2^g - 1.</summary>
+    [Knob("gain of each grade, e.g. 0,1,3,7,15", Name = "label-gain", DefaultText = "2^g-1", Min = 0, Only = GbdtKnobs.NativeLambdaRank, Flag = true)]
     public IReadOnlyList<double>? LabelGain { get; set; }
     /// <summary>The sigmoid's slope in lambdarank's pair probability.</summary>
+    [Knob("lambdarank: slope of the pair sigmoid", Min = 0, MinExclusive = true, Only = GbdtKnobs.NativeLambdaRank, Flag = true)]
     public double Sigmoid { get; set; } = 1.0;
     /// <summary>Seed of every random choice LightGBM makes (seed).</summary>
     public int Seed { get; set; } = 42;
@@ -44,10 +54,13 @@ public sealed class LightGbmParameters
     public bool Deterministic { get; set; } = true;
 
     /// <summary>Data-parallel training: "host:port,host:port" of every machine, this one included; null = one machine.</summary>
+    [Knob("data-parallel training: host:port,host:port of every machine", DefaultText = "none", Flag = true)]
     public string? Machines { get; set; }
-    /// <summary>This machine's listening port in distributed training (local_listen_port).</summary>
+    /// <summary>This machine's listening port in a data-parallel run.</summary>
+    [Knob("this machine's listening port", Name = "local-port", Min = 1, Max = 65535, Flag = true)]
     public int LocalListenPort { get; set; } = 12400;
-    /// <summary>Machines in distributed training (num_machines); 1 = one machine.</summary>
+    /// <summary>Machines in the data-parallel run.</summary>
+    [Knob("machines in the data-parallel run", Min = 1, Flag = true)]
     public int NumMachines { get; set; } = 1;
 
     /// <summary>Further LightGBM parameters passed through verbatim (name -> value), e.g. lambda_l2.</summary>

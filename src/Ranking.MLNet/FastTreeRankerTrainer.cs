@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Trainers.FastTree;
 using Ranking.Data;
+using Ranking.Knobs;
 using Ranking.Training;
 
 namespace Ranking.MLNet;
@@ -24,39 +24,22 @@ namespace Ranking.MLNet;
 /// </remarks>
 public sealed class FastTreeRankerTrainer : IRankerTrainer
 {
-    /// <summary>Trees when not given (FastTree's default).</summary>
-    public const int DefaultTrees = 100;
-    /// <summary>Leaves per tree when not given (FastTree's default).</summary>
-    public const int DefaultLeaves = 20;
-    /// <summary>Learning rate when not given (FastTree's default).</summary>
-    public const double DefaultLearningRate = 0.2;
-    /// <summary>Fewest rows per leaf when not given (FastTree's default).</summary>
-    public const int DefaultMinDataPerLeaf = 10;
+    /// <summary>The knobs this trainer takes, declared on <see cref="FastTreeKnobs"/>.</summary>
+    public static KnobSet KnobSet => KnobSet.Of<FastTreeKnobs>();
 
     /// <summary>Knob name -> description with its default, as the catalog lists them.</summary>
-    public static IReadOnlyDictionary<string, string> Knobs { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["trees"] = $"boosting rounds (also RankerOptions.Iterations); default {DefaultTrees}",
-        ["leaves"] = $"leaves per tree; default {DefaultLeaves}",
-        ["lr"] = $"learning rate (also RankerOptions.LearningRate); default {DefaultLearningRate}",
-        ["min-data"] = $"minimum rows per leaf; default {DefaultMinDataPerLeaf}",
-        ["feature-fraction"] = "fraction of features each tree may use; default 1",
-        ["max-bin"] = "histogram bins per feature; default 255",
-        ["truncation"] = "NDCG truncation of LambdaMART's gradients; default 100",
-        ["label-gain"] = "gain per grade, comma-separated (grades beyond the list fail); default 0,3,7,15,31",
-    };
+    public static IReadOnlyDictionary<string, string> Knobs { get; } = KnobSet.Describe(new FastTreeKnobs());
 
     private readonly RankerOptions _options;
+    private readonly FastTreeKnobs _knobs;
 
-    /// <summary>A FastTree LambdaMART trainer with the knobs of <paramref name="options"/>.</summary>
+    /// <summary>Reads and checks the knobs now, so a bad value fails before any training.</summary>
     public FastTreeRankerTrainer(RankerOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        foreach (var key in options.Parameters.Keys)
-            if (!Knobs.ContainsKey(key) && !key.Equals("learning-rate", StringComparison.OrdinalIgnoreCase) && !key.Equals("iterations", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"lambdamart-fasttree does not take '{key}'; its knobs are {string.Join(", ", Knobs.Keys)}.");
-        // Parse now so a bad value fails before any training.
-        BuildOptions(trees: null);
+        var fastTree = new FastTreeKnobs();
+        var defaults = new FastTreeKnobs { Trees = options.Iterations ?? fastTree.Trees, Lr = options.LearningRate ?? fastTree.Lr };
+        _knobs = KnobSet.Bind(defaults, options.Parameters, MLNetRankers.LambdaMartFastTree);
     }
 
     /// <inheritdoc/>
@@ -147,36 +130,32 @@ public sealed class FastTreeRankerTrainer : IRankerTrainer
 
     private FastTreeRankingTrainer.Options BuildOptions(int? trees)
     {
-        var p = _options.Parameters;
+        var k = _knobs;
+        var fastTreeDefaults = new FastTreeKnobs();
         var options = new FastTreeRankingTrainer.Options
         {
             LabelColumnName = RankingColumns.Label,
             RowGroupColumnName = RankingColumns.GroupId,
             FeatureColumnName = RankingColumns.Features,
-            NumberOfTrees = trees ?? Int(p, "trees") ?? Int(p, "iterations") ?? _options.Iterations ?? DefaultTrees,
-            NumberOfLeaves = Int(p, "leaves") ?? DefaultLeaves,
-            LearningRate = Double(p, "lr") ?? Double(p, "learning-rate") ?? _options.LearningRate ?? DefaultLearningRate,
-            MinimumExampleCountPerLeaf = Int(p, "min-data") ?? DefaultMinDataPerLeaf,
+            NumberOfTrees = trees ?? k.Trees,
+            NumberOfLeaves = k.Leaves,
+            LearningRate = k.Lr,
+            MinimumExampleCountPerLeaf = k.MinData,
             Seed = _options.Seed,
             NumberOfThreads = _options.Threads > 0 ? _options.Threads : null,
         };
-        if (Double(p, "feature-fraction") is { } ff) options.FeatureFraction = ff;
-        if (Int(p, "max-bin") is { } bins) options.MaximumBinCountPerFeature = bins;
-        if (Int(p, "truncation") is { } k) options.NdcgTruncationLevel = k;
-        if (p.TryGetValue("label-gain", out var gains))
-            options.CustomGains = gains.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(g => ParseDouble("label-gain", g)).ToArray();
-        if (options.NumberOfTrees < 1) throw new ArgumentException("trees must be at least 1.");
-        if (options.NumberOfLeaves < 2) throw new ArgumentException("leaves must be at least 2.");
-        if (!(options.LearningRate > 0)) throw new ArgumentException("lr must be positive.");
-        if (options.MinimumExampleCountPerLeaf < 1) throw new ArgumentException("min-data must be at least 1.");
+        // FastTree's own defaults stay untouched unless a knob says otherwise.
+        if (k.FeatureFraction != fastTreeDefaults.FeatureFraction) options.FeatureFraction = k.FeatureFraction;
+        if (k.MaxBin != fastTreeDefaults.MaxBin) options.MaximumBinCountPerFeature = k.MaxBin;
+        if (k.Truncation != fastTreeDefaults.Truncation) options.NdcgTruncationLevel = k.Truncation;
+        if (!k.LabelGain.SequenceEqual(fastTreeDefaults.LabelGain)) options.CustomGains = k.LabelGain;
         return options;
     }
 
     /// <summary>FastTree turns a grade into an index of its gain table: grades must be whole and covered.</summary>
     private void CheckGrades(RankingDataset train)
     {
-        int gains = _options.Parameters.TryGetValue("label-gain", out var g) ? g.Split(',', StringSplitOptions.RemoveEmptyEntries).Length : 5;
+        int gains = _knobs.LabelGain.Length;
         for (int r = 0; r < train.RowCount; r++)
         {
             float y = train.Labels[r];
@@ -184,16 +163,4 @@ public sealed class FastTreeRankerTrainer : IRankerTrainer
                 throw new ArgumentException($"{train.Source ?? "training set"}: row {r + 1} has grade {y}; FastTree needs whole grades 0..{gains - 1} (one per label-gain entry).");
         }
     }
-
-    private static int? Int(Dictionary<string, string> p, string key)
-        => p.TryGetValue(key, out var s)
-            ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new ArgumentException($"{key} must be an integer, not '{s}'.")
-            : null;
-
-    private static double? Double(Dictionary<string, string> p, string key)
-        => p.TryGetValue(key, out var s) ? ParseDouble(key, s) : null;
-
-    private static double ParseDouble(string key, string s)
-        => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
-            ? v : throw new ArgumentException($"{key} must be a number, not '{s}'.");
 }

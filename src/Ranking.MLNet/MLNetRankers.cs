@@ -19,6 +19,6 @@ public static class MLNetRankers
             ModelFamily: FastTreeModel.Family,
             Description: "LambdaMART by ML.NET's FastTree (Microsoft.ML.FastTree 5.0.1); FastTree's defaults",
             Knobs: FastTreeRankerTrainer.Knobs,
-            CreateTrainer: options => new FastTreeRankerTrainer(options)));
+            CreateTrainer: options => new FastTreeRankerTrainer(options)) { KnobDeclarations = FastTreeRankerTrainer.KnobSet.Parameters.ToArray() });
     }
 }

@@ -1,3 +1,4 @@
+using Ranking.Models;
 using Ranking.Data;
 using Ranking.Training;
 using Xunit.Abstractions;

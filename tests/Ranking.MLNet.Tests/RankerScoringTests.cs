@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ranking.Models;
 using Ranking.Data;
 using Ranking.Training;
 using Xunit.Abstractions;

@@ -23,7 +23,7 @@ public static class ClicksCommands
         return clicks;
     }
 
-    private static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object (snake_case keys) instead of text." };
+    private static Option<bool> JsonOption() => SharedOptions.Json("Print one JSON object (snake_case keys) instead of text.");
 
     /// <summary>The click-model flags shared by simulate and experiment.</summary>
     internal sealed class ModelFlags
@@ -77,8 +77,8 @@ public static class ClicksCommands
         var ranker = new Option<string>("--production-ranker") { Description = "Catalog ranker used as the production ranker.", DefaultValueFactory = _ => "linear-ranknet" };
         var sessions = new Option<int>("--sessions") { Description = "Sessions in all, each drawing its query uniformly.", DefaultValueFactory = _ => 100_000 };
         var perQuery = new Option<int>("--sessions-per-query") { Description = "Exactly this many sessions per query instead of --sessions.", DefaultValueFactory = _ => 0 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the production ranker and of every click.", DefaultValueFactory = _ => 42 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all); the log does not depend on it.", DefaultValueFactory = _ => -1 };
+        var seed = SharedOptions.Seed("Seed of the production ranker and of every click.");
+        var threads = SharedOptions.Threads("Worker threads (-1 = all); the log does not depend on it.");
         var output = new Option<string>("--out") { Description = "The click log to write (tab-separated).", Required = true };
         var json = JsonOption();
         var flags = new ModelFlags();
@@ -111,7 +111,7 @@ public static class ClicksCommands
             ClickLogFile.Write(log, parse.GetValue(output)!);
             var ctr = log.ClickRateByPosition();
             if (parse.GetValue(json))
-                Console.Out.WriteLine(DataCommands.Json(w =>
+                Console.Out.WriteLine(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("log", parse.GetValue(output));
@@ -183,7 +183,7 @@ public static class ClicksCommands
             catch (ArgumentException ex) { throw new UsageException(ex.Message); }
             if (parse.GetValue(output) is { } outPath) AtomicFile.WriteAllBytes(outPath, Encoding.UTF8.GetBytes(estimate.ToTsv()));
             if (parse.GetValue(json))
-                Console.Out.WriteLine(DataCommands.Json(w =>
+                Console.Out.WriteLine(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("method", estimate.Method);

@@ -25,10 +25,10 @@ public static class CompareCommand
         var metrics = new Option<string>("--metrics") { Description = "Test metrics (ndcg@10 is always added).", DefaultValueFactory = _ => DefaultMetrics };
         var contract = new Option<string>("--contract") { Description = "NDCG contract: default|lightgbm|xgboost|xgboost-|sklearn|mlnet|ranklib[,overrides].", DefaultValueFactory = _ => "default" };
         var outDir = new Option<string>("--out") { Description = "Report folder.", DefaultValueFactory = _ => "ranking-compare" };
-        var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
+        var json = SharedOptions.Json("Print results.json instead of the table.");
         var iterations = new Option<int?>("--iterations") { Description = "Epochs / boosting rounds for every ranker (default: each ranker's own)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of every ranker and of the bootstrap.", DefaultValueFactory = _ => 42 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        var seed = SharedOptions.Seed("Seed of every ranker and of the bootstrap.");
+        var threads = SharedOptions.Threads();
         var title = new Option<string?>("--title") { Description = "Report title." };
         var pipeline = new Option<string>("--pipeline")
         {

@@ -29,7 +29,7 @@ public static class DataCommands
         public readonly Option<bool> DropExtra = new("--drop-extra-features") { Description = "With --feature-count: drop indices beyond it instead of failing." };
         public readonly Option<bool> Regroup = new("--regroup") { Description = "Sort rows stably by qid when a qid reappears (else an error)." };
         public readonly Option<bool> AllowNaN = new("--allow-nan") { Description = "Accept NaN feature values (missing values)." };
-        public readonly Option<int> Threads = new("--threads") { Description = "Parser threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        public readonly Option<int> Threads = SharedOptions.Threads("Parser threads (-1 = all cores).");
         public readonly Option<string?> MaxMemory = ResourceOptions.MaxMemory();
 
         public void AddTo(Command command)
@@ -59,7 +59,7 @@ public static class DataCommands
         }
     }
 
-    private static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object (snake_case keys) instead of text." };
+    private static Option<bool> JsonOption() => SharedOptions.Json("Print one JSON object (snake_case keys) instead of text.");
 
     private static Command Stats()
     {
@@ -72,7 +72,7 @@ public static class DataCommands
         {
             var dataset = DatasetReader.Read(parse.GetValue(file)!, flags.Get(parse) with { KeepComments = false });
             var stats = DatasetStats.Of(dataset);
-            Console.Out.Write(parse.GetValue(json) ? Json(w => stats.Write(w)) + "\n" : stats.ToText());
+            Console.Out.Write(parse.GetValue(json) ? CliJson.Format(w => stats.Write(w)) + "\n" : stats.ToText());
             return ExitCodes.Ok;
         });
         return command;
@@ -95,7 +95,7 @@ public static class DataCommands
             var result = DatasetReader.Validate(path, flags.Get(parse) with { KeepComments = false }, maxErrors);
             if (parse.GetValue(json))
             {
-                Console.Out.Write(Json(w =>
+                Console.Out.Write(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("file", path);
@@ -149,7 +149,7 @@ public static class DataCommands
             string format = WriteByExtension(dataset, to, parse.GetValue(sparse));
             long bytes = new FileInfo(to).Length;
             if (parse.GetValue(json))
-                Console.Out.Write(Json(w =>
+                Console.Out.Write(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("input", from);
@@ -172,7 +172,7 @@ public static class DataCommands
     {
         var preset = new Option<string>("--preset") { Description = $"Shape: {string.Join(", ", SyntheticGenerator.Presets)}.", DefaultValueFactory = _ => "small" };
         var queries = new Option<int?>("--queries") { Description = "Number of queries (default: 200 for small, 1000 for mslr-like)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed: the same seed gives byte-identical files on every machine.", DefaultValueFactory = _ => 42UL };
+        var seed = SharedOptions.GeneratorSeed("Seed: the same seed gives byte-identical files on every machine.");
         var output = new Option<string>("--out") { Description = "Output file (.rkds, .csv, .tsv, else SVMlight text).", Required = true };
         var split = new Option<bool>("--split") { Description = "Write three files split by query 60/20/20: NAME.train.EXT, NAME.valid.EXT, NAME.test.EXT." };
         var oracle = new Option<bool>("--oracle") { Description = "Also write the hidden (oracle) score of every row to FILE.oracle, one per line." };
@@ -205,7 +205,7 @@ public static class DataCommands
                 if (parse.GetValue(oracle)) ScoresFile.Write(file + ".oracle", set.OracleScores);
             }
             if (parse.GetValue(json))
-                Console.Out.Write(Json(w =>
+                Console.Out.Write(CliJson.Format(w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("preset", name.ToLowerInvariant());
@@ -243,65 +243,42 @@ public static class DataCommands
         }
     }
 
-    internal static string Json(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
 }
 
-/// <summary>What <c>ranking data stats</c> reports.</summary>
-public sealed record DatasetStats(int Rows, int Queries, int Features, IReadOnlyList<(float Label, int Count)> LabelCounts,
-    int MinDocs, double MeanDocs, int MaxDocs, int EmptyQueries)
+/// <summary>How <c>ranking data stats</c> prints a <see cref="DatasetStats"/> (the numbers come from Core).</summary>
+internal static class DatasetStatsOutput
 {
-    public static DatasetStats Of(RankingDataset data)
-    {
-        var counts = new SortedDictionary<float, int>();
-        foreach (float l in data.Labels) counts[l] = counts.GetValueOrDefault(l) + 1;
-        int min = int.MaxValue, max = 0, empty = 0;
-        for (int q = 0; q < data.QueryCount; q++)
-        {
-            int n = data.QueryLength(q);
-            min = Math.Min(min, n);
-            max = Math.Max(max, n);
-            bool relevant = false;
-            foreach (float l in data.Query(q).Labels) if (l > 0) { relevant = true; break; }
-            if (!relevant) empty++;
-        }
-        return new DatasetStats(data.RowCount, data.QueryCount, data.FeatureCount, counts.Select(kv => (kv.Key, kv.Value)).ToArray(),
-            data.QueryCount == 0 ? 0 : min, data.QueryCount == 0 ? 0 : Math.Round((double)data.RowCount / data.QueryCount, 2), max, empty);
-    }
-
     private static string Key(float label) => label.ToString("R", CultureInfo.InvariantCulture);
 
-    public void Write(Utf8JsonWriter w)
+    public static void Write(this DatasetStats stats, Utf8JsonWriter w)
     {
+        var (rows, queries, features, labelCounts, minDocs, meanDocs, maxDocs, emptyQueries) = stats;
         w.WriteStartObject();
-        w.WriteNumber("rows", Rows);
-        w.WriteNumber("queries", Queries);
-        w.WriteNumber("features", Features);
+        w.WriteNumber("rows", rows);
+        w.WriteNumber("queries", queries);
+        w.WriteNumber("features", features);
         w.WriteStartObject("label_counts");
-        foreach (var (label, count) in LabelCounts) w.WriteNumber(Key(label), count);
+        foreach (var (label, count) in labelCounts) w.WriteNumber(Key(label), count);
         w.WriteEndObject();
         w.WriteStartObject("docs_per_query");
-        w.WriteNumber("min", MinDocs);
-        w.WriteNumber("mean", MeanDocs);
-        w.WriteNumber("max", MaxDocs);
+        w.WriteNumber("min", minDocs);
+        w.WriteNumber("mean", meanDocs);
+        w.WriteNumber("max", maxDocs);
         w.WriteEndObject();
-        w.WriteNumber("empty_queries", EmptyQueries);
+        w.WriteNumber("empty_queries", emptyQueries);
         w.WriteEndObject();
     }
 
-    public string ToText()
+    public static string ToText(this DatasetStats stats)
     {
+        var (rows, queries, features, labelCounts, minDocs, meanDocs, maxDocs, emptyQueries) = stats;
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"rows           {Rows}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"queries        {Queries}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"features       {Features}");
-        sb.AppendLine("labels         " + string.Join("  ", LabelCounts.Select(lc => $"{Key(lc.Label)}: {lc.Count}")));
-        sb.AppendLine(CultureInfo.InvariantCulture, $"docs/query     min {MinDocs}  mean {MeanDocs:0.00}  max {MaxDocs}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"empty queries  {EmptyQueries} (no row with a grade above 0)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"rows           {rows}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"queries        {queries}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"features       {features}");
+        sb.AppendLine("labels         " + string.Join("  ", labelCounts.Select(lc => $"{Key(lc.Label)}: {lc.Count}")));
+        sb.AppendLine(CultureInfo.InvariantCulture, $"docs/query     min {minDocs}  mean {meanDocs:0.00}  max {maxDocs}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"empty queries  {emptyQueries} (no row with a grade above 0)");
         return sb.ToString();
     }
 }

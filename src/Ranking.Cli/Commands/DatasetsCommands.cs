@@ -26,7 +26,7 @@ public static class DatasetsCommands
     private static Command CreateList()
     {
         var root = RootOption();
-        var json = new Option<bool>("--json") { Description = "Print the catalogue as JSON." };
+        var json = SharedOptions.Json("Print the catalogue as JSON.");
         var command = new Command("list", "List the catalogue and which datasets are already on this machine.") { root, json };
         command.SetAction(pr =>
         {
@@ -39,7 +39,7 @@ public static class DatasetsCommands
                     d.Name, d.Title, d.Homepage, d.DownloadUrl, d.ManualDownload, d.Features, d.Grades, d.Queries, d.Rows,
                     d.Folds, d.Licence, Local = store.PresentFolds(d),
                 });
-                Console.Out.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(rows, CliJson.SerializerOptions(indented: true, JsonNamingPolicy.CamelCase)));
                 return ExitCodes.Ok;
             }
             var table = new Table().AddColumns("name", "queries", "rows", "features", "grades", "folds", "download", "here");
@@ -82,7 +82,7 @@ public static class DatasetsCommands
         var preset = new Option<string>("--preset") { Description = "Synthetic preset: small | mslr-like.", DefaultValueFactory = _ => "small" };
         var queries = new Option<int>("--queries") { Description = "Queries in all (split into K equal parts).", DefaultValueFactory = _ => 500 };
         var folds = new Option<int>("--folds") { Description = "Parts and folds (train on K-2 parts, validate on one, test on one).", DefaultValueFactory = _ => 5 };
-        var seed = new Option<ulong>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 42UL };
+        var seed = SharedOptions.GeneratorSeed("Generator seed.");
         var command = new Command("synthetic", "Write K rotated folds (.rkds) of seeded synthetic data: the evaluation matrix's generated dataset.") { outDir, preset, queries, folds, seed };
         command.SetAction(pr =>
         {

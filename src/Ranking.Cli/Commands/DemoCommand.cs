@@ -44,8 +44,8 @@ public static class DemoCommand
     {
         var data = new Option<string?>("--data") { Description = "Run on a LETOR fold (a folder with train/vali/test) instead of generated data." };
         var outDir = new Option<string>("--out") { Description = "Report folder.", DefaultValueFactory = _ => "ranking-demo" };
-        var seed = new Option<int>("--seed") { Description = "Seed of the data and of every ranker.", DefaultValueFactory = _ => 42 };
-        var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
+        var seed = SharedOptions.Seed("Seed of the data and of every ranker.");
+        var json = SharedOptions.Json("Print results.json instead of the table.");
         var queries = new Option<int>("--queries") { Description = $"Generated queries (60/20/20 split); at least {MinimumQueries}. Ignored with --data.", DefaultValueFactory = _ => DemoQueries };
         var backend = BackendOption.Create();
         var command = new Command("demo", "Compare one ranker of each family on generated data (or a LETOR fold) and write a report.") { data, outDir, seed, json, queries, backend };

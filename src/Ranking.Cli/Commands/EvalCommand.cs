@@ -31,11 +31,11 @@ public static class EvalCommand
             DefaultValueFactory = _ => "default",
         };
         var perQuery = new Option<string?>("--per-query") { Description = "Write per-query values to this CSV file." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var json = SharedOptions.Json();
         var baseline = new Option<string?>("--baseline-scores") { Description = "Scores of a baseline on the same rows: adds the paired comparison." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap confidence interval.", DefaultValueFactory = _ => 42 };
+        var seed = SharedOptions.Seed("Seed of the bootstrap confidence interval.");
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => RankingEvaluator.DefaultResamples };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        var threads = SharedOptions.Threads();
         var backend = BackendOption.Create();
         var maxMemory = ResourceOptions.MaxMemory();
 
@@ -155,7 +155,7 @@ public static class EvalCommand
             root["comparison"] = compare;
             root["bootstrap"] = new JsonObject { ["resamples"] = comparison.Resamples, ["seed"] = comparison.Seed, ["level"] = 0.95 };
         }
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return CliJson.Format(root);
     }
 
     /// <summary>query_id, rows, weight, then one column per metric (and per baseline metric); empty where left out.</summary>

@@ -21,7 +21,7 @@ public static class ExportCommand
         var modelPath = new Option<string>("--model") { Description = "Model file written by 'ranking train'.", Required = true };
         var output = new Option<string>("--out") { Description = "The exported file (e.g. model.onnx).", Required = true };
         var format = new Option<string>("--format") { Description = "Export format: onnx.", DefaultValueFactory = _ => "onnx" };
-        var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
+        var json = SharedOptions.Json("Print a JSON summary.");
         var command = new Command("export", "Export a model file for serving: ONNX with the feature pipeline in the graph (input 'features' [N,F] raw, output 'score' [N]).")
             { modelPath, output, format, json };
         command.SetAction(parse =>
@@ -40,13 +40,13 @@ public static class ExportCommand
             }
             Ranking.Data.AtomicFile.WriteAllBytes(outPath, bytes);
             if (parse.GetValue(json))
-                Console.Out.Write(new JsonObject
+                CliJson.Print(new JsonObject
                 {
                     ["model"] = path, ["out"] = outPath, ["format"] = chosen, ["ranker"] = model.Manifest.Ranker,
                     ["model_family"] = model.Manifest.ModelFamily, ["pipeline"] = model.Pipeline.Spec,
                     ["input_features"] = model.Pipeline.InputFeatureCount, ["ir_version"] = OnnxFormat.IrVersion,
                     ["opset"] = OnnxFormat.Opset, ["bytes"] = bytes.Length,
-                }.ToJsonString() + "\n");
+                });
             else
                 Console.Out.WriteLine($"{outPath}: ONNX (IR {OnnxFormat.IrVersion}, opset {OnnxFormat.Opset}), {model.Manifest.Ranker} ({model.Manifest.ModelFamily}), pipeline {model.Pipeline.Spec}, input 'features' [N,{model.Pipeline.InputFeatureCount}], output 'score' [N]");
             return ExitCodes.Ok;

@@ -18,12 +18,12 @@ public static class TrainCommands
 {
     public static IEnumerable<Command> Create() => [CreateTrain(), CreatePredict(), CreateRankers()];
 
-    /// <summary>Flags passed through to <see cref="RankerOptions.Parameters"/> under their name without dashes.</summary>
-    private static readonly string[] PassThrough =
-    [
-        "trees", "leaves", "min-data", "feature-fraction", "bagging-fraction", "bagging-by-query", "max-bin",
-        "truncation", "label-gain", "sigmoid", "hidden", "batch-queries", "machines", "local-port", "num-machines",
-    ];
+    /// <summary>
+    /// Knobs that `train` offers as their own flags (declared with <c>Flag = true</c> by some ranker of the
+    /// catalog), passed through to <see cref="RankerOptions.Parameters"/> under their name.
+    /// </summary>
+    private static string[] FlagKnobs() => CatalogFactory.CreateDefault().Rankers
+        .SelectMany(r => r.KnobDeclarations).Where(k => k.Flag).Select(k => k.Name).Distinct(StringComparer.Ordinal).ToArray();
 
     private static Command CreateTrain()
     {
@@ -38,15 +38,16 @@ public static class TrainCommands
         var metric = new Option<string>("--metric") { Description = "Validation metric(s), comma-separated; the first drives early stopping.", DefaultValueFactory = _ => "ndcg@10" };
         var contract = new Option<string>("--contract") { Description = "NDCG contract of the validation metrics (default|lightgbm|xgboost|sklearn|mlnet|ranklib...).", DefaultValueFactory = _ => "default" };
         var early = new Option<int?>("--early-stopping") { Description = "Stop after N iterations without a better validation metric (0 = off)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 42 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
+        var seed = SharedOptions.Seed("Seed of every random draw.");
+        var threads = SharedOptions.Threads();
         var output = new Option<string>("--out") { Description = "Model file to write.", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a progress bar and a table." };
+        var json = SharedOptions.Json("Print one JSON object instead of a progress bar and a table.");
         var backend = BackendOption.Create();
         var param = new Option<string[]>("--param") { Description = "Extra knob key=value (repeatable), e.g. --param dropout=0.1.", AllowMultipleArgumentsPerToken = false };
         var maxMemory = ResourceOptions.MaxMemory();
         var allowNan = new Option<bool>("--allow-nan") { Description = "Read NaN feature values as missing; the pipeline must fill them (e.g. --pipeline fillnan,zscore) unless the model takes missing values (gbdt)." };
-        var passOptions = PassThrough.Select(name => new Option<string?>("--" + name) { Description = $"Ranker knob '{name}' (see 'ranking rankers')." }).ToArray();
+        string[] flagKnobs = FlagKnobs();
+        var passOptions = flagKnobs.Select(name => new Option<string?>("--" + name) { Description = $"Ranker knob '{name}' (see 'ranking rankers')." }).ToArray();
 
         var command = new Command("train", "Train a ranker and write a model file (manifest, fitted pipeline, weights).")
         {
@@ -63,15 +64,8 @@ public static class TrainCommands
                 LearningRate = parse.GetValue(lr),
                 EarlyStoppingRounds = parse.GetValue(early),
             };
-            for (int i = 0; i < PassThrough.Length; i++)
-                if (parse.GetValue(passOptions[i]) is { } value) options.Parameters[PassThrough[i]] = value;
-            if (options.Parameters.TryGetValue("trees", out var trees))
-            {
-                if (!int.TryParse(trees, NumberStyles.Integer, CultureInfo.InvariantCulture, out int t) || t <= 0)
-                    throw new UsageException($"--trees must be a positive integer, got '{trees}'.");
-                if (options.Iterations is not null && options.Iterations != t) throw new UsageException("--trees and --epochs disagree; give one.");
-                options.Iterations = t;
-            }
+            for (int i = 0; i < flagKnobs.Length; i++)
+                if (parse.GetValue(passOptions[i]) is { } value) options.Parameters[flagKnobs[i]] = value;
             foreach (string kv in parse.GetValue(param) ?? [])
             {
                 int eq = kv.IndexOf('=');
@@ -135,11 +129,11 @@ public static class TrainCommands
                 ["train_seconds"] = Math.Round(result.Elapsed.TotalSeconds, 3),
                 ["valid_metrics"] = validMetrics,
             };
-            Console.Out.Write(root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n");
+            CliJson.Print(root);
         }
         else
         {
-            var console = ConsoleFor(Console.Out);
+            var console = ConsoleOutput.Create();
             var table = new Table().AddColumn("ranker").AddColumn("objective").AddColumn("model").AddColumn("best iteration").AddColumn("seconds");
             foreach (var m in metrics) table.AddColumn("valid " + m.Name);
             var cells = new List<string> { ranker.Name, ranker.Objective, ranker.ModelFamily, result.BestIteration.ToString(CultureInfo.InvariantCulture),
@@ -180,7 +174,7 @@ public static class TrainCommands
     private static (RankingModel, TrainingResult) TrainWithProgress(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid,
         RankerOptions options, string pipeline, IReadOnlyList<MetricSpec> metrics, NdcgContract contract)
     {
-        var console = ConsoleFor(Console.Out);
+        var console = ConsoleOutput.Create();
         (RankingModel, TrainingResult) outcome = default;
         console.Progress()
             .AutoClear(false)
@@ -207,22 +201,13 @@ public static class TrainCommands
         public void Report(TrainingEvent value) => report(value);
     }
 
-    /// <summary>A Spectre console writing to the current Console.Out (tests redirect it).</summary>
-    internal static IAnsiConsole ConsoleFor(TextWriter writer)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
-        // Redirected output has no terminal width; wrap tables at a width that keeps ranker names whole.
-        if (!ReferenceEquals(writer, Console.Out) || Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 160);
-        return console;
-    }
-
     private static Command CreatePredict()
     {
         var modelPath = new Option<string>("--model") { Description = "Model file written by 'ranking train'.", Required = true };
         var data = new Option<string>("--data") { Description = "Rows to score (any format 'train' reads).", Required = true };
         var output = new Option<string>("--out") { Description = "Scores: one per line, in the data's row order.", Required = true };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (-1 = all cores).", DefaultValueFactory = _ => -1 };
-        var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
+        var threads = SharedOptions.Threads();
+        var json = SharedOptions.Json("Print a JSON summary.");
         var maxMemory = ResourceOptions.MaxMemory();
         var maxModelSize = ResourceOptions.MaxModelSize();
         var backend = BackendOption.Create();
@@ -241,8 +226,7 @@ public static class TrainCommands
             float[] scores = model.Predict(set, compute);
             ScoresFile.Write(outPath, scores);
             if (parse.GetValue(json))
-                Console.Out.Write(new JsonObject { ["model"] = path, ["ranker"] = model.Manifest.Ranker, ["rows"] = set.RowCount, ["out"] = outPath }
-                    .ToJsonString() + "\n");
+                CliJson.Print(new JsonObject { ["model"] = path, ["ranker"] = model.Manifest.Ranker, ["rows"] = set.RowCount, ["out"] = outPath });
             else
                 Console.Out.WriteLine($"{set.RowCount} scores written to {outPath} ({model.Manifest.Ranker}, {model.Manifest.ModelFamily})");
             return ExitCodes.Ok;
@@ -252,7 +236,7 @@ public static class TrainCommands
 
     private static Command CreateRankers()
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var json = SharedOptions.Json();
         var name = new Argument<string?>("name") { Description = "Show this ranker's knobs (name -> meaning and default).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("rankers", "List the rankers of the catalog: name, objective, model family, description; with a name, its knobs.") { json, name };
         command.SetAction(parse =>
@@ -267,16 +251,16 @@ public static class TrainCommands
                 {
                     var knobs = new JsonObject();
                     foreach (var (k, v) in ranker.Knobs.OrderBy(p => p.Key, StringComparer.Ordinal)) knobs[k] = v;
-                    Console.Out.Write(new JsonObject
+                    CliJson.Print(new JsonObject
                     {
                         ["name"] = ranker.Name, ["objective"] = ranker.Objective, ["model"] = ranker.ModelFamily,
                         ["description"] = ranker.Description, ["knobs"] = knobs,
-                    }.ToJsonString() + "\n");
+                    });
                     return ExitCodes.Ok;
                 }
                 var knobTable = new Table().AddColumn("knob").AddColumn("meaning (default)");
                 foreach (var (k, v) in ranker.Knobs.OrderBy(p => p.Key, StringComparer.Ordinal)) knobTable.AddRow(Markup.Escape(k), Markup.Escape(v));
-                var c = ConsoleFor(Console.Out);
+                var c = ConsoleOutput.Create();
                 c.WriteLine($"{ranker.Name}: {ranker.Description} ({ranker.ModelFamily} + {ranker.Objective})");
                 c.Write(knobTable);
                 c.WriteLine("Pass a knob with --param key=value (or its own flag where train has one).");
@@ -288,12 +272,12 @@ public static class TrainCommands
                 {
                     ["name"] = r.Name, ["objective"] = r.Objective, ["model"] = r.ModelFamily, ["description"] = r.Description,
                 }).ToArray());
-                Console.Out.Write(new JsonObject { ["rankers"] = list }.ToJsonString() + "\n");
+                CliJson.Print(new JsonObject { ["rankers"] = list });
                 return ExitCodes.Ok;
             }
             var table = new Table().AddColumn("name").AddColumn("objective").AddColumn("model").AddColumn("description");
             foreach (var r in catalog.Rankers) table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Objective), Markup.Escape(r.ModelFamily), Markup.Escape(r.Description));
-            var console = ConsoleFor(Console.Out);
+            var console = ConsoleOutput.Create();
             console.Write(table);
             console.WriteLine("Any objective pairs with linear or mlp: --objective O --model M. Knobs: --param key=value.");
             return ExitCodes.Ok;

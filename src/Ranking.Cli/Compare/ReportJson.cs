@@ -32,7 +32,7 @@ public static class ReportJson
             ["rankers"] = new JsonArray(report.Rankers.Select(r => (JsonNode?)Ranker(report, r)).ToArray()),
         };
         if (report.Notes is not null) root["notes"] = report.Notes;
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return CliJson.Format(root, indented: true);
     }
 
     private static JsonObject Ranker(CompareReport report, RankerReport r) => new()

@@ -20,6 +20,9 @@ public sealed class CpuComputeBackend : IComputeBackend
 
     public IMetricsBackend Metrics => CpuMetricsBackend.Instance;
 
+    /// <summary>None: the CPU starts no device session (the trainer's own loop does everything).</summary>
+    public DenseTrainingFeatures DenseTrainingFeatures => DenseTrainingFeatures.None;
+
     /// <summary>Null: on the CPU the trainer's own loop is the managed path.</summary>
     public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries) => null;
 

@@ -8,7 +8,7 @@ namespace Ranking.Compute;
 /// (Ranking.Gpu's GpuComputeBackend). Both compute the same numbers from the same scalar math
 /// (<see cref="Ranking.Numerics.RankingMath"/>); callers choose with <see cref="ComputeBackends.Create"/>.
 /// </summary>
-public interface IComputeBackend : IDisposable
+public interface IComputeBackend : IDisposable, Ranking.Models.IDenseNetworkScorer
 {
     /// <summary>Cpu or Gpu: the resolved kind, never Auto.</summary>
     ComputeBackendKind Kind { get; }
@@ -31,19 +31,33 @@ public interface IComputeBackend : IDisposable
     IMetricsBackend Metrics { get; }
 
     /// <summary>
-    /// A session that trains a dense network (the given hidden widths; none = linear; ReLU, no dropout,
-    /// Adam) on <paramref name="train"/> with <paramref name="objective"/> entirely on this backend's
+    /// What this backend's dense training sessions do besides plain Adam on ReLU layers; a trainer whose
+    /// settings need more (dropout, weight decay, clipping, SGD) keeps its own loop and does not ask for a session.
+    /// </summary>
+    DenseTrainingFeatures DenseTrainingFeatures { get; }
+
+    /// <summary>
+    /// A session that trains a dense network (the given hidden widths; none = linear; ReLU, Adam, and the
+    /// <see cref="DenseTrainingFeatures"/> this backend supports) on <paramref name="train"/> with <paramref name="objective"/> entirely on this backend's
     /// device, starting from <paramref name="parameters"/>, in batches of up to <paramref name="batchQueries"/>
     /// queries; null where this backend cannot (the CPU backend,
     /// or an objective without a kernel): the caller then runs its own loop.
     /// </summary>
     IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries);
+}
 
-    /// <summary>
-    /// Scores <paramref name="rowCount"/> rows of row-major <paramref name="features"/> with
-    /// <paramref name="network"/> (inference: no dropout) on this backend's device, into
-    /// <paramref name="scores"/>; false where this backend does not (the CPU backend): the caller then
-    /// runs the network's own Predict. Same scores as that to float rounding (1e-5 relative).
-    /// </summary>
-    bool TryPredictDense(Ranking.Models.DenseNetwork network, float[] features, int rowCount, float[] scores);
+/// <summary>Training features a device session may support beyond plain Adam on ReLU layers (<see cref="IComputeBackend.DenseTrainingFeatures"/>).</summary>
+[Flags]
+public enum DenseTrainingFeatures
+{
+    /// <summary>Plain Adam, no regularisation.</summary>
+    None = 0,
+    /// <summary>Inverted dropout after hidden layers.</summary>
+    Dropout = 1,
+    /// <summary>L2 weight decay.</summary>
+    WeightDecay = 2,
+    /// <summary>Global gradient-norm clipping.</summary>
+    GradientClipping = 4,
+    /// <summary>SGD with momentum instead of Adam.</summary>
+    SgdMomentum = 8,
 }

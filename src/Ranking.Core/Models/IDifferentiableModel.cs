@@ -1,4 +1,3 @@
-using Ranking.Training;
 
 namespace Ranking.Models;
 

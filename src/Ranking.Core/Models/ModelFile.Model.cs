@@ -1,6 +1,5 @@
 using Ranking.Data;
 using Ranking.Features;
-using Ranking.Training;
 
 namespace Ranking.Models;
 
@@ -15,8 +14,8 @@ public static partial class ModelFile
         WriteContainer(path, model.Manifest, model.Pipeline.ToJson(), model.Model.SavePayload());
     }
 
-    /// <summary>Loads a model file within the default <see cref="ModelReadLimits"/>; see <see cref="Load(string, RankerCatalog, ModelReadLimits)"/>.</summary>
-    public static RankingModel Load(string path, RankerCatalog catalog) => Load(path, catalog, ModelReadLimits.Default);
+    /// <summary>Loads a model file within the default <see cref="ModelReadLimits"/>; see <see cref="Load(string, IModelLoaders, ModelReadLimits)"/>.</summary>
+    public static RankingModel Load(string path, IModelLoaders catalog) => Load(path, catalog, ModelReadLimits.Default);
 
     /// <summary>
     /// Loads a model file. A missing file is a <see cref="FileNotFoundException"/>; another format version,
@@ -25,7 +24,7 @@ public static partial class ModelFile
     /// indices, non-finite numbers) is a <see cref="RankingDataException"/> naming the file. Payload loaders that
     /// open nested containers (FastTree's zip) read the same limits from <see cref="ModelReadLimits.InEffect"/>.
     /// </summary>
-    public static RankingModel Load(string path, RankerCatalog catalog, ModelReadLimits limits)
+    public static RankingModel Load(string path, IModelLoaders catalog, ModelReadLimits limits)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(limits);

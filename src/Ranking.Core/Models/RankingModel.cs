@@ -1,6 +1,5 @@
 using Ranking.Data;
 using Ranking.Features;
-using Ranking.Training;
 
 namespace Ranking.Models;
 
@@ -20,7 +19,7 @@ public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, M
     /// backend, linear and MLP models score on the device (the pipeline still runs on the CPU); other
     /// models, and the CPU backend, score with the managed code.
     /// </summary>
-    public float[] Predict(RankingDataset raw, Ranking.Compute.IComputeBackend? compute = null)
+    public float[] Predict(RankingDataset raw, IDenseNetworkScorer? compute = null)
     {
         ArgumentNullException.ThrowIfNull(raw);
         if (raw.FeatureCount != Manifest.InputFeatureCount)
@@ -38,5 +37,5 @@ public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, M
     public void Save(string path) => ModelFile.Save(this, path);
 
     /// <summary>Reads a model file; the catalog supplies the payload loader of its model family.</summary>
-    public static RankingModel Load(string path, RankerCatalog catalog) => ModelFile.Load(path, catalog);
+    public static RankingModel Load(string path, IModelLoaders catalog) => ModelFile.Load(path, catalog);
 }

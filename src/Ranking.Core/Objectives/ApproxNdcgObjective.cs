@@ -1,15 +1,18 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
 public sealed class ApproxNdcgOptions
 {
     /// <summary>T in sigmoid((s_j - s_i) / T): smaller is closer to the true rank (TF-Ranking's default 0.1).</summary>
+    [Knob("T in sigmoid((s_j - s_i) / T)", Min = 0, MinExclusive = true)]
     public double Temperature { get; init; } = 0.1;
     /// <summary>Queries up to this many rows use every pair (O(n^2)).</summary>
+    [Knob("queries up to this length use every pair, O(n^2)", Min = 1)]
     public int ExactLimit { get; init; } = 1024;
     /// <summary>Longer queries estimate each smooth rank from this many partners drawn per row (seeded): O(samples n).</summary>
+    [Knob("longer queries estimate each smooth rank from this many drawn partners, O(samples n)", Min = 1)]
     public int Samples { get; init; } = 256;
 }
 

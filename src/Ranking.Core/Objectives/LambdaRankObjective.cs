@@ -1,19 +1,23 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
 public sealed class LambdaRankOptions
 {
     /// <summary>RankNet's sigma (LightGBM's "sigmoid").</summary>
+    [Knob(ObjectiveKnobText.Sigma, Aliases = "sigmoid", Min = 0, MinExclusive = true)]
     public double Sigma { get; init; } = 1.0;
     /// <summary>Only pairs whose better-ranked row sits above this rank (LightGBM's lambdarank_truncation_level).</summary>
+    [Knob("only pairs whose better-ranked row is above this rank; maxDCG cut here", Min = 1, Flag = true)]
     public int Truncation { get; init; } = 30;
     /// <summary>LightGBM's lambdarank_norm: divide delta NDCG by the score gap and rescale each query by log2(1+S)/S.</summary>
+    [Knob("LightGBM's lambdarank_norm (score-gap division and log2(1+S)/S rescaling)", Name = "norm")]
     public bool Normalize { get; init; } = true;
     /// <summary>Grade to gain; LightGBM's default label_gain is 2^i - 1.</summary>
+    [Knob("comma-separated gain per integer grade, e.g. 0,1,3,7,15", DefaultText = "2^i-1", Flag = true)]
     public LabelGain LabelGain { get; init; } = LabelGain.Exponential;
 }
 

@@ -1,11 +1,12 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
 public sealed class ListMleOptions
 {
     /// <summary>0 = the full list; k &gt; 0 = top-k ListMLE (Xia et al. 2009): only the first k factors of the likelihood.</summary>
+    [Knob("top-k ListMLE: only the first k factors; 0 = the full list", Min = 0, Flag = true)]
     public int Truncation { get; init; }
 }
 

@@ -1,5 +1,5 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
@@ -15,7 +15,10 @@ public enum ListNetTarget
 public sealed class ListNetOptions
 {
     /// <summary>Scores are divided by T before the softmax.</summary>
+    [Knob("scores are divided by T before the softmax", Min = 0, MinExclusive = true)]
     public double Temperature { get; init; } = 1.0;
+    /// <summary>What the target distribution is a softmax of.</summary>
+    [Knob("grade | gain: softmax of the grades or of 2^grade - 1")]
     public ListNetTarget Target { get; init; } = ListNetTarget.Grade;
 }
 
@@ -48,6 +51,7 @@ public sealed class ListNetObjective : QueryLossObjective<ListNetLoss>
 public sealed class SoftmaxOptions
 {
     /// <summary>Rows with a grade above this are the positives.</summary>
+    [Knob(ObjectiveKnobText.Threshold)]
     public double Threshold { get; init; } = 0.0;
 }
 

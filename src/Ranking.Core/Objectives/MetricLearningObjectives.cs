@@ -1,5 +1,5 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
@@ -27,11 +27,20 @@ public enum TripletPairing
 
 public sealed class TripletOptions
 {
+    /// <summary>The hinge margin.</summary>
+    [Knob(ObjectiveKnobText.Margin, Min = 0)]
     public double Margin { get; init; } = 1.0;
+    /// <summary>Which negatives each positive meets.</summary>
+    [Knob("all | random | hard | semi-hard: which negatives each positive meets")]
     public NegativeMining Mining { get; init; } = NegativeMining.All;
     /// <summary>k: negatives per positive for random, hard and semi-hard mining.</summary>
+    [Knob(ObjectiveKnobText.Negatives, Min = 1)]
     public int Negatives { get; init; } = 5;
+    /// <summary>What makes a (positive, negative) pair.</summary>
+    [Knob("threshold (positives above it, negatives at or below) | graded (any pair with different grades)")]
     public TripletPairing Pairing { get; init; } = TripletPairing.Threshold;
+    /// <summary>Rows with a grade above this are positives (threshold pairing).</summary>
+    [Knob(ObjectiveKnobText.Threshold)]
     public double Threshold { get; init; } = 0.0;
 }
 
@@ -73,8 +82,10 @@ public sealed class TripletObjective : QueryLossObjective<TripletLoss>
 public sealed class ContrastiveOptions
 {
     /// <summary>Irrelevant documents are pushed to a distance of at least this.</summary>
+    [Knob(ObjectiveKnobText.Margin, Min = 0)]
     public double Margin { get; init; } = 1.0;
     /// <summary>Rows with a grade above this are similar to the query (Y = 0).</summary>
+    [Knob(ObjectiveKnobText.Threshold)]
     public double Threshold { get; init; } = 0.0;
 }
 

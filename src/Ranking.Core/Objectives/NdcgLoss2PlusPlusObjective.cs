@@ -1,3 +1,4 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
 
 namespace Ranking.Objectives;
@@ -6,10 +7,13 @@ namespace Ranking.Objectives;
 public sealed class NdcgLoss2PlusPlusOptions
 {
     /// <summary>Steepness of the pair sigmoid.</summary>
+    [Knob(ObjectiveKnobText.Sigma, Aliases = "sigmoid", Min = 0, MinExclusive = true)]
     public double Sigma { get; init; } = 1.0;
     /// <summary>Weight of NDCG-Loss2's term against LambdaRank's (allRank's default 10).</summary>
+    [Knob("weight of the NDCG-Loss2 term", Min = 0)]
     public double Mu { get; init; } = 10.0;
     /// <summary>0 = the whole list; k &gt; 0 = pairs with both rows in the top k by score, maxDCG@k.</summary>
+    [Knob("pairs with both rows in the top k by score, maxDCG@k; 0 = the whole list", Min = 0)]
     public int Truncation { get; init; }
 }
 

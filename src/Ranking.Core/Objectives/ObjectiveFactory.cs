@@ -1,206 +1,76 @@
-using Ranking.Numerics;
-using System.Globalization;
+using Ranking.Knobs;
 
 namespace Ranking.Objectives;
 
 /// <summary>
 /// Every objective by name, with its knobs as strings (kebab-case, the way the CLI and RankerOptions pass
-/// them). An unknown name or knob is an <see cref="ArgumentException"/> that lists the known ones.
+/// them). An objective's knobs are the <see cref="KnobAttribute"/>s of its options type, read through
+/// <see cref="KnobSet"/>: registering an objective is one line here, and its knobs are declared only on its
+/// options. An unknown name or knob is an <see cref="ArgumentException"/> that lists the known ones.
 /// </summary>
 public static class ObjectiveFactory
 {
-    private sealed record Knob(string Name, string Default, string Help);
+    private sealed record Entry(string Name, ObjectiveFamily Family, string Description, Type? OptionsType, Func<object?, int, IRankingObjective> Build)
+    {
+        public KnobSet Knobs => OptionsType is null ? KnobSet.Empty : KnobSet.Of(OptionsType);
+    }
 
-    private sealed record Entry(string Name, ObjectiveFamily Family, string Description, Knob[] Knobs, Func<KnobReader, int, IRankingObjective> Build);
-
-    private static readonly Knob Sigma = new("sigma", "1", "RankNet's sigma, the steepness of the pair sigmoid (alias: sigmoid)");
-    private static readonly Knob PairTruncation = new("truncation", "0", "only pairs whose better-scored row ranks above k; 0 = every pair");
-    private static readonly Knob PairsPerRow = new("pairs-per-row", "0", "sample this many partners per row (seeded) instead of every pair; 0 = every pair");
-    private static readonly Knob Margin = new("margin", "1", "hinge margin");
-    private static readonly Knob Negatives = new("negatives", "5", "k: negatives (or noise rows) drawn or mined per positive");
-    private static readonly Knob Threshold = new("threshold", "0", "a row is relevant (positive) when its grade is above this");
+    /// <summary>One registration: name, family, description, and how to build it from its options and a seed.</summary>
+    private static Entry Objective<TOptions>(string name, ObjectiveFamily family, string description, Func<TOptions, int, IRankingObjective> build)
+        where TOptions : class, new()
+        => new(name, family, description, typeof(TOptions), (options, seed) => build((TOptions)options!, seed));
 
     private static readonly Entry[] Entries =
     [
-        new("mse", ObjectiveFamily.Pointwise, "squared error on the grade, (s - y)^2 / 2", [],
-            (k, seed) => new SquaredErrorObjective { Seed = seed }),
-        new("sigmoid-ce", ObjectiveFamily.Pointwise, "sigmoid cross-entropy on relevant (grade > threshold) vs not", [Threshold],
-            (k, seed) => new SigmoidCrossEntropyObjective(new SigmoidCrossEntropyOptions { Threshold = k.Double(Threshold) }) { Seed = seed }),
-        new("ranknet", ObjectiveFamily.Pairwise, "logistic loss on score differences of pairs with different grades", [Sigma, PairTruncation, PairsPerRow],
-            (k, seed) => new RankNetObjective(new RankNetOptions { Sigma = k.Double(Sigma), Pairs = k.Pairs(PairTruncation, PairsPerRow) }) { Seed = seed }),
-        new("ranksvm", ObjectiveFamily.Pairwise, "hinge max(0, margin - (s_high - s_low)) on pairs with different grades", [Margin, PairTruncation, PairsPerRow],
-            (k, seed) => new RankSvmObjective(new RankSvmOptions { Margin = k.Double(Margin), Pairs = k.Pairs(PairTruncation, PairsPerRow) }) { Seed = seed }),
-        new("lambdarank", ObjectiveFamily.Pairwise, "RankNet weighted by |delta NDCG| of a swap, as LightGBM computes it",
-            [Sigma, new("truncation", "30", "only pairs whose better-ranked row is above this rank; maxDCG cut here"),
-             new("norm", "true", "LightGBM's lambdarank_norm (score-gap division and log2(1+S)/S rescaling)"),
-             new("label-gain", "2^i-1", "comma-separated gain per integer grade, e.g. 0,1,3,7,15")],
-            (k, seed) => new LambdaRankObjective(new LambdaRankOptions
-            {
-                Sigma = k.Double(Sigma), Truncation = k.Int("truncation", 30), Normalize = k.Bool("norm", true),
-                LabelGain = k.Has("label-gain") ? LabelGain.Parse(k.String("label-gain")) : LabelGain.Exponential,
-            }) { Seed = seed }),
-        new("triplet", ObjectiveFamily.MetricLearning, "triplet margin loss max(0, margin - (s_pos - s_neg)) with online negative mining inside each query",
-            [Margin, new("mining", "all", "all | random | hard | semi-hard: which negatives each positive meets"),
-             Negatives, new("pairing", "threshold", "threshold (positives above it, negatives at or below) | graded (any pair with different grades)"), Threshold],
-            (k, seed) => new TripletObjective(new TripletOptions
-            {
-                Margin = k.Double(Margin), Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold),
-                Mining = k.Choice("mining", "all", ["all", "random", "hard", "semi-hard"]) switch
-                {
-                    "random" => NegativeMining.Random, "hard" => NegativeMining.Hard, "semi-hard" => NegativeMining.SemiHard, _ => NegativeMining.All,
-                },
-                Pairing = k.Choice("pairing", "threshold", ["threshold", "graded"]) == "graded" ? TripletPairing.Graded : TripletPairing.Threshold,
-            }) { Seed = seed }),
-        new("contrastive", ObjectiveFamily.MetricLearning, "contrastive loss on (query, document) with distance D = softplus(-s): relevant pay D^2/2, others max(0, margin - D)^2/2",
-            [Margin, Threshold],
-            (k, seed) => new ContrastiveObjective(new ContrastiveOptions { Margin = k.Double(Margin), Threshold = k.Double(Threshold) }) { Seed = seed }),
-        new("contrastive-pairs", ObjectiveFamily.MetricLearning, "contrastive loss on document pairs: equal grades pulled together, better grade pushed a margin above", [Margin, PairTruncation, PairsPerRow],
-            (k, seed) => new ContrastivePairsObjective(new ContrastivePairsOptions { Margin = k.Double(Margin), Pairs = k.Pairs(PairTruncation, PairsPerRow) }) { Seed = seed }),
-        new("listnet", ObjectiveFamily.Listwise, "ListNet top-1: cross-entropy of softmax(grades) against softmax(scores / T)",
-            [new("temperature", "1", "scores are divided by T before the softmax"), new("target", "grade", "grade | gain: softmax of the grades or of 2^grade - 1")],
-            (k, seed) => new ListNetObjective(new ListNetOptions
-            {
-                Temperature = k.Double("temperature", 1.0),
-                Target = k.Choice("target", "grade", ["grade", "gain"]) == "gain" ? ListNetTarget.Gain : ListNetTarget.Grade,
-            }) { Seed = seed }),
-        new("listmle", ObjectiveFamily.Listwise, "negative log Plackett-Luce likelihood of the order by grade (ties in seeded random order)",
-            [new("truncation", "0", "top-k ListMLE: only the first k factors; 0 = the full list")],
-            (k, seed) => new ListMleObjective(new ListMleOptions { Truncation = k.Int("truncation", 0) }) { Seed = seed }),
-        new("approxndcg", ObjectiveFamily.Listwise, "1 - ApproxNDCG: NDCG with ranks smoothed by sigmoids of score differences",
-            [new("temperature", "0.1", "T in sigmoid((s_j - s_i) / T)"),
-             new("exact-limit", "1024", "queries up to this length use every pair, O(n^2)"),
-             new("samples", "256", "longer queries estimate each smooth rank from this many drawn partners, O(samples n)")],
-            (k, seed) => new ApproxNdcgObjective(new ApproxNdcgOptions
-            {
-                Temperature = k.Double("temperature", 0.1), ExactLimit = k.Int("exact-limit", 1024), Samples = k.Int("samples", 256),
-            }) { Seed = seed }),
-        new("softmax", ObjectiveFamily.Listwise, "softmax cross-entropy: each relevant row against the full list, weighted by its share of the gain", [Threshold],
-            (k, seed) => new SoftmaxObjective(new SoftmaxOptions { Threshold = k.Double(Threshold) }) { Seed = seed }),
-        new("sampled-softmax", ObjectiveFamily.Listwise, "each positive against k negatives drawn from its query, logits corrected by log(k q)",
-            [Negatives, new("sampling", "uniform", "uniform | scores: draw negatives uniformly or in proportion to exp(score)"), Threshold],
-            (k, seed) => new SampledSoftmaxObjective(new SampledSoftmaxOptions
-            {
-                Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold),
-                Sampling = k.Choice("sampling", "uniform", ["uniform", "scores"]) == "scores" ? NegativeSampling.Scores : NegativeSampling.Uniform,
-            }) { Seed = seed }),
-        new("nce", ObjectiveFamily.Listwise, "noise-contrastive estimation: relevant rows vs k noise rows per real row, logistic on s - log(k p_noise)",
-            [Negatives, new("noise", "uniform", "uniform over the query's rows (other noise distributions: NceObjective.ComputeWithNoise)"), Threshold],
-            (k, seed) =>
-            {
-                k.Choice("noise", "uniform", ["uniform"]);
-                return new NceObjective(new NceOptions { Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold) }) { Seed = seed };
-            }),
-        new("ndcg-loss2pp", ObjectiveFamily.Pairwise, "LambdaLoss's NDCG-Loss2++: RankNet pairs weighted by |delta NDCG| + mu x NDCG-Loss2's weight (Wang et al. 2018)", [Sigma, new("mu", "10", "weight of the NDCG-Loss2 term"), new("truncation", "0", "pairs with both rows in the top k by score, maxDCG@k; 0 = the whole list")], (k, seed) => new NdcgLoss2PlusPlusObjective(new NdcgLoss2PlusPlusOptions { Sigma = k.Double(Sigma), Mu = k.Double("mu", 10), Truncation = k.Int("truncation", 0) }) { Seed = seed }),
+        new("mse", ObjectiveFamily.Pointwise, "squared error on the grade, (s - y)^2 / 2", null, (_, seed) => new SquaredErrorObjective { Seed = seed }),
+        Objective<SigmoidCrossEntropyOptions>("sigmoid-ce", ObjectiveFamily.Pointwise, "sigmoid cross-entropy on relevant (grade > threshold) vs not", (o, seed) => new SigmoidCrossEntropyObjective(o) { Seed = seed }),
+        Objective<RankNetOptions>("ranknet", ObjectiveFamily.Pairwise, "logistic loss on score differences of pairs with different grades", (o, seed) => new RankNetObjective(o) { Seed = seed }),
+        Objective<RankSvmOptions>("ranksvm", ObjectiveFamily.Pairwise, "hinge max(0, margin - (s_high - s_low)) on pairs with different grades", (o, seed) => new RankSvmObjective(o) { Seed = seed }),
+        Objective<LambdaRankOptions>("lambdarank", ObjectiveFamily.Pairwise, "RankNet weighted by |delta NDCG| of a swap, as LightGBM computes it", (o, seed) => new LambdaRankObjective(o) { Seed = seed }),
+        Objective<TripletOptions>("triplet", ObjectiveFamily.MetricLearning, "triplet margin loss max(0, margin - (s_pos - s_neg)) with online negative mining inside each query", (o, seed) => new TripletObjective(o) { Seed = seed }),
+        Objective<ContrastiveOptions>("contrastive", ObjectiveFamily.MetricLearning, "contrastive loss on (query, document) with distance D = softplus(-s): relevant pay D^2/2, others max(0, margin - D)^2/2", (o, seed) => new ContrastiveObjective(o) { Seed = seed }),
+        Objective<ContrastivePairsOptions>("contrastive-pairs", ObjectiveFamily.MetricLearning, "contrastive loss on document pairs: equal grades pulled together, better grade pushed a margin above", (o, seed) => new ContrastivePairsObjective(o) { Seed = seed }),
+        Objective<ListNetOptions>("listnet", ObjectiveFamily.Listwise, "ListNet top-1: cross-entropy of softmax(grades) against softmax(scores / T)", (o, seed) => new ListNetObjective(o) { Seed = seed }),
+        Objective<ListMleOptions>("listmle", ObjectiveFamily.Listwise, "negative log Plackett-Luce likelihood of the order by grade (ties in seeded random order)", (o, seed) => new ListMleObjective(o) { Seed = seed }),
+        Objective<ApproxNdcgOptions>("approxndcg", ObjectiveFamily.Listwise, "1 - ApproxNDCG: NDCG with ranks smoothed by sigmoids of score differences", (o, seed) => new ApproxNdcgObjective(o) { Seed = seed }),
+        Objective<SoftmaxOptions>("softmax", ObjectiveFamily.Listwise, "softmax cross-entropy: each relevant row against the full list, weighted by its share of the gain", (o, seed) => new SoftmaxObjective(o) { Seed = seed }),
+        Objective<SampledSoftmaxOptions>("sampled-softmax", ObjectiveFamily.Listwise, "each positive against k negatives drawn from its query, logits corrected by log(k q)", (o, seed) => new SampledSoftmaxObjective(o) { Seed = seed }),
+        Objective<NceOptions>("nce", ObjectiveFamily.Listwise, "noise-contrastive estimation: relevant rows vs k noise rows per real row, logistic on s - log(k p_noise)", (o, seed) => new NceObjective(o) { Seed = seed }),
+        Objective<NdcgLoss2PlusPlusOptions>("ndcg-loss2pp", ObjectiveFamily.Pairwise, "LambdaLoss's NDCG-Loss2++: RankNet pairs weighted by |delta NDCG| + mu x NDCG-Loss2's weight (Wang et al. 2018)", (o, seed) => new NdcgLoss2PlusPlusObjective(o) { Seed = seed }),
     ];
-
-    /// <summary>Knob aliases: names other tools (LightGBM, the CLI's --sigmoid) use for ours.</summary>
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase) { ["sigmoid"] = "sigma" };
 
     /// <summary>The known objective names, in catalogue order.</summary>
     public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToArray();
 
     /// <summary>Name, family, one-line description and knobs (name -> "help (default X)") of every objective.</summary>
     public static IReadOnlyList<(string Name, ObjectiveFamily Family, string Description, IReadOnlyDictionary<string, string> Knobs)> Describe()
-        => Entries.Select(e => (e.Name, e.Family, e.Description, (IReadOnlyDictionary<string, string>)KnobTable(e))).ToArray();
+        => Entries.Select(e => (e.Name, e.Family, e.Description, (IReadOnlyDictionary<string, string>)e.Knobs.Describe(DefaultOptions(e)))).ToArray();
+
+    /// <summary>The declared knobs of objective <paramref name="name"/> (empty for an objective without options).</summary>
+    public static KnobSet KnobsOf(string name) => Find(name).Knobs;
+
+    /// <summary>A new default options object of objective <paramref name="name"/> (null when it has none): the values its knobs start from.</summary>
+    public static object? DefaultOptionsOf(string name) => DefaultOptions(Find(name));
 
     /// <summary>True when <paramref name="knob"/> (or an alias of it) is a knob of objective <paramref name="name"/>; lets callers split mixed parameter sets.</summary>
-    public static bool IsKnob(string name, string knob)
-    {
-        var entry = Find(name);
-        string canonical = Canonical(knob);
-        return entry.Knobs.Any(k => k.Name.Equals(canonical, StringComparison.OrdinalIgnoreCase));
-    }
+    public static bool IsKnob(string name, string knob) => Find(name).Knobs.Accepts(knob);
 
     /// <summary>Builds objective <paramref name="name"/> with knobs from <paramref name="parameters"/> (others at their defaults); <paramref name="seed"/> seeds every draw.</summary>
     public static IRankingObjective Create(string name, IReadOnlyDictionary<string, string>? parameters = null, int seed = 0)
     {
         var entry = Find(name);
-        var reader = new KnobReader(entry.Name, parameters, entry.Knobs.Select(k => k.Name).ToArray());
-        return entry.Build(reader, seed);
+        object? options = DefaultOptions(entry);
+        if (options is not null) options = entry.Knobs.Bind(options, parameters, $"objective '{entry.Name}'");
+        else if (parameters is { Count: > 0 }) throw new ArgumentException($"objective '{entry.Name}' takes no knobs, got '{parameters.Keys.First()}'.");
+        return entry.Build(options, seed);
     }
+
+    private static object? DefaultOptions(Entry entry) => entry.OptionsType is null ? null : Activator.CreateInstance(entry.OptionsType);
 
     private static Entry Find(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         return Entries.FirstOrDefault(e => e.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"unknown objective '{name}'; known: {string.Join(", ", Entries.Select(e => e.Name))}.", nameof(name));
-    }
-
-    private static Dictionary<string, string> KnobTable(Entry e)
-    {
-        var table = e.Knobs.ToDictionary(k => k.Name, k => $"{k.Help} (default {k.Default})", StringComparer.OrdinalIgnoreCase);
-        foreach (var (alias, target) in Aliases)
-            if (e.Knobs.FirstOrDefault(k => k.Name == target) is { } knob) table[alias] = $"alias of {target} (default {knob.Default})";
-        return table;
-    }
-
-    private static string Canonical(string knob)
-    {
-        string key = knob.Trim().TrimStart('-').Replace('_', '-');
-        return Aliases.TryGetValue(key, out var alias) ? alias : key;
-    }
-
-    /// <summary>Typed, checked access to the string knobs of one objective.</summary>
-    private sealed class KnobReader
-    {
-        private readonly string _objective;
-        private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
-
-        public KnobReader(string objective, IReadOnlyDictionary<string, string>? parameters, string[] known)
-        {
-            _objective = objective;
-            if (parameters is null) return;
-            foreach (var (rawKey, value) in parameters)
-            {
-                string key = Canonical(rawKey);
-                if (!known.Contains(key, StringComparer.OrdinalIgnoreCase))
-                    throw new ArgumentException(known.Length == 0
-                        ? $"objective '{objective}' takes no knobs, got '{rawKey}'."
-                        : $"objective '{objective}' has no knob '{rawKey}'; known: {string.Join(", ", known)}.");
-                if (!_values.TryAdd(key, value)) throw new ArgumentException($"objective '{objective}': knob '{key}' given twice.");
-            }
-        }
-
-        public bool Has(string name) => _values.ContainsKey(name);
-        public string String(string name) => _values[name];
-        public double Double(Knob knob) => Double(knob.Name, double.Parse(knob.Default, CultureInfo.InvariantCulture));
-
-        public double Double(string name, double fallback)
-        {
-            if (!_values.TryGetValue(name, out var text)) return fallback;
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)) return v;
-            throw Bad(name, text, "a finite number");
-        }
-
-        public int Int(string name, int fallback)
-        {
-            if (!_values.TryGetValue(name, out var text)) return fallback;
-            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)) return v;
-            throw Bad(name, text, "an integer");
-        }
-
-        public bool Bool(string name, bool fallback)
-        {
-            if (!_values.TryGetValue(name, out var text)) return fallback;
-            return text.Trim().ToLowerInvariant() switch
-            {
-                "true" or "1" or "yes" or "on" => true,
-                "false" or "0" or "no" or "off" => false,
-                _ => throw Bad(name, text, "true or false"),
-            };
-        }
-
-        public string Choice(string name, string fallback, string[] allowed)
-        {
-            if (!_values.TryGetValue(name, out var text)) return fallback;
-            string v = text.Trim().ToLowerInvariant();
-            return allowed.Contains(v) ? v : throw Bad(name, text, string.Join(" | ", allowed));
-        }
-
-        public PairSelection Pairs(Knob truncation, Knob pairsPerRow)
-            => new() { Truncation = Int(truncation.Name, 0), PairsPerRow = Int(pairsPerRow.Name, 0) };
-
-        private ArgumentException Bad(string name, string text, string expected)
-            => new($"objective '{_objective}': knob '{name}' = '{text}' is not {expected}.");
     }
 }

@@ -1,5 +1,5 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
@@ -7,12 +7,14 @@ namespace Ranking.Objectives;
 public sealed class PairSelection
 {
     /// <summary>0 = no cut; k &gt; 0 = only pairs whose better-scored row ranks above k (as LambdaRank): O(k n).</summary>
+    [Knob("only pairs whose better-scored row ranks above k; 0 = every pair", Min = 0, Flag = true)]
     public int Truncation { get; init; }
     /// <summary>
     /// 0 = every pair; m &gt; 0 = each row draws m partners uniformly from its query (seeded), each drawn
     /// pair weighted (n - 1) / (2 m) so the expected loss is the all-pairs loss: O(m n). Used only when
     /// m &lt; n - 1 (shorter queries take every pair exactly).
     /// </summary>
+    [Knob("sample this many partners per row (seeded) instead of every pair; 0 = every pair", Min = 0)]
     public int PairsPerRow { get; init; }
 
     internal void Check()
@@ -70,7 +72,11 @@ public interface IPairLossVisitor<out TResult>
 
 public sealed class RankNetOptions
 {
+    /// <summary>The steepness of the pair sigmoid.</summary>
+    [Knob(ObjectiveKnobText.Sigma, Aliases = "sigmoid", Min = 0, MinExclusive = true)]
     public double Sigma { get; init; } = 1.0;
+    /// <summary>Which pairs are visited.</summary>
+    [KnobGroup]
     public PairSelection Pairs { get; init; } = new();
 }
 
@@ -94,7 +100,11 @@ public sealed class RankNetObjective(RankNetOptions? options = null)
 
 public sealed class RankSvmOptions
 {
+    /// <summary>The hinge margin.</summary>
+    [Knob(ObjectiveKnobText.Margin, Min = 0)]
     public double Margin { get; init; } = 1.0;
+    /// <summary>Which pairs are visited.</summary>
+    [KnobGroup]
     public PairSelection Pairs { get; init; } = new();
 }
 
@@ -119,7 +129,11 @@ public sealed class RankSvmObjective(RankSvmOptions? options = null)
 
 public sealed class ContrastivePairsOptions
 {
+    /// <summary>The hinge margin.</summary>
+    [Knob(ObjectiveKnobText.Margin, Min = 0)]
     public double Margin { get; init; } = 1.0;
+    /// <summary>Which pairs are visited.</summary>
+    [KnobGroup]
     public PairSelection Pairs { get; init; } = new();
 }
 

@@ -1,5 +1,5 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
@@ -29,6 +29,7 @@ public sealed class SquaredErrorObjective : QueryObjective
 public sealed class SigmoidCrossEntropyOptions
 {
     /// <summary>A row is relevant (target 1) when its grade is above this.</summary>
+    [Knob(ObjectiveKnobText.Threshold)]
     public double Threshold { get; init; } = 0.0;
 }
 

@@ -1,5 +1,5 @@
+using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Compute;
 
 namespace Ranking.Objectives;
 
@@ -15,9 +15,13 @@ public enum NegativeSampling
 public sealed class SampledSoftmaxOptions
 {
     /// <summary>k: negatives drawn per positive (with replacement).</summary>
+    [Knob(ObjectiveKnobText.Negatives, Min = 1)]
     public int Negatives { get; init; } = 5;
+    /// <summary>How negatives are drawn.</summary>
+    [Knob("uniform | scores: draw negatives uniformly or in proportion to exp(score)")]
     public NegativeSampling Sampling { get; init; } = NegativeSampling.Uniform;
     /// <summary>Rows with a grade above this are positives; the rest are the negatives drawn from.</summary>
+    [Knob(ObjectiveKnobText.Threshold)]
     public double Threshold { get; init; } = 0.0;
 }
 
@@ -62,11 +66,23 @@ public sealed class SampledSoftmaxObjective : QueryLossObjective<SampledSoftmaxL
     }
 }
 
+/// <summary>The noise distributions NCE's options can name.</summary>
+public enum NceNoise
+{
+    /// <summary>Uniform over the query's rows.</summary>
+    Uniform,
+}
+
 public sealed class NceOptions
 {
     /// <summary>k: noise rows drawn per real row.</summary>
+    [Knob(ObjectiveKnobText.Negatives, Min = 1)]
     public int Negatives { get; init; } = 5;
+    /// <summary>The noise distribution the factory can build (others: <see cref="NceObjective.ComputeWithNoise"/>).</summary>
+    [Knob("uniform over the query's rows (other noise distributions: NceObjective.ComputeWithNoise)")]
+    public NceNoise Noise { get; init; } = NceNoise.Uniform;
     /// <summary>Rows with a grade above this are the real (data) rows.</summary>
+    [Knob(ObjectiveKnobText.Threshold)]
     public double Threshold { get; init; } = 0.0;
 }
 

@@ -1,3 +1,4 @@
+using Ranking.Knobs;
 using Ranking.Models;
 using Ranking.Objectives;
 
@@ -77,36 +78,22 @@ public static class CoreRankers
     /// <summary>A descriptor whose trainer resolves the user's options against <paramref name="defaults"/>.</summary>
     public static RankerDescriptor Describe(string name, string objective, GradientTrainerOptions defaults, string description)
     {
-        var knobs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (knob, help) in GradientTrainerOptions.Knobs)
-        {
-            if (knob == "hidden" && defaults.ModelFamily == LinearModel.Family) continue;
-            knobs[knob] = $"{help} (default {DefaultOf(defaults, knob)})";
-        }
-        var objectiveInfo = ObjectiveFactory.Describe().FirstOrDefault(d => d.Name.Equals(objective, StringComparison.OrdinalIgnoreCase));
-        if (objectiveInfo.Knobs is not null)
-            foreach (var (knob, help) in objectiveInfo.Knobs) knobs[knob] = help;
+        ArgumentNullException.ThrowIfNull(defaults);
+        bool linear = defaults.ModelFamily == LinearModel.Family;
+        bool Applies(Knob k) => !(linear && k.Name == "hidden");
+        var objectiveKnobs = ObjectiveFactory.KnobsOf(objective);
+        var knobs = GradientTrainerOptions.Knobs.Describe(defaults, Applies);
+        foreach (var (knob, help) in objectiveKnobs.Describe(ObjectiveFactory.DefaultOptionsOf(objective))) knobs[knob] = help;
+        var declared = GradientTrainerOptions.Knobs.Parameters.Where(Applies).Concat(objectiveKnobs.Parameters).ToArray();
         return new RankerDescriptor(name, objective, defaults.ModelFamily, description, knobs, options =>
         {
-            var resolved = defaults.Apply(options, out var objectiveKnobs);
-            // Build the objective once now so an unknown objective or knob fails before any training.
-            ObjectiveFactory.Create(objective, objectiveKnobs, resolved.Seed);
-            return new GradientTrainer(resolved, seed => ObjectiveFactory.Create(objective, objectiveKnobs, seed), objectiveKnobs);
-        });
+            var resolved = defaults.Apply(options, out var objectiveParameters);
+            foreach (var key in objectiveParameters.Keys)
+                if (!objectiveKnobs.Accepts(key))
+                    throw new ArgumentException($"ranker '{name}' has no knob '{key}'; known: {string.Join(", ", declared.Select(k => k.Name))}.");
+            // Build the objective once now so a bad knob value fails before any training.
+            ObjectiveFactory.Create(objective, objectiveParameters, resolved.Seed);
+            return new GradientTrainer(resolved, seed => ObjectiveFactory.Create(objective, objectiveParameters, seed), objectiveParameters);
+        }) { KnobDeclarations = declared };
     }
-
-    private static string DefaultOf(GradientTrainerOptions o, string knob) => knob switch
-    {
-        "hidden" => string.Join(',', o.Hidden),
-        "dropout" => o.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "batch-queries" => o.BatchQueries.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "optimizer" => o.Optimizer,
-        "momentum" => o.Momentum.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "weight-decay" => o.WeightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "schedule" => o.Schedule,
-        "step-epochs" => o.StepEpochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "step-gamma" => o.StepGamma.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "clip-norm" => o.ClipNorm.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => "",
-    };
 }

@@ -69,9 +69,9 @@ public sealed class GradientTrainer : IRankerTrainer
         var buffers = new BatchBuffers();
         var order = Enumerable.Range(0, train.QueryCount).ToArray();
         var random = new ModelRandom((ulong)o.Seed ^ 0x5851F42D4C957F2DUL);
-        // --backend gpu with a network and settings the device supports (ReLU, no dropout, weight decay or
-        // clipping; Adam): every step (products, objective, Adam) runs there, in the same batches and order.
-        using var deviceSession = request.Options.Compute is { } backend && o.Dropout == 0 && o.WeightDecay == 0 && o.ClipNorm == 0 && o.Optimizer == "adam"
+        // --backend gpu with a network and settings the backend says its device sessions support: every step
+        // (products, objective, update) runs there, in the same batches and order.
+        using var deviceSession = request.Options.Compute is { } backend && (o.DeviceFeatures & ~backend.DenseTrainingFeatures) == 0
             && model is MlpModel or LinearModel
             ? backend.TryStartDenseTraining(train, model is MlpModel mlp ? mlp.Hidden : [], parameters, cpuObjective, batchQueries)
             : null;

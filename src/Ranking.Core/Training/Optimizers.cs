@@ -8,16 +8,13 @@ public abstract class Optimizer
     /// <summary>One update with the given learning rate.</summary>
     public abstract void Step(float[] parameters, float[] gradients, float learningRate);
 
-    /// <summary>"adam" or "sgd" (with momentum).</summary>
-    public static Optimizer Create(string name, int parameterCount, double momentum = 0.9)
+    /// <summary>Adam, or SGD with <paramref name="momentum"/>.</summary>
+    public static Optimizer Create(OptimizerKind kind, int parameterCount, double momentum = 0.9) => kind switch
     {
-        return name.ToLowerInvariant() switch
-        {
-            "adam" => new AdamOptimizer(parameterCount),
-            "sgd" => new SgdMomentumOptimizer(parameterCount, (float)momentum),
-            _ => throw new ArgumentException($"unknown optimizer '{name}'; known: adam, sgd."),
-        };
-    }
+        OptimizerKind.Adam => new AdamOptimizer(parameterCount),
+        OptimizerKind.Sgd => new SgdMomentumOptimizer(parameterCount, (float)momentum),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown optimizer"),
+    };
 }
 
 /// <summary>Adam (Kingma and Ba 2015) with bias-corrected first and second moments.</summary>
@@ -92,13 +89,10 @@ public static class GradientTools
 /// <summary>Learning rate per epoch: constant, cosine annealing to <see cref="MinFraction"/>, or step decay.</summary>
 public sealed class LearningRateSchedule
 {
-    public LearningRateSchedule(string kind, double baseRate, int totalEpochs, int stepEpochs = 10, double gamma = 0.5, double minFraction = 0.0)
+    public LearningRateSchedule(LearningRateScheduleKind kind, double baseRate, int totalEpochs, int stepEpochs = 10, double gamma = 0.5, double minFraction = 0.0)
     {
-        Kind = kind.ToLowerInvariant() switch
-        {
-            "constant" or "cosine" or "step" => kind.ToLowerInvariant(),
-            _ => throw new ArgumentException($"unknown learning-rate schedule '{kind}'; known: constant, cosine, step."),
-        };
+        if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown learning-rate schedule");
+        Kind = kind;
         if (!(baseRate > 0) || double.IsInfinity(baseRate)) throw new ArgumentException($"learning rate must be positive, got {baseRate}.");
         if (stepEpochs <= 0) throw new ArgumentException("step-epochs must be positive.");
         BaseRate = baseRate;
@@ -108,7 +102,7 @@ public sealed class LearningRateSchedule
         MinFraction = minFraction;
     }
 
-    public string Kind { get; }
+    public LearningRateScheduleKind Kind { get; }
     public double BaseRate { get; }
     public int TotalEpochs { get; }
     public int StepEpochs { get; }
@@ -118,8 +112,8 @@ public sealed class LearningRateSchedule
     /// <summary>The rate for a 0-based epoch.</summary>
     public double Rate(int epoch) => Kind switch
     {
-        "cosine" => BaseRate * (MinFraction + (1 - MinFraction) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(epoch, TotalEpochs) / TotalEpochs))),
-        "step" => BaseRate * Math.Pow(Gamma, epoch / StepEpochs),
+        LearningRateScheduleKind.Cosine => BaseRate * (MinFraction + (1 - MinFraction) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(epoch, TotalEpochs) / TotalEpochs))),
+        LearningRateScheduleKind.Step => BaseRate * Math.Pow(Gamma, epoch / StepEpochs),
         _ => BaseRate,
     };
 }

@@ -1,3 +1,5 @@
+using Ranking.Models;
+
 namespace Ranking.Training;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace Ranking.Training;
 /// <see cref="Register"/> and <see cref="RegisterModelFamily"/> without Core knowing them.
 /// Names are case-insensitive.
 /// </summary>
-public sealed class RankerCatalog
+public sealed class RankerCatalog : IModelLoaders
 {
     private readonly Dictionary<string, RankerDescriptor> _rankers = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _order = [];

@@ -1,30 +1,7 @@
 using Ranking.Data;
+using Ranking.Models;
 
 namespace Ranking.Training;
-
-/// <summary>
-/// A trained scorer: one score per row from features that have already been through the fitted
-/// feature pipeline. Linear, MLP, LightGBM and FastTree models all implement it.
-/// </summary>
-public interface IScoringModel
-{
-    /// <summary>"linear", "mlp", "gbdt", "fasttree", ...: the key its payload loader is registered under.</summary>
-    string ModelFamily { get; }
-
-    int FeatureCount { get; }
-
-    /// <summary>Scores <paramref name="rowCount"/> rows of row-major features into <paramref name="scores"/>.</summary>
-    void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores);
-
-    /// <summary>
-    /// The model's own payload for the model file: entry name -> bytes (weights, LightGBM model text,
-    /// an ML.NET zip). The loader registered for <see cref="ModelFamily"/> reads the same entries back.
-    /// </summary>
-    IReadOnlyDictionary<string, byte[]> SavePayload();
-}
-
-/// <summary>Reads a model family's payload entries back into a scorer.</summary>
-public delegate IScoringModel ModelPayloadLoader(IReadOnlyDictionary<string, byte[]> payload);
 
 /// <summary>
 /// Options every ranker understands, plus free-form family-specific knobs (e.g. "trees", "leaves",
@@ -105,4 +82,8 @@ public sealed record RankerDescriptor(
     string ModelFamily,
     string Description,
     IReadOnlyDictionary<string, string> Knobs,
-    Func<RankerOptions, IRankerTrainer> CreateTrainer);
+    Func<RankerOptions, IRankerTrainer> CreateTrainer)
+{
+    /// <summary>The declarations behind <see cref="Knobs"/> (type, range, flag), for the CLI's flags and the README check.</summary>
+    public IReadOnlyList<Ranking.Knobs.Knob> KnobDeclarations { get; init; } = [];
+}

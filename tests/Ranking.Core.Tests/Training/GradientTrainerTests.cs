@@ -68,7 +68,7 @@ public class GradientTrainerTests
         new(new GradientTrainerOptions
         {
             ModelFamily = family, Hidden = [16, 8], Epochs = epochs, LearningRate = optimizer == "adam" ? 0.05 : 0.01,
-            BatchQueries = 8, Threads = threads, Seed = 5, Optimizer = optimizer, EarlyStopping = 0, Schedule = "cosine",
+            BatchQueries = 8, Threads = threads, Seed = 5, Optimizer = Enum.Parse<OptimizerKind>(optimizer, ignoreCase: true), EarlyStopping = 0, Schedule = LearningRateScheduleKind.Cosine,
         }, _ => new SquaredError());
 
     [Theory]
@@ -137,9 +137,13 @@ public class GradientTrainerTests
         Assert.Equal(0.1f, o.Dropout);
         Assert.Equal("2", objectiveKnobs["temperature"]);
 
+        // A key that is not the trainer's is left for the objective; the ranker refuses it when neither takes it.
         var trees = new RankerOptions();
         trees.Parameters["leaves"] = "31";
-        Assert.Throws<ArgumentException>(() => new GradientTrainerOptions().Apply(trees, out _));
+        new GradientTrainerOptions().Apply(trees, out var left);
+        Assert.Equal("31", left["leaves"]);
+        var ranker = CoreRankers.Describe("mlp-listnet", "listnet", CoreRankers.MlpDefaults, "test");
+        Assert.Contains("'leaves'", Assert.Throws<ArgumentException>(() => ranker.CreateTrainer(trees)).Message);
         var bad = new RankerOptions();
         bad.Parameters["hidden"] = "64,x";
         Assert.Throws<ArgumentException>(() => new GradientTrainerOptions().Apply(bad, out _));

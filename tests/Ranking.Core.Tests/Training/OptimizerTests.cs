@@ -5,9 +5,9 @@ namespace Ranking.Core.Tests.Training;
 public class OptimizerTests
 {
     [Theory]
-    [InlineData("adam", 0.1)]
-    [InlineData("sgd", 0.05)]
-    public void OptimizersMinimiseAQuadratic(string name, double lr)
+    [InlineData(OptimizerKind.Adam, 0.1)]
+    [InlineData(OptimizerKind.Sgd, 0.05)]
+    public void OptimizersMinimiseAQuadratic(OptimizerKind name, double lr)
     {
         // f(w) = sum (w_i - t_i)^2 / 2, gradient w - t.
         float[] target = [3f, -2f, 0.5f], w = new float[3], g = new float[3];
@@ -32,16 +32,16 @@ public class OptimizerTests
     [Fact]
     public void SchedulesFollowTheirFormulas()
     {
-        var cosine = new LearningRateSchedule("cosine", 0.1, 10);
+        var cosine = new LearningRateSchedule(LearningRateScheduleKind.Cosine, 0.1, 10);
         Assert.Equal(0.1, cosine.Rate(0), 12);
         Assert.Equal(0.05, cosine.Rate(5), 12);
         Assert.Equal(0.0, cosine.Rate(10), 12);
-        var step = new LearningRateSchedule("step", 0.1, 100, stepEpochs: 3, gamma: 0.5);
+        var step = new LearningRateSchedule(LearningRateScheduleKind.Step, 0.1, 100, stepEpochs: 3, gamma: 0.5);
         Assert.Equal(0.1, step.Rate(2), 12);
         Assert.Equal(0.05, step.Rate(3), 12);
         Assert.Equal(0.025, step.Rate(7), 12);
-        Assert.Equal(0.1, new LearningRateSchedule("constant", 0.1, 5).Rate(4));
-        Assert.Throws<ArgumentException>(() => new LearningRateSchedule("warm", 0.1, 5));
+        Assert.Equal(0.1, new LearningRateSchedule(LearningRateScheduleKind.Constant, 0.1, 5).Rate(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LearningRateSchedule((LearningRateScheduleKind)7, 0.1, 5));
     }
 
     [Fact]
