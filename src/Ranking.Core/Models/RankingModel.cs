@@ -26,11 +26,32 @@ public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, M
             throw new RankingDataException(raw.Source, 0, 0,
                 $"the data has {raw.FeatureCount} features, the model was trained on {Manifest.InputFeatureCount} (read it with DatasetReadOptions.FeatureCount = {Manifest.InputFeatureCount}).");
         var transformed = Pipeline.Apply(raw);
+        if (Model is IDenseNetworkModel && !ReferenceEquals(transformed, raw))
+        {
+            // Finite rows can leave a pipeline as infinities when its parameters are extreme (a crafted or damaged
+            // model file: a mean of 1e308); a network would turn them into NaN scores, so they are refused here.
+            int bad = FirstNonFinite(transformed.Features);
+            if (bad >= 0)
+                throw new RankingDataException(raw.Source, 0, 0,
+                    $"row {bad / transformed.FeatureCount + 1}: feature {bad % transformed.FeatureCount + 1} is {transformed.Features[bad]} after the model's pipeline '{Pipeline.Spec}' (its parameters overflow float); the {Model.ModelFamily} model cannot score it.");
+        }
         var scores = new float[raw.RowCount];
-        if (compute is not null && Model is IDenseNetworkModel dense && compute.TryPredictDense(dense.Network, transformed.Features, transformed.RowCount, scores))
-            return scores;
-        Model.Predict(transformed.Features, transformed.RowCount, scores);
+        if (!(compute is not null && Model is IDenseNetworkModel dense && compute.TryPredictDense(dense.Network, transformed.Features, transformed.RowCount, scores)))
+            Model.Predict(transformed.Features, transformed.RowCount, scores);
+        // Finite parameters can still overflow (a crafted model: weights near float.MaxValue, leaves of +-1e308);
+        // +-Inf scores rank, NaN ones cannot, so they are refused here rather than handed to an evaluator.
+        int nan = Array.FindIndex(scores, float.IsNaN);
+        if (nan >= 0)
+            throw new RankingDataException(raw.Source, 0, 0,
+                $"row {nan + 1}: the {Model.ModelFamily} model's score is NaN (its parameters overflow on this row); the model cannot rank it.");
         return scores;
+    }
+
+    private static int FirstNonFinite(float[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return -1;
     }
 
     /// <summary>Writes the model file (atomic); see <see cref="ModelFile"/>.</summary>

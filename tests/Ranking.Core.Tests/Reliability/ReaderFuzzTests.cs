@@ -114,6 +114,56 @@ public class ReaderFuzzTests : IDisposable
         FuzzFile(Gen.OneOf(Mutated(seed), Gen.Byte.Array[0, 200]), "fuzz.rkds", p => DatasetReader.Read(p, Budget), 600);
     }
 
+    /// <summary>
+    /// .rkds headers declaring huge shapes (rows, features, queries, comment bytes overwritten with hostile values)
+    /// are refused from the header, before any array is allocated: each read allocates a bounded amount.
+    /// </summary>
+    [Fact]
+    public void RkdsHeadersDeclaringHugeShapesAreRefusedBeforeAllocating()
+    {
+        string good = Path.Combine(_dir, "good-shape.rkds");
+        RkdsFile.Write(DatasetReader.Read(WriteText("shape.txt", ReliabilityKit.SvmText)), good);
+        byte[] seed = File.ReadAllBytes(good);
+        long[] hostile = [-1, 0, 1, int.MaxValue, int.MinValue, 1L << 31, 1L << 40, long.MaxValue, long.MinValue, 1 << 20];
+        string path = Path.Combine(_dir, "huge.rkds");
+        Gen.Select(Gen.Int[0, 3], Gen.Int[0, hostile.Length - 1], Gen.Int[0, hostile.Length - 1]).Sample((field, a, b) =>
+        {
+            var bytes = (byte[])seed.Clone();
+            // rows (int64 at 16), features (int32 at 24), queries (int32 at 28), comment bytes (int64 at 32)
+            switch (field)
+            {
+                case 0: BitConverter.GetBytes(hostile[a]).CopyTo(bytes, 16); break;
+                case 1: BitConverter.GetBytes((int)hostile[a]).CopyTo(bytes, 24); break;
+                case 2: BitConverter.GetBytes((int)hostile[a]).CopyTo(bytes, 28); break;
+                default: BitConverter.GetBytes(hostile[a]).CopyTo(bytes, 32); break;
+            }
+            BitConverter.GetBytes((int)hostile[b]).CopyTo(bytes, field == 1 ? 28 : 24);
+            File.WriteAllBytes(path, bytes);
+            Clean(() =>
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                try { DatasetReader.Read(path); }
+                finally { Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < (64L << 20), "a hostile header allocated over 64 MB"); }
+            }, $"huge.rkds <- {Convert.ToBase64String(bytes)}");
+        }, iter: 300, threads: 1);
+    }
+
+    /// <summary>A CSV header of a million columns and a scores file of a million lines: memory follows the file's size.</summary>
+    [Fact]
+    public void WideCsvHeadersAndLongScoresFilesCostTheirSize()
+    {
+        string csv = WriteText("wide.csv", "label,qid," + string.Join(',', Enumerable.Range(0, 1_000_000).Select(i => $"f{i}")) + "\n1,1," + string.Join(',', Enumerable.Repeat("x", 3)) + "\n");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<RankingDataException>(() => DatasetReader.Read(csv, Budget));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 64L * new FileInfo(csv).Length, $"{allocated:N0} bytes for a {new FileInfo(csv).Length:N0}-byte file");
+        string scores = WriteText("long.scores", string.Concat(Enumerable.Repeat("1\n", 1_000_000)));
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<RankingDataException>(() => ScoresFile.Read(scores, 5));
+        allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 64L * new FileInfo(scores).Length, $"{allocated:N0} bytes for a {new FileInfo(scores).Length:N0}-byte scores file");
+    }
+
     [Fact]
     public void ScoresFileMutations()
     {
