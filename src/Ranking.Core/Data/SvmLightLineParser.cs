@@ -6,7 +6,7 @@ namespace Ranking.Data;
 /// <summary>
 /// What the second pass of the SVMlight reader fills: per-row label, qid, line and qid column for the
 /// whole file, comments when kept, and the dense features of either every row (an in-memory read) or
-/// one chunk of rows at a time (a streamed read, <see cref="SvmLightRowStream"/>). Rows are numbered as
+/// one chunk of rows at a time (a streamed read, <see cref="DatasetRowStream"/>). Rows are numbered as
 /// the first pass counted them, so blocks parsed in parallel write disjoint rows.
 /// </summary>
 internal sealed class ParsedRows
