@@ -15,7 +15,7 @@ namespace Ranking.LightGbm;
 /// with each new tree, so every round costs one copy plus one evaluation, never a re-prediction of all trees.
 /// The saved model is cut at the best round.
 /// </summary>
-public sealed class LightGbmTrainer : IRankerTrainer
+public sealed class LightGbmTrainer : IStreamingRankerTrainer
 {
     private readonly GbdtKnobs _knobs;
     private readonly IRankingObjective? _objective;
@@ -54,13 +54,51 @@ public sealed class LightGbmTrainer : IRankerTrainer
         using var network = p.IsDistributed ? LightGbmNetwork.Init(p.Machines!, p.LocalListenPort, p.NumMachines) : null;
         string parameters = p.Render();
         using var trainSet = LightGbmDataset.Create(train, parameters);
+        return Boost(trainSet, train, valid, request.ValidationScorer, request.Options, parameters, clock, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains on a text file streamed in chunks into LightGBM's binned dataset (bin boundaries from a sample
+    /// of at least <c>bin_construct_sample_cnt</c> rows, 200,000 by default: the whole file when smaller, so a
+    /// small file grows exactly the trees <see cref="Train"/> grows). The float matrix is never held.
+    /// One machine only; no shard.
+    /// </summary>
+    public TrainingResult TrainStreamed(DatasetRowStream train, RankingDataset? valid, ValidationScorer? scorer, RankerOptions options,
+        IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        if (valid is not null && scorer is null) throw new ArgumentException("a validation set needs a ValidationScorer.");
+        if (_knobs.Shard is not null || _knobs.Parameters.IsDistributed)
+            throw new ArgumentException("a streamed training set trains on one machine: no shard, no machine list.");
+        if (valid is not null && valid.FeatureCount != train.FeatureCount)
+            throw new ArgumentException($"the validation set has {valid.FeatureCount} features, the training set {train.FeatureCount}.");
+        var clock = Stopwatch.StartNew();
+        var p = _knobs.Parameters;
+        string parameters = p.Render();
+        int sampleRows = LightGbmDataset.DefaultSampleRows;
+        if (p.Extra.TryGetValue("bin_construct_sample_cnt", out var text) && !int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out sampleRows))
+            throw new ArgumentException($"bin_construct_sample_cnt must be an integer, got '{text}'.");
+        var (trainSet, rows) = LightGbmDataset.CreateStreamed(train, parameters, Math.Max(1, sampleRows), (ulong)p.Seed);
+        using (trainSet)
+            return Boost(trainSet, rows, valid, scorer, options, parameters, clock, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// The boosting loop over a binned training set; <paramref name="train"/> gives the labels and queries our
+    /// objective needs (its features are not read).
+    /// </summary>
+    private TrainingResult Boost(LightGbmDataset trainSet, RankingDataset train, RankingDataset? valid, ValidationScorer? scorer, RankerOptions options,
+        string parameters, Stopwatch clock, IProgress<TrainingEvent>? progress, CancellationToken cancellationToken)
+    {
+        var p = _knobs.Parameters;
         using var validSet = valid is null ? null : LightGbmDataset.Create(valid, parameters, trainSet);
         using var booster = LightGbmBooster.Create(trainSet, parameters);
         int validIndex = validSet is null ? -1 : booster.AddValidData(validSet);
 
         var history = new List<TrainingEvent>();
         // --backend gpu: the custom objective's gradients come from kernels (the CPU objective where none exists).
-        var objective = _objective is not null && request.Options.Compute is { } compute ? compute.Accelerate(_objective) : _objective;
+        var objective = _objective is not null && options.Compute is { } compute ? compute.Accelerate(_objective) : _objective;
         using var ownedObjective = objective == _objective ? null : objective as IDisposable;
         var custom = objective is null ? null : new CustomObjectiveRound(objective, train, p.Threads == 0 ? -1 : p.Threads);
         var validRaw = valid is null ? null : new double[valid.RowCount];
@@ -91,8 +129,8 @@ public sealed class LightGbmTrainer : IRankerTrainer
                 booster.GetPredict(validIndex, validRaw);
                 var validScores = new float[validRaw!.Length];
                 for (int i = 0; i < validScores.Length; i++) validScores[i] = (float)validRaw[i];
-                metrics = request.ValidationScorer!.Score(validScores);
-                double value = metrics.TryGetValue(request.ValidationScorer.StoppingMetric, out var v) ? v : double.NaN;
+                metrics = scorer!.Score(validScores);
+                double value = metrics.TryGetValue(scorer.StoppingMetric, out var v) ? v : double.NaN;
                 if (value > bestValue || bestIteration == 0)
                 {
                     bestValue = double.IsNaN(value) ? double.NegativeInfinity : value;

@@ -149,3 +149,36 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(File.Exists(P("s.txt")));
     }
 }
+
+/// <summary><c>train --stream</c>: the gbdt rankers learn from the file in chunks and write the model the in-memory run writes.</summary>
+public sealed class TrainStreamCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ranking-train-stream-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void StreamedLambdamartWritesTheSameModelAsTheInMemoryRun()
+    {
+        var set = SyntheticGenerator.Generate(new SyntheticOptions { Preset = "small", Queries = 60, Seed = 3 }).Data;
+        DatasetWriter.WriteSvmLight(set, P("train.txt"), sparse: true);
+        string[] common = ["train", "--train", P("train.txt"), "--ranker", "lambdamart", "--pipeline", "none", "--trees", "12", "--threads", "1", "--json"];
+        var memory = CliHarness.Run([.. common, "--out", P("memory.rkm")]);
+        var streamed = CliHarness.Run([.. common, "--out", P("stream.rkm"), "--stream"]);
+        Assert.Equal(ExitCodes.Ok, memory.ExitCode);
+        Assert.Equal(ExitCodes.Ok, streamed.ExitCode);
+        var catalog = Ranking.Cli.CatalogFactory.CreateDefault();
+        var a = RankingModel.Load(P("memory.rkm"), catalog);
+        var b = RankingModel.Load(P("stream.rkm"), catalog);
+        Assert.Equal(a.Predict(set), b.Predict(set));
+
+        var needsNone = CliHarness.Run("train", "--train", P("train.txt"), "--ranker", "lambdamart", "--stream", "--out", P("x.rkm"));
+        Assert.Equal(ExitCodes.BadInput, needsNone.ExitCode);
+        Assert.Contains("--pipeline none", needsNone.Stderr);
+        var notTrees = CliHarness.Run("train", "--train", P("train.txt"), "--ranker", "listnet", "--pipeline", "none", "--stream", "--out", P("y.rkm"));
+        Assert.Equal(ExitCodes.BadInput, notTrees.ExitCode);
+        Assert.Contains("cannot train from a stream", notTrees.Stderr);
+    }
+}

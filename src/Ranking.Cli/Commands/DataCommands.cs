@@ -198,6 +198,32 @@ public static class DataCommands
                 files.Add(($"{stem}.valid{ext}", valid));
                 files.Add(($"{stem}.test{ext}", test));
             }
+            else if (!parse.GetValue(oracle) && DatasetReader.DetectFormat(path) is DatasetFormat.SvmLight or DatasetFormat.LightGbm)
+            {
+                // SVMlight text is written a chunk of queries at a time (the same bytes): sets larger than memory.
+                var options = new SyntheticOptions { Preset = name, Queries = count, Seed = s };
+                long written = SyntheticGenerator.WriteSvmLight(options, path);
+                int featureCount = SyntheticGenerator.FeatureCount(name);
+                int queryCount = count ?? SyntheticGenerator.DefaultQueries(name);
+                if (parse.GetValue(json))
+                    Console.Out.Write(Json(w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("preset", name.ToLowerInvariant());
+                        w.WriteNumber("seed", s);
+                        w.WriteNumber("features", featureCount);
+                        w.WriteStartArray("files");
+                        w.WriteStartObject();
+                        w.WriteString("path", path);
+                        w.WriteNumber("rows", written);
+                        w.WriteNumber("queries", queryCount);
+                        w.WriteEndObject();
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }) + "\n");
+                else Console.Out.WriteLine($"wrote {path} ({written} rows, {queryCount} queries, {featureCount} features)");
+                return ExitCodes.Ok;
+            }
             else files.Add((path, SyntheticGenerator.Generate(new SyntheticOptions { Preset = name, Queries = count, Seed = s })));
             foreach (var (file, set) in files)
             {

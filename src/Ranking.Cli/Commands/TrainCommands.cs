@@ -48,10 +48,11 @@ public static class TrainCommands
         var allowNan = new Option<bool>("--allow-nan") { Description = "Read NaN feature values as missing; the pipeline must fill them (e.g. --pipeline fillnan,zscore) unless the model takes missing values (gbdt)." };
         string[] flagKnobs = FlagKnobs();
         var passOptions = flagKnobs.Select(name => new Option<string?>("--" + name) { Description = $"Ranker knob '{name}' (see 'ranking rankers')." }).ToArray();
+        var stream = new Option<bool>("--stream") { Description = "gbdt rankers, --pipeline none: stream the training file into LightGBM in chunks (bins from a sample of rows), never holding its float matrix." };
 
         var command = new Command("train", "Train a ranker and write a model file (manifest, fitted pipeline, weights).")
         {
-            train, valid, ranker, objective, model, pipeline, epochs, lr, metric, contract, early, seed, threads, output, json, param, backend, maxMemory, allowNan,
+            train, valid, ranker, objective, model, pipeline, epochs, lr, metric, contract, early, seed, threads, output, json, param, backend, maxMemory, allowNan, stream,
         };
         foreach (var o in passOptions) command.Options.Add(o);
         command.SetAction(parse =>
@@ -76,14 +77,14 @@ public static class TrainCommands
             if (compute.Kind == Ranking.Compute.ComputeBackendKind.Gpu) options.Compute = compute;
             return RunTrain(parse.GetValue(train)!, parse.GetValue(valid), parse.GetValue(ranker), parse.GetValue(objective), parse.GetValue(model),
                 parse.GetValue(pipeline)!, parse.GetValue(metric)!, parse.GetValue(contract)!, options, parse.GetValue(output)!, parse.GetValue(json),
-                ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)), parse.GetValue(allowNan));
+                ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)), parse.GetValue(allowNan), parse.GetValue(stream));
         });
         return command;
     }
 
     private static int RunTrain(string trainPath, string? validPath, string? rankerName, string? objective, string? family,
         string pipeline, string metricText, string contractText, RankerOptions options, string outPath, bool asJson,
-        long? maxMemoryBytes = null, bool allowNaN = false)
+        long? maxMemoryBytes = null, bool allowNaN = false, bool stream = false)
     {
         var catalog = CatalogFactory.CreateDefault();
         RankerDescriptor ranker;
@@ -107,12 +108,24 @@ public static class TrainCommands
         if (validPath is not null && !File.Exists(validPath)) throw new FileNotFoundException($"{validPath}: validation file not found", validPath);
 
         var read = new DatasetReadOptions { KeepComments = false, Threads = options.Threads, MaxMemoryBytes = maxMemoryBytes, AllowNaN = allowNaN };
-        RankingDataset train = DatasetReader.Read(trainPath, read);
-        RankingDataset? valid = validPath is null ? null : ReadMatching(validPath, train.FeatureCount, read, ref train, trainPath);
+        Func<IProgress<TrainingEvent>?, (RankingModel, TrainingResult)> run;
+        RankingDataset? valid;
+        if (stream)
+        {
+            if (!Ranking.Features.FeaturePipeline.Parse(pipeline).IsEmpty)
+                throw new UsageException("--stream trains on raw features: add --pipeline none.");
+            var rows = DatasetRowStream.Open(trainPath, read);
+            valid = validPath is null ? null : DatasetReader.Read(validPath, read with { FeatureCount = rows.FeatureCount });
+            run = progress => Guard(() => RankerTraining.TrainStreamed(ranker, rows, valid, options, pipeline, metrics, contract, progress));
+        }
+        else
+        {
+            RankingDataset train = DatasetReader.Read(trainPath, read);
+            valid = validPath is null ? null : ReadMatching(validPath, train.FeatureCount, read, ref train, trainPath);
+            run = progress => Guard(() => RankerTraining.Train(ranker, train, valid, options, pipeline, metrics, contract, progress));
+        }
 
-        (RankingModel trained, TrainingResult result) = asJson
-            ? Train(ranker, train, valid, options, pipeline, metrics, contract, null)
-            : TrainWithProgress(ranker, train, valid, options, pipeline, metrics, contract);
+        (RankingModel trained, TrainingResult result) = asJson ? run(null) : TrainWithProgress(ranker, metrics, run);
         trained.Save(outPath);
 
         if (asJson)
@@ -157,12 +170,11 @@ public static class TrainCommands
         return valid.FeatureCount == count ? valid : DatasetReader.Read(path, read with { FeatureCount = count });
     }
 
-    private static (RankingModel, TrainingResult) Train(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid, RankerOptions options,
-        string pipeline, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, IProgress<TrainingEvent>? progress)
+    private static (RankingModel, TrainingResult) Guard(Func<(RankingModel, TrainingResult)> train)
     {
         try
         {
-            return RankerTraining.Train(ranker, train, valid, options, pipeline, metrics, contract, progress);
+            return train();
         }
         catch (ArgumentException ex)
         {
@@ -171,8 +183,8 @@ public static class TrainCommands
         }
     }
 
-    private static (RankingModel, TrainingResult) TrainWithProgress(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid,
-        RankerOptions options, string pipeline, IReadOnlyList<MetricSpec> metrics, NdcgContract contract)
+    private static (RankingModel, TrainingResult) TrainWithProgress(RankerDescriptor ranker, IReadOnlyList<MetricSpec> metrics,
+        Func<IProgress<TrainingEvent>?, (RankingModel, TrainingResult)> run)
     {
         var console = ConsoleOutput.Create();
         (RankingModel, TrainingResult) outcome = default;
@@ -189,7 +201,7 @@ public static class TrainCommands
                     string stop = ev.ValidMetrics.Count > 0 ? $" {metrics[0].Name} {ev.ValidMetrics.GetValueOrDefault(metrics[0].Name):F4}" : "";
                     task.Description = Markup.Escape($"{ranker.Name}: iteration {ev.Iteration}/{ev.TotalIterations} loss {ev.TrainLoss:G4}{stop}");
                 });
-                outcome = Train(ranker, train, valid, options, pipeline, metrics, contract, progress);
+                outcome = run(progress);
                 task.Value = task.MaxValue;
             });
         return outcome;

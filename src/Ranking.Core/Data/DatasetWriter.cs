@@ -23,53 +23,56 @@ public static class DatasetWriter
     {
         ArgumentNullException.ThrowIfNull(data);
         WritePositions(data, path);
-        AtomicFile.Write(path, stream =>
+        AtomicFile.Write(path, stream => WriteSvmLightRows(data, stream, sparse));
+    }
+
+    /// <summary>The rows of <paramref name="data"/> as SVMlight text onto <paramref name="stream"/> (no position file).</summary>
+    internal static void WriteSvmLightRows(RankingDataset data, Stream stream, bool sparse)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        int at = 0;
+        try
         {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-            int at = 0;
-            try
+            for (int q = 0; q < data.QueryCount; q++)
             {
-                for (int q = 0; q < data.QueryCount; q++)
+                long qid = data.QueryIds[q];
+                for (int r = data.GroupOffsets[q]; r < data.GroupOffsets[q + 1]; r++)
                 {
-                    long qid = data.QueryIds[q];
-                    for (int r = data.GroupOffsets[q]; r < data.GroupOffsets[q + 1]; r++)
+                    Ensure(stream, ref buffer, ref at, 64);
+                    at += Format(data.Labels[r], buffer.AsSpan(at));
+                    "qid:"u8.CopyTo(buffer.AsSpan(at + 1));
+                    buffer[at] = (byte)' ';
+                    at += 5;
+                    qid.TryFormat(buffer.AsSpan(at), out int n, default, CultureInfo.InvariantCulture);
+                    at += n;
+                    var row = data.Row(r);
+                    for (int j = 0; j < row.Length; j++)
                     {
+                        if (sparse && BitConverter.SingleToUInt32Bits(row[j]) == 0) continue;
                         Ensure(stream, ref buffer, ref at, 64);
-                        at += Format(data.Labels[r], buffer.AsSpan(at));
-                        "qid:"u8.CopyTo(buffer.AsSpan(at + 1));
-                        buffer[at] = (byte)' ';
-                        at += 5;
-                        qid.TryFormat(buffer.AsSpan(at), out int n, default, CultureInfo.InvariantCulture);
+                        buffer[at++] = (byte)' ';
+                        (j + 1).TryFormat(buffer.AsSpan(at), out n, default, CultureInfo.InvariantCulture);
                         at += n;
-                        var row = data.Row(r);
-                        for (int j = 0; j < row.Length; j++)
-                        {
-                            if (sparse && BitConverter.SingleToUInt32Bits(row[j]) == 0) continue;
-                            Ensure(stream, ref buffer, ref at, 64);
-                            buffer[at++] = (byte)' ';
-                            (j + 1).TryFormat(buffer.AsSpan(at), out n, default, CultureInfo.InvariantCulture);
-                            at += n;
-                            buffer[at++] = (byte)':';
-                            at += Format(row[j], buffer.AsSpan(at));
-                        }
-                        string? comment = data.RowComments?[r];
-                        if (comment is not null)
-                        {
-                            byte[] bytes = Encoding.UTF8.GetBytes(" # " + comment.Replace('\n', ' ').Replace('\r', ' '));
-                            Ensure(stream, ref buffer, ref at, bytes.Length + 1);
-                            bytes.CopyTo(buffer, at);
-                            at += bytes.Length;
-                        }
-                        buffer[at++] = (byte)'\n';
+                        buffer[at++] = (byte)':';
+                        at += Format(row[j], buffer.AsSpan(at));
                     }
+                    string? comment = data.RowComments?[r];
+                    if (comment is not null)
+                    {
+                        byte[] bytes = Encoding.UTF8.GetBytes(" # " + comment.Replace('\n', ' ').Replace('\r', ' '));
+                        Ensure(stream, ref buffer, ref at, bytes.Length + 1);
+                        bytes.CopyTo(buffer, at);
+                        at += bytes.Length;
+                    }
+                    buffer[at++] = (byte)'\n';
                 }
-                stream.Write(buffer, 0, at);
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        });
+            stream.Write(buffer, 0, at);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>CSV, or TSV when the path ends in .tsv: header <c>label,qid,f1..fN[,comment]</c>.</summary>
@@ -98,7 +101,7 @@ public static class DatasetWriter
     }
 
     /// <summary>LightGBM's <c>PATH.position</c> beside a text set: one integer per row.</summary>
-    private static void WritePositions(RankingDataset data, string path)
+    internal static void WritePositions(RankingDataset data, string path)
     {
         string positionPath = path + ".position";
         if (data.Positions is null)

@@ -3,7 +3,7 @@ namespace Ranking.Data;
 /// <summary>What to generate. <see cref="Preset"/> fixes the shape; the seed fixes every value.</summary>
 public sealed record SyntheticOptions
 {
-    /// <summary><c>small</c> (200 queries x ~20 docs x 20 features) or <c>mslr-like</c> (136 features, MSLR-like query lengths).</summary>
+    /// <summary><c>small</c> (200 queries x ~20 docs x 20 features), <c>mslr-like</c> (136 features, MSLR-like query lengths) or <c>istella-like</c> (220 features, ~316 rows per query).</summary>
     public string Preset { get; init; } = "small";
     /// <summary>Number of queries; null = the preset's default (200 for small, 1000 for mslr-like).</summary>
     public int? Queries { get; init; }
@@ -40,7 +40,10 @@ public sealed record SyntheticSet(RankingDataset Data, float[] OracleScores)
 /// </summary>
 public static class SyntheticGenerator
 {
-    public static IReadOnlyList<string> Presets { get; } = ["small", "mslr-like"];
+    public static IReadOnlyList<string> Presets { get; } = ["small", "mslr-like", "istella-like"];
+
+    /// <summary>The number of features of a preset's rows.</summary>
+    public static int FeatureCount(string preset) => Shape.Of(preset).Features;
 
     /// <summary>The number of queries a preset generates when none is given.</summary>
     public static int DefaultQueries(string preset) => Shape.Of(preset).DefaultQueries;
@@ -52,30 +55,65 @@ public static class SyntheticGenerator
         int queries = options.Queries ?? shape.DefaultQueries;
         if (queries < 1) throw new ArgumentOutOfRangeException(nameof(options), "at least one query is needed.");
         var world = new World(shape, options.Seed);
+        return GenerateRange(shape, world, options.Seed, 0, queries);
+    }
 
+    /// <summary>Queries [from, to) of the set the seed defines: the same rows, ids and oracle scores as in the whole set.</summary>
+    private static SyntheticSet GenerateRange(Shape shape, World world, ulong seed, int from, int to)
+    {
+        int queries = to - from;
         var lengths = new int[queries];
         long rowsLong = 0;
-        for (int q = 0; q < queries; q++)
+        for (int i = 0; i < queries; i++)
         {
-            lengths[q] = shape.QueryLength(SeededRandom.For(options.Seed, 1_000_000UL + (ulong)q));
-            rowsLong += lengths[q];
+            lengths[i] = shape.QueryLength(SeededRandom.For(seed, 1_000_000UL + (ulong)(from + i)));
+            rowsLong += lengths[i];
         }
-        if (rowsLong * shape.Features > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(options), "too many rows for one dataset.");
+        if (rowsLong * shape.Features > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(to), "too many rows for one dataset.");
         int rows = (int)rowsLong;
         var offsets = new int[queries + 1];
-        for (int q = 0; q < queries; q++) offsets[q + 1] = offsets[q] + lengths[q];
+        for (int i = 0; i < queries; i++) offsets[i + 1] = offsets[i] + lengths[i];
 
         var features = new float[(long)rows * shape.Features];
         var labels = new float[rows];
         var oracle = new float[rows];
-        Parallel.For(0, queries, q =>
+        Parallel.For(0, queries, i =>
         {
-            var random = SeededRandom.For(options.Seed, 2_000_000_000UL + (ulong)q);
-            world.FillQuery(random, offsets[q], lengths[q], features, labels, oracle);
+            var random = SeededRandom.For(seed, 2_000_000_000UL + (ulong)(from + i));
+            world.FillQuery(random, offsets[i], lengths[i], features, labels, oracle);
         });
-        var ids = Enumerable.Range(1, queries).Select(q => (long)q).ToArray();
-        var data = new RankingDataset(features, shape.Features, labels, offsets, ids, source: $"synthetic:{shape.Name}:seed={options.Seed}");
+        var ids = Enumerable.Range(from + 1, queries).Select(q => (long)q).ToArray();
+        var data = new RankingDataset(features, shape.Features, labels, offsets, ids, source: $"synthetic:{shape.Name}:seed={seed}");
         return new SyntheticSet(data, oracle);
+    }
+
+    /// <summary>
+    /// Writes a generated set as SVMlight text, <paramref name="queriesPerChunk"/> queries at a time, so a set
+    /// far larger than memory (10M rows x 220 features) can be written: the same bytes as
+    /// <see cref="DatasetWriter.WriteSvmLight"/> of <see cref="Generate"/>'s set. Returns the rows written.
+    /// </summary>
+    public static long WriteSvmLight(SyntheticOptions options, string path, int queriesPerChunk = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(path);
+        if (queriesPerChunk < 1) throw new ArgumentOutOfRangeException(nameof(queriesPerChunk));
+        var shape = Shape.Of(options.Preset);
+        int queries = options.Queries ?? shape.DefaultQueries;
+        if (queries < 1) throw new ArgumentOutOfRangeException(nameof(options), "at least one query is needed.");
+        var world = new World(shape, options.Seed);
+        long rows = 0;
+        var none = GenerateRange(shape, world, options.Seed, 0, 1).Data; // no positions: a stale PATH.position goes
+        DatasetWriter.WritePositions(none, path);
+        AtomicFile.Write(path, stream =>
+        {
+            for (int from = 0; from < queries; from += queriesPerChunk)
+            {
+                var chunk = GenerateRange(shape, world, options.Seed, from, Math.Min(queries, from + queriesPerChunk)).Data;
+                DatasetWriter.WriteSvmLightRows(chunk, stream, sparse: false);
+                rows += chunk.RowCount;
+            }
+        });
+        return rows;
     }
 
     /// <summary>One set of <paramref name="queries"/> queries split by query 60/20/20 into train, validation and test.</summary>
@@ -98,6 +136,13 @@ public static class SyntheticGenerator
             {
                 double a = r.NextNormal(), b = r.NextNormal(), c = r.NextNormal();
                 return Math.Min(1250, 1 + (int)(119.0 * (a * a + b * b + c * c) / 3.0));
+            }),
+            // Istella LETOR's shape: 220 features, ~316 documents per query (same chi-square tail as mslr-like,
+            // scaled), MSLR's grade shares (the shape, not Istella's label distribution, is what this is for).
+            "istella-like" or "istella" => new Shape("istella-like", 220, 32, 1000, [0.52, 0.32, 0.134, 0.019, 0.007], r =>
+            {
+                double a = r.NextNormal(), b = r.NextNormal(), c = r.NextNormal();
+                return Math.Min(3000, 1 + (int)(315.0 * (a * a + b * b + c * c) / 3.0));
             }),
             _ => throw new ArgumentException($"unknown synthetic preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset)),
         };

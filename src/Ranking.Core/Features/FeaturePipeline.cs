@@ -24,6 +24,9 @@ public sealed class FeaturePipeline
     internal IReadOnlyList<FeatureStep> Steps { get; }
 
     /// <summary>The canonical spec (parses back to the same pipeline).</summary>
+    /// <summary>True for the empty pipeline ("none"): features pass unchanged.</summary>
+    public bool IsEmpty => Steps.Count == 0;
+
     public string Spec => Steps.Count == 0 ? "none" : string.Join(",", Steps.Select(s => s.SpecText));
 
     public static IReadOnlyList<string> StepNames { get; } =

@@ -73,6 +73,20 @@ public interface IRankerTrainer
 }
 
 /// <summary>
+/// A trainer that can learn from rows streamed out of a file (<see cref="DatasetRowStream"/>) without the
+/// float matrix ever being held: LightGBM's rankers, which keep only their binned copy of the data.
+/// </summary>
+public interface IStreamingRankerTrainer : IRankerTrainer
+{
+    /// <summary>
+    /// Trains on the raw features of <paramref name="train"/> (no feature pipeline); <paramref name="valid"/>
+    /// is an ordinary in-memory set with the same feature count, scored by <paramref name="scorer"/>.
+    /// </summary>
+    TrainingResult TrainStreamed(DatasetRowStream train, RankingDataset? valid, ValidationScorer? scorer, RankerOptions options,
+        IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
 /// A named ranker of the catalog: objective + model family, a one-line description, the knobs it takes
 /// (name -> description with default) and a factory for its trainer.
 /// </summary>

@@ -75,6 +75,55 @@ public static class RankerTraining
     }
 
     /// <summary>
+    /// Trains a ranker whose trainer streams (<see cref="IStreamingRankerTrainer"/>: the gbdt rankers) on a
+    /// text file read in chunks, so the training set's float matrix is never held. Raw features only: the
+    /// pipeline must be empty ("none"), since fitting one needs every row at hand.
+    /// </summary>
+    public static (RankingModel Model, TrainingResult Result) TrainStreamed(
+        RankerDescriptor ranker,
+        DatasetRowStream train,
+        RankingDataset? valid,
+        RankerOptions options,
+        string? pipelineSpec,
+        IReadOnlyList<MetricSpec> validMetrics,
+        NdcgContract contract,
+        IProgress<TrainingEvent>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranker);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(contract);
+        if (!FeaturePipeline.Parse(pipelineSpec).IsEmpty)
+            throw new ArgumentException($"a streamed training set is trained on raw features: use the pipeline 'none' (got '{pipelineSpec}').");
+        if (ranker.CreateTrainer(options) is not IStreamingRankerTrainer trainer)
+            throw new ArgumentException($"ranker {ranker.Name} ({ranker.ModelFamily}) cannot train from a stream; the gbdt rankers can.");
+        if (valid is not null && valid.FeatureCount != train.FeatureCount)
+            throw new RankingDataException(valid.Source, 0, 0, $"the validation set has {valid.FeatureCount} features, the training set {train.FeatureCount} (read both with the same feature count).");
+        if (valid is not null) CheckGrades(valid);
+        var pipeline = FittedPipeline.Identity(train.FeatureCount);
+        var metrics = validMetrics is { Count: > 0 } ? validMetrics : MetricSpec.ParseList("ndcg@10");
+        ValidationScorer? scorer = valid is null ? null : new ValidationScorer(
+            metrics.Select(m => m.Name).ToArray(),
+            scores => RankingEvaluator.Evaluate(valid, scores, metrics, contract, options.Threads).Means);
+        var result = trainer.TrainStreamed(train, valid, scorer, options, progress, cancellationToken);
+        var manifest = new ModelManifest
+        {
+            Ranker = ranker.Name,
+            Objective = ranker.Objective,
+            ModelFamily = result.Model.ModelFamily,
+            FeatureCount = result.Model.FeatureCount,
+            InputFeatureCount = pipeline.InputFeatureCount,
+            PipelineSpec = pipeline.Spec,
+            Options = OptionsJson(options),
+            BestIteration = result.BestIteration,
+            ValidMetrics = result.ValidMetrics,
+            NdcgContract = valid is null ? null : contract.ToJsonObject(),
+        };
+        return (new RankingModel(pipeline, result.Model, manifest), result);
+    }
+
+    /// <summary>
     /// Grades are relevance levels: finite and not negative. Gain tables (2^g - 1), the evaluator and LightGBM
     /// refuse a negative grade; training on one would learn from a label no metric can score.
     /// </summary>

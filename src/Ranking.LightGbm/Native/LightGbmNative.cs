@@ -12,6 +12,9 @@ internal static unsafe partial class LightGbmNative
 {
     private const string Library = "lib_lightgbm";
 
+    // Runs before the first call into lib_lightgbm, so before its OpenMP runtime loads and reads the wait policy.
+    static LightGbmNative() => OpenMpEnvironment.Apply();
+
     public const int DTypeFloat32 = 0;
     public const int DTypeFloat64 = 1;
     public const int DTypeInt32 = 2;
@@ -30,6 +33,18 @@ internal static unsafe partial class LightGbmNative
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int LGBM_DatasetCreateFromMat(void* data, int dataType, int rows, int columns, int isRowMajor,
         string parameters, IntPtr reference, out DatasetHandle dataset);
+
+    /// <summary>
+    /// A dataset whose bin boundaries come from sampled values: per column, the sampled values that are not
+    /// zero (|v| > 1e-35 or NaN) and the index of their row within the sample; rows then arrive by
+    /// <see cref="LGBM_DatasetPushRows"/>, the last push finishing the load.
+    /// </summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int LGBM_DatasetCreateFromSampledColumn(double** sampleData, int** sampleIndices, int columns, int* countPerColumn,
+        int sampleRows, int localRows, long distributedRows, string parameters, out DatasetHandle dataset);
+
+    [LibraryImport(Library)]
+    public static partial int LGBM_DatasetPushRows(DatasetHandle dataset, void* data, int dataType, int rows, int columns, int startRow);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int LGBM_DatasetSetField(DatasetHandle dataset, string fieldName, void* fieldData, int count, int type);

@@ -184,3 +184,32 @@ public class SyntheticGeneratorTests
         return w;
     }
 }
+
+/// <summary>The chunked text writer (sets larger than memory) writes the bytes of the whole generated set.</summary>
+public class SyntheticStreamingWriterTests
+{
+    [Theory]
+    [InlineData("mslr-like", 7, 3)]
+    [InlineData("istella-like", 5, 2)]
+    [InlineData("small", 30, 1000)]
+    public void ChunkedTextEqualsTheWholeSetsText(string preset, int queries, int perChunk)
+    {
+        using var dir = new TempFolder();
+        var options = new SyntheticOptions { Preset = preset, Queries = queries, Seed = 9 };
+        var whole = SyntheticGenerator.Generate(options).Data;
+        DatasetWriter.WriteSvmLight(whole, dir.File("whole.txt"));
+        long rows = SyntheticGenerator.WriteSvmLight(options, dir.File("chunked.txt"), perChunk);
+        Assert.Equal(whole.RowCount, rows);
+        Assert.Equal(File.ReadAllBytes(dir.File("whole.txt")), File.ReadAllBytes(dir.File("chunked.txt")));
+        Assert.Equal(SyntheticGenerator.FeatureCount(preset), whole.FeatureCount);
+    }
+
+    [Fact]
+    public void IstellaLikeHasIstellasShape()
+    {
+        var set = SyntheticGenerator.Generate(new SyntheticOptions { Preset = "istella-like", Queries = 200, Seed = 1 }).Data;
+        Assert.Equal(220, set.FeatureCount);
+        double mean = set.RowCount / (double)set.QueryCount;
+        Assert.InRange(mean, 250, 380); // Istella: ~316 rows per query
+    }
+}

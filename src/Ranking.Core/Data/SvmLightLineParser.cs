@@ -1,0 +1,269 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Ranking.Data;
+
+/// <summary>
+/// What the second pass of the SVMlight reader fills: per-row label, qid, line and qid column for the
+/// whole file, comments when kept, and the dense features of either every row (an in-memory read) or
+/// one chunk of rows at a time (a streamed read, <see cref="DatasetRowStream"/>). Rows are numbered as
+/// the first pass counted them, so blocks parsed in parallel write disjoint rows.
+/// </summary>
+internal sealed class ParsedRows
+{
+    public ParsedRows(int rows, int width, bool fixedWidth)
+    {
+        Width = width;
+        FixedWidth = fixedWidth;
+        Labels = new float[rows];
+        Qids = new long[rows];
+        Lines = new long[rows];
+        QidColumns = new int[rows];
+    }
+
+    /// <summary>Columns of the dense matrix (the fixed feature count, or the highest index the first pass saw).</summary>
+    public int Width { get; }
+    /// <summary>The width came from outside: an index beyond it is the caller's error (or dropped), not a miscount.</summary>
+    public bool FixedWidth { get; }
+    public float[] Labels { get; }
+    public long[] Qids { get; }
+    /// <summary>Line of each row (1-based; 0 = not parsed: a bad line, or a block after the error limit).</summary>
+    public long[] Lines { get; }
+    public int[] QidColumns { get; }
+    /// <summary>Per-row comments, allocated at the first comment kept.</summary>
+    public string?[]? Comments;
+    /// <summary>Dense features of rows [FeatureRowBase, FeatureRowBase + FeatureRows); null = check the lines only.</summary>
+    public float[]? Features { get; private set; }
+    public int FeatureRowBase { get; private set; }
+    public int FeatureRows { get; private set; }
+
+    public bool Parsed(int row) => Lines[row] != 0;
+
+    /// <summary>Allocates the whole matrix (an in-memory read).</summary>
+    public void HoldAllFeatures()
+    {
+        Features = new float[(long)Labels.Length * Width];
+        FeatureRowBase = 0;
+        FeatureRows = Labels.Length;
+    }
+
+    /// <summary>Points the features at a chunk buffer for rows [first, first + count), zeroed here.</summary>
+    public void HoldChunk(float[] buffer, int first, int count)
+    {
+        buffer.AsSpan(0, (int)((long)count * Width)).Clear();
+        Features = buffer;
+        FeatureRowBase = first;
+        FeatureRows = count;
+    }
+
+    public void SetComment(int row, string comment)
+    {
+        if (Comments is null) Interlocked.CompareExchange(ref Comments, new string?[Labels.Length], null);
+        Comments[row] = comment;
+    }
+}
+
+/// <summary>
+/// Parses the lines of one block of SVMlight text into <see cref="ParsedRows"/>, starting at a given row.
+/// A data line (not blank, not a <c>#</c> comment) takes the next row whether or not it parses, exactly
+/// as <see cref="TextLayout"/> counted it in the first pass. Problems are kept per line (block-relative
+/// line numbers) up to a limit.
+/// </summary>
+internal sealed class SvmLightLineParser
+{
+    private const long NoQid = long.MinValue;
+
+    /// <summary>A problem on a line of the block (1-based line within the block, 1-based column).</summary>
+    public readonly record struct LineError(int Line, int Column, string What);
+
+    private readonly ParsedRows _rows;
+    private readonly DatasetReadOptions _options;
+    private readonly int _maxErrors;
+    private int _row;
+
+    public SvmLightLineParser(ParsedRows rows, int firstRow, DatasetReadOptions options, int maxErrors)
+    {
+        _rows = rows;
+        _row = firstRow;
+        _options = options;
+        _maxErrors = maxErrors;
+    }
+
+    public List<LineError> Errors { get; } = [];
+
+    /// <summary>Is this line (without its newline) a data row? Blank and comment lines are not.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool IsDataLine(ReadOnlySpan<byte> line)
+    {
+        if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+        int p = SkipSpaces(line, 0);
+        return p < line.Length && line[p] != (byte)'#';
+    }
+
+    /// <summary>
+    /// The highest feature index of a well-formed data line: its last <c>index:value</c> token before any
+    /// comment (indices ascend). 0 when the last token is the qid or not an index. A malformed line may
+    /// hide a higher index; pass 2 reports such a line as bad before its index matters.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int LastIndex(ReadOnlySpan<byte> line)
+    {
+        int hash = line.IndexOf((byte)'#');
+        if (hash >= 0) line = line[..hash];
+        int end = line.Length;
+        while (end > 0 && (line[end - 1] == (byte)' ' || line[end - 1] == (byte)'\t' || line[end - 1] == (byte)'\r')) end--;
+        line = line[..end];
+        int start = line.LastIndexOfAny((byte)' ', (byte)'\t') + 1;
+        var token = line[start..];
+        int colon = token.IndexOf((byte)':');
+        if (colon <= 0) return 0;
+        return Utf8Number.TryParseIndex(token[..colon], out int index) ? index : 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // One-shot hot loops (a command-line parse calls them a few hundred times in all): compiled fully
+    // optimised at once, instead of spending most of the parse in tier-0 and on-stack-replaced code.
+    public void ParseLines(ReadOnlySpan<byte> text)
+    {
+        int pos = 0, line = 0;
+        while (pos < text.Length)
+        {
+            int newline = text[pos..].IndexOf((byte)'\n');
+            int end = newline < 0 ? text.Length : pos + newline;
+            line++;
+            var lineSpan = text[pos..end];
+            if (lineSpan.Length > 0 && lineSpan[^1] == (byte)'\r') lineSpan = lineSpan[..^1];
+            int p = SkipSpaces(lineSpan, 0);
+            if (p < lineSpan.Length && lineSpan[p] != (byte)'#')
+            {
+                if (Errors.Count < _maxErrors) ParseLine(lineSpan, p, line, _row);
+                _row++;
+            }
+            pos = newline < 0 ? text.Length : end + 1;
+        }
+    }
+
+    private static bool IsSpace(byte b) => b == (byte)' ' || b == (byte)'\t';
+
+    private static int SkipSpaces(ReadOnlySpan<byte> s, int p)
+    {
+        while (p < s.Length && IsSpace(s[p])) p++;
+        return p;
+    }
+
+    private static int TokenEnd(ReadOnlySpan<byte> s, int p)
+    {
+        while (p < s.Length && !IsSpace(s[p])) p++;
+        return p;
+    }
+
+    private void Fail(int line, int index0, string what) => Errors.Add(new LineError(line, index0 + 1, what));
+
+    private static string Clip(ReadOnlySpan<byte> s) => SvmLightReader.Clip(Encoding.UTF8.GetString(s.Length <= 60 ? s : s[..60]));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ParseLine(ReadOnlySpan<byte> line, int p, int lineNo, int row)
+    {
+        int hash = line.IndexOf((byte)'#');
+        var data = hash < 0 ? line : line[..hash];
+
+        int end = TokenEnd(data, p);
+        var token = data[p..end];
+        if (!Utf8Number.TryParseFloat(token, out float label)) { Fail(lineNo, p, $"bad label '{Clip(token)}': expected a number"); return; }
+        if (!float.IsFinite(label)) { Fail(lineNo, p, $"label {Clip(token)} is not a finite number"); return; }
+        p = SkipSpaces(data, end);
+
+        long qid = NoQid;
+        int qidColumn = p + 1;
+        if (data.Length - p >= 4 && data.Slice(p, 4).SequenceEqual("qid:"u8))
+        {
+            end = TokenEnd(data, p);
+            token = data[(p + 4)..end];
+            if (token.Length == 0) { Fail(lineNo, p + 4, "missing query id after 'qid:'"); return; }
+            if (!Utf8Number.TryParseLong(token, out qid) || qid == NoQid) { Fail(lineNo, p + 4, $"bad query id '{Clip(token)}': expected an integer"); return; }
+            p = SkipSpaces(data, end);
+        }
+
+        // The row's features: written straight into the dense matrix (or chunk) when this row is held.
+        int width = _rows.Width;
+        Span<float> dense = default;
+        if (_rows.Features is { } features && row >= _rows.FeatureRowBase && row < _rows.FeatureRowBase + _rows.FeatureRows)
+            dense = features.AsSpan((int)((long)(row - _rows.FeatureRowBase) * width), width);
+        bool overflow = false;
+        int previousIndex = 0;
+        int? fixedCount = _options.FeatureCount;
+        while (p < data.Length)
+        {
+            // Fast path for the common well-formed "index:value" token, in one pass; anything
+            // unusual falls through to the careful path below, which re-reads the token and
+            // names exactly what is wrong.
+            int q = p;
+            uint fastIndex = 0;
+            while (q < data.Length && q - p < 9)
+            {
+                uint digit = (uint)(data[q] - '0');
+                if (digit > 9) break;
+                fastIndex = fastIndex * 10 + digit;
+                q++;
+            }
+            if (q > p && q < data.Length && data[q] == (byte)':' && fastIndex > (uint)previousIndex && fastIndex <= (uint)width)
+            {
+                int valueStart = q + 1, valueEnd = valueStart;
+                while (valueEnd < data.Length && !IsSpace(data[valueEnd])) valueEnd++;
+                if (valueEnd > valueStart && Utf8Number.TryParseFloat(data[valueStart..valueEnd], out float fastValue) && float.IsFinite(fastValue))
+                {
+                    int accepted = (int)fastIndex;
+                    if (!dense.IsEmpty) dense[accepted - 1] = fastValue;
+                    previousIndex = accepted;
+                    p = SkipSpaces(data, valueEnd);
+                    continue;
+                }
+            }
+
+            end = TokenEnd(data, p);
+            token = data[p..end];
+            int colon = token.IndexOf((byte)':');
+            if (colon < 0) { Fail(lineNo, p, $"expected index:value, found '{Clip(token)}'"); return; }
+            var indexToken = token[..colon];
+            var valueToken = token[(colon + 1)..];
+            if (indexToken.SequenceEqual("qid"u8)) { Fail(lineNo, p, "qid: must come right after the label"); return; }
+            if (!Utf8Number.TryParseIndex(indexToken, out int index)) { Fail(lineNo, p, $"bad feature index '{Clip(indexToken)}': expected a positive integer"); return; }
+            if (index == 0) { Fail(lineNo, p, "feature index 0: indices are 1-based"); return; }
+            if (index <= previousIndex) { Fail(lineNo, p, $"feature indices must ascend: {index} after {previousIndex}"); return; }
+            previousIndex = index;
+            int valueColumn = p + colon + 1;
+            if (valueToken.Length == 0) { Fail(lineNo, valueColumn, $"missing value after '{index}:'"); return; }
+            if (!Utf8Number.TryParseFloat(valueToken, out float value)) { Fail(lineNo, valueColumn, $"bad number '{Clip(valueToken)}' for feature {index}"); return; }
+            if (!float.IsFinite(value))
+            {
+                if (float.IsInfinity(value)) { Fail(lineNo, valueColumn, $"infinite value for feature {index}"); return; }
+                if (!_options.AllowNaN) { Fail(lineNo, valueColumn, $"NaN value for feature {index} (allow missing values with AllowNaN / --allow-nan)"); return; }
+            }
+            if (fixedCount is int count && index > count)
+            {
+                if (_options.DropExtraFeatures) { p = SkipSpaces(data, end); continue; }
+                Fail(lineNo, p, $"feature index {index} is beyond the feature count {count} (drop such features with DropExtraFeatures / --drop-extra-features)");
+                return;
+            }
+            if (index > width) overflow = true; // the first pass saw a lower last index: the line must turn out bad
+            else if (!dense.IsEmpty) dense[index - 1] = value;
+            p = SkipSpaces(data, end);
+        }
+        if (overflow)
+            throw new InvalidOperationException($"line {lineNo} of a block: feature index beyond the width {width} the first pass found, on a line that parsed");
+
+        _rows.Labels[row] = label;
+        _rows.Qids[row] = qid;
+        _rows.QidColumns[row] = qidColumn;
+        if (hash >= 0 && _options.KeepComments)
+        {
+            var tail = line[(hash + 1)..].Trim(" \t"u8);
+            if (tail.Length > 0) _rows.SetComment(row, Encoding.UTF8.GetString(tail));
+        }
+        // Lines are absolute in the file; the caller adds the block's line base (see Extent.LineBase).
+        _rows.Lines[row] = LineBase + lineNo;
+    }
+
+    /// <summary>The file line of this block's first line, minus one.</summary>
+    public long LineBase { get; init; }
+}
