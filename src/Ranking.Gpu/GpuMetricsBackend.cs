@@ -27,24 +27,40 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
     /// <summary>NDCG@k / DCG@k (k &lt;= 32) use the per-query top-k kernel up to this query length, and sort beyond it.</summary>
     public int TopKMaxQueryLength { get; init; } = MetricKernels.TopKMaxQueryLength;
 
-    public double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
+    /// <summary>Plain rows (no document ids or weights).</summary>
+    public double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade) =>
+        ComputePerQuery(new MetricRows(labels, groupOffsets, scores), metrics, contract, dataMaxGrade);
+
+    /// <inheritdoc />
+    public double[][] ComputePerQuery(MetricRows rows, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
     {
-        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(rows);
         lock (Device.Sync)
         {
-            if (_cached is null || !_cached.Matches(labels, groupOffsets, null))
+            if (_cached is null || !_cached.Matches(rows.Labels, rows.GroupOffsets, null))
             {
                 _cached?.Dispose();
-                _cached = new DeviceQuerySet(Device, labels, groupOffsets);
+                _cached = new DeviceQuerySet(Device, rows.Labels, rows.GroupOffsets);
             }
-            _cached.UploadScores(scores);
-            return ComputePerQuery(_cached, _cached.Scores.View, metrics, contract, dataMaxGrade);
+            _cached.UploadScores(rows.Scores);
+            using var tieKeys = rows.TieKeys is null ? null : Device.Upload(rows.TieKeys);
+            using var weights = rows.DocumentWeights is null ? null : Device.Upload(rows.DocumentWeights);
+            return ComputePerQuery(_cached, _cached.Scores.View, metrics, contract, dataMaxGrade, tieKeys?.View ?? default, weights?.View ?? default);
         }
     }
 
-    /// <summary>For data already on the device (scores from a model's forward pass, say).</summary>
-    public double[][] ComputePerQuery(DeviceQuerySet set, ArrayView<float> scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade)
+    /// <summary>
+    /// For data already on the device (scores from a model's forward pass, say); <paramref name="tieKeys"/> are the
+    /// document-id keys the docno tie policy orders ties by, <paramref name="documentWeights"/> multiply gains.
+    /// </summary>
+    public double[][] ComputePerQuery(DeviceQuerySet set, ArrayView<float> scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade,
+        ArrayView<float> tieKeys = default, ArrayView<float> documentWeights = default)
     {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(contract);
+        if (contract.Ties == TiePolicy.DocIdDescending && !tieKeys.IsValid)
+            throw new ArgumentException($"contract '{contract.Name}' orders ties by document id: the tie keys are required.", nameof(tieKeys));
         lock (Device.Sync)
         {
             var kernels = Device.Kernels(a => new MetricKernels(a));
@@ -60,7 +76,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             if (metrics.Count == 0) return result;
             var settings = metrics.Select(m => Settings(m, contract, dataMaxGrade)).ToArray();
             // Gains and, on sets that sort, the rankings are computed once for all the metrics.
-            var prepared = kernels.Prepare(set, set.All, scores, settings, _table!.View, SortFrom, TopKMaxQueryLength);
+            var prepared = kernels.Prepare(set, set.All, scores, settings, _table!.View, SortFrom, TopKMaxQueryLength, tieKeys, documentWeights);
             for (int m = 0; m < metrics.Count; m++)
             {
                 kernels.Launch(prepared, settings[m], perQuery);
@@ -80,7 +96,8 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
         {
             Walk = metric.WalkSettings(contract, dataMaxGrade),
             Gain = (int)contract.Gain,
-            Ties = (int)contract.Ties,
+            // Document-id ties are optimistic ties over the document-id keys (larger id first).
+            Ties = (int)(contract.Ties == TiePolicy.DocIdDescending ? TiePolicy.Optimistic : contract.Ties),
             Discount = (int)contract.Discount.Kind,
             DiscountOffset = contract.Discount.Offset,
         };

@@ -98,4 +98,31 @@ public class EvalCommandTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("grade 7", r.Stderr);
     }
+
+    [Fact]
+    public void Trec_contract_reads_doc_ids_from_LETOR_comments_and_new_metrics_print()
+    {
+        // Three tied scores: trec_eval ranks docno c, b, a, so the relevant "b" is second.
+        string data = File("trec.txt", "1 qid:1 1:0.1 # docid = b\n0 qid:1 1:0.2 # docid = a\n0 qid:1 1:0.3 # docid = c\n");
+        string scores = File("trec-scores.txt", "1\n1\n1\n");
+        var r = CliHarness.Run("eval", "--data", data, "--scores", scores, "--metrics", "mrr,success@1,rprec,bpref,opa,arp", "--contract", "trec", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var metrics = JsonNode.Parse(r.Stdout)!["metrics"]!;
+        Assert.Equal(0.5, (double)metrics["mrr"]!, 12);
+        Assert.Equal(0.0, (double)metrics["success@1"]!, 12);
+        Assert.Equal(0.0, (double)metrics["rprec"]!, 12);
+        Assert.Equal(2.0, (double)metrics["arp"]!, 12);
+    }
+
+    [Fact]
+    public void Doc_weights_multiply_gains_and_a_missing_line_exits_2()
+    {
+        string data = File("w.txt", "1 qid:1 1:0.1\n2 qid:1 1:0.2\n");
+        string scores = File("w-scores.txt", "2\n1\n");
+        var r = CliHarness.Run("eval", "--data", data, "--scores", scores, "--metrics", "ndcg", "--contract", "tfr", "--doc-weights", File("w-weights.txt", "2\n1\n"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal((2 + 3 / Math.Log2(3)) / (3 + 2 / Math.Log2(3)), (double)JsonNode.Parse(r.Stdout)!["metrics"]!["ndcg"]!, 12);
+        var bad = CliHarness.Run("eval", "--data", data, "--scores", scores, "--doc-weights", File("short.txt", "2\n"));
+        Assert.Equal(2, bad.ExitCode);
+    }
 }

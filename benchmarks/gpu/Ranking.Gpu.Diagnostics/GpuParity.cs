@@ -23,7 +23,8 @@ public static class GpuParity
 {
     public const double Tolerance = 1e-5;
 
-    public static readonly string MetricList = "ndcg@1,ndcg@3,ndcg@10,ndcg@32,ndcg@33,ndcg,dcg@1,dcg@5,dcg@32,map,map@5,mrr,mrr@3,p@5,r@5,err@5,err@10:max=4,map:rel=1,p@3:rel=2";
+    public static readonly string MetricList = "ndcg@1,ndcg@3,ndcg@10,ndcg@32,ndcg@33,ndcg,dcg@1,dcg@5,dcg@32,map,map@5,mrr,mrr@3,p@5,r@5,err@5,err@10:max=4,map:rel=1,p@3:rel=2," +
+        "rprec,success@1,success@5,success,arp,opa,bpref,map@5:denom=all,map@3:denom=hits,p@5:level=2,hit@3:rel=1";
 
     /// <summary>The contracts the metric kernels are checked under: every preset plus the tie and empty policies they lack.</summary>
     public static IEnumerable<NdcgContract> Contracts()
@@ -32,6 +33,8 @@ public static class GpuParity
         yield return NdcgContract.Default.WithTies(TiePolicy.Optimistic).WithEmptyQuery(EmptyQueryPolicy.LeaveOut);
         yield return NdcgContract.Default.WithTies(TiePolicy.Pessimistic).WithEmptyQuery(EmptyQueryPolicy.CountAsZero);
         yield return NdcgContract.Parse("sklearn,dcglog=e,empty=omit");
+        yield return NdcgContract.Parse("default,discount=rank+0.5,apdenom=hits,negative=allow");
+        yield return NdcgContract.Parse("sklearn,discount=log10,level=2,ties=docno");
     }
 
     /// <summary>
@@ -105,10 +108,11 @@ public static class GpuParity
     public static ParityResult CheckMetrics(GpuDevice device, ParityData data, NdcgContract contract, bool sorted = false)
     {
         var metrics = MetricSpec.ParseList(MetricList);
-        var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract).PerQuery;
-        double maxGrade = data.Labels.Max();
+        // Document ids for the docno tie policy: repeats on purpose (equal ids keep input order).
+        var docIds = Enumerable.Range(0, data.RowCount).Select(i => $"doc{i * 7919 % 997:D3}").ToArray();
+        var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: docIds).PerQuery;
         var backend = new GpuMetricsBackend(device) { SortFrom = sorted ? 0 : int.MaxValue, TopKMaxQueryLength = sorted ? 0 : int.MaxValue };
-        var gpu = backend.ComputePerQuery(data.Labels, data.Offsets, data.Scores, metrics, contract, maxGrade);
+        var gpu = RankingEvaluator.Evaluate(backend, data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: docIds).PerQuery;
         double worst = 0;
         string detail = "";
         for (int m = 0; m < metrics.Count; m++)

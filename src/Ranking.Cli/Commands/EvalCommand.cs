@@ -22,12 +22,14 @@ public static class EvalCommand
         var scores = new Option<string>("--scores") { Description = "Scores: one number per line, one line per row of the data.", Required = true };
         var metrics = new Option<string>("--metrics")
         {
-            Description = "Comma-separated metrics: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k (options: map:rel=1, err@10:max=4).",
+            Description = "Comma-separated metrics: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k, rprec, success@k, arp, opa, bpref " +
+                "(options: map:rel=1, p@10:level=2, map@10:denom=min|all|hits, err@10:max=4).",
             DefaultValueFactory = _ => "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,mrr@10,err@10",
         };
         var contract = new Option<string>("--contract")
         {
-            Description = "NDCG contract: default|lightgbm|xgboost|xgboost-|sklearn|mlnet|ranklib, optionally with overrides (\"default,ties=input,empty=omit\").",
+            Description = "NDCG contract: default|lightgbm|xgboost|xgboost-|sklearn|mlnet|ranklib|trec|tfr|torchmetrics|ranx, optionally with overrides " +
+                "(\"default,ties=input,empty=omit,discount=log10,apdenom=all,level=1,negative=allow,unjudged=-1,judged=only\").",
             DefaultValueFactory = _ => "default",
         };
         var perQuery = new Option<string?>("--per-query") { Description = "Write per-query values to this CSV file." };
@@ -38,21 +40,26 @@ public static class EvalCommand
         var threads = SharedOptions.Threads();
         var backend = BackendOption.Create();
         var maxMemory = ResourceOptions.MaxMemory();
+        var docWeights = new Option<string?>("--doc-weights")
+        {
+            Description = "Per-document weights (one number per line, one line per row) multiplying each row's gain in DCG and NDCG (TF-Ranking's item weights).",
+        };
 
         var command = new Command("eval", "Evaluate scores against a dataset's grades: NDCG, MAP, MRR, ERR, ... under an explicit NDCG contract.")
         {
-            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend, maxMemory,
+            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend, maxMemory, docWeights,
         };
         command.SetAction(parse => Run(
             parse.GetValue(data)!, parse.GetValue(scores)!, parse.GetValue(metrics)!, parse.GetValue(contract)!,
             parse.GetValue(perQuery), parse.GetValue(json), parse.GetValue(baseline), parse.GetValue(seed),
             parse.GetValue(resamples), parse.GetValue(threads), parse.GetValue(backend)!,
-            ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory))));
+            ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)), parse.GetValue(docWeights)));
         return command;
     }
 
     private static int Run(string dataPath, string scoresPath, string metricsText, string contractText, string? perQueryPath,
-        bool asJson, string? baselinePath, int seed, int resamples, int threads, string backendText = "cpu", long? maxMemoryBytes = null)
+        bool asJson, string? baselinePath, int seed, int resamples, int threads, string backendText = "cpu", long? maxMemoryBytes = null,
+        string? documentWeightsPath = null)
     {
         using IComputeBackend backend = BackendOption.Resolve(backendText);
         IReadOnlyList<MetricSpec> metricList;
@@ -69,19 +76,22 @@ public static class EvalCommand
         if (resamples < 1) throw new UsageException("--resamples must be at least 1.");
         if (!File.Exists(dataPath)) throw new FileNotFoundException($"{dataPath}: data file not found", dataPath);
 
-        RankingDataset dataset = DatasetReader.Read(dataPath, new DatasetReadOptions { AllowNaN = true, KeepComments = false, Threads = threads, MaxMemoryBytes = maxMemoryBytes });
+        // Row comments hold the document ids (LETOR "# docid = X", a docno column) that the docno tie policy needs.
+        bool keepIds = contract.Ties == TiePolicy.DocIdDescending;
+        RankingDataset dataset = DatasetReader.Read(dataPath, new DatasetReadOptions { AllowNaN = true, KeepComments = keepIds, Threads = threads, MaxMemoryBytes = maxMemoryBytes });
         float[] scoreValues = ScoresFile.Read(scoresPath, dataset.RowCount);
+        float[]? weights = documentWeightsPath is null ? null : ScoresFile.Read(documentWeightsPath, dataset.RowCount);
         float[]? baselineValues = baselinePath is null ? null : ScoresFile.Read(baselinePath, dataset.RowCount);
 
         EvaluationReport report = backend.Kind == ComputeBackendKind.Gpu
-            ? RankingEvaluator.Evaluate(backend.Metrics, dataset, scoreValues, metricList, contract)
-            : RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads);
+            ? RankingEvaluator.Evaluate(backend.Metrics, dataset, scoreValues, metricList, contract, weights)
+            : RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads, weights);
         ComparisonReport? comparison = null;
         if (baselineValues is not null)
         {
             EvaluationReport baseReport = backend.Kind == ComputeBackendKind.Gpu
-                ? RankingEvaluator.Evaluate(backend.Metrics, dataset, baselineValues, metricList, contract)
-                : RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads);
+                ? RankingEvaluator.Evaluate(backend.Metrics, dataset, baselineValues, metricList, contract, weights)
+                : RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads, weights);
             comparison = RankingEvaluator.Compare(report, baseReport, seed, resamples);
         }
 

@@ -33,7 +33,10 @@ internal static class DelimitedText
         var names = header.Select(h => h.Trim().ToLowerInvariant()).ToList();
         int labelColumn = Find(names, options.LabelColumn, LabelNames);
         int queryColumn = Find(names, options.QueryColumn, QueryNames);
+        // A docno / docid column is the row's document id: kept like a comment (the trec tie policy reads it).
         int commentColumn = names.IndexOf("comment");
+        if (commentColumn < 0) commentColumn = names.IndexOf("docno");
+        if (commentColumn < 0) commentColumn = names.IndexOf("docid");
         if (labelColumn < 0)
         {
             errors.Add(new RankingDataException(path, lineNo, 1, $"no label column in the header (looked for {options.LabelColumn ?? string.Join("/", LabelNames)})")); return null;

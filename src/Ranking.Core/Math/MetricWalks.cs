@@ -20,6 +20,27 @@ public static class MetricCode
     public const int Recall = 5;
     /// <summary>Expected reciprocal rank.</summary>
     public const int Err = 6;
+    /// <summary>R-precision: precision at R, the number of relevant rows.</summary>
+    public const int RPrecision = 7;
+    /// <summary>Success@k (hit rate): 1 when a relevant row is within the cut.</summary>
+    public const int Success = 8;
+    /// <summary>Average relevance position (TF-Ranking's ARP): sum of grade x 1-based rank / sum of grades.</summary>
+    public const int Arp = 9;
+    /// <summary>Ordered pair accuracy (TF-Ranking's OPA): correctly ordered pairs of different grades / all such pairs.</summary>
+    public const int Opa = 10;
+    /// <summary>bpref (Buckley and Voorhees 2004, trec_eval's formula).</summary>
+    public const int Bpref = 11;
+}
+
+/// <summary>What AP@k divides by; the values are <see cref="MetricWalkSettings.ApDenominator"/>'s.</summary>
+public enum ApDenominator
+{
+    /// <summary>min(k, relevant rows): LightGBM, XGBoost 2.x (the default).</summary>
+    MinKRelevant,
+    /// <summary>Every relevant row of the query: trec_eval's map_cut, TF-Ranking, ranx.</summary>
+    AllRelevant,
+    /// <summary>The relevant rows found within the cut: torchmetrics' retrieval_average_precision(top_k).</summary>
+    RelevantRetrieved,
 }
 
 /// <summary>
@@ -53,6 +74,9 @@ public interface IRankedQuery
     /// <summary>Sum of the gains at places [from, to).</summary>
     double GainSum(int from, int to);
 
+    /// <summary>Sum of the grades at places [from, to).</summary>
+    double GradeSum(int from, int to);
+
     /// <summary>Rows at places [from, to) with a grade above <paramref name="threshold"/>.</summary>
     int RelevantIn(int from, int to, double threshold);
 
@@ -80,6 +104,8 @@ public struct MetricWalkSettings
     public double ErrMaxGrade;
     /// <summary>Reported DCG = walk DCG times this (<see cref="RankDiscount.Scale"/>).</summary>
     public double DcgScale;
+    /// <summary>An <see cref="Numerics.ApDenominator"/>: what AP@k divides by.</summary>
+    public int ApDenominator;
 }
 
 /// <summary>
@@ -105,10 +131,22 @@ public static class MetricWalks
         if (metric == MetricCode.Dcg) return Dcg(query, cut, averaged) * m.DcgScale;
         if (metric == MetricCode.Err) return Err(query, cut, m.ErrMaxGrade);
         if (metric == MetricCode.Precision) return RelevantInTop(query, cut, averaged, m.RelevanceThreshold) / (m.K == 0 ? n : m.K);
+        if (metric == MetricCode.Arp) return AverageRelevancePosition(query, averaged, m.Empty);
+        if (metric == MetricCode.Opa) return OrderedPairAccuracy(query, averaged, m.Empty);
         int relevant = query.CountRelevant(m.RelevanceThreshold);
         if (relevant == 0) return m.Empty;
-        if (metric == MetricCode.Map) return PrecisionSum(query, cut, averaged, m.RelevanceThreshold) / (m.K == 0 ? relevant : (m.K < relevant ? m.K : relevant));
+        if (metric == MetricCode.Map)
+        {
+            double sum = PrecisionSum(query, cut, averaged, m.RelevanceThreshold, out double found);
+            double denominator = m.ApDenominator == (int)Numerics.ApDenominator.AllRelevant ? relevant
+                : m.ApDenominator == (int)Numerics.ApDenominator.RelevantRetrieved ? found
+                : m.K == 0 ? relevant : (m.K < relevant ? m.K : relevant);
+            return denominator > 0 ? sum / denominator : 0.0;
+        }
         if (metric == MetricCode.Recall) return RelevantInTop(query, cut, averaged, m.RelevanceThreshold) / relevant;
+        if (metric == MetricCode.RPrecision) return RelevantInTop(query, relevant, averaged, m.RelevanceThreshold) / relevant;
+        if (metric == MetricCode.Success) return HitProbability(query, cut, averaged, m.RelevanceThreshold);
+        if (metric == MetricCode.Bpref) return Bpref(query, relevant, m.RelevanceThreshold);
         return ReciprocalRank(query, cut, averaged, m.RelevanceThreshold);
     }
 
@@ -161,12 +199,14 @@ public static class MetricWalks
 
     /// <summary>
     /// Sum over relevant rows within the cut of the precision at their place: AP's numerator (expected value
-    /// over tie orders when averaged, <see cref="RankingMath.TieBlockPrecisionSum"/>).
+    /// over tie orders when averaged, <see cref="RankingMath.TieBlockPrecisionSum"/>); <paramref name="found"/>
+    /// is the (expected) number of relevant rows within the cut.
     /// </summary>
-    public static double PrecisionSum<TQuery>(TQuery query, int cut, bool averaged, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    public static double PrecisionSum<TQuery>(TQuery query, int cut, bool averaged, double threshold, out double found) where TQuery : struct, IRankedQuery, allows ref struct
     {
         double sum = 0.0;
         int before = 0;
+        found = 0.0;
         for (int p = 0; p < cut;)
         {
             int e = averaged ? query.BlockEnd(p) : p + 1;
@@ -176,6 +216,7 @@ public static class MetricWalks
                 if (query.Grade(p) > threshold)
                 {
                     before++;
+                    found += 1.0;
                     sum += before / (p + 1.0);
                 }
             }
@@ -185,6 +226,7 @@ public static class MetricWalks
                 if (r > 0)
                 {
                     sum += RankingMath.TieBlockPrecisionSum(p, size, r, before, cut);
+                    found += r * (double)((e < cut ? e : cut) - p) / size;
                     before += r;
                 }
             }
@@ -225,5 +267,90 @@ public static class MetricWalks
             stillLooking *= 1.0 - satisfied;
         }
         return err;
+    }
+
+    /// <summary>
+    /// Success@cut: 1 when a relevant row lies within the cut, else 0; under averaged ties the probability,
+    /// over orders of the first tie block holding a relevant row, that one of its places inside the cut holds
+    /// one (<see cref="RankingMath.TieBlockHitProbability"/>).
+    /// </summary>
+    public static double HitProbability<TQuery>(TQuery query, int cut, bool averaged, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        for (int p = 0; p < cut;)
+        {
+            int e = averaged ? query.BlockEnd(p) : p + 1;
+            int size = e - p;
+            int r = size == 1 ? (query.Grade(p) > threshold ? 1 : 0) : query.RelevantIn(p, e, threshold);
+            if (r > 0) return size == 1 ? 1.0 : RankingMath.TieBlockHitProbability(size, r, (e < cut ? e : cut) - p);
+            p = e;
+        }
+        return 0.0;
+    }
+
+    /// <summary>
+    /// TF-Ranking's average relevance position over the whole list: sum of grade x (place + 1) / sum of
+    /// grades (lower is better); a tie block's rows all sit at the block's mean place when averaged. A list
+    /// whose grades sum to 0 or less is empty.
+    /// </summary>
+    public static double AverageRelevancePosition<TQuery>(TQuery query, bool averaged, double empty) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        int n = query.RowCount;
+        double weighted = 0.0, total = 0.0;
+        for (int p = 0; p < n;)
+        {
+            int e = averaged ? query.BlockEnd(p) : p + 1;
+            double grades = e - p == 1 ? query.Grade(p) : query.GradeSum(p, e);
+            weighted += grades * (p + 1 + e) * 0.5;
+            total += grades;
+            p = e;
+        }
+        return total > 0 ? weighted / total : empty;
+    }
+
+    /// <summary>
+    /// TF-Ranking's ordered pair accuracy over the whole list: of the pairs of rows with different grades,
+    /// the share ranked with the higher grade first; a pair inside a tie block counts 1/2 when averaged.
+    /// A list with no such pair is empty. O(n^2) per query.
+    /// </summary>
+    public static double OrderedPairAccuracy<TQuery>(TQuery query, bool averaged, double empty) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        int n = query.RowCount;
+        double pairs = 0.0, correct = 0.0;
+        for (int p = 0; p < n;)
+        {
+            int e = averaged ? query.BlockEnd(p) : p + 1;
+            for (int i = p; i < e; i++)
+            {
+                float gi = query.Grade(i);
+                for (int j = i + 1; j < e; j++)
+                    if (query.Grade(j) != gi) { pairs += 1.0; correct += 0.5; }
+                for (int j = e; j < n; j++)
+                {
+                    float gj = query.Grade(j);
+                    if (gj == gi) continue;
+                    pairs += 1.0;
+                    if (gi > gj) correct += 1.0;
+                }
+            }
+            p = e;
+        }
+        return pairs > 0 ? correct / pairs : empty;
+    }
+
+    /// <summary>
+    /// bpref as trec_eval computes it: for each relevant row, 1 - min(non-relevant rows above it, R) /
+    /// min(R, N), summed and divided by R (R relevant, N non-relevant rows of the query). Not linear in the
+    /// order of a tie, so it keeps the ranking's order (the trec preset breaks ties by document id).
+    /// </summary>
+    public static double Bpref<TQuery>(TQuery query, int relevant, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        int n = query.RowCount, nonRelevant = n - relevant, above = 0;
+        double denominator = relevant < nonRelevant ? relevant : nonRelevant, sum = 0.0;
+        for (int p = 0; p < n; p++)
+        {
+            if (query.Grade(p) > threshold) sum += above > 0 ? 1.0 - (above < relevant ? above : relevant) / denominator : 1.0;
+            else above++;
+        }
+        return sum / relevant;
     }
 }

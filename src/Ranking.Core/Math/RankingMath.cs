@@ -146,4 +146,16 @@ public static partial class RankingMath
         }
         return value;
     }
+
+    /// <summary>
+    /// Probability that at least one relevant row lands in the first <paramref name="places"/> places of a tie
+    /// block of <paramref name="blockSize"/> rows, <paramref name="blockRelevant"/> of them relevant, in uniformly
+    /// random order: 1 - C(size - relevant, places) / C(size, places), the product written out.
+    /// </summary>
+    public static double TieBlockHitProbability(int blockSize, int blockRelevant, int places)
+    {
+        double none = 1.0;
+        for (int i = 0; i < places; i++) none *= (blockSize - blockRelevant - i) / (double)(blockSize - i);
+        return 1.0 - (none > 0 ? none : 0.0);
+    }
 }

@@ -14,6 +14,6 @@ public sealed class CpuMetricsBackend(int threads = -1) : IMetricsBackend
     public int Threads { get; } = threads;
 
     /// <inheritdoc />
-    public double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade) =>
-        RankingEvaluator.ComputePerQuery(labels, groupOffsets, scores, metrics, contract, Threads, dataMaxGrade);
+    public double[][] ComputePerQuery(MetricRows rows, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade) =>
+        RankingEvaluator.ComputePerQuery(rows, metrics, contract, Threads, dataMaxGrade);
 }

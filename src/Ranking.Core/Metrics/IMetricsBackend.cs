@@ -13,5 +13,9 @@ public interface IMetricsBackend
     /// contract leaves a query out. <paramref name="dataMaxGrade"/> is the largest grade of the data
     /// (ERR's maximum when the metric names none).
     /// </summary>
-    double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade);
+    double[][] ComputePerQuery(MetricRows rows, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade);
+
+    /// <summary>The same on plain rows (no document ids or weights).</summary>
+    double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade) =>
+        ComputePerQuery(new MetricRows(labels, groupOffsets, scores), metrics, contract, dataMaxGrade);
 }

@@ -20,30 +20,62 @@ public enum MetricKind
     Recall = MetricCode.Recall,
     /// <summary>Expected reciprocal rank (Chapelle et al. 2009).</summary>
     Err = MetricCode.Err,
+    /// <summary>R-precision: relevant rows in the top R / R, R = the query's relevant rows (trec_eval's Rprec).</summary>
+    RPrecision = MetricCode.RPrecision,
+    /// <summary>Success@k / hit rate: 1 when a relevant row is in the top k (trec_eval's success, ranx's hit_rate).</summary>
+    Success = MetricCode.Success,
+    /// <summary>Average relevance position (TF-Ranking's ARP; lower is better).</summary>
+    Arp = MetricCode.Arp,
+    /// <summary>Ordered pair accuracy (TF-Ranking's OPA).</summary>
+    Opa = MetricCode.Opa,
+    /// <summary>bpref (trec_eval).</summary>
+    Bpref = MetricCode.Bpref,
 }
 
 /// <summary>
 /// One metric to compute, parsed from text: <c>ndcg@10</c>, <c>dcg@5</c>, <c>map</c>, <c>map@10</c>,
-/// <c>mrr@10</c>, <c>p@5</c> (or <c>precision@5</c>), <c>r@10</c> (or <c>recall@10</c>), <c>err@10</c>.
-/// Without "@k" the whole list counts (ndcg, map, mrr, err, recall; p and dcg need a k or use the list).
-/// Options after a colon: <c>map:rel=1</c> (binary metrics: a row is relevant when its grade is greater
-/// than this threshold; default 0), <c>err@10:max=4</c> (ERR's maximum grade; default: the largest grade
-/// in the evaluated data). <see cref="Name"/> is the canonical text (lower case, options only when set).
+/// <c>mrr@10</c>, <c>p@5</c> (or <c>precision@5</c>), <c>r@10</c> (or <c>recall@10</c>), <c>err@10</c>,
+/// <c>rprec</c>, <c>success@5</c> (or <c>hit@5</c>), <c>arp</c>, <c>opa</c>, <c>bpref</c>.
+/// Without "@k" the whole list counts (rprec, arp, opa and bpref take no k).
+/// Options after a colon: <c>map:rel=1</c> (binary metrics: relevant when the grade is greater than this;
+/// default 0, or the contract's relevance level), <c>p@10:level=2</c> (relevant when the grade is at least
+/// this: trec_eval's -l), <c>map@10:denom=all</c> (AP@k divides by min(k, R) = min, all R = all, or the
+/// relevant rows found in the top k = hits; default: the contract's), <c>err@10:max=4</c> (ERR's maximum
+/// grade; default: the largest grade in the evaluated data). <see cref="Name"/> is the canonical text
+/// (lower case, options only when set).
 /// </summary>
 public sealed record MetricSpec
 {
-    public MetricSpec(MetricKind kind, int k = 0, double relevanceThreshold = 0, double? errMaxGrade = null)
+    /// <summary>A metric; the optional knobs are null or 0 when the contract's defaults apply.</summary>
+    public MetricSpec(MetricKind kind, int k = 0, double relevanceThreshold = 0, double? errMaxGrade = null,
+        double? relevanceLevel = null, ApDenominator? apDenominator = null)
     {
         if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), "k must be positive (0 = the whole list).");
         if (!double.IsFinite(relevanceThreshold)) throw new ArgumentOutOfRangeException(nameof(relevanceThreshold));
         if (errMaxGrade is { } m && (!double.IsFinite(m) || m < 0)) throw new ArgumentOutOfRangeException(nameof(errMaxGrade));
+        if (relevanceLevel is { } l && !double.IsFinite(l)) throw new ArgumentOutOfRangeException(nameof(relevanceLevel));
+        if (k > 0 && kind is MetricKind.RPrecision or MetricKind.Arp or MetricKind.Opa or MetricKind.Bpref)
+            throw new ArgumentException($"{kind} reads the whole list: it takes no cut-off.", nameof(k));
         Kind = kind;
         K = k;
         RelevanceThreshold = relevanceThreshold;
         ErrMaxGrade = errMaxGrade;
+        RelevanceLevel = relevanceLevel;
+        ApDenominator = apDenominator;
         Name = BuildName();
     }
 
+    /// <summary>Binary metrics: relevant when the grade is at least this (inclusive); null = see <see cref="RelevanceThreshold"/>.</summary>
+    public double? RelevanceLevel { get; }
+
+    /// <summary>What AP@k divides by; null = the contract's choice.</summary>
+    public ApDenominator? ApDenominator { get; }
+
+    /// <summary>True for the metrics that count relevant rows (a threshold or level applies).</summary>
+    public bool IsBinary => Kind is MetricKind.Map or MetricKind.Mrr or MetricKind.Precision or MetricKind.Recall
+        or MetricKind.RPrecision or MetricKind.Success or MetricKind.Bpref;
+
+    /// <summary>Which metric.</summary>
     public MetricKind Kind { get; }
     /// <summary>Cut-off; 0 = the whole list.</summary>
     public int K { get; }
@@ -85,10 +117,20 @@ public sealed record MetricSpec
             "p" or "precision" or "prec" => MetricKind.Precision,
             "r" or "recall" => MetricKind.Recall,
             "err" => MetricKind.Err,
-            _ => throw new FormatException($"unknown metric '{text}'; known: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k."),
+            "rprec" or "r-precision" or "rprecision" => MetricKind.RPrecision,
+            "success" or "hit" or "hits" or "hitrate" or "hit_rate" or "hit-rate" => MetricKind.Success,
+            "arp" => MetricKind.Arp,
+            "opa" => MetricKind.Opa,
+            "bpref" => MetricKind.Bpref,
+            _ => throw new FormatException($"unknown metric '{text}'; known: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k, rprec, success@k, arp, opa, bpref."),
         };
+        if (k > 0 && kind is MetricKind.RPrecision or MetricKind.Arp or MetricKind.Opa or MetricKind.Bpref)
+            throw new FormatException($"metric '{text}': {head} reads the whole list and takes no '@k'.");
         double threshold = 0;
-        double? errMax = null;
+        double? errMax = null, level = null;
+        ApDenominator? denominator = null;
+        bool binary = kind is MetricKind.Map or MetricKind.Mrr or MetricKind.Precision or MetricKind.Recall
+            or MetricKind.RPrecision or MetricKind.Success or MetricKind.Bpref;
         if (options is not null)
         {
             foreach (string option in options.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -96,14 +138,26 @@ public sealed record MetricSpec
                 int eq = option.IndexOf('=');
                 string key = eq > 0 ? option[..eq] : option;
                 string value = eq > 0 ? option[(eq + 1)..] : "";
+                if (key == "denom" && kind == MetricKind.Map)
+                {
+                    denominator = value switch
+                    {
+                        "min" => Numerics.ApDenominator.MinKRelevant,
+                        "all" => Numerics.ApDenominator.AllRelevant,
+                        "hits" => Numerics.ApDenominator.RelevantRetrieved,
+                        _ => throw new FormatException($"metric '{text}': denom= takes min, all or hits."),
+                    };
+                    continue;
+                }
                 if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || !double.IsFinite(number))
-                    throw new FormatException($"metric '{text}': option '{option}' needs a number (rel=N or max=N).");
-                if (key == "rel" && kind is MetricKind.Map or MetricKind.Mrr or MetricKind.Precision or MetricKind.Recall) threshold = number;
+                    throw new FormatException($"metric '{text}': option '{option}' needs a number (rel=N, level=N or max=N).");
+                if (key == "rel" && binary) threshold = number;
+                else if (key == "level" && binary) level = number;
                 else if (key == "max" && kind == MetricKind.Err && number >= 0) errMax = number;
-                else throw new FormatException($"metric '{text}': option '{key}' does not apply (rel= for map/mrr/p/r, max= for err).");
+                else throw new FormatException($"metric '{text}': option '{key}' does not apply (rel= and level= for map/mrr/p/r/rprec/success/bpref, denom= for map, max= for err).");
             }
         }
-        return new MetricSpec(kind, k, threshold, errMax);
+        return new MetricSpec(kind, k, threshold, errMax, level, denominator);
     }
 
     /// <summary>Comma-separated list, e.g. "ndcg@1,map,err@10". Duplicates are removed, order kept.</summary>
@@ -130,10 +184,18 @@ public sealed record MetricSpec
             MetricKind.Mrr => "mrr",
             MetricKind.Precision => "p",
             MetricKind.Recall => "r",
-            _ => "err",
+            MetricKind.Err => "err",
+            MetricKind.RPrecision => "rprec",
+            MetricKind.Success => "success",
+            MetricKind.Arp => "arp",
+            MetricKind.Opa => "opa",
+            _ => "bpref",
         };
         string name = K > 0 ? $"{head}@{K}" : head;
         if (RelevanceThreshold != 0) name += ":rel=" + RelevanceThreshold.ToString("R", CultureInfo.InvariantCulture);
+        if (RelevanceLevel is { } level) name += ":level=" + level.ToString("R", CultureInfo.InvariantCulture);
+        if (ApDenominator is { } denominator)
+            name += ":denom=" + denominator switch { Numerics.ApDenominator.MinKRelevant => "min", Numerics.ApDenominator.AllRelevant => "all", _ => "hits" };
         if (ErrMaxGrade is { } m) name += ":max=" + m.ToString("R", CultureInfo.InvariantCulture);
         return name;
     }
@@ -151,11 +213,20 @@ public sealed record MetricSpec
             K = K,
             Averaged = contract.Ties == TiePolicy.Averaged ? 1 : 0,
             Empty = contract.EmptyValue,
-            RelevanceThreshold = RelevanceThreshold,
+            RelevanceThreshold = RelevanceLevel is { } level ? ThresholdOfLevel(level)
+                : RelevanceThreshold != 0 || contract.RelevanceLevel is null ? RelevanceThreshold
+                : ThresholdOfLevel(contract.RelevanceLevel.Value),
             ErrMaxGrade = ErrMaxGrade ?? Math.Max(0.0, dataMaxGrade),
             DcgScale = contract.Discount.Scale,
+            ApDenominator = (int)(ApDenominator ?? contract.ApDenominator),
         };
     }
+
+    /// <summary>
+    /// "grade &gt;= level" as the walks' "grade &gt; threshold": grades are float32, so the threshold is the
+    /// float just below the level.
+    /// </summary>
+    private static double ThresholdOfLevel(double level) => MathF.BitDecrement((float)level);
 
     public bool Equals(MetricSpec? other) => other is not null && other.Name == Name;
     public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);

@@ -15,6 +15,11 @@ public enum TiePolicy
     Optimistic,
     /// <summary>The expected value over every order of each tie (McSherry and Najork 2008; scikit-learn).</summary>
     Averaged,
+    /// <summary>
+    /// Within a tie, the larger document id first (ordinal comparison), as trec_eval sorts a run: the rows need
+    /// document ids (a LETOR "# docid = X" comment or a docno column).
+    /// </summary>
+    DocIdDescending,
 }
 
 /// <summary>What a query whose metric has a zero denominator (ideal DCG = 0, no relevant row) counts as.</summary>
@@ -66,7 +71,7 @@ public enum EmptyQueryPolicy
 public sealed class NdcgContract
 {
     /// <summary>Preset names accepted by <see cref="FromPreset"/>.</summary>
-    public static IReadOnlyList<string> PresetNames { get; } = ["default", "lightgbm", "xgboost", "xgboost-", "sklearn", "mlnet", "ranklib"];
+    public static IReadOnlyList<string> PresetNames { get; } = ["default", "lightgbm", "xgboost", "xgboost-", "sklearn", "mlnet", "ranklib", "trec", "tfr", "torchmetrics", "ranx"];
 
     /// <summary>Exponential gain, averaged ties, empty query = 1.</summary>
     public static NdcgContract Default { get; } = new(GainKind.Exponential, TiePolicy.Averaged, EmptyQueryPolicy.CountAsOne, name: "default");
@@ -128,11 +133,42 @@ public sealed class NdcgContract
         _ => double.NaN,
     };
 
-    public NdcgContract WithTies(TiePolicy ties) => new(LabelGain, ties, EmptyQuery, Discount, "custom");
-    public NdcgContract WithEmptyQuery(EmptyQueryPolicy empty) => new(LabelGain, Ties, empty, Discount, "custom");
-    public NdcgContract WithGain(GainKind gain, IReadOnlyList<double>? table = null) => new(GainOf(gain, table), Ties, EmptyQuery, Discount, "custom");
+    /// <summary>The same contract with another tie policy.</summary>
+    public NdcgContract WithTies(TiePolicy ties) => new(LabelGain, ties, EmptyQuery, Discount, "custom") { Knobs = Knobs };
+    /// <summary>The same contract with another empty-query policy.</summary>
+    public NdcgContract WithEmptyQuery(EmptyQueryPolicy empty) => new(LabelGain, Ties, empty, Discount, "custom") { Knobs = Knobs };
+    /// <summary>The same contract with another gain.</summary>
+    public NdcgContract WithGain(GainKind gain, IReadOnlyList<double>? table = null) => new(GainOf(gain, table), Ties, EmptyQuery, Discount, "custom") { Knobs = Knobs };
     /// <summary>The same contract with another DCG discount.</summary>
-    public NdcgContract WithDiscount(RankDiscount discount) => new(LabelGain, Ties, EmptyQuery, discount, "custom");
+    public NdcgContract WithDiscount(RankDiscount discount) => new(LabelGain, Ties, EmptyQuery, discount, "custom") { Knobs = Knobs };
+
+    /// <summary>What AP@k divides by unless the metric names it (default min(k, relevant rows)).</summary>
+    public ApDenominator ApDenominator { get; init; }
+
+    /// <summary>
+    /// Binary metrics count a row relevant when its grade is at least this (trec_eval's -l, TF-Ranking's
+    /// labels &gt;= 1); null = grade &gt; the metric's threshold (0 unless the metric names one).
+    /// </summary>
+    public double? RelevanceLevel { get; init; }
+
+    /// <summary>Negative grades are taken (scikit-learn's dcg_score; linear or exponential gain); refused by default.</summary>
+    public bool AllowNegativeGrades { get; init; }
+
+    /// <summary>The grade that marks a row as unjudged (e.g. -1); null = every row is judged.</summary>
+    public double? UnjudgedGrade { get; init; }
+
+    /// <summary>
+    /// With <see cref="UnjudgedGrade"/>: true removes unjudged rows before ranking (ir_measures' judged_only);
+    /// false keeps them as non-relevant rows of grade 0 (trec_eval).
+    /// </summary>
+    public bool JudgedOnly { get; init; }
+
+    /// <summary>The knobs beyond gain, ties, empty queries and discount, copied by the With methods.</summary>
+    private (ApDenominator, double?, bool, double?, bool) Knobs
+    {
+        get => (ApDenominator, RelevanceLevel, AllowNegativeGrades, UnjudgedGrade, JudgedOnly);
+        init => (ApDenominator, RelevanceLevel, AllowNegativeGrades, UnjudgedGrade, JudgedOnly) = value;
+    }
 
     /// <summary>
     /// A preset: default | lightgbm | xgboost | xgboost- | sklearn | mlnet | ranklib (case-insensitive).
@@ -150,6 +186,22 @@ public sealed class NdcgContract
             "sklearn" => new(GainKind.Linear, TiePolicy.Averaged, EmptyQueryPolicy.CountAsZero, name: "sklearn"),
             "mlnet" => new(GainKind.Table, TiePolicy.Pessimistic, EmptyQueryPolicy.CountAsZero, [0, 3, 7, 15, 31], RankDiscount.Natural, "mlnet"),
             "ranklib" => new(GainKind.Exponential, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, name: "ranklib"),
+            "trec" => new(GainKind.Linear, TiePolicy.DocIdDescending, EmptyQueryPolicy.CountAsZero, name: "trec")
+            {
+                ApDenominator = ApDenominator.AllRelevant, RelevanceLevel = 1,
+            },
+            "tfr" => new(GainKind.Exponential, TiePolicy.InputOrder, EmptyQueryPolicy.CountAsZero, name: "tfr")
+            {
+                ApDenominator = ApDenominator.AllRelevant, RelevanceLevel = 1,
+            },
+            "torchmetrics" => new(GainKind.Linear, TiePolicy.Averaged, EmptyQueryPolicy.CountAsZero, name: "torchmetrics")
+            {
+                ApDenominator = ApDenominator.RelevantRetrieved,
+            },
+            "ranx" => new(GainKind.Linear, TiePolicy.DocIdDescending, EmptyQueryPolicy.CountAsZero, name: "ranx")
+            {
+                ApDenominator = ApDenominator.AllRelevant, RelevanceLevel = 1,
+            },
             _ => throw new ArgumentException($"unknown NDCG contract '{name}'; known: {string.Join(", ", PresetNames)}.", nameof(name)),
         };
     }
@@ -173,6 +225,7 @@ public sealed class NdcgContract
         TiePolicy ties = c.Ties;
         EmptyQueryPolicy empty = c.EmptyQuery;
         RankDiscount discount = c.Discount;
+        var knobs = c.Knobs;
         foreach (string part in parts.Skip(1))
         {
             int eq = part.IndexOf('=');
@@ -197,7 +250,8 @@ public sealed class NdcgContract
                         "pessimistic" => TiePolicy.Pessimistic,
                         "optimistic" => TiePolicy.Optimistic,
                         "averaged" or "average" => TiePolicy.Averaged,
-                        _ => throw new ArgumentException($"unknown tie policy '{value}' (input, pessimistic, optimistic, averaged).", nameof(text)),
+                        "docno" or "docid" => TiePolicy.DocIdDescending,
+                        _ => throw new ArgumentException($"unknown tie policy '{value}' (input, pessimistic, optimistic, averaged, docno).", nameof(text)),
                     };
                     break;
                 case "empty":
@@ -221,11 +275,48 @@ public sealed class NdcgContract
                 case "discount":
                     discount = RankDiscount.Parse(value);
                     break;
+                case "apdenom":
+                    knobs.Item1 = value switch
+                    {
+                        "min" => ApDenominator.MinKRelevant,
+                        "all" => ApDenominator.AllRelevant,
+                        "hits" => ApDenominator.RelevantRetrieved,
+                        _ => throw new ArgumentException($"unknown AP@k denominator '{value}' (min, all, hits).", nameof(text)),
+                    };
+                    break;
+                case "level":
+                    knobs.Item2 = value is "none" ? null : Number(key, value);
+                    break;
+                case "negative":
+                    knobs.Item3 = value switch
+                    {
+                        "allow" or "yes" or "true" => true,
+                        "refuse" or "no" or "false" => false,
+                        _ => throw new ArgumentException($"negative= takes allow or refuse, not '{value}'.", nameof(text)),
+                    };
+                    break;
+                case "unjudged":
+                    knobs.Item4 = value is "none" ? null : Number(key, value);
+                    break;
+                case "judged":
+                    knobs.Item5 = value switch
+                    {
+                        "only" => true,
+                        "all" => false,
+                        _ => throw new ArgumentException($"judged= takes only or all, not '{value}'.", nameof(text)),
+                    };
+                    break;
                 default:
-                    throw new ArgumentException($"unknown contract key '{key}' (gain, ties, empty, discount, dcglog).", nameof(text));
+                    throw new ArgumentException($"unknown contract key '{key}' (gain, ties, empty, discount, apdenom, level, negative, unjudged, judged, dcglog).", nameof(text));
             }
         }
-        return new NdcgContract(gain, ties, empty, table, discount, "custom");
+        if (knobs.Item5 && knobs.Item4 is null)
+            throw new ArgumentException("judged=only needs the grade that marks unjudged rows (unjudged=G).", nameof(text));
+        return new NdcgContract(gain, ties, empty, table, discount, "custom") { Knobs = knobs };
+
+        static double Number(string key, string value) =>
+            double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)
+                ? d : throw new ArgumentException($"contract key {key}= needs a number, not '{value}'.");
     }
 
     /// <summary>
@@ -233,14 +324,33 @@ public sealed class NdcgContract
     /// a non-integer or out-of-range grade with a table, an exponential gain that would overflow).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public bool TryGetGain(float grade, out double gain) => LabelGain.TryGetGain(grade, out gain);
+    public bool TryGetGain(float grade, out double gain) => LabelGain.TryGetGain(grade, out gain, AllowNegativeGrades);
 
     /// <summary>Why <see cref="TryGetGain"/> failed, for error messages.</summary>
-    public string ExplainBadGrade(float grade) => LabelGain.ExplainBadGrade(grade, $"contract '{Name}'");
+    public string ExplainBadGrade(float grade) =>
+        LabelGain.ExplainBadGrade(grade, $"contract '{Name}'", AllowNegativeGrades) + (grade < 0 && !AllowNegativeGrades && LabelGain.Kind != GainKind.Table ? "; negative=allow takes them" : "");
 
     /// <summary>One line, for reports: "default: gain=2^rel-1, discount=1/log2(rank+2), ties=averaged, empty=1".</summary>
     public string Describe() =>
-        $"{Name}: gain={LabelGain.Describe()}, discount={DiscountText()}, ideal=whole list cut at k, ties={TieName(Ties)}, empty={EmptyName(EmptyQuery)}";
+        $"{Name}: gain={LabelGain.Describe()}, discount={DiscountText()}, ideal=whole list cut at k, ties={TieName(Ties)}, empty={EmptyName(EmptyQuery)}" + KnobText();
+
+    /// <summary>The knobs that differ from the defaults, for <see cref="Describe"/>.</summary>
+    private string KnobText()
+    {
+        var parts = new List<string>();
+        if (ApDenominator != ApDenominator.MinKRelevant) parts.Add("ap@k/" + ApDenominatorName(ApDenominator));
+        if (RelevanceLevel is { } level) parts.Add("relevant=grade>=" + level.ToString("R", CultureInfo.InvariantCulture));
+        if (AllowNegativeGrades) parts.Add("negative grades allowed");
+        if (UnjudgedGrade is { } u) parts.Add($"unjudged=grade {u.ToString("R", CultureInfo.InvariantCulture)} ({(JudgedOnly ? "removed" : "non-relevant")})");
+        return parts.Count == 0 ? "" : ", " + string.Join(", ", parts);
+    }
+
+    private static string ApDenominatorName(ApDenominator d) => d switch
+    {
+        ApDenominator.MinKRelevant => "min(k,R)",
+        ApDenominator.AllRelevant => "R",
+        _ => "relevant in top k",
+    };
 
     private string DiscountText() => Discount.Kind is DiscountKind.Natural or DiscountKind.Log10 ? Discount.Describe() + " (DCG only)" : Discount.Describe();
 
@@ -264,6 +374,14 @@ public sealed class NdcgContract
         o["ideal"] = "whole list cut at k";
         o["ties"] = TieName(Ties);
         o["emptyQuery"] = EmptyName(EmptyQuery);
+        if (ApDenominator != ApDenominator.MinKRelevant) o["apDenominator"] = ApDenominatorName(ApDenominator);
+        if (RelevanceLevel is { } level) o["relevanceLevel"] = level;
+        if (AllowNegativeGrades) o["negativeGrades"] = "allowed";
+        if (UnjudgedGrade is { } unjudged)
+        {
+            o["unjudgedGrade"] = unjudged;
+            o["judgedOnly"] = JudgedOnly;
+        }
         o["description"] = Describe();
         return o;
     }
@@ -273,6 +391,7 @@ public sealed class NdcgContract
         TiePolicy.InputOrder => "input-order",
         TiePolicy.Pessimistic => "pessimistic",
         TiePolicy.Optimistic => "optimistic",
+        TiePolicy.DocIdDescending => "docno-descending",
         _ => "averaged",
     };
 

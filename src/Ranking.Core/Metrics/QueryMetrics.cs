@@ -50,9 +50,11 @@ internal readonly ref struct CpuRankedQuery : IRankedQuery
     private readonly ReadOnlySpan<double> _ideal;
     private readonly LabelGain _gain;
     private readonly RankDiscount _discount;
+    private readonly ReadOnlySpan<float> _weights;
 
-    public CpuRankedQuery(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, LabelGain gain, RankDiscount discount, ReadOnlySpan<double> ideal)
+    public CpuRankedQuery(ReadOnlySpan<ulong> order, ReadOnlySpan<float> labels, LabelGain gain, RankDiscount discount, ReadOnlySpan<double> ideal, ReadOnlySpan<float> weights)
     {
+        _weights = weights;
         _order = order;
         _labels = labels;
         _gain = gain;
@@ -66,7 +68,11 @@ internal readonly ref struct CpuRankedQuery : IRankedQuery
     public float Grade(int place) => _labels[(int)(uint)_order[place]];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public double Gain(int place) => _gain.Gain(_labels[(int)(uint)_order[place]]);
+    public double Gain(int place)
+    {
+        int row = (int)(uint)_order[place];
+        return _weights.IsEmpty ? _gain.Gain(_labels[row]) : _gain.Gain(_labels[row]) * _weights[row];
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double IdealGain(int place) => _ideal[place];
@@ -90,6 +96,13 @@ internal readonly ref struct CpuRankedQuery : IRankedQuery
     {
         double sum = 0;
         for (int p = from; p < to; p++) sum += Gain(p);
+        return sum;
+    }
+
+    public double GradeSum(int from, int to)
+    {
+        double sum = 0;
+        for (int p = from; p < to; p++) sum += Grade(p);
         return sum;
     }
 
@@ -146,7 +159,8 @@ internal static class QueryMetrics
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint AscendingKey(float value) => ~DescendingKey(value);
 
-    public static void Evaluate(MetricPlan plan, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, QueryScratch scratch, Span<double> output)
+    public static void Evaluate(MetricPlan plan, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, QueryScratch scratch, Span<double> output,
+        ReadOnlySpan<float> tieKeys = default, ReadOnlySpan<float> weights = default)
     {
         int n = labels.Length;
         scratch.Ensure(n);
@@ -178,11 +192,13 @@ internal static class QueryMetrics
 
         if (contract.Ties is TiePolicy.Pessimistic or TiePolicy.Optimistic)
             ReorderTies(order, labels, contract.Ties == TiePolicy.Pessimistic);
+        else if (contract.Ties == TiePolicy.DocIdDescending)
+            ReorderTies(order, tieKeys, pessimistic: false);
 
         int idealLength = 0;
-        if (plan.IdealDepth >= 0) idealLength = FillIdealGains(plan, labels, scratch);
+        if (plan.IdealDepth >= 0) idealLength = FillIdealGains(plan, labels, weights, scratch);
 
-        var query = new CpuRankedQuery(order, labels, contract.LabelGain, contract.Discount, scratch.Ideal.AsSpan(0, idealLength));
+        var query = new CpuRankedQuery(order, labels, contract.LabelGain, contract.Discount, scratch.Ideal.AsSpan(0, idealLength), weights);
         for (int m = 0; m < plan.Count; m++) output[m] = MetricWalks.Evaluate(query, plan.Walks[m]);
     }
 
@@ -270,13 +286,13 @@ internal static class QueryMetrics
     }
 
     /// <summary>Writes the gains sorted descending (as many as the longest NDCG cut needs) into scratch.Ideal.</summary>
-    private static int FillIdealGains(MetricPlan plan, ReadOnlySpan<float> labels, QueryScratch scratch)
+    private static int FillIdealGains(MetricPlan plan, ReadOnlySpan<float> labels, ReadOnlySpan<float> weights, QueryScratch scratch)
     {
         NdcgContract contract = plan.Contract;
         int n = labels.Length;
         int length = plan.IdealDepth == 0 ? n : Math.Min(plan.IdealDepth, n);
         Span<double> ideal = scratch.Ideal.AsSpan(0, n);
-        if (contract.LabelGain.IsMonotone)
+        if (contract.LabelGain.IsMonotone && weights.IsEmpty)
         {
             // Integer grades in the gain table: count them and walk from the top grade (no sort).
             int grades = Math.Min(contract.LabelGain.TabulatedGrades, 64);
@@ -301,7 +317,7 @@ internal static class QueryMetrics
                 return length;
             }
         }
-        for (int i = 0; i < n; i++) ideal[i] = contract.LabelGain.Gain(labels[i]);
+        for (int i = 0; i < n; i++) ideal[i] = contract.LabelGain.Gain(labels[i]) * (weights.IsEmpty ? 1.0 : weights[i]);
         ideal.Sort();
         ideal.Reverse();
         return length;

@@ -32,13 +32,22 @@ public static partial class RankingEvaluator
     /// <summary>Queries per parallel work item: enough to amortise scheduling, few enough to balance.</summary>
     private const int QueriesPerChunk = 64;
 
-    public static EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads = -1)
+    /// <summary>
+    /// Metrics of <paramref name="scores"/> on a dataset; document ids (for the docno tie policy) come from its
+    /// row comments, <paramref name="documentWeights"/> multiply each row's gain.
+    /// </summary>
+    public static EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads = -1, float[]? documentWeights = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Evaluate(data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, threads, data.Source, data.QueryIds);
+        return Evaluate(data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, threads, data.Source, data.QueryIds,
+            DocumentIdsOf(data, contract), documentWeights);
     }
 
-    /// <summary>For callers without a dataset: rows grouped by query through <paramref name="groupOffsets"/>.</summary>
+    /// <summary>
+    /// For callers without a dataset: rows grouped by query through <paramref name="groupOffsets"/>;
+    /// <paramref name="documentIds"/> (one per row) are needed by the docno tie policy only,
+    /// <paramref name="documentWeights"/> multiply each row's gain in DCG and NDCG.
+    /// </summary>
     public static EvaluationReport Evaluate(
         float[] labels,
         int[] groupOffsets,
@@ -48,11 +57,14 @@ public static partial class RankingEvaluator
         NdcgContract contract,
         int threads = -1,
         string? source = null,
-        long[]? queryIds = null) =>
-        Evaluate(threads == -1 ? CpuMetricsBackend.Instance : new CpuMetricsBackend(threads), labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, threads);
+        long[]? queryIds = null,
+        IReadOnlyList<string?>? documentIds = null,
+        float[]? documentWeights = null) =>
+        Evaluate(threads == -1 ? CpuMetricsBackend.Instance : new CpuMetricsBackend(threads), labels, groupOffsets, queryWeights, scores, metrics, contract,
+            source, queryIds, documentIds, documentWeights, threads);
 
     /// <summary>
-    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string, long[])"/>,
+    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string, long[], IReadOnlyList{string}, float[])"/>,
     /// with the per-query values computed by <paramref name="backend"/> (the managed loop, or e.g. one GPU
     /// kernel launch per metric). Input is validated here first, the same for every backend (NaN scores and
     /// grades the contract cannot take are a <see cref="RankingDataException"/> naming the lowest bad row).
@@ -66,31 +78,97 @@ public static partial class RankingEvaluator
         IReadOnlyList<MetricSpec> metrics,
         NdcgContract contract,
         string? source = null,
-        long[]? queryIds = null) =>
-        Evaluate(backend, labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, threads: -1);
+        long[]? queryIds = null,
+        IReadOnlyList<string?>? documentIds = null,
+        float[]? documentWeights = null) =>
+        Evaluate(backend, labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, documentIds, documentWeights, threads: -1);
 
-    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string, long[])"/>.</summary>
-    public static EvaluationReport Evaluate(IMetricsBackend backend, RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract)
+    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string, long[], IReadOnlyList{string}, float[])"/>.</summary>
+    public static EvaluationReport Evaluate(IMetricsBackend backend, RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, float[]? documentWeights = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Evaluate(backend, data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, data.Source, data.QueryIds);
+        return Evaluate(backend, data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, data.Source, data.QueryIds,
+            DocumentIdsOf(data, contract), documentWeights);
+    }
+
+    /// <summary>The dataset's document ids when the contract orders ties by them (from the row comments), else null.</summary>
+    private static IReadOnlyList<string?>? DocumentIdsOf(RankingDataset data, NdcgContract contract)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        if (contract.Ties != TiePolicy.DocIdDescending || data.RowComments is null) return null;
+        return data.RowComments.Select(DocumentIds.FromComment).ToArray();
     }
 
     private static EvaluationReport Evaluate(
         IMetricsBackend backend, float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
-        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, string? source, long[]? queryIds, int threads)
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, string? source, long[]? queryIds,
+        IReadOnlyList<string?>? documentIds, float[]? documentWeights, int threads)
     {
         ArgumentNullException.ThrowIfNull(backend);
         int queries = CheckShapes(labels, groupOffsets, queryWeights, scores, metrics, contract, source);
+        if (documentWeights is not null)
+        {
+            if (documentWeights.Length != labels.Length)
+                throw new RankingDataException($"{source ?? "<data>"}: {documentWeights.Length} document weights for {labels.Length} rows (one weight per row is required)");
+            for (int i = 0; i < documentWeights.Length; i++)
+                if (!float.IsFinite(documentWeights[i]))
+                    throw RowError(i, $"document weight {documentWeights[i]} is not finite", groupOffsets, source, queryIds);
+        }
         Validate(labels, groupOffsets, scores, metrics, contract, threads, source, queryIds);
-        double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(labels) : 0;
-        double[][] perQuery = backend.ComputePerQuery(labels, groupOffsets, scores, metrics, contract, maxGrade);
+        var rows = PrepareRows(labels, groupOffsets, scores, contract, documentIds, documentWeights, source, queryIds);
+        double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(rows.Labels) : 0;
+        double[][] perQuery = backend.ComputePerQuery(rows, metrics, contract, maxGrade);
         var means = new double[metrics.Count];
         var counted = new int[metrics.Count];
         for (int m = 0; m < metrics.Count; m++)
             (means[m], counted[m]) = WeightedMean(perQuery[m], queryWeights);
         return new EvaluationReport(metrics.ToArray(), contract, perQuery, means, counted, queries, labels.Length,
             queryIds, queryWeights);
+    }
+
+    /// <summary>
+    /// The rows the backend reads: unjudged rows removed (judged=only) or made non-relevant (grade 0), and the
+    /// document-id tie keys the docno tie policy needs.
+    /// </summary>
+    private static MetricRows PrepareRows(float[] labels, int[] groupOffsets, float[] scores, NdcgContract contract,
+        IReadOnlyList<string?>? documentIds, float[]? documentWeights, string? source, long[]? queryIds)
+    {
+        if (documentIds is not null && documentIds.Count != labels.Length)
+            throw new RankingDataException($"{source ?? "<data>"}: {documentIds.Count} document ids for {labels.Length} rows");
+        if (contract.UnjudgedGrade is { } unjudged)
+        {
+            float mark = (float)unjudged;
+            if (contract.JudgedOnly)
+            {
+                var keep = Enumerable.Range(0, labels.Length).Where(i => labels[i] != mark).ToArray();
+                var offsets = new int[groupOffsets.Length];
+                for (int q = 0, kept = 0, next = 0; q + 1 < groupOffsets.Length; q++)
+                {
+                    while (next < keep.Length && keep[next] < groupOffsets[q + 1]) { next++; kept++; }
+                    offsets[q + 1] = kept;
+                }
+                labels = keep.Select(i => labels[i]).ToArray();
+                scores = keep.Select(i => scores[i]).ToArray();
+                documentIds = documentIds is null ? null : keep.Select(i => documentIds[i]).ToArray();
+                documentWeights = documentWeights is null ? null : keep.Select(i => documentWeights[i]).ToArray();
+                groupOffsets = offsets;
+            }
+            else
+            {
+                labels = labels.Select(y => y == mark ? 0f : y).ToArray();
+            }
+        }
+        float[]? tieKeys = null;
+        if (contract.Ties == TiePolicy.DocIdDescending)
+        {
+            if (documentIds is null)
+                throw new RankingDataException($"{source ?? "<data>"}: contract '{contract.Name}' breaks score ties by document id, and the rows have none " +
+                    "(a LETOR '# docid = X' comment or a docno column)");
+            int missing = Enumerable.Range(0, documentIds.Count).FirstOrDefault(i => documentIds[i] is null, -1);
+            if (missing >= 0) throw RowError(missing, "no document id (the docno tie policy needs one on every row)", groupOffsets, source, queryIds);
+            tieKeys = DocumentIds.TieKeys(documentIds!, groupOffsets);
+        }
+        return new MetricRows(labels, groupOffsets, scores) { TieKeys = tieKeys, DocumentWeights = documentWeights };
     }
 
     /// <summary>Argument and shape checks shared by the CPU path and the backend path; returns the query count.</summary>
@@ -131,6 +209,8 @@ public static partial class RankingEvaluator
             int start = groupOffsets[chunk * QueriesPerChunk];
             int end = groupOffsets[Math.Min(queries, (chunk + 1) * QueriesPerChunk)];
             int bad = end > start ? FirstBadRow(labels, scores, start, end - start, contract, needsGain) : -1;
+            while (bad >= 0 && contract.UnjudgedGrade is { } u && labels[bad] == (float)u && !float.IsNaN(scores[bad]))
+                bad = bad + 1 < end ? FirstBadRow(labels, scores, bad + 1, end - bad - 1, contract, needsGain) : -1;
             if (bad >= 0) InterlockedMin(ref firstBadRow, bad);
         });
         if (firstBadRow != int.MaxValue) throw RowError(firstBadRow, Problem(labels[firstBadRow], scores[firstBadRow], contract, needsGain), groupOffsets, source, queryIds);
@@ -140,9 +220,10 @@ public static partial class RankingEvaluator
     /// Per-query values [metric][query] on validated input, the managed loop of <see cref="CpuMetricsBackend"/>;
     /// NaN where the empty-query policy leaves a query out.
     /// </summary>
-    internal static double[][] ComputePerQuery(float[] labels, int[] groupOffsets, float[] scores,
-        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, double dataMaxGrade)
+    internal static double[][] ComputePerQuery(MetricRows rows, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads, double dataMaxGrade)
     {
+        var (labels, groupOffsets, scores) = (rows.Labels, rows.GroupOffsets, rows.Scores);
+        float[]? tieKeys = rows.TieKeys, weights = rows.DocumentWeights;
         int queries = groupOffsets.Length - 1;
         var plan = new MetricPlan(metrics, contract, dataMaxGrade);
         var perQuery = new double[metrics.Count][];
@@ -163,7 +244,8 @@ public static partial class RankingEvaluator
                     for (int m = 0; m < plan.Count; m++) perQuery[m][q] = double.NaN;
                     continue;
                 }
-                QueryMetrics.Evaluate(plan, labels.AsSpan(start, length), scores.AsSpan(start, length), scratch, values);
+                QueryMetrics.Evaluate(plan, labels.AsSpan(start, length), scores.AsSpan(start, length), scratch, values,
+                    tieKeys is null ? default : tieKeys.AsSpan(start, length), weights is null ? default : weights.AsSpan(start, length));
                 for (int m = 0; m < plan.Count; m++) perQuery[m][q] = values[m];
             }
         });

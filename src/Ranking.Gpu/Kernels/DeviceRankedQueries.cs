@@ -51,6 +51,13 @@ internal struct SortedRankedQuery : IRankedQuery
         return sum;
     }
 
+    public readonly double GradeSum(int from, int to)
+    {
+        double sum = 0.0;
+        for (int p = from; p < to; p++) sum += Grade(p);
+        return sum;
+    }
+
     public readonly int RelevantIn(int from, int to, double threshold)
     {
         int r = 0;
@@ -118,6 +125,16 @@ internal struct TopKRankedQuery : IRankedQuery
         if (to > Held)
             for (int p = Positions[Held - 1] + 1; p < N; p++)
                 if (InTail(p)) sum += Gains[Start + p];
+        return sum;
+    }
+
+    public readonly double GradeSum(int from, int to)
+    {
+        double sum = 0.0;
+        for (int p = from; p < to && p < Held; p++) sum += Grade(p);
+        if (to > Held)
+            for (int p = Positions[Held - 1] + 1; p < N; p++)
+                if (InTail(p)) sum += Labels[Start + p];
         return sum;
     }
 

@@ -39,6 +39,7 @@ public sealed class MetricKernels
     private readonly Action<Index1D, TopKInputs, ArrayView<double>> _topK;
     private readonly Action<Index1D, WalkInputs, ArrayView<double>> _walk;
     private readonly Action<Index1D, CountingInputs> _countOrder;
+    private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>> _weighGains;
 
     /// <summary>What the top-k kernel reads.</summary>
     public struct TopKInputs
@@ -47,6 +48,8 @@ public sealed class MetricKernels
         public ArrayView<float> Scores;
         public ArrayView<double> Gains;
         public MetricKernelSettings Settings;
+        /// <summary>Values that order tied rows under pessimistic / optimistic ties: the grades, or document-id keys.</summary>
+        public ArrayView<float> TieGrades;
     }
 
     /// <summary>What the walk over ordered rows reads.</summary>
@@ -72,6 +75,8 @@ public sealed class MetricKernels
         public int Ties;
         /// <summary>1 = also write the ideal order (NDCG).</summary>
         public int Ideal;
+        /// <summary>Values that order tied rows under pessimistic / optimistic ties: the grades, or document-id keys.</summary>
+        public ArrayView<float> TieGrades;
         public ArrayView<int> Order;
         public ArrayView<int> IdealOrder;
     }
@@ -90,6 +95,7 @@ public sealed class MetricKernels
         _topK = accelerator.LoadAutoGroupedStreamKernel<Index1D, TopKInputs, ArrayView<double>>(TopKKernel);
         _walk = accelerator.LoadAutoGroupedStreamKernel<Index1D, WalkInputs, ArrayView<double>>(WalkKernel);
         _countOrder = accelerator.LoadAutoGroupedStreamKernel<Index1D, CountingInputs>(CountingOrderKernel);
+        _weighGains = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>>(WeighGainsKernel);
     }
 
     /// <summary>Can the top-k kernel (a thread per query, O(n k) per query) compute this metric?</summary>
@@ -134,6 +140,8 @@ public sealed class MetricKernels
         internal ArrayView<double> Gains { get; }
         internal int SortFrom { get; }
         internal int TopKMaxQueryLength { get; }
+        /// <summary>Values that order tied rows under pessimistic / optimistic ties (grades or document-id keys).</summary>
+        internal ArrayView<float> TieGrades { get; set; }
         /// <summary>Rows in ranking order and in descending gain order, from the sort (sorted path only).</summary>
         internal (ArrayView<int> Order, ArrayView<int> Ideal) Sorted { get; set; }
         /// <summary>The same from counting (counting path only).</summary>
@@ -142,10 +150,13 @@ public sealed class MetricKernels
 
     /// <summary>
     /// Queues what the metrics of one evaluation share (see <see cref="Prepared"/>); the metrics must be of
-    /// one contract (same gain and tie policy). Then <see cref="Launch"/> each metric.
+    /// one contract (same gain and tie policy). Then <see cref="Launch"/> each metric. <paramref name="tieGrades"/>
+    /// replaces the grades as what orders tied rows (document-id keys); <paramref name="documentWeights"/>
+    /// multiply the rows' gains. Both are optional (default views).
     /// </summary>
     public Prepared Prepare(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, IReadOnlyList<MetricKernelSettings> metrics, ArrayView<double> gainTable,
-        int sortFrom = SortedRankKernels.DefaultSortFrom, int topKMaxQueryLength = TopKMaxQueryLength)
+        int sortFrom = SortedRankKernels.DefaultSortFrom, int topKMaxQueryLength = TopKMaxQueryLength,
+        ArrayView<float> tieGrades = default, ArrayView<float> documentWeights = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(metrics);
@@ -153,10 +164,16 @@ public sealed class MetricKernels
         foreach (var m in metrics)
             if (m.Gain != metrics[0].Gain || m.Ties != metrics[0].Ties)
                 throw new ArgumentException("the metrics of one evaluation share one contract (gain and tie policy).", nameof(metrics));
-        var prepared = new Prepared(set, range, scores, set.RowScratch(2), sortFrom, topKMaxQueryLength);
+        var prepared = new Prepared(set, range, scores, set.RowScratch(2), sortFrom, topKMaxQueryLength)
+        {
+            TieGrades = tieGrades.IsValid ? tieGrades : range.Arrays.Labels,
+        };
         if (range.RowCount == 0) return prepared;
         if (metrics.Any(m => m.Walk.Metric is MetricCode.Ndcg or MetricCode.Dcg))
+        {
             set.Device.Kernels(a => new GainKernels(a)).Launch(range, metrics[0].Gain, gainTable, prepared.Gains);
+            if (documentWeights.IsValid) _weighGains(range.RowCount, range.Arrays, documentWeights, prepared.Gains);
+        }
         int ties = metrics[0].Ties;
         var sorted = metrics.Where(m => PathOf(m, set, sortFrom, topKMaxQueryLength) == MetricPath.Sorted).ToList();
         if (sorted.Count > 0)
@@ -167,7 +184,7 @@ public sealed class MetricKernels
             ArrayView<int> ideal = default;
             if (sorted.Any(m => m.Walk.Metric == MetricCode.Ndcg)) ideal = sorter.OrderByGain(range, buffers, prepared.Gains);
             int gradeOrder = ties == (int)TiePolicy.Pessimistic ? 1 : ties == (int)TiePolicy.Optimistic ? -1 : 0;
-            prepared.Sorted = (sorter.Order(range, buffers, scores, gradeOrder), ideal);
+            prepared.Sorted = (sorter.Order(range, buffers, scores, gradeOrder, prepared.TieGrades), ideal);
         }
         var counted = metrics.Where(m => PathOf(m, set, sortFrom, topKMaxQueryLength) == MetricPath.Counting).ToList();
         if (counted.Count > 0)
@@ -175,7 +192,7 @@ public sealed class MetricKernels
             var (order, ideal) = set.RankingOrders();
             var inputs = new CountingInputs
             {
-                Query = range.Arrays, Scores = scores, Gains = prepared.Gains, Ties = ties,
+                Query = range.Arrays, Scores = scores, Gains = prepared.Gains, Ties = ties, TieGrades = prepared.TieGrades,
                 Ideal = counted.Any(m => m.Walk.Metric == MetricCode.Ndcg) ? 1 : 0, Order = order, IdealOrder = ideal,
             };
             _countOrder(range.RowCount, inputs);
@@ -193,7 +210,8 @@ public sealed class MetricKernels
         var path = PathOf(settings, prepared.Set, prepared.SortFrom, prepared.TopKMaxQueryLength);
         if (path == MetricPath.TopK)
         {
-            _topK(range.QueryCount, new TopKInputs { Query = range.Arrays, Scores = prepared.Scores, Gains = prepared.Gains, Settings = settings }, perQuery);
+            var inputs = new TopKInputs { Query = range.Arrays, Scores = prepared.Scores, Gains = prepared.Gains, Settings = settings, TieGrades = prepared.TieGrades };
+            _topK(range.QueryCount, inputs, perQuery);
             return;
         }
         var (order, ideal) = path == MetricPath.Sorted ? prepared.Sorted : prepared.Counted;
@@ -255,7 +273,7 @@ public sealed class MetricKernels
         for (int p = 0; p < n; p++)
         {
             int row = start + p;
-            ulong key = OrderKey(m.Ties, t.Scores[row], fixedTies ? qa.Labels[row] : 0f);
+            ulong key = OrderKey(m.Ties, t.Scores[row], fixedTies ? t.TieGrades[row] : 0f);
             // Rows come in input order, so a row whose key equals the worst held key is worse than it.
             if (held < cut || key < worstKey)
             {
@@ -323,12 +341,12 @@ public sealed class MetricKernels
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         int ties = c.Ties == (int)TiePolicy.Averaged ? (int)TiePolicy.InputOrder : c.Ties;
         bool fixedTies = ties == (int)TiePolicy.Pessimistic || ties == (int)TiePolicy.Optimistic;
-        ulong keyI = OrderKey(ties, c.Scores[i], fixedTies ? qa.Labels[i] : 0f);
+        ulong keyI = OrderKey(ties, c.Scores[i], fixedTies ? c.TieGrades[i] : 0f);
         double gainI = c.Ideal != 0 ? c.Gains[i] : 0.0;
         int place = 0, idealPlace = 0;
         for (int j = start; j < end; j++)
         {
-            ulong keyJ = OrderKey(ties, c.Scores[j], fixedTies ? qa.Labels[j] : 0f);
+            ulong keyJ = OrderKey(ties, c.Scores[j], fixedTies ? c.TieGrades[j] : 0f);
             if (keyJ < keyI || (keyJ == keyI && j < i)) place++;
             if (c.Ideal != 0)
             {
@@ -339,5 +357,12 @@ public sealed class MetricKernels
         int seg = start - qa.RowBase;
         c.Order[seg + place] = i;
         if (c.Ideal != 0) c.IdealOrder[seg + idealPlace] = i;
+    }
+
+    /// <summary>A thread per row: the row's gain times its document weight (TF-Ranking's per-item weights).</summary>
+    private static void WeighGainsKernel(Index1D index, QueryArrays qa, ArrayView<float> weights, ArrayView<double> gains)
+    {
+        int i = index + qa.RowBase;
+        gains[i] *= weights[i];
     }
 }

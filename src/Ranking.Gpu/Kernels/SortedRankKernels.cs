@@ -106,9 +106,10 @@ public sealed class SortedRankKernels
     /// The rows of every query of <paramref name="range"/> in ranking order, query after query: by score
     /// descending, then (<paramref name="gradeOrder"/> 1) grade ascending or (-1) grade descending, then input
     /// position; 0 = score then position. Returns the view holding the rows (index = sorted place - RowBase).
+    /// <paramref name="tieGrades"/> replaces the grades as the tie-breaking values (document-id keys).
     /// A grade order costs a second sort: first by grade, then stably by query and score.
     /// </summary>
-    public ArrayView<int> Order(QueryRange range, Buffers buffers, ArrayView<float> scores, int gradeOrder)
+    public ArrayView<int> Order(QueryRange range, Buffers buffers, ArrayView<float> scores, int gradeOrder, ArrayView<float> tieGrades = default)
     {
         int n = range.RowCount;
         if (n == 0) return buffers.SortedRows.View;
@@ -119,7 +120,7 @@ public sealed class SortedRankKernels
         }
         else
         {
-            _gradeKeys(n, range.Arrays, range.Arrays.Labels, gradeOrder, keys, rows);
+            _gradeKeys(n, range.Arrays, tieGrades.IsValid ? tieGrades : range.Arrays.Labels, gradeOrder, keys, rows);
             _sort(_accelerator.DefaultStream, keys, rows, buffers.Temp.View);
             _scoreKeysOfRows(n, range.Arrays, scores, keys, rows);
         }
