@@ -20,6 +20,9 @@ public static class ObjectiveFactory
     private static readonly Knob Negatives = new("negatives", "5", "k: negatives (or noise rows) drawn or mined per positive");
     private static readonly Knob Threshold = new("threshold", "0", "a row is relevant (positive) when its grade is above this");
 
+    private static readonly Knob Propensities = new("propensities", "eta:1", "examination propensity per position: eta:X for (1/k)^eta, or a list 1,0.5,0.33,... (position 1 first)");
+    private static readonly Knob Clip = new("clip", "0.01", "weights divide by max(propensity, clip): clipped IPW");
+
     private static readonly Entry[] Entries =
     [
         new("mse", ObjectiveFamily.Pointwise, "squared error on the grade, (s - y)^2 / 2", [],
@@ -90,6 +93,30 @@ public static class ObjectiveFactory
                 k.Choice("noise", "uniform", ["uniform"]);
                 return new NceObjective(new NceOptions { Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold) }) { Seed = seed };
             }),
+        new("ipw-ranknet", ObjectiveFamily.Pairwise, "clicks: RankNet of each clicked row against every other shown row, weighted by 1 / propensity of its position (IPW)",
+            [Sigma, Propensities, Clip],
+            (k, seed) => new Ranking.Clicks.IpwRankNetObjective(k.Ipw(Sigma)) { Seed = seed }),
+        new("ipw-lambdarank", ObjectiveFamily.Pairwise, "clicks: IPW RankNet with each pair weighted by the change in discount of swapping it (IPW LambdaRank)",
+            [Sigma, Propensities, Clip],
+            (k, seed) => new Ranking.Clicks.IpwLambdaRankObjective(k.Ipw(Sigma)) { Seed = seed }),
+        new("ipw-softmax", ObjectiveFamily.Listwise, "clicks: softmax cross-entropy of each clicked row, weighted by 1 / propensity of its position (IPW ListNet top-1)",
+            [Propensities, Clip],
+            (k, seed) => new Ranking.Clicks.IpwSoftmaxObjective(k.Ipw(Sigma)) { Seed = seed }),
+        new("unbiased-lambdarank", ObjectiveFamily.Pairwise, "clicks: unbiased LambdaMART (Hu et al. 2019, XGBoost's lambdarank_unbiased): lambdas divided by learned click and non-click position biases",
+            [Sigma, new("truncation", "30", "only pairs whose better-ranked row is above this rank; maxDCG cut here"),
+             new("norm", "true", "LightGBM's lambdarank_norm (score-gap division and log2(1+S)/S rescaling)"),
+             new("bias-norm", "1", "p of the bias update t = (L_k / L_1)^(1/(1+p)) (XGBoost's lambdarank_bias_norm)"),
+             new("bias-decay", "0.9", "memory of the position-cost sums across calls (0 = each call alone, as XGBoost per round)"),
+             new("max-position", "32", "positions 1..this are debiased and tracked"),
+             new("learn-bias", "true", "re-estimate the biases after every call; false keeps them at 'propensities'"),
+             new("propensities", "1", "starting biases t+ = t- per position: eta:X or a list (1 = none)")],
+            (k, seed) => new Ranking.Clicks.UnbiasedLambdaRankObjective(new Ranking.Clicks.UnbiasedLambdaRankOptions
+            {
+                Sigma = k.Double(Sigma), Truncation = k.Int("truncation", 30), Normalize = k.Bool("norm", true),
+                BiasNorm = k.Double("bias-norm", 1.0), BiasDecay = k.Double("bias-decay", 0.9), MaxPosition = k.Int("max-position", 32),
+                LearnBias = k.Bool("learn-bias", true),
+                InitialPropensities = Ranking.Clicks.PropensityTable.Parse(k.Has("propensities") ? k.String("propensities") : "1", clip: 0),
+            }) { Seed = seed }),
     ];
 
     /// <summary>Knob aliases: names other tools (LightGBM, the CLI's --sigmoid) use for ours.</summary>
@@ -195,6 +222,12 @@ public static class ObjectiveFactory
             string v = text.Trim().ToLowerInvariant();
             return allowed.Contains(v) ? v : throw Bad(name, text, string.Join(" | ", allowed));
         }
+
+        public Ranking.Clicks.IpwOptions Ipw(Knob sigma) => new()
+        {
+            Sigma = Double(sigma),
+            Propensities = Ranking.Clicks.PropensityTable.Parse(Has("propensities") ? String("propensities") : "eta:1", Double("clip", 0.01)),
+        };
 
         public PairSelection Pairs(Knob truncation, Knob pairsPerRow)
             => new() { Truncation = Int(truncation.Name, 0), PairsPerRow = Int(pairsPerRow.Name, 0) };
