@@ -41,6 +41,11 @@ public sealed class IpwOptions
     public PropensityTable Propensities { get; init; } = PropensityTable.Parse("eta:1");
     /// <summary>RankNet's sigma (pairwise IPW objectives).</summary>
     public double Sigma { get; init; } = 1.0;
+    /// <summary>
+    /// Pairwise IPW objectives: 0 = every pair (clicked i, any j); k &gt; 0 = only pairs in which i or j ranks in
+    /// the top k by score, O(k n) per query instead of O(clicks n).
+    /// </summary>
+    public int Truncation { get; init; }
 }
 
 /// <summary>
@@ -59,6 +64,7 @@ public abstract class IpwObjective : PositionAwareObjective
     {
         Options = options ?? new IpwOptions();
         if (!(Options.Sigma > 0) || !double.IsFinite(Options.Sigma)) throw new ArgumentException($"sigma must be positive, got {Options.Sigma}.");
+        if (Options.Truncation < 0) throw new ArgumentException($"truncation must be 0 (off) or positive, got {Options.Truncation}.");
     }
 
     /// <summary>The propensity table the weights come from.</summary>
@@ -86,7 +92,7 @@ public sealed class IpwRankNetObjective(IpwOptions? options = null) : IpwObjecti
 
     /// <inheritdoc/>
     protected override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
-        => IpwPairs.Compute(query, gradients, hessians, scratch, Options.Sigma, discountWeighted: false);
+        => IpwPairs.Compute(query, gradients, hessians, scratch, Options.Sigma, Options.Truncation, discountWeighted: false);
 }
 
 /// <summary>
@@ -103,7 +109,7 @@ public sealed class IpwLambdaRankObjective(IpwOptions? options = null) : IpwObje
 
     /// <inheritdoc/>
     protected override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
-        => IpwPairs.Compute(query, gradients, hessians, scratch, Options.Sigma, discountWeighted: true);
+        => IpwPairs.Compute(query, gradients, hessians, scratch, Options.Sigma, Options.Truncation, discountWeighted: true);
 }
 
 /// <summary>
@@ -142,26 +148,33 @@ public sealed class IpwSoftmaxObjective(IpwOptions? options = null) : IpwObjecti
 /// <summary>The pair loop of IPW RankNet and IPW LambdaRank.</summary>
 internal static class IpwPairs
 {
-    public static double Compute(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch, double sigma, bool discountWeighted)
+    public static double Compute(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch, double sigma, int truncation, bool discountWeighted)
     {
         int n = query.Count;
         var grad = scratch.Doubles(0, n);
         var hess = scratch.Doubles(1, n);
         var discount = scratch.Doubles(2, n);
         grad.Clear(); hess.Clear();
-        if (discountWeighted)
+        var order = scratch.Ints(0, n);
+        var rank = scratch.Ints(1, n);
+        bool ranked = discountWeighted || truncation > 0;
+        if (ranked)
         {
-            var order = scratch.Ints(0, n);
             QueryOrder.ByScoreDescending(query.Scores, order, scratch.Keys(n));
-            for (int rank = 0; rank < n; rank++) discount[order[rank]] = RankingMath.Discount(rank);
+            for (int r = 0; r < n; r++) { rank[order[r]] = r; discount[order[r]] = RankingMath.Discount(r); }
         }
+        int top = truncation > 0 ? Math.Min(truncation, n) : n;
         double loss = 0;
         for (int i = 0; i < n; i++)
         {
             double w = query.Auxiliary[i];
             if (!(w > 0)) continue;
-            for (int j = 0; j < n; j++)
+            // a clicked row in the top k meets every row; one below it meets the top k only
+            bool all = !ranked || truncation <= 0 || rank[i] < top;
+            int partners = all ? n : top;
+            for (int t = 0; t < partners; t++)
             {
+                int j = all ? t : order[t];
                 if (j == i) continue;
                 double weight = discountWeighted ? w * Math.Abs(discount[i] - discount[j]) : w;
                 if (weight == 0) continue;

@@ -22,6 +22,7 @@ public static class ObjectiveFactory
 
     private static readonly Knob Propensities = new("propensities", "eta:1", "examination propensity per position: eta:X for (1/k)^eta, or a list 1,0.5,0.33,... (position 1 first)");
     private static readonly Knob Clip = new("clip", "0.01", "weights divide by max(propensity, clip): clipped IPW");
+    private static readonly Knob IpwTruncation = new("truncation", "0", "only pairs with a row in the top k by score, O(k n); 0 = every pair of a clicked row");
 
     private static readonly Entry[] Entries =
     [
@@ -94,10 +95,10 @@ public static class ObjectiveFactory
                 return new NceObjective(new NceOptions { Negatives = k.Int(Negatives.Name, 5), Threshold = k.Double(Threshold) }) { Seed = seed };
             }),
         new("ipw-ranknet", ObjectiveFamily.Pairwise, "clicks: RankNet of each clicked row against every other shown row, weighted by 1 / propensity of its position (IPW)",
-            [Sigma, Propensities, Clip],
+            [Sigma, Propensities, Clip, IpwTruncation],
             (k, seed) => new Ranking.Clicks.IpwRankNetObjective(k.Ipw(Sigma)) { Seed = seed }),
         new("ipw-lambdarank", ObjectiveFamily.Pairwise, "clicks: IPW RankNet with each pair weighted by the change in discount of swapping it (IPW LambdaRank)",
-            [Sigma, Propensities, Clip],
+            [Sigma, Propensities, Clip, IpwTruncation],
             (k, seed) => new Ranking.Clicks.IpwLambdaRankObjective(k.Ipw(Sigma)) { Seed = seed }),
         new("ipw-softmax", ObjectiveFamily.Listwise, "clicks: softmax cross-entropy of each clicked row, weighted by 1 / propensity of its position (IPW ListNet top-1)",
             [Propensities, Clip],
@@ -226,6 +227,7 @@ public static class ObjectiveFactory
         public Ranking.Clicks.IpwOptions Ipw(Knob sigma) => new()
         {
             Sigma = Double(sigma),
+            Truncation = Int("truncation", 0),
             Propensities = Ranking.Clicks.PropensityTable.Parse(Has("propensities") ? String("propensities") : "eta:1", Double("clip", 0.01)),
         };
 

@@ -15,6 +15,8 @@ public class UnbiasedObjectiveTests
         { "ipw-ranknet", "sigma=2;propensities=eta:0.5;clip=0.3" },
         { "ipw-lambdarank", "" },
         { "ipw-lambdarank", "propensities=1,0.6,0.3,0.2" },
+        { "ipw-ranknet", "truncation=3" },
+        { "ipw-lambdarank", "truncation=2;propensities=eta:1" },
         { "ipw-softmax", "" },
         { "ipw-softmax", "propensities=eta:2;clip=0.05" },
         { "unbiased-lambdarank", "norm=false;learn-bias=false" },

@@ -48,7 +48,8 @@ public class ObjectiveFactoryTests
         Assert.True(ObjectiveFactory.IsKnob("ranknet", "sigmoid"));
         Assert.Contains("sigmoid", ObjectiveFactory.Describe().Single(d => d.Name == "lambdarank").Knobs.Keys);
         Assert.Equal(["mse", "sigmoid-ce", "ranknet", "ranksvm", "lambdarank", "triplet", "contrastive", "contrastive-pairs",
-                      "listnet", "listmle", "approxndcg", "softmax", "sampled-softmax", "nce"], ObjectiveFactory.Names);
+                      "listnet", "listmle", "approxndcg", "softmax", "sampled-softmax", "nce",
+                      "ipw-ranknet", "ipw-lambdarank", "ipw-softmax", "unbiased-lambdarank"], ObjectiveFactory.Names);
         Assert.False(ObjectiveFactory.IsKnob("lambdarank", "trees"));
     }
 }
