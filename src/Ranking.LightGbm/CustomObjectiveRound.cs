@@ -36,7 +36,7 @@ public sealed class CustomObjectiveRound
     {
         booster.GetPredict(0, _running);
         for (int i = 0; i < _running.Length; i++) _scores[i] = (float)_running[i];
-        var batch = new ObjectiveBatch(_train.Labels, _scores, _train.GroupOffsets, _train.QueryWeights, iteration, _threads);
+        var batch = new ObjectiveBatch(_train.Labels, _scores, _train.GroupOffsets, _train.QueryWeights, iteration, _threads) { Positions = _train.Positions };
         double loss = _objective.Compute(batch, _gradients, _hessians);
         for (int i = 0; i < _gradients.Length; i++)
             if (!float.IsFinite(_gradients[i]) || !float.IsFinite(_hessians[i]))

@@ -73,3 +73,37 @@ public sealed class ClicksCommandsTests : IDisposable
         Assert.False(File.Exists(P("x.tsv")));
     }
 }
+
+public sealed class ClicksExperimentTests
+{
+    [Fact]
+    public void ExperimentReportsEveryEstimatorOnTrueGradesAndThePropensities()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ranking-cli-clicks-exp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var result = CliHarness.Run("clicks", "experiment", "--synthetic", "small", "--queries", "90", "--sessions", "2000,8000", "--swap-sessions", "20000",
+                "--production-fraction", "0.1", "--epochs", "2", "--trees", "5", "--threads", "2", "--out", dir, "--json");
+            Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+            using var json = JsonDocument.Parse(result.Stdout);
+            var names = json.RootElement.GetProperty("estimators").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToArray();
+            Assert.Contains("naive-softmax", names);
+            Assert.Contains("ipw-softmax (true)", names);
+            Assert.Contains("unbiased-lambdarank", names);
+            Assert.Contains("lambdamart position GAM", names);
+            Assert.Contains("skyline softmax", names);
+            foreach (var e in json.RootElement.GetProperty("estimators").EnumerateArray())
+                Assert.InRange(e.GetProperty("metrics").GetProperty("ndcg@10").GetDouble(), 0.0, 1.0);
+            var truth = json.RootElement.GetProperty("propensities").GetProperty("true").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(10, truth.Length);
+            Assert.Equal(0.5, truth[1], 12);
+            Assert.Equal(2, json.RootElement.GetProperty("learning_curve").GetArrayLength());
+            Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+            Assert.StartsWith("position\ttrue\tinterventions\tregression-em\tunbiased-lambdarank t+\n", File.ReadAllText(Path.Combine(dir, "propensities.tsv")));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+}

@@ -20,6 +20,7 @@ public static class ClicksCommands
         clicks.Subcommands.Add(Simulate());
         clicks.Subcommands.Add(Aggregate());
         clicks.Subcommands.Add(Propensity());
+        clicks.Subcommands.Add(ClicksExperimentCommand.Create());
         return clicks;
     }
 

@@ -63,6 +63,16 @@ public readonly struct ObjectiveBatch
     public int RowCount => Labels.Length;
 
     /// <summary>
+    /// Optional display position (1 = top) of each row, from <see cref="Ranking.Data.RankingDataset.Positions"/>:
+    /// what the position-bias objectives (<c>ipw-*</c>, <c>unbiased-lambdarank</c>) weigh by. Null: every row
+    /// is taken to sit at its place in its query (row i of a query at position i + 1). Other objectives ignore it.
+    /// </summary>
+    public int[]? Positions { get; init; }
+
+    /// <summary>The display position of row <paramref name="row"/> (the <c>in-query index + 1</c> when none were given).</summary>
+    public int PositionOf(int row, int queryStart) => Positions is { } p ? p[row] : row - queryStart + 1;
+
+    /// <summary>
     /// The checks every objective makes before computing: a gradient and a Hessian slot per row, and one
     /// weight per query when weights are given (ArgumentException naming what is wrong).
     /// </summary>
@@ -74,5 +84,7 @@ public readonly struct ObjectiveBatch
         if (hessians.Length < RowCount) throw new ArgumentException("one Hessian slot per row is required.", nameof(hessians));
         if (QueryWeights is { } w && w.Length != QueryCount)
             throw new ArgumentException($"{w.Length} query weights for {QueryCount} queries.", "batch");
+        if (Positions is { } p && p.Length != RowCount)
+            throw new ArgumentException($"{p.Length} positions for {RowCount} rows.", "batch");
     }
 }

@@ -37,6 +37,10 @@ public static class ObjectiveFactory
         Objective<SampledSoftmaxOptions>("sampled-softmax", ObjectiveFamily.Listwise, "each positive against k negatives drawn from its query, logits corrected by log(k q)", (o, seed) => new SampledSoftmaxObjective(o) { Seed = seed }),
         Objective<NceOptions>("nce", ObjectiveFamily.Listwise, "noise-contrastive estimation: relevant rows vs k noise rows per real row, logistic on s - log(k p_noise)", (o, seed) => new NceObjective(o) { Seed = seed }),
         Objective<NdcgLoss2PlusPlusOptions>("ndcg-loss2pp", ObjectiveFamily.Pairwise, "LambdaLoss's NDCG-Loss2++: RankNet pairs weighted by |delta NDCG| + mu x NDCG-Loss2's weight (Wang et al. 2018)", (o, seed) => new NdcgLoss2PlusPlusObjective(o) { Seed = seed }),
+        Objective<Ranking.Clicks.IpwOptions>("ipw-ranknet", ObjectiveFamily.Pairwise, "clicks: RankNet of each clicked row against every other shown row, weighted by 1 / propensity of its position (IPW)", (o, seed) => new Ranking.Clicks.IpwRankNetObjective(o) { Seed = seed }),
+        Objective<Ranking.Clicks.IpwOptions>("ipw-lambdarank", ObjectiveFamily.Pairwise, "clicks: IPW RankNet with each pair weighted by the change in discount of swapping it (IPW LambdaRank)", (o, seed) => new Ranking.Clicks.IpwLambdaRankObjective(o) { Seed = seed }),
+        Objective<Ranking.Clicks.IpwOptions>("ipw-softmax", ObjectiveFamily.Listwise, "clicks: softmax cross-entropy of each clicked row, weighted by 1 / propensity of its position (IPW ListNet top-1)", (o, seed) => new Ranking.Clicks.IpwSoftmaxObjective(o) { Seed = seed }),
+        Objective<Ranking.Clicks.UnbiasedLambdaRankOptions>("unbiased-lambdarank", ObjectiveFamily.Pairwise, "clicks: unbiased LambdaMART (Hu et al. 2019, XGBoost's lambdarank_unbiased): lambdas divided by learned click and non-click position biases", (o, seed) => new Ranking.Clicks.UnbiasedLambdaRankObjective(o) { Seed = seed }),
     ];
 
     /// <summary>The known objective names, in catalogue order.</summary>

@@ -165,6 +165,7 @@ public sealed class GradientTrainer : IRankerTrainer
     {
         private readonly Dictionary<int, (float[] Labels, float[] Scores, float[] Gradients, float[] Hessians)> _byRows = [];
         private readonly Dictionary<int, (int[] Offsets, float[] Weights)> _byQueries = [];
+        private readonly Dictionary<int, int[]> _positionsByRows = [];
 
         public float[] Gradients { get; private set; } = [];
         public float[] Hessians { get; private set; } = [];
@@ -199,9 +200,23 @@ public sealed class GradientTrainer : IRankerTrainer
                 Array.Copy(data.Labels, from, r.Labels, q.Offsets[i], n);
                 Array.Copy(data.Features, (long)from * f, features, (long)q.Offsets[i] * f, (long)n * f);
             }
+            int[]? positions = null;
+            if (data.Positions is not null)
+            {
+                if (!_positionsByRows.TryGetValue(rows, out positions))
+                {
+                    if (_positionsByRows.Count > 4096) _positionsByRows.Clear();
+                    _positionsByRows[rows] = positions = new int[rows];
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    int query = order[start + i];
+                    Array.Copy(data.Positions, data.GroupOffsets[query], positions, q.Offsets[i], data.QueryLength(query));
+                }
+            }
             Gradients = r.Gradients;
             Hessians = r.Hessians;
-            return new ObjectiveBatch(r.Labels, r.Scores, q.Offsets, data.QueryWeights is null ? null : q.Weights, iteration, threads);
+            return new ObjectiveBatch(r.Labels, r.Scores, q.Offsets, data.QueryWeights is null ? null : q.Weights, iteration, threads) { Positions = positions };
         }
     }
 }

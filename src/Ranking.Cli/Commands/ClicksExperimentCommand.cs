@@ -1,0 +1,331 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Ranking.Clicks;
+using Ranking.Data;
+using Ranking.Metrics;
+using Ranking.Models;
+using Ranking.Training;
+
+namespace Ranking.Cli.Commands;
+
+/// <summary>
+/// <c>ranking clicks experiment</c>: the unbiased-learning-to-rank comparison on simulated clicks. A production
+/// ranker from a small share of the judged training queries; a click log simulated over the training set;
+/// then every estimator trained on the clicks alone (naive, IPW with true and estimated propensities,
+/// unbiased LambdaMART, LightGBM's position GAM) and the full-information skyline on the true grades, all
+/// evaluated on the test set's true grades with paired t-tests against naive; the propensities learned
+/// against the true ones; and NDCG@10 against the number of sessions.
+/// </summary>
+public static class ClicksExperimentCommand
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "A folder with train.txt, vali.txt, test.txt (e.g. MQ2008 Fold1)." };
+        var synthetic = new Option<string?>("--synthetic") { Description = "Instead of --data: a generated preset (small, mslr-like), split 60/20/20." };
+        var queries = new Option<int>("--queries") { Description = "Queries of the synthetic set.", DefaultValueFactory = _ => 1000 };
+        var sessions = new Option<string>("--sessions") { Description = "Sessions of the click log; a comma list gives the learning curve (the largest trains the table).", DefaultValueFactory = _ => "100000" };
+        var swapSessions = new Option<int>("--swap-sessions") { Description = "Sessions of the randomised-swap log the propensities are estimated from.", DefaultValueFactory = _ => 100_000 };
+        var fraction = new Option<double>("--production-fraction") { Description = "Share of training queries the production ranker learns from.", DefaultValueFactory = _ => 0.01 };
+        var model = new Option<string>("--model") { Description = "linear | mlp: the model of the gradient-trained estimators.", DefaultValueFactory = _ => "linear" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of every gradient-trained estimator (no early stopping: no judged data is used to pick a model).", DefaultValueFactory = _ => 20 };
+        var trees = new Option<int>("--trees") { Description = "Boosting rounds of the LightGBM estimators (0 = skip them).", DefaultValueFactory = _ => 100 };
+        var pipeline = new Option<string>("--pipeline") { Description = "Feature pipeline fitted on each training set (none for LETOR's normalised files).", DefaultValueFactory = _ => "none" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the production ranker, the logs and the models.", DefaultValueFactory = _ => 42 };
+        var threads = new Option<int>("--threads") { Description = "Threads (-1 = all).", DefaultValueFactory = _ => -1 };
+        var output = new Option<string?>("--out") { Description = "Folder for report.md, results.json and propensities.tsv." };
+        var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
+        var flags = new ClicksCommands.ModelFlags();
+        var command = new Command("experiment", "Naive vs IPW vs unbiased LambdaMART vs LightGBM's position GAM on simulated clicks, evaluated on held-out true grades.")
+            { data, synthetic, queries, sessions, swapSessions, fraction, model, epochs, trees, pipeline, seed, threads, output, json };
+        flags.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var (train, test, name) = Load(parse.GetValue(data), parse.GetValue(synthetic), parse.GetValue(queries), parse.GetValue(seed));
+            var sizes = parse.GetValue(sessions)!.Split(',').Select(t => int.TryParse(t.Trim(), NumberStyles.Integer, Inv, out int v) && v > 0 ? v
+                : throw new UsageException($"--sessions takes positive integers, got '{t}'.")).Distinct().Order().ToArray();
+            string family = parse.GetValue(model)!.Trim().ToLowerInvariant();
+            if (family is not ("linear" or "mlp")) throw new UsageException($"--model must be linear or mlp, got '{family}'.");
+            var settings = new Settings(flags.Get(parse, train), flags.GetIntervention(parse), parse.GetValue(flags.TopK), sizes, parse.GetValue(swapSessions),
+                parse.GetValue(fraction), family, parse.GetValue(epochs), parse.GetValue(trees), parse.GetValue(pipeline)!, parse.GetValue(seed), parse.GetValue(threads));
+            Result result;
+            try { result = Run(name, train, test, settings, line => Console.Error.WriteLine(line)); }
+            catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+            string markdown = result.Markdown();
+            string resultsJson = result.Json();
+            if (parse.GetValue(output) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                AtomicFile.WriteAllBytes(Path.Combine(dir, "report.md"), Encoding.UTF8.GetBytes(markdown));
+                AtomicFile.WriteAllBytes(Path.Combine(dir, "results.json"), Encoding.UTF8.GetBytes(resultsJson));
+                AtomicFile.WriteAllBytes(Path.Combine(dir, "propensities.tsv"), Encoding.UTF8.GetBytes(result.PropensityTsv()));
+            }
+            Console.Out.Write(parse.GetValue(json) ? resultsJson + "\n" : markdown);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static (RankingDataset Train, RankingDataset Test, string Name) Load(string? folder, string? preset, int queries, int seed)
+    {
+        if ((folder is null) == (preset is null)) throw new UsageException("give exactly one of --data DIR and --synthetic PRESET.");
+        if (folder is not null)
+        {
+            var train = DatasetReader.Read(Path.Combine(folder, "train.txt"));
+            var test = DatasetReader.Read(Path.Combine(folder, "test.txt"), new DatasetReadOptions { FeatureCount = train.FeatureCount });
+            return (train, test, folder);
+        }
+        var (tr, _, te) = SyntheticGenerator.GenerateSplits(preset!, queries, (ulong)seed);
+        return (tr.Data, te.Data, $"synthetic:{preset}:{queries}");
+    }
+
+    /// <summary>Everything the experiment is run with.</summary>
+    public sealed record Settings(ClickModel Model, ClickIntervention Intervention, int TopK, int[] Sessions, int SwapSessions, double ProductionFraction,
+        string Family, int Epochs, int Trees, string Pipeline, int Seed, int Threads);
+
+    /// <summary>One estimator's test metrics and its paired comparison with naive.</summary>
+    public sealed record Row(string Estimator, string Description, IReadOnlyDictionary<string, double> Means, MetricComparison? VersusNaive, double Seconds);
+
+    /// <summary>The whole outcome.</summary>
+    public sealed record Result(string Data, Settings Settings, int LogSessions, long Clicks, double SimulateSeconds, int ClickGroups, int ClickRows,
+        List<Row> Rows, double[] TruePropensities, Dictionary<string, double[]> Estimated, List<(int Sessions, double Naive, double Ipw)> Curve)
+    {
+        /// <summary>The report as markdown.</summary>
+        public string Markdown()
+        {
+            var sb = new StringBuilder();
+            sb.Append(Inv, $"# Learning from clicks: {Data}\n\n");
+            sb.Append(Inv, $"{Settings.Model.Kind} eta={Settings.Model.Eta} noise={Settings.Model.NoiseNegative}/{Settings.Model.NoisePositive}, top {Settings.TopK}, production ranker from {Settings.ProductionFraction:P0} of the training queries, ");
+            sb.Append(Inv, $"{LogSessions} sessions ({Clicks} clicks, simulated in {SimulateSeconds:F2} s) -> {ClickGroups} distinct sessions / {ClickRows} rows; {Settings.Family} models, {Settings.Epochs} epochs; seed {Settings.Seed}.\n\n");
+            sb.Append("| estimator | NDCG@1 | NDCG@3 | NDCG@5 | NDCG@10 | vs naive NDCG@10 (p) | train s |\n|---|---:|---:|---:|---:|---|---:|\n");
+            foreach (var r in Rows)
+            {
+                string versus = r.VersusNaive is { } c ? $"{c.MeanDifference:+0.0000;-0.0000} (p {c.PValue:0.000})" : "";
+                sb.Append(Inv, $"| {r.Estimator} | {r.Means["ndcg@1"]:F4} | {r.Means["ndcg@3"]:F4} | {r.Means["ndcg@5"]:F4} | {r.Means["ndcg@10"]:F4} | {versus} | {r.Seconds:F1} |\n");
+            }
+            sb.Append("\nPropensities (relative to position 1):\n\n| position | true |");
+            foreach (var k in Estimated.Keys) sb.Append(Inv, $" {k} |");
+            sb.Append("\n|---:|---:|");
+            foreach (var _ in Estimated.Keys) sb.Append("---:|");
+            sb.Append('\n');
+            for (int p = 0; p < TruePropensities.Length; p++)
+            {
+                sb.Append(Inv, $"| {p + 1} | {TruePropensities[p]:F3} |");
+                foreach (var v in Estimated.Values) sb.Append(Inv, $" {(p < v.Length ? v[p].ToString("F3", Inv) : "")} |");
+                sb.Append('\n');
+            }
+            if (Curve.Count > 0)
+            {
+                sb.Append("\nNDCG@10 against sessions:\n\n| sessions | naive-softmax | ipw-softmax (true) |\n|---:|---:|---:|\n");
+                foreach (var (n, naive, ipw) in Curve) sb.Append(Inv, $"| {n} | {naive:F4} | {ipw:F4} |\n");
+            }
+            return sb.ToString();
+        }
+
+        /// <summary>Positions with the true and every estimated propensity (tab-separated).</summary>
+        public string PropensityTsv()
+        {
+            var sb = new StringBuilder("position\ttrue");
+            foreach (var k in Estimated.Keys) sb.Append('\t').Append(k);
+            sb.Append('\n');
+            for (int p = 0; p < TruePropensities.Length; p++)
+            {
+                sb.Append(Inv, $"{p + 1}\t{TruePropensities[p]:R}");
+                foreach (var v in Estimated.Values) sb.Append('\t').Append(p < v.Length ? v[p].ToString("R", Inv) : "");
+                sb.Append('\n');
+            }
+            return sb.ToString();
+        }
+
+        /// <summary>The results as JSON.</summary>
+        public string Json() => DataCommands.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", "ranking-clicks-experiment/1");
+            w.WriteString("data", Data);
+            w.WriteNumber("sessions", LogSessions);
+            w.WriteNumber("clicks", Clicks);
+            w.WriteNumber("simulate_seconds", SimulateSeconds);
+            w.WriteStartArray("estimators");
+            foreach (var r in Rows)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", r.Estimator);
+                w.WriteString("description", r.Description);
+                w.WriteNumber("train_seconds", r.Seconds);
+                w.WriteStartObject("metrics");
+                foreach (var (k, v) in r.Means) w.WriteNumber(k, v);
+                w.WriteEndObject();
+                if (r.VersusNaive is { } c)
+                {
+                    w.WriteStartObject("versus_naive");
+                    w.WriteNumber("ndcg@10_difference", c.MeanDifference);
+                    w.WriteNumber("p_value", c.PValue);
+                    w.WriteNumber("ci_low", c.CiLow);
+                    w.WriteNumber("ci_high", c.CiHigh);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("propensities");
+            w.WriteStartArray("true");
+            foreach (double t in TruePropensities) w.WriteNumberValue(t);
+            w.WriteEndArray();
+            foreach (var (k, v) in Estimated)
+            {
+                w.WriteStartArray(k);
+                foreach (double t in v) w.WriteNumberValue(t);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+            w.WriteStartArray("learning_curve");
+            foreach (var (n, naive, ipw) in Curve)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("sessions", n);
+                w.WriteNumber("naive_softmax_ndcg@10", naive);
+                w.WriteNumber("ipw_softmax_ndcg@10", ipw);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>Runs the experiment; progress lines go to <paramref name="log"/>.</summary>
+    public static Result Run(string name, RankingDataset train, RankingDataset test, Settings s, Action<string> log)
+    {
+        var metrics = MetricSpec.ParseList("ndcg@1,ndcg@3,ndcg@5,ndcg@10");
+        var contract = NdcgContract.Default;
+        var catalog = CatalogFactory.CreateDefault();
+        var clock = Stopwatch.StartNew();
+        var (production, _) = ProductionRanker.Train(train, s.ProductionFraction, s.Seed, threads: s.Threads);
+        float[] productionTrain = production.Predict(train);
+        log($"production ranker trained ({clock.Elapsed.TotalSeconds:F1} s)");
+
+        int largest = s.Sessions[^1];
+        var simClock = Stopwatch.StartNew();
+        var clickLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
+            { Sessions = largest, TopK = s.TopK, Model = s.Model, Intervention = s.Intervention, Seed = s.Seed, Threads = s.Threads });
+        double simulateSeconds = simClock.Elapsed.TotalSeconds;
+        var clicks = ClickTrainingSet.Build(clickLog);
+        log($"{largest} sessions simulated in {simulateSeconds:F2} s: {clicks.QueryCount} distinct sessions, {clicks.RowCount} rows");
+
+        // Propensities: true, from a randomised-swap log, by regression-EM on the plain log.
+        var truth = s.Model.Propensities(s.TopK);
+        var estimated = new Dictionary<string, double[]>();
+        var swapLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
+            { Sessions = s.SwapSessions, TopK = s.TopK, Model = s.Model, Intervention = ClickIntervention.SwapWithFirst, Seed = s.Seed + 1, Threads = s.Threads });
+        estimated["interventions"] = PropensityEstimator.FromInterventions(swapLog.Aggregate(), s.TopK).Propensities;
+        estimated["regression-em"] = PropensityEstimator.RegressionEm(clickLog.Take(Math.Min(largest, 100_000)).Aggregate(), s.TopK).Propensities;
+        log("propensities estimated");
+
+        string List(double[] p) => string.Join(",", p.Select(v => Math.Max(v, 1e-6).ToString("R", Inv)));
+        string trueList = List(truth);
+        var rows = new List<Row>();
+        var scoresOf = new Dictionary<string, float[]>();
+
+        void Add(string estimator, string description, float[] scores, double seconds)
+        {
+            var report = RankingEvaluator.Evaluate(test, scores, metrics, contract, s.Threads);
+            scoresOf[estimator] = scores;
+            MetricComparison? versus = null;
+            if (scoresOf.TryGetValue("naive-softmax", out var naive) && estimator != "naive-softmax")
+                versus = RankingEvaluator.Compare(test, scores, naive, metrics, contract, s.Seed)["ndcg@10"];
+            rows.Add(new Row(estimator, description, report.Means, versus, seconds));
+            log($"{estimator}: NDCG@10 {report.Means["ndcg@10"]:F4}");
+        }
+
+        float[] TrainGradient(RankingDataset set, string objective, params (string Key, string Value)[] knobs)
+        {
+            var options = new RankerOptions { Seed = s.Seed, Threads = s.Threads, Iterations = s.Epochs, EarlyStoppingRounds = 0 };
+            foreach (var (k, v) in knobs) options.Parameters[k] = v;
+            var (m, _) = RankerTraining.Train(catalog.Compose(objective, s.Family), set, null, options, s.Pipeline, metrics, contract);
+            return m.Predict(test);
+        }
+
+        float[] TrainTrees(RankingDataset set, string ranker, string? objective = null, params (string Key, string Value)[] knobs)
+        {
+            var options = new RankerOptions { Seed = s.Seed, Threads = 1, Iterations = s.Trees, EarlyStoppingRounds = 0 };
+            foreach (var (k, v) in knobs) options.Parameters[k] = v;
+            var descriptor = objective is null ? catalog.Get(ranker) : catalog.Compose(objective, "gbdt");
+            var (m, _) = RankerTraining.Train(descriptor, set, null, options, "none", metrics, contract);
+            return m.Predict(test);
+        }
+
+        (float[] Scores, double Seconds) Timed(Func<float[]> train)
+        {
+            var t = Stopwatch.StartNew();
+            var scores = train();
+            return (scores, t.Elapsed.TotalSeconds);
+        }
+
+        Add("production", $"linear-ranknet on {s.ProductionFraction:P0} of the judged training queries", production.Predict(test), 0);
+        var naiveRun = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+        Add("naive-softmax", "softmax cross-entropy on clicks, no correction", naiveRun.Scores, naiveRun.Seconds);
+        var r1 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", trueList)));
+        Add("ipw-softmax (true)", "IPW softmax, true propensities, clip 0.01", r1.Scores, r1.Seconds);
+        var r2 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", List(estimated["interventions"]))));
+        Add("ipw-softmax (interventions)", "IPW softmax, propensities from the swap log", r2.Scores, r2.Seconds);
+        var r3 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", List(estimated["regression-em"]))));
+        Add("ipw-softmax (regression-em)", "IPW softmax, propensities by regression-EM on the plain log", r3.Scores, r3.Seconds);
+        var r4 = Timed(() => TrainGradient(clicks, "ipw-ranknet", ("propensities", "1"), ("clip", "0")));
+        Add("naive-ranknet", "RankNet of clicks against every other shown row, no correction", r4.Scores, r4.Seconds);
+        var r5 = Timed(() => TrainGradient(clicks, "ipw-ranknet", ("propensities", trueList)));
+        Add("ipw-ranknet (true)", "IPW RankNet, true propensities", r5.Scores, r5.Seconds);
+        var r6 = Timed(() => TrainGradient(clicks, "ipw-lambdarank", ("propensities", trueList)));
+        Add("ipw-lambdarank (true)", "IPW LambdaRank, true propensities", r6.Scores, r6.Seconds);
+
+        // Unbiased LambdaMART on the gradient trainer, keeping the objective to read its learned biases.
+        {
+            var t = Stopwatch.StartNew();
+            var defaults = s.Family == "mlp" ? CoreRankers.MlpDefaults : CoreRankers.LinearDefaults;
+            var options = new RankerOptions { Seed = s.Seed, Threads = s.Threads, Iterations = s.Epochs, EarlyStoppingRounds = 0 };
+            var resolved = defaults.Apply(options, out _);
+            UnbiasedLambdaRankObjective? objective = null;
+            var trainer = new GradientTrainer(resolved, seed => objective = new UnbiasedLambdaRankObjective(new UnbiasedLambdaRankOptions { MaxPosition = s.TopK, BiasDecay = 0.99 }) { Seed = seed });
+            var pipeline = Ranking.Features.FeaturePipeline.Parse(s.Pipeline).Fit(clicks);
+            var result = trainer.Train(new TrainingRequest { Train = pipeline.Apply(clicks), Options = options });
+            var testX = pipeline.Apply(test);
+            var scores = new float[test.RowCount];
+            result.Model.Predict(testX.Features, testX.RowCount, scores);
+            Add("unbiased-lambdarank", $"unbiased LambdaMART (Hu et al. 2019) on a {s.Family} model, biases learned", scores, t.Elapsed.TotalSeconds);
+            estimated["unbiased-lambdarank t+"] = objective!.ClickPropensities.ToArray();
+        }
+
+        if (s.Trees > 0)
+        {
+            var g1 = Timed(() => TrainTrees(clicks.WithPositions(null), "lambdamart"));
+            Add("lambdamart naive", "LightGBM lambdarank on clicks, no positions", g1.Scores, g1.Seconds);
+            var g2 = Timed(() => TrainTrees(clicks, "lambdamart"));
+            Add("lambdamart position GAM", "LightGBM lambdarank with FILE.position: its position-bias GAM", g2.Scores, g2.Seconds);
+            var g3 = Timed(() => TrainTrees(clicks, "", "ipw-softmax", ("propensities", trueList)));
+            Add("gbdt ipw-softmax (true)", "IPW softmax as a LightGBM custom objective", g3.Scores, g3.Seconds);
+            var g4 = Timed(() => TrainTrees(clicks, "", "unbiased-lambdarank", ("bias-decay", "0"), ("max-position", s.TopK.ToString(Inv))));
+            Add("gbdt unbiased-lambdarank", "unbiased LambdaMART as a LightGBM custom objective", g4.Scores, g4.Seconds);
+            var g5 = Timed(() => TrainTrees(train, "lambdamart"));
+            Add("skyline lambdamart", "LightGBM lambdarank on the true grades of every training query", g5.Scores, g5.Seconds);
+        }
+        var sky = Timed(() => TrainGradient(train, "softmax"));
+        Add("skyline softmax", $"softmax cross-entropy on the true grades, {s.Family}", sky.Scores, sky.Seconds);
+
+        var curve = new List<(int, double, double)>();
+        if (s.Sessions.Length > 1)
+            foreach (int n in s.Sessions)
+            {
+                var part = ClickTrainingSet.Build(clickLog.Take(n));
+                double Ndcg(float[] scores) => RankingEvaluator.Evaluate(test, scores, metrics, contract, s.Threads).Means["ndcg@10"];
+                double naive = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                double ipw = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", trueList)));
+                curve.Add((n, naive, ipw));
+                log($"curve {n}: naive {naive:F4}, ipw {ipw:F4}");
+            }
+        return new Result(name, s, largest, clickLog.ClickCount, simulateSeconds, clicks.QueryCount, clicks.RowCount, rows, truth, estimated, curve);
+    }
+}
