@@ -143,7 +143,7 @@ public static class ClicksExperimentCommand
         }
 
         /// <summary>The results as JSON.</summary>
-        public string Json() => DataCommands.Json(w =>
+        public string Json() => CliJson.Format(w =>
         {
             w.WriteStartObject();
             w.WriteString("schema", "ranking-clicks-experiment/1");

@@ -206,7 +206,7 @@ public static class DataCommands
                 int featureCount = SyntheticGenerator.FeatureCount(name);
                 int queryCount = count ?? SyntheticGenerator.DefaultQueries(name);
                 if (parse.GetValue(json))
-                    Console.Out.Write(Json(w =>
+                    Console.Out.Write(CliJson.Format(w =>
                     {
                         w.WriteStartObject();
                         w.WriteString("preset", name.ToLowerInvariant());

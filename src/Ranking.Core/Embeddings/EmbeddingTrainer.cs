@@ -22,8 +22,8 @@ public sealed record EmbeddingTrainerOptions
     public int? PerClass { get; init; }
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
-    /// <summary>adam or sgd.</summary>
-    public string Optimizer { get; init; } = "adam";
+    /// <summary>The optimiser (Adam or SGD with momentum), as the ranker trainer.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     /// <summary>Seed of the weights, the sampler and the random miner.</summary>
     public int Seed { get; init; } = 42;
     /// <summary>Cross-batch memory entries; 0 = none (the batch is its own reference set).</summary>
