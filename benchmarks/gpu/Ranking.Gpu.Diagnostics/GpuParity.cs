@@ -57,9 +57,13 @@ public static class GpuParity
 
     /// <summary>
     /// Objectives documented as CPU-only: the pointwise family (each row alone; a kernel would add only a
-    /// copy). Every other registered objective must have a kernel.
+    /// copy) and the click objectives (no kernel yet). Every other registered objective must have a kernel.
     /// </summary>
-    public static bool IsCpuOnly(IRankingObjective objective) => objective.Family == ObjectiveFamily.Pointwise;
+    public static bool IsCpuOnly(IRankingObjective objective) =>
+        objective.Family == ObjectiveFamily.Pointwise
+        // The click objectives read display positions and keep their own QueryObjective loop; they have no device
+        // kernel yet (--backend gpu runs them on the CPU), so there is nothing on the device to compare.
+        || objective is PositionAwareObjective;
 
     /// <summary>
     /// The objectives the GPU path is checked on: every registered objective at its defaults, then the

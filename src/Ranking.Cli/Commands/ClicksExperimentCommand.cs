@@ -1,3 +1,4 @@
+using Ranking.Objectives;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

@@ -89,6 +89,8 @@ public sealed class ModelManifest
         int version = Int(o, "format_version");
         if (version != CurrentFormatVersion)
             throw new InvalidDataException($"model format version {version.ToString(CultureInfo.InvariantCulture)}; this build reads version {CurrentFormatVersion} (retrain or use a matching build).");
+        try
+        {
         var metrics = new Dictionary<string, double>();
         var validation = o["validation"] as JsonObject;
         if (validation?["metrics"] is JsonObject m)
@@ -99,8 +101,6 @@ public sealed class ModelManifest
         int features = Int(o, "feature_count"), inputs = Int(o, "input_feature_count");
         if (features < 1 || inputs < 1)
             throw new InvalidDataException($"manifest.json: feature_count {features} and input_feature_count {inputs} must be positive.");
-        try
-        {
             return new ModelManifest
             {
                 FormatVersion = version,

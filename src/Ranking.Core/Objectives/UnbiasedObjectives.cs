@@ -1,8 +1,7 @@
 using Ranking.Knobs;
 using Ranking.Numerics;
-using Ranking.Objectives;
 
-namespace Ranking.Clicks;
+namespace Ranking.Objectives;
 
 /// <summary>
 /// An objective that reads the display position of each row (<see cref="ObjectiveBatch.Positions"/>; row i

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ranking.Clicks;
+namespace Ranking.Objectives;
 
 /// <summary>
 /// Examination propensities by display position, as the IPW objectives take them: the PBM form
@@ -48,7 +48,10 @@ public sealed class PropensityTable
         {
             if (!double.TryParse(t[4..], NumberStyles.Float, CultureInfo.InvariantCulture, out double eta) || !(eta >= 0) || !double.IsFinite(eta))
                 throw new ArgumentException($"propensities '{text}': eta must be a finite number >= 0.");
-            return new PropensityTable(new ClickModel { Eta = eta }.Propensities(64), clip);
+            // The position-based model's examination (1/k)^eta (as Ranking.Clicks.ClickModel.Examination), positions 1..64.
+            var theta = new double[64];
+            for (int p = 1; p <= theta.Length; p++) theta[p - 1] = Math.Pow(1.0 / p, eta);
+            return new PropensityTable(theta, clip);
         }
         var values = new List<double>();
         foreach (string part in t.Split(','))
