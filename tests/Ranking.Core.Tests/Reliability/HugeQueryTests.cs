@@ -18,7 +18,7 @@ public class HugeQueryTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         "ranknet" or "ranksvm" or "contrastive-pairs" => "pairs-per-row=8",
         "approxndcg" => "samples=16",
-        "ipw-ranknet" or "ipw-lambdarank" => "truncation=10",
+        "ipw-ranknet" or "ipw-lambdarank" or "ndcg-loss2pp" => "truncation=10",
         _ => "",
     };
 
