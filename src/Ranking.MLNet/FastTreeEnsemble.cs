@@ -15,27 +15,43 @@ internal sealed class FastTreeEnsemble
 {
     private readonly Tree[] _trees;
 
-    private readonly record struct Tree(int[] Left, int[] Right, int[] Feature, float[] Threshold, double[] Leaf, double Weight);
+    /// <summary>One tree's arrays: n split nodes (children: a node index, or ~leaf), n + 1 leaf values, and the tree's weight.</summary>
+    internal readonly record struct Tree(int[] Left, int[] Right, int[] Feature, float[] Threshold, double[] Leaf, double Weight);
 
+    /// <summary>The trees of a model ML.NET built (a freshly trained one).</summary>
     public FastTreeEnsemble(TreeEnsemble<RegressionTree> ensemble, int featureCount)
+        : this(ensemble.Bias, FromMLNet(ensemble), featureCount)
     {
-        Bias = ensemble.Bias;
+    }
+
+    /// <summary>The trees as read from a model file (<see cref="FastTreeModelReader"/>), checked before any row is scored.</summary>
+    public FastTreeEnsemble(double bias, Tree[] trees, int featureCount)
+    {
+        if (!double.IsFinite(bias)) throw new InvalidDataException($"the FastTree bias is {bias}.");
+        Bias = bias;
         FeatureCount = featureCount;
-        _trees = new Tree[ensemble.Trees.Count];
-        for (int t = 0; t < _trees.Length; t++)
+        _trees = trees;
+        for (int t = 0; t < trees.Length; t++)
+        {
+            foreach (int f in trees[t].Feature)
+                if ((uint)f >= (uint)featureCount)
+                    throw new InvalidDataException($"a FastTree split reads feature {f} of {featureCount}.");
+            CheckTree(t, trees[t]);
+        }
+    }
+
+    private static Tree[] FromMLNet(TreeEnsemble<RegressionTree> ensemble)
+    {
+        var trees = new Tree[ensemble.Trees.Count];
+        for (int t = 0; t < trees.Length; t++)
         {
             var tree = ensemble.Trees[t];
             if (tree.CategoricalSplitFlags.Any(flag => flag))
                 throw new NotSupportedException("FastTree categorical splits are not supported; train with CategoricalSplit off.");
-            var features = tree.NumericalSplitFeatureIndexes.ToArray();
-            foreach (int f in features)
-                if ((uint)f >= (uint)featureCount)
-                    throw new InvalidDataException($"a FastTree split reads feature {f} of {featureCount}.");
-            var built = new Tree(tree.LeftChild.ToArray(), tree.RightChild.ToArray(), features,
+            trees[t] = new Tree(tree.LeftChild.ToArray(), tree.RightChild.ToArray(), tree.NumericalSplitFeatureIndexes.ToArray(),
                 tree.NumericalSplitThresholds.ToArray(), tree.LeafValues.ToArray(), ensemble.TreeWeights[t]);
-            CheckTree(t, built);
-            _trees[t] = built;
         }
+        return trees;
     }
 
     /// <summary>
@@ -45,7 +61,6 @@ internal sealed class FastTreeEnsemble
     /// </summary>
     private void CheckTree(int index, in Tree tree)
     {
-        if (!double.IsFinite(Bias)) throw new InvalidDataException($"the FastTree bias is {Bias}.");
         int nodes = tree.Left.Length, leaves = tree.Leaf.Length;
         if (tree.Right.Length != nodes || tree.Feature.Length != nodes || tree.Threshold.Length != nodes || leaves != nodes + 1)
             throw new InvalidDataException($"FastTree tree {index}: {nodes} left children, {tree.Right.Length} right, {tree.Feature.Length} features, {tree.Threshold.Length} thresholds, {leaves} leaves do not agree.");

@@ -10,7 +10,8 @@ namespace Ranking.MLNet;
 /// A trained ML.NET FastTree LambdaMART model as one of our scorers. Its payload in our model file is
 /// ML.NET's own model zip (entry <see cref="PayloadEntry"/>), so the same bytes also load straight into ML.NET
 /// (<c>mlContext.Model.Load</c>). Scoring walks the trees itself (<see cref="FastTreeEnsemble"/>), equal to
-/// ML.NET's scores, with no data view per call.
+/// ML.NET's scores, with no data view per call. A model file's trees are read by our own checked reader
+/// (<see cref="FastTreeModelReader"/>), never by ML.NET's loader, which can hang on a crafted file.
 /// </summary>
 public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
 {
@@ -21,28 +22,32 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
 
     private readonly byte[] _zip;
     private readonly FastTreeEnsemble _ensemble;
+    private readonly Lazy<RankingPredictionTransformer<FastTreeRankingModelParameters>> _transformer;
 
-    private FastTreeModel(byte[] zip, ITransformer transformer, FastTreeRankingModelParameters parameters, int featureCount)
+    private FastTreeModel(byte[] zip, FastTreeEnsemble ensemble, Lazy<RankingPredictionTransformer<FastTreeRankingModelParameters>> transformer)
     {
         _zip = zip;
-        Transformer = transformer;
-        Parameters = parameters;
-        FeatureCount = featureCount;
-        _ensemble = new FastTreeEnsemble(parameters.TrainedTreeEnsemble, featureCount);
+        _ensemble = ensemble;
+        _transformer = transformer;
     }
 
     /// <inheritdoc/>
     public string ModelFamily => Family;
     /// <inheritdoc/>
-    public int FeatureCount { get; }
+    public int FeatureCount => _ensemble.FeatureCount;
     /// <summary>Trees in the ensemble.</summary>
     public int TreeCount => _ensemble.TreeCount;
 
-    /// <summary>The ML.NET transformer (adds a Score column to a view with a Features column).</summary>
-    public ITransformer Transformer { get; }
+    /// <summary>
+    /// The ML.NET transformer (adds a Score column to a view with a Features column). For a loaded model it is built
+    /// by ML.NET's loader on first use, from the payload's entries as they were checked for size. ML.NET's loader
+    /// trusts what it reads (a crafted file can make it loop forever), so use this only on model files you trust;
+    /// <see cref="Predict"/> never needs it.
+    /// </summary>
+    public ITransformer Transformer => _transformer.Value;
 
-    /// <summary>ML.NET's model parameters (trees, feature weights).</summary>
-    public FastTreeRankingModelParameters Parameters { get; }
+    /// <summary>ML.NET's model parameters (trees, feature weights); loaded as <see cref="Transformer"/> is.</summary>
+    public FastTreeRankingModelParameters Parameters => _transformer.Value.Model;
 
     internal FastTreeEnsemble Ensemble => _ensemble;
 
@@ -69,42 +74,42 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
     }
 
     /// <summary>
-    /// Reads ML.NET's model zip (a FastTree ranking transformer saved with its input schema). ML.NET would inflate
-    /// its entries unbounded, so the zip is first read through <see cref="BoundedZip"/> within
-    /// <see cref="ModelReadLimits.InEffect"/> and ML.NET is handed a stored (uncompressed) copy of the checked entries:
-    /// it can read no more bytes than the limits allow. The trees it builds are then checked
-    /// (<see cref="FastTreeEnsemble"/>) before any row is scored.
+    /// Reads ML.NET's model zip (a FastTree ranking transformer saved with its input schema). The zip is read through
+    /// <see cref="BoundedZip"/> within <see cref="ModelReadLimits.InEffect"/>, and the trees by
+    /// <see cref="FastTreeModelReader"/>, which checks every count against the bytes present before allocating and
+    /// every tree before any row is scored (<see cref="FastTreeEnsemble"/>). ML.NET's loader is not run here.
     /// </summary>
     public static FastTreeModel FromZip(byte[] zip)
     {
         ArgumentNullException.ThrowIfNull(zip);
-        byte[] checkedZip;
+        IReadOnlyList<(string Name, byte[] Bytes)> entries;
         try
         {
-            var entries = BoundedZip.ReadAll(new MemoryStream(zip, writable: false), ModelReadLimits.InEffect);
-            checkedZip = Stored(entries);
+            entries = BoundedZip.ReadAll(new MemoryStream(zip, writable: false), ModelReadLimits.InEffect);
         }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or ArgumentException)
         {
             throw new InvalidDataException($"the fasttree payload is not a readable zip: {e.Message}", e);
         }
+        var ensemble = FastTreeModelReader.Read(entries);
+        return new FastTreeModel(zip, ensemble, new Lazy<RankingPredictionTransformer<FastTreeRankingModelParameters>>(() => LoadWithMLNet(entries)));
+    }
+
+    /// <summary>ML.NET's own loader over the checked entries, stored uncompressed (sizes true by construction).</summary>
+    private static RankingPredictionTransformer<FastTreeRankingModelParameters> LoadWithMLNet(IReadOnlyList<(string Name, byte[] Bytes)> entries)
+    {
         ITransformer transformer;
-        DataViewSchema inputSchema;
         try
         {
-            using var stream = new MemoryStream(checkedZip, writable: false);
-            transformer = new MLContext().Model.Load(stream, out inputSchema);
-        }
-        catch (OutOfMemoryException e)
-        {
-            // ML.NET sizes some arrays by counts read from the stream; a crafted count fails this one allocation.
-            throw new InvalidDataException($"the fasttree payload declares an array too large to allocate: {e.Message}", e);
+            using var stream = new MemoryStream(Stored(entries), writable: false);
+            transformer = new MLContext().Model.Load(stream, out _);
         }
         catch (Exception e)
         {
             throw new InvalidDataException($"the fasttree payload is not a readable ML.NET model: {e.Message}", e);
         }
-        return FromTransformer(transformer, inputSchema, zip);
+        return transformer as RankingPredictionTransformer<FastTreeRankingModelParameters>
+            ?? throw new InvalidDataException($"the fasttree payload holds a {transformer.GetType().Name}, not a FastTree ranking model.");
     }
 
     /// <summary>The entries again, stored without compression: sizes that are true by construction.</summary>
@@ -126,9 +131,15 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
     /// <summary>Wraps a freshly trained transformer, saving it to ML.NET's zip for the payload.</summary>
     internal static FastTreeModel FromTrained(MLContext ml, ITransformer transformer, DataViewSchema inputSchema)
     {
+        if (transformer is not RankingPredictionTransformer<FastTreeRankingModelParameters> ranking)
+            throw new InvalidOperationException($"FastTree training gave a {transformer.GetType().Name}, not a ranking transformer.");
+        var featureType = inputSchema.GetColumnOrNull(ranking.FeatureColumnName)?.Type as VectorDataViewType;
+        if (featureType is null || featureType.Size <= 0)
+            throw new InvalidOperationException($"the training schema has no fixed-size '{ranking.FeatureColumnName}' vector.");
         using var stream = new MemoryStream();
         ml.Model.Save(transformer, inputSchema, stream);
-        return FromTransformer(transformer, inputSchema, WithFixedTimestamps(stream.ToArray()));
+        var ensemble = new FastTreeEnsemble(ranking.Model.TrainedTreeEnsemble, featureType.Size);
+        return new FastTreeModel(WithFixedTimestamps(stream.ToArray()), ensemble, new Lazy<RankingPredictionTransformer<FastTreeRankingModelParameters>>(() => ranking));
     }
 
     /// <summary>
@@ -152,16 +163,6 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
             }
         }
         return output.ToArray();
-    }
-
-    private static FastTreeModel FromTransformer(ITransformer transformer, DataViewSchema inputSchema, byte[] zip)
-    {
-        if (transformer is not RankingPredictionTransformer<FastTreeRankingModelParameters> ranking)
-            throw new InvalidDataException($"the fasttree payload holds a {transformer.GetType().Name}, not a FastTree ranking model.");
-        var featureType = inputSchema.GetColumnOrNull(ranking.FeatureColumnName)?.Type as VectorDataViewType;
-        if (featureType is null || featureType.Size <= 0)
-            throw new InvalidDataException($"the fasttree payload's schema has no fixed-size '{ranking.FeatureColumnName}' vector.");
-        return new FastTreeModel(zip, ranking, ranking.Model, featureType.Size);
     }
 
     /// <summary>Scores through ML.NET's transformer, the reference our tree walk is held to.</summary>
