@@ -135,6 +135,21 @@ public sealed class DeviceQuerySet : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> Gradients { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> Hessians { get; }
 
+    /// <summary>
+    /// True once <see cref="UploadRowInputs"/> gave the set its objective's per-row inputs (IPW's click weights,
+    /// unbiased LambdaMART's positions: <see cref="Ranking.Objectives.IQueryLossObjective.RowInputs"/>), which loss
+    /// bodies read as <see cref="Ranking.Numerics.IQueryRows.Auxiliary"/>. <see cref="LoadOrder"/> carries them along.
+    /// </summary>
+    public bool HasRowInputs { get; private set; }
+
+    /// <summary>Uploads one input per row into <see cref="Workspace.RowInputs"/> (counted) and marks the set as holding them.</summary>
+    public void UploadRowInputs(ReadOnlySpan<float> values)
+    {
+        if (values.Length != RowCount) throw new ArgumentException($"expected {RowCount} row inputs, got {values.Length}.", nameof(values));
+        Device.Upload(values, RowBuffer<float>(Workspace.RowInputs));
+        HasRowInputs = true;
+    }
+
     /// <summary>Each query's loss times its weight, as the last objective launch left it (summed in query order by the caller).</summary>
     public ArrayView<double> QueryLoss => QueryBuffer<double>(Workspace.QueryLoss);
 
@@ -148,6 +163,10 @@ public sealed class DeviceQuerySet : IDisposable
 
     /// <summary>The workspace <paramref name="name"/>: one <typeparamref name="T"/> per query, allocated on first use.</summary>
     public ArrayView<T> QueryBuffer<T>(string name) where T : unmanaged => Named<T>("query:" + name, QueryCount);
+
+    /// <summary>The workspace <paramref name="name"/>: <paramref name="perQuery"/> values per query (query q's at q x perQuery), allocated on first use.</summary>
+    public ArrayView<T> QueryBuffer<T>(string name, int perQuery) where T : unmanaged =>
+        perQuery == 1 ? QueryBuffer<T>(name) : Named<T>($"query:{name}:{perQuery}", checked(QueryCount * perQuery));
 
     private ArrayView<T> Named<T>(string key, int length) where T : unmanaged
     {
@@ -261,8 +280,14 @@ public sealed class DeviceQuerySet : IDisposable
             Device.Upload<int>(rowQuery, RowQuery.View);
             Device.Upload<float>(weights, QueryWeights.View);
             Device.Upload<int>(map, _rowMap.View);
-            Device.Kernels(a => new Kernels.GatherKernels(a)).Rows(RowCount, _rowMap.View, source.Labels.View, Labels.View,
+            var gather = Device.Kernels(a => new Kernels.GatherKernels(a));
+            gather.Rows(RowCount, _rowMap.View, source.Labels.View, Labels.View,
                 source.Features?.View ?? Labels.View, Features?.View ?? Labels.View, Features is null ? 0 : FeatureCount);
+            if (source.HasRowInputs)
+            {
+                gather.Rows(RowCount, _rowMap.View, source.RowBuffer<float>(Workspace.RowInputs), RowBuffer<float>(Workspace.RowInputs), Labels.View, Labels.View, 0);
+            }
+            HasRowInputs = source.HasRowInputs;
         }
         HostOffsets = offsets;
         HostQueryWeights = source.HostQueryWeights is null ? null : weights;
@@ -296,13 +321,17 @@ public sealed class DeviceQuerySet : IDisposable
 
 /// <summary>
 /// Names of the device workspaces objectives take from a set (<see cref="DeviceQuerySet.RowBuffer{T}"/>,
-/// <see cref="DeviceQuerySet.QueryBuffer{T}"/>): the device side of <see cref="Ranking.Numerics.IQueryRows"/>
+/// <see cref="DeviceQuerySet.QueryBuffer{T}(string)"/>): the device side of <see cref="Ranking.Numerics.IQueryRows"/>
 /// and the buffers of the LambdaRank and pair kernels, each named for what it holds.
 /// </summary>
 public static class Workspace
 {
     /// <summary>double per query: the query's loss times its weight.</summary>
     public const string QueryLoss = "query-loss";
+    /// <summary>float per row: the objective's per-row inputs (<see cref="Ranking.Numerics.IQueryRows.Auxiliary"/>).</summary>
+    public const string RowInputs = "row-inputs";
+    /// <summary>double per query and output: a loss's per-query outputs (<see cref="Ranking.Numerics.IQueryRows.QueryOutput"/>).</summary>
+    public const string QueryOutputs = "query-outputs";
     /// <summary>double per row: float64 gradient sums before the rounding to float.</summary>
     public const string GradientSums = "gradient-sums";
     /// <summary>double per row: float64 Hessian sums.</summary>

@@ -47,19 +47,21 @@ public sealed class GpuComputeBackend : IComputeBackend
     /// <summary>None: the device session runs Adam with no dropout, weight decay or clipping.</summary>
     public DenseTrainingFeatures DenseTrainingFeatures => DenseTrainingFeatures.None;
 
-    /// <summary>A <see cref="GpuMlpSession"/> over the uploaded set; null when the objective has no kernel.</summary>
+    /// <summary>
+    /// A <see cref="GpuMlpSession"/> over the uploaded set (with the objective's per-row inputs, e.g. IPW's click
+    /// weights from the set's positions); null when the objective has no kernel or learns from every call on the host.
+    /// </summary>
     public IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries)
     {
         ArgumentNullException.ThrowIfNull(train);
-        using (var probe = GpuObjectives.TryCreate(Device, objective))
-        {
-            int longest = 0;
-            for (int q = 0; q < train.QueryCount; q++) longest = Math.Max(longest, train.QueryLength(q));
-            if (probe is null || longest > probe.MaxQueryLength) return null;
-        }
+        using var probe = GpuObjectives.TryCreate(Device, objective);
+        int longest = 0;
+        for (int q = 0; q < train.QueryCount; q++) longest = Math.Max(longest, train.QueryLength(q));
+        if (probe is null || longest > probe.MaxQueryLength || probe.LearnsFromEachCall) return null;
         var set = new DeviceQuerySet(Device, train.Labels, train.GroupOffsets, train.QueryWeights, train.Features, train.FeatureCount);
         try
         {
+            probe.Prepare(set, new ObjectiveBatch(train.Labels, new float[train.RowCount], train.GroupOffsets, train.QueryWeights) { Positions = train.Positions });
             return new GpuMlpSession(set, objective, hidden, (float[])parameters.Clone(), batchQueries, ownsSet: true);
         }
         catch

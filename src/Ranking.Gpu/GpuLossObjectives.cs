@@ -14,16 +14,72 @@ public class GpuQueryLossObjective<TLoss> : GpuObjectiveKernel where TLoss : str
 {
     private readonly TLoss _loss;
     private readonly int _seed;
+    private readonly IQueryLossObjective _objective;
+    private ILGPU.Runtime.MemoryBuffer1D<double, ILGPU.Stride1D.Dense>? _constants;
 
     /// <summary>The kernel of <paramref name="cpu"/>'s body <paramref name="loss"/>.</summary>
     public GpuQueryLossObjective(GpuDevice device, IQueryLossObjective cpu, TLoss loss) : base(device, cpu)
     {
         _loss = loss;
         _seed = cpu.Seed;
+        _objective = cpu;
     }
 
     /// <summary>The body.</summary>
     protected TLoss Loss => _loss;
+
+    /// <summary>The objective's per-row inputs for the batch's rows (<see cref="IQueryLossObjective.RowInputs"/>), uploaded into the set.</summary>
+    public override void Prepare(DeviceQuerySet set, in ObjectiveBatch batch)
+    {
+        if (!_objective.ReadsRowInputs) return;
+        set.UploadRowInputs(_objective.RowInputs(batch) ?? throw new InvalidOperationException($"objective '{Cpu.Name}' reads row inputs but gave none."));
+    }
+
+    /// <inheritdoc/>
+    public override bool LearnsFromEachCall => _objective.QueryOutputWidth > 0;
+
+    /// <summary>
+    /// The loss's constants (uploaded on every launch: they change between calls as the objective learns) and
+    /// per-query outputs; checks the set holds the row inputs the body reads.
+    /// </summary>
+    protected DeviceLossTables Tables(DeviceQuerySet set)
+    {
+        if (_objective.ReadsRowInputs && !set.HasRowInputs)
+            throw new InvalidOperationException($"objective '{Cpu.Name}' reads per-row inputs (click weights or positions); give the set them first (GpuObjectiveKernel.Prepare).");
+        var tables = new DeviceLossTables();
+        var constants = _objective.Constants;
+        if (!constants.IsEmpty)
+        {
+            if (_constants is null || _constants.Length < constants.Length)
+            {
+                _constants?.Dispose();
+                _constants = Device.Accelerator.Allocate1D<double>(constants.Length);
+            }
+            Device.Upload(constants, _constants.View.SubView(0, constants.Length));
+            tables.Constants = _constants.View;
+        }
+        int width = _objective.QueryOutputWidth;
+        if (width > 0)
+        {
+            tables.QueryOutputs = set.QueryBuffer<double>(Workspace.QueryOutputs, width);
+            tables.QueryOutputWidth = width;
+        }
+        return tables;
+    }
+
+    /// <summary>Downloads the range's per-query outputs and hands them, with the query weights, to the objective (<see cref="IQueryLossObjective.Learn"/>).</summary>
+    protected override void AfterCompute(DeviceQuerySet set, QueryRange range)
+    {
+        int width = _objective.QueryOutputWidth;
+        if (width == 0 || range.QueryCount == 0) return;
+        var outputs = new double[range.QueryCount * width];
+        Device.Download(set.QueryBuffer<double>(Workspace.QueryOutputs, width).SubView((long)range.FirstQuery * width, outputs.Length), outputs);
+        float[]? weights = set.HostQueryWeights is { } all ? all.AsSpan(range.FirstQuery, range.QueryCount).ToArray() : null;
+        _objective.Learn(outputs, weights);
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose() => _constants?.Dispose();
 
     /// <summary>
     /// On sets whose longest query exceeds this, bodies that sort by key take their order from a segmented
@@ -50,7 +106,7 @@ public class GpuQueryLossObjective<TLoss> : GpuObjectiveKernel where TLoss : str
     public override void Launch(DeviceQuerySet set, QueryRange range, int iteration)
     {
         bool sortOrder = _loss.Work == QueryWork.SortsByKey && set.MaxQueryLength > RowParallelFrom && Device.Algorithms;
-        Device.Kernels(a => new QueryLossKernels<TLoss>(a)).Launch(set, range, set.Scores.View, _loss, Draws(iteration), sortOrder);
+        Device.Kernels(a => new QueryLossKernels<TLoss>(a)).Launch(set, range, set.Scores.View, _loss, Draws(iteration), sortOrder, Tables(set));
     }
 
     /// <summary>The seed and iteration of a launch.</summary>
@@ -73,7 +129,10 @@ public sealed class GpuPairObjective<TTerm>(GpuDevice device, IPairwiseObjective
     {
         bool sampled = Loss.Truncation == 0 && Loss.PairsPerRow > 0;
         if (!sampled && set.MaxQueryLength > RowParallelFrom)
+        {
+            Tables(set);   // checks the row inputs a click-weighted pair loop reads
             Device.Kernels(a => new PairKernels<TTerm>(a)).Launch(set, range, set.Scores.View, Loss);
+        }
         else
             base.Launch(set, range, iteration);
     }

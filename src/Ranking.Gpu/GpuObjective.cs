@@ -5,8 +5,9 @@ namespace Ranking.Gpu;
 /// <summary>
 /// An <see cref="IRankingObjective"/> whose gradients come from the device: what any trainer (the MLP, or
 /// LightGBM's custom-objective path) can use unchanged. Labels, offsets and weights are uploaded when they
-/// change (compared by reference: a trainer passes the same arrays every round), scores are uploaded and
-/// gradients and Hessians downloaded on each call. A batch with a query longer than the kernel's
+/// change (compared by content with what was uploaded: a trainer may refill the same arrays with another
+/// mini-batch), the kernel's per-row inputs (a click objective's weights or positions) and the scores on
+/// each call, and gradients and Hessians downloaded. A batch with a query longer than the kernel's
 /// <see cref="GpuObjectiveKernel.MaxQueryLength"/> is computed by the CPU objective. For a loop that keeps scores on the device, use
 /// <see cref="GpuObjectiveKernel.Compute(DeviceQuerySet, int)"/> on a <see cref="DeviceQuerySet"/> directly.
 /// </summary>
@@ -14,6 +15,9 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
 {
     private readonly GpuObjectiveKernel _kernel;
     private DeviceQuerySet? _set;
+    private float[] _labels = [];
+    private int[] _offsets = [];
+    private float[]? _weights;
 
     public GpuObjective(GpuObjectiveKernel kernel)
     {
@@ -34,11 +38,16 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
         var device = _kernel.Device;
         lock (device.Sync)
         {
-            if (_set is null || !_set.Matches(batch.Labels, batch.GroupOffsets, batch.QueryWeights))
+            if (_set is null || !Uploaded(batch))
             {
                 _set?.Dispose();
-                _set = new DeviceQuerySet(device, batch.Labels, batch.GroupOffsets, batch.QueryWeights);
+                _set = null;
+                _labels = batch.Labels.ToArray();
+                _offsets = batch.GroupOffsets.ToArray();
+                _weights = batch.QueryWeights?.ToArray();
+                _set = new DeviceQuerySet(device, _labels, _offsets, _weights);
             }
+            _kernel.Prepare(_set, batch);
             _set.UploadScores(batch.Scores);
             double loss = _kernel.Compute(_set, batch.Iteration);
             device.Download(_set.Gradients.View, gradients.AsSpan(0, batch.RowCount));
@@ -46,6 +55,11 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
             return loss;
         }
     }
+
+    // The set holds copies of what it was built from, so a caller refilling its arrays is seen.
+    private bool Uploaded(in ObjectiveBatch batch) =>
+        batch.Labels.AsSpan().SequenceEqual(_labels) && batch.GroupOffsets.AsSpan().SequenceEqual(_offsets)
+        && (batch.QueryWeights is null ? _weights is null : _weights is not null && batch.QueryWeights.AsSpan().SequenceEqual(_weights));
 
     public void Dispose()
     {

@@ -33,6 +33,23 @@ public abstract class GpuObjectiveKernel : IDisposable
     public virtual void Validate(float[] labels) { }
 
     /// <summary>
+    /// Uploads into <paramref name="set"/> what the kernel reads of <paramref name="batch"/> besides grades and
+    /// scores (a click objective's per-row inputs, from labels and display positions). Call it whenever the set
+    /// takes new rows; <see cref="GpuObjective"/> does on every call.
+    /// </summary>
+    public virtual void Prepare(DeviceQuerySet set, in ObjectiveBatch batch) { }
+
+    /// <summary>
+    /// True when the CPU objective learns from every call (unbiased LambdaMART's position biases): each
+    /// <see cref="Compute(DeviceQuerySet, QueryRange, int)"/> downloads the call's per-query outputs and hands
+    /// them to it, so a loop that never returns to the host (<see cref="ComputeInto"/>) cannot run the kernel.
+    /// </summary>
+    public virtual bool LearnsFromEachCall => false;
+
+    /// <summary>After the launches of a <see cref="Compute(DeviceQuerySet, QueryRange, int)"/>: what the host does with their outputs.</summary>
+    protected virtual void AfterCompute(DeviceQuerySet set, QueryRange range) { }
+
+    /// <summary>
     /// Queues the launches for the queries of <paramref name="range"/>, reading the set's Scores and writing
     /// its Gradients and Hessians at those rows; <paramref name="iteration"/> seeds sampling.
     /// </summary>
@@ -48,13 +65,17 @@ public abstract class GpuObjectiveKernel : IDisposable
         {
             Launch(set, range, iteration);
             var sum = Device.Kernels(a => new ReductionKernels(a));
-            return sum.Sum(Device, set.QueryLoss.SubView(range.FirstQuery, Math.Max(1, range.QueryCount)), range.QueryCount);
+            double loss = sum.Sum(Device, set.QueryLoss.SubView(range.FirstQuery, Math.Max(1, range.QueryCount)), range.QueryCount);
+            AfterCompute(set, range);
+            return loss;
         }
     }
 
     /// <summary>Runs the launches over <paramref name="range"/> and queues its loss into <paramref name="lossSlot"/>[0] (nothing downloaded).</summary>
     public void ComputeInto(DeviceQuerySet set, QueryRange range, int iteration, ArrayView<double> lossSlot)
     {
+        if (LearnsFromEachCall)
+            throw new NotSupportedException($"objective '{Cpu.Name}' learns from every call on the host; use Compute, which downloads what it learns from.");
         lock (Device.Sync)
         {
             Launch(set, range, iteration);

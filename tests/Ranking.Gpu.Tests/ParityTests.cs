@@ -44,8 +44,8 @@ public class ParityTests
     [MemberData(nameof(ObjectiveIndices))]
     public void Objectives_match_the_cpu_path(int objectiveIndex)
     {
-        var (label, objective) = GpuParity.Objectives().ElementAt(objectiveIndex);
-        var results = GpuParity.CheckObjective(TestDevice.Cpu, Data, label, objective).ToList();
+        var entry = GpuParity.Objectives().ElementAt(objectiveIndex);
+        var results = GpuParity.CheckObjective(TestDevice.Cpu, Data, entry).ToList();
         Assert.NotEmpty(results);
         foreach (var r in results) Assert.True(r.Passed, r.ToString());
     }
@@ -63,9 +63,10 @@ public class ParityTests
     public void Long_query_forms_match_the_cpu_path()
     {
         var results = GpuParity.CheckRowParallelPairs(TestDevice.Cpu, Data).ToList();
-        // ranknet x2, ranksvm x2, contrastive-pairs x1 (the sampled variants stay per query), listmle x2,
+        // ranknet x2, ranksvm x2, contrastive-pairs x1 (the sampled variants stay per query), ipw-ranknet x2,
+        // ipw-lambdarank x2 (click-weighted pairs; IPW LambdaRank reads discounts of the ranks), listmle x2,
         // each with and without query weights.
-        Assert.Equal(14, results.Count);
+        Assert.Equal(22, results.Count);
         foreach (var r in results) Assert.True(r.Passed, r.ToString());
     }
 

@@ -5,6 +5,15 @@ using Ranking.Objectives;
 
 namespace Ranking.Gpu.Diagnostics;
 
+/// <summary>
+/// An objective the GPU path is checked on, and how to build its twin (the same name, knobs and seed) for the
+/// device side.
+/// </summary>
+/// <param name="Label">The objective's name and knobs.</param>
+/// <param name="Objective">The CPU objective.</param>
+/// <param name="Twin">Builds another objective like it, which the kernel computes for.</param>
+public sealed record ParityObjective(string Label, IRankingObjective Objective, Func<IRankingObjective> Twin);
+
 /// <summary>One CPU-vs-GPU comparison.</summary>
 public sealed record ParityResult(string Name, bool Passed, double MaxRelativeDifference, string Detail)
 {
@@ -53,33 +62,35 @@ public static class GpuParity
         ("triplet", "mining=random;negatives=3"), ("triplet", "mining=hard;negatives=2;pairing=graded"),
         ("triplet", "mining=semi-hard;negatives=3;margin=0.7"), ("nce", "negatives=3"),
         ("approxndcg", "exact-limit=20;samples=7;temperature=0.5"), ("ndcg-loss2pp", "truncation=5;mu=2;sigma=2"),
+        ("ipw-ranknet", "sigma=2;truncation=3;propensities=eta:0.5;clip=0.3"), ("ipw-lambdarank", "truncation=4;propensities=1,0.6,0.3,0.2"),
+        ("ipw-softmax", "propensities=eta:2;clip=0.05"), ("unbiased-lambdarank", "norm=false;truncation=3;bias-decay=0;max-position=6"),
+        ("unbiased-lambdarank", "learn-bias=false;propensities=eta:1"),
     ];
 
     /// <summary>
     /// Objectives documented as CPU-only: the pointwise family (each row alone; a kernel would add only a
-    /// copy) and the click objectives (no kernel yet). Every other registered objective must have a kernel.
+    /// copy). Every other registered objective must have a kernel.
     /// </summary>
-    public static bool IsCpuOnly(IRankingObjective objective) =>
-        objective.Family == ObjectiveFamily.Pointwise
-        // The click objectives read display positions and keep their own QueryObjective loop; they have no device
-        // kernel yet (--backend gpu runs them on the CPU), so there is nothing on the device to compare.
-        || objective is PositionAwareObjective;
+    public static bool IsCpuOnly(IRankingObjective objective) => objective.Family == ObjectiveFamily.Pointwise;
 
     /// <summary>
     /// The objectives the GPU path is checked on: every registered objective at its defaults, then the
-    /// <see cref="Variations"/>; seeded, so sampled objectives draw.
+    /// <see cref="Variations"/>; seeded, so sampled objectives draw. Each comes with a twin built the same way,
+    /// which the device side computes with: an objective that learns from every call (unbiased LambdaMART) is
+    /// then compared call by call with a CPU objective in the same state, and so are the states it learns.
     /// </summary>
-    public static IEnumerable<(string Label, IRankingObjective Objective)> Objectives()
+    public static IEnumerable<ParityObjective> Objectives()
     {
         foreach (var entry in ObjectiveFactory.Describe())
         {
-            var objective = ObjectiveFactory.Create(entry.Name, null, seed: 9);
-            if (!IsCpuOnly(objective)) yield return (entry.Name, objective);
+            string name = entry.Name;
+            var objective = ObjectiveFactory.Create(name, null, seed: 9);
+            if (!IsCpuOnly(objective)) yield return new ParityObjective(name, objective, () => ObjectiveFactory.Create(name, null, seed: 9));
         }
         foreach (var (name, knobs) in Variations)
         {
             var parameters = knobs.Split(';').ToDictionary(kv => kv.Split('=')[0], kv => kv.Split('=', 2)[1]);
-            yield return ($"{name} {knobs}", ObjectiveFactory.Create(name, parameters, seed: 4));
+            yield return new ParityObjective($"{name} {knobs}", ObjectiveFactory.Create(name, parameters, seed: 4), () => ObjectiveFactory.Create(name, parameters, seed: 4));
         }
     }
 
@@ -95,7 +106,7 @@ public static class GpuParity
         }
         foreach (var contract in Contracts()) Guard($"metrics [{contract.Name}]", () => [CheckMetrics(device, data, contract)]);
         foreach (var contract in Contracts()) Guard($"metrics, sorted [{contract.Name}]", () => [CheckMetrics(device, data, contract, sorted: true)]);
-        foreach (var (label, objective) in Objectives()) Guard(label, () => CheckObjective(device, data, label, objective));
+        foreach (var entry in Objectives()) Guard(entry.Label, () => CheckObjective(device, data, entry));
         Guard("ranks (stable by score, counting)", () => [CheckRanks(device, data)]);
         Guard("ranks (stable by score, segmented sort)", () => [CheckRanks(device, data, sorted: true)]);
         Guard("lambdarank, ranks by segmented sort", () => CheckSortedLambdaRank(device, data));
@@ -130,7 +141,14 @@ public static class GpuParity
     }
 
     public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, string label, IRankingObjective objective) =>
-        CheckObjective(data, label, objective, GpuObjectives.TryCreate(device, objective));
+        CheckObjective(data, label, objective, GpuObjectives.TryCreate(device, objective), null);
+
+    /// <summary>The objective on the CPU against its twin's kernel (see <see cref="Objectives"/>), learned state included.</summary>
+    public static IEnumerable<ParityResult> CheckObjective(GpuDevice device, ParityData data, ParityObjective entry)
+    {
+        var twin = entry.Twin();
+        return CheckObjective(data, entry.Label, entry.Objective, GpuObjectives.TryCreate(device, twin), twin);
+    }
 
     /// <summary>
     /// The long-query forms, forced on the parity data: all and truncated pairs (RankNet, RankSVM, contrastive
@@ -138,13 +156,14 @@ public static class GpuParity
     /// </summary>
     public static IEnumerable<ParityResult> CheckRowParallelPairs(GpuDevice device, ParityData data)
     {
-        foreach (var (label, objective) in Objectives())
+        foreach (var (label, objective, twin) in Objectives())
         {
             bool pairs = objective is IPairwiseObjective { Pairs.PairsPerRow: 0 };
             bool sortsByKey = objective is IQueryLossObjective body && body.Accept(new WorkOf()) == QueryWork.SortsByKey;
             if (!pairs && !sortsByKey) continue;
-            var kernel = GpuObjectives.TryCreate(device, objective, rowParallelFrom: 0);
-            foreach (var result in CheckObjective(data, label + (pairs ? ", a thread per row" : ", order by segmented sort"), objective, kernel))
+            var gpuSide = twin();
+            var kernel = GpuObjectives.TryCreate(device, gpuSide, rowParallelFrom: 0);
+            foreach (var result in CheckObjective(data, label + (pairs ? ", a thread per row" : ", order by segmented sort"), objective, kernel, gpuSide))
                 yield return result;
         }
     }
@@ -158,10 +177,16 @@ public static class GpuParity
     public static IEnumerable<ParityResult> CheckSortedLambdaRank(GpuDevice device, ParityData data)
     {
         var objective = new LambdaRankObjective(new LambdaRankOptions { Truncation = 5 });
-        return CheckObjective(data, "lambdarank truncation=5, ranks by segmented sort", objective, new GpuLambdaRank(device, objective) { SortRanksFrom = 0 });
+        return CheckObjective(data, "lambdarank truncation=5, ranks by segmented sort", objective, new GpuLambdaRank(device, objective) { SortRanksFrom = 0 }, null);
     }
 
-    private static IEnumerable<ParityResult> CheckObjective(ParityData data, string label, IRankingObjective objective, GpuObjectiveKernel? kernel)
+    /// <summary>
+    /// Loss, gradients and Hessians of <paramref name="objective"/> against <paramref name="kernel"/>'s, without and
+    /// with query weights (the weighted call also passes display positions, which the click objectives read);
+    /// when the kernel computes for a <paramref name="twin"/> that learns from every call, the biases both learned
+    /// must agree too.
+    /// </summary>
+    private static IEnumerable<ParityResult> CheckObjective(ParityData data, string label, IRankingObjective objective, GpuObjectiveKernel? kernel, IRankingObjective? twin)
     {
         if (kernel is null)
         {
@@ -171,7 +196,10 @@ public static class GpuParity
         using var gpuObjective = new GpuObjective(kernel);
         foreach (bool weighted in new[] { false, true })
         {
-            var batch = new ObjectiveBatch(data.Labels, data.Scores, data.Offsets, weighted ? data.QueryWeights : null, iteration: 3);
+            var batch = new ObjectiveBatch(data.Labels, data.Scores, data.Offsets, weighted ? data.QueryWeights : null, iteration: 3)
+            {
+                Positions = weighted ? data.Positions : null,
+            };
             var cpuGrad = new float[data.RowCount];
             var cpuHess = new float[data.RowCount];
             var gpuGrad = new float[data.RowCount];
@@ -181,8 +209,10 @@ public static class GpuParity
             double lossRel = Relative(cpuLoss, gpuLoss, 1e-12);
             var (gradRel, gradDetail) = Compare(cpuGrad, gpuGrad, data.Offsets);
             var (hessRel, hessDetail) = Compare(cpuHess, gpuHess, data.Offsets);
-            double worst = Math.Max(lossRel, Math.Max(gradRel, hessRel));
-            string detail = lossRel > Tolerance ? $"loss cpu {cpuLoss:R} gpu {gpuLoss:R}" : gradRel > Tolerance ? "gradient " + gradDetail : hessRel > Tolerance ? "hessian " + hessDetail : "";
+            var (stateRel, stateDetail) = CompareLearned(objective, twin);
+            double worst = Math.Max(Math.Max(lossRel, stateRel), Math.Max(gradRel, hessRel));
+            string detail = lossRel > Tolerance ? $"loss cpu {cpuLoss:R} gpu {gpuLoss:R}" : gradRel > Tolerance ? "gradient " + gradDetail
+                : hessRel > Tolerance ? "hessian " + hessDetail : stateRel > Tolerance ? "learned " + stateDetail : "";
             yield return new ParityResult($"{label}{(weighted ? " (query weights)" : "")}", worst <= Tolerance, worst, detail);
         }
     }
@@ -270,6 +300,21 @@ public static class GpuParity
         }
         string name = $"mlp {Ranking.Models.DenseNetwork.Describe(features, hidden)}: forward, backward, Adam";
         return new ParityResult(name, worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
+    }
+
+    /// <summary>What an objective learns across calls (unbiased LambdaMART's t+ and t-), CPU objective against the twin the device computed for.</summary>
+    private static (double Worst, string Detail) CompareLearned(IRankingObjective cpu, IRankingObjective? twin)
+    {
+        if (cpu is not UnbiasedLambdaRankObjective a || twin is not UnbiasedLambdaRankObjective b) return (0, "");
+        double worst = 0;
+        string detail = "";
+        foreach (var (name, x, y) in new[] { ("t+", a.ClickPropensities, b.ClickPropensities), ("t-", a.NonClickPropensities, b.NonClickPropensities) })
+            for (int p = 0; p < x.Count; p++)
+            {
+                double rel = Relative(x[p], y[p], 1e-12);
+                if (rel > worst) { worst = rel; detail = $"{name} position {p + 1}: cpu {x[p]:R} gpu {y[p]:R}"; }
+            }
+        return (worst, detail);
     }
 
     private static string Describe(NdcgContract c) => $"gain={c.Gain} ties={c.Ties} empty={c.EmptyQuery} discount={c.Discount.Key}";

@@ -11,6 +11,21 @@ public sealed record ParityData(float[] Labels, float[] Scores, int[] Offsets, f
     public int RowCount => Labels.Length;
     public int QueryCount => Offsets.Length - 1;
 
+    /// <summary>
+    /// Display positions for the click objectives: each query's rows shown in reverse order (the last row at
+    /// position 1), so weights and biases differ from the default "row i at position i + 1".
+    /// </summary>
+    public int[] Positions
+    {
+        get
+        {
+            var positions = new int[RowCount];
+            for (int q = 0; q < QueryCount; q++)
+                for (int r = Offsets[q]; r < Offsets[q + 1]; r++) positions[r] = Offsets[q + 1] - r;
+            return positions;
+        }
+    }
+
     public static ParityData Generate(int seed, int randomQueries = 40, int maxLength = 60)
     {
         var rng = new Random(seed);

@@ -135,6 +135,19 @@ public sealed class KnobSet
         }
     }
 
+    /// <summary>
+    /// Checks <paramref name="options"/> against the ranges the knobs of its type declare (<see cref="Check"/>) and
+    /// returns it: the one range check of an options object, so library callers who build options in code are held
+    /// to the same declaration as the factory and the CLI. <paramref name="owner"/> names it in the message
+    /// (e.g. "objective 'lambdarank'").
+    /// </summary>
+    public static T Checked<T>(T options, string owner) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Of(options.GetType()).Check(options, owner);
+        return options;
+    }
+
     /// <summary>Knob name -> "help (default X)" with the defaults of <paramref name="defaults"/>, aliases as "alias of NAME (default X)"; the table `ranking rankers NAME` prints.</summary>
     public Dictionary<string, string> Describe(object? defaults, Func<Knob, bool>? include = null)
     {

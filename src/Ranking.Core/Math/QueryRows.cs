@@ -25,11 +25,28 @@ public interface IQueryRows
     /// <summary>Current model score of row <paramref name="row"/>.</summary>
     float Score(int row);
 
-    /// <summary>True when the caller passed one extra value per row (sampled softmax's proposal scores, NCE's noise weights).</summary>
+    /// <summary>
+    /// True when the caller passed one extra value per row: sampled softmax's proposal scores, NCE's noise
+    /// weights, or the per-row inputs a click objective computes from labels and display positions (IPW's
+    /// click weight, unbiased LambdaMART's position).
+    /// </summary>
     bool HasAuxiliary { get; }
 
     /// <summary>The extra value of row <paramref name="row"/> (only when <see cref="HasAuxiliary"/>).</summary>
     float Auxiliary(int row);
+
+    /// <summary>
+    /// Entry <paramref name="index"/> of the loss's read-only table for this call, the same for every query
+    /// (unbiased LambdaMART's click and non-click position biases); only losses whose objective supplies one read it.
+    /// </summary>
+    double Constant(int index);
+
+    /// <summary>
+    /// Entry <paramref name="index"/> of this query's slice of the per-query outputs (0 on entry): what a loss
+    /// reports besides gradients for its objective to learn from after the call (unbiased LambdaMART's
+    /// position costs). Only losses whose objective asks for outputs write it.
+    /// </summary>
+    ref double QueryOutput(int index);
 
     /// <summary>d loss / d score of row <paramref name="row"/>, summed in float64 (0 on entry).</summary>
     ref double Gradient(int row);

@@ -39,7 +39,7 @@ public static class ObjectiveFactory
         Objective<NdcgLoss2PlusPlusOptions>("ndcg-loss2pp", ObjectiveFamily.Pairwise, "LambdaLoss's NDCG-Loss2++: RankNet pairs weighted by |delta NDCG| + mu x NDCG-Loss2's weight (Wang et al. 2018)", (o, seed) => new NdcgLoss2PlusPlusObjective(o) { Seed = seed }),
         Objective<IpwOptions>("ipw-ranknet", ObjectiveFamily.Pairwise, "clicks: RankNet of each clicked row against every other shown row, weighted by 1 / propensity of its position (IPW)", (o, seed) => new IpwRankNetObjective(o) { Seed = seed }),
         Objective<IpwOptions>("ipw-lambdarank", ObjectiveFamily.Pairwise, "clicks: IPW RankNet with each pair weighted by the change in discount of swapping it (IPW LambdaRank)", (o, seed) => new IpwLambdaRankObjective(o) { Seed = seed }),
-        Objective<IpwOptions>("ipw-softmax", ObjectiveFamily.Listwise, "clicks: softmax cross-entropy of each clicked row, weighted by 1 / propensity of its position (IPW ListNet top-1)", (o, seed) => new IpwSoftmaxObjective(o) { Seed = seed }),
+        Objective<IpwSoftmaxOptions>("ipw-softmax", ObjectiveFamily.Listwise, "clicks: softmax cross-entropy of each clicked row, weighted by 1 / propensity of its position (IPW ListNet top-1)", (o, seed) => new IpwSoftmaxObjective(o) { Seed = seed }),
         Objective<UnbiasedLambdaRankOptions>("unbiased-lambdarank", ObjectiveFamily.Pairwise, "clicks: unbiased LambdaMART (Hu et al. 2019, XGBoost's lambdarank_unbiased): lambdas divided by learned click and non-click position biases", (o, seed) => new UnbiasedLambdaRankObjective(o) { Seed = seed }),
     ];
 

@@ -17,10 +17,10 @@ public sealed class PairSelection
     [Knob("sample this many partners per row (seeded) instead of every pair; 0 = every pair", Min = 0)]
     public int PairsPerRow { get; init; }
 
+    /// <summary>The declared ranges (<see cref="KnobSet.Checked{T}"/>) and the one rule no single knob can state.</summary>
     internal void Check()
     {
-        if (Truncation < 0) throw new ArgumentException($"truncation must be 0 (off) or positive, got {Truncation}.");
-        if (PairsPerRow < 0) throw new ArgumentException($"pairs-per-row must be 0 (all pairs) or positive, got {PairsPerRow}.");
+        KnobSet.Checked(this, "pair selection");
         if (Truncation > 0 && PairsPerRow > 0) throw new ArgumentException("truncation and pairs-per-row cannot both be set: choose one way to bound the pairs.");
     }
 }
@@ -33,17 +33,20 @@ public sealed class PairSelection
 /// </summary>
 public abstract class PairwiseObjective<TTerm> : QueryLossObjective<PairLoss<TTerm>>, IPairwiseObjective where TTerm : struct, IPairTerm
 {
-    /// <summary>The objective of <paramref name="term"/> over the pairs <paramref name="pairs"/> selects.</summary>
-    protected PairwiseObjective(TTerm term, PairSelection? pairs) : base(Loop(term, pairs))
+    /// <summary>
+    /// The objective of <paramref name="term"/> over the pairs <paramref name="pairs"/> selects, each worth what
+    /// <paramref name="weights"/> says (grades, or IPW click weights).
+    /// </summary>
+    protected PairwiseObjective(TTerm term, PairSelection? pairs, PairWeights weights = PairWeights.Grades) : base(Loop(term, pairs, weights))
     {
         Pairs = pairs ?? new PairSelection();
     }
 
-    private static PairLoss<TTerm> Loop(TTerm term, PairSelection? pairs)
+    private static PairLoss<TTerm> Loop(TTerm term, PairSelection? pairs, PairWeights weights)
     {
         pairs ??= new PairSelection();
         pairs.Check();
-        return new PairLoss<TTerm> { Term = term, Truncation = pairs.Truncation, PairsPerRow = pairs.PairsPerRow };
+        return new PairLoss<TTerm> { Term = term, Truncation = pairs.Truncation, PairsPerRow = pairs.PairsPerRow, Weights = weights };
     }
 
     /// <summary>Which pairs are visited.</summary>
@@ -86,10 +89,8 @@ public sealed class RankNetOptions
 /// per pair; the diagonal sums them). Every pair by default (O(n^2)); see <see cref="PairSelection"/>.
 /// </summary>
 public sealed class RankNetObjective(RankNetOptions? options = null)
-    : PairwiseObjective<RankNetPair>(new RankNetPair { Sigma = Checked(options ??= new RankNetOptions()) }, options.Pairs)
+    : PairwiseObjective<RankNetPair>(new RankNetPair { Sigma = (options = KnobSet.Checked(options ?? new RankNetOptions(), "objective 'ranknet'")).Sigma }, options.Pairs)
 {
-    private static double Checked(RankNetOptions options) =>
-        options.Sigma > 0 && double.IsFinite(options.Sigma) ? options.Sigma : throw new ArgumentException($"sigma must be positive, got {options.Sigma}.");
 
     /// <summary>RankNet's sigma.</summary>
     public double Sigma => Loss.Term.Sigma;
@@ -115,10 +116,8 @@ public sealed class RankSvmOptions
 /// hinge), which gives Newton-step learners a positive, scale-aware diagonal.
 /// </summary>
 public sealed class RankSvmObjective(RankSvmOptions? options = null)
-    : PairwiseObjective<RankSvmPair>(new RankSvmPair { Margin = CheckedMargin((options ??= new RankSvmOptions()).Margin) }, options.Pairs)
+    : PairwiseObjective<RankSvmPair>(new RankSvmPair { Margin = (options = KnobSet.Checked(options ?? new RankSvmOptions(), "objective 'ranksvm'")).Margin }, options.Pairs)
 {
-    internal static double CheckedMargin(double margin) =>
-        margin >= 0 && double.IsFinite(margin) ? margin : throw new ArgumentException($"margin must be finite and non-negative, got {margin}.");
 
     /// <summary>The margin.</summary>
     public double Margin => Loss.Term.Margin;
@@ -144,7 +143,7 @@ public sealed class ContrastivePairsOptions
 /// 1 per equal pair and per active unequal pair on both rows.
 /// </summary>
 public sealed class ContrastivePairsObjective(ContrastivePairsOptions? options = null)
-    : PairwiseObjective<ContrastivePair>(new ContrastivePair { Margin = RankSvmObjective.CheckedMargin((options ??= new ContrastivePairsOptions()).Margin) }, options.Pairs)
+    : PairwiseObjective<ContrastivePair>(new ContrastivePair { Margin = (options = KnobSet.Checked(options ?? new ContrastivePairsOptions(), "objective 'contrastive-pairs'")).Margin }, options.Pairs)
 {
     /// <summary>The margin.</summary>
     public double Margin => Loss.Term.Margin;

@@ -37,6 +37,27 @@ public sealed class PropensityTable
     public double InverseWeight(int position) => 1.0 / Math.Max(Propensity(position), Clip);
 
     /// <summary>
+    /// The IPW weight of every row of <paramref name="batch"/>: label / max(theta_k, clip) for a clicked row (label
+    /// &gt; 0: a click, or a dwell-weighted click) at display position k (<see cref="ObjectiveBatch.PositionOf"/>),
+    /// 0 for the others. A label below 0 or not finite is an ArgumentException naming the row.
+    /// </summary>
+    public float[] ClickWeights(in ObjectiveBatch batch)
+    {
+        var weights = new float[batch.RowCount];
+        for (int q = 0; q < batch.QueryCount; q++)
+        {
+            int start = batch.GroupOffsets[q];
+            for (int r = start; r < batch.GroupOffsets[q + 1]; r++)
+            {
+                float label = batch.Labels[r];
+                if (!(label >= 0) || float.IsInfinity(label)) throw new ArgumentException($"row {r}: label {label} is not a click count or weight (>= 0).");
+                weights[r] = label > 0 ? (float)(label * InverseWeight(batch.PositionOf(r, start))) : 0f;
+            }
+        }
+        return weights;
+    }
+
+    /// <summary>
     /// Parses <c>eta:X</c> (PBM propensities of positions 1..64) or a comma-separated list; bad text is an
     /// ArgumentException naming it.
     /// </summary>

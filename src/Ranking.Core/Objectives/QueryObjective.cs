@@ -19,7 +19,8 @@ public abstract class QueryObjective : IRankingObjective
     /// <summary>Seed of every random draw (with the batch's iteration and the query index).</summary>
     public int Seed { get; init; }
 
-    public double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians) => ComputeWithAuxiliary(batch, null, gradients, hessians);
+    /// <inheritdoc/>
+    public virtual double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians) => ComputeWithAuxiliary(batch, null, gradients, hessians);
 
     /// <summary>
     /// <see cref="Compute(in ObjectiveBatch, float[], float[])"/> with one extra float per row that some
@@ -177,13 +178,23 @@ public sealed class ObjectiveScratch
 public ref struct CpuQueryRows : Ranking.Numerics.IQueryRows
 {
     private readonly ReadOnlySpan<float> _labels, _scores, _auxiliary;
-    private readonly Span<double> _gradient, _hessian, _rowValues, _placeValues;
+    private readonly ReadOnlySpan<double> _constants;
+    private readonly Span<double> _gradient, _hessian, _rowValues, _placeValues, _queryOutputs;
     private readonly Span<ulong> _keys;
     private readonly Span<int> _order, _scoreOrder, _picked;
 
     /// <summary>The rows of <paramref name="query"/> with cleared gradient and Hessian sums from <paramref name="scratch"/>.</summary>
-    public CpuQueryRows(in QueryData query, ObjectiveScratch scratch)
+    public CpuQueryRows(in QueryData query, ObjectiveScratch scratch) : this(query, scratch, default, default) { }
+
+    /// <summary>
+    /// As <see cref="CpuQueryRows(in QueryData, ObjectiveScratch)"/>, with the loss's constants for this call and
+    /// this query's slice of the per-query outputs (<see cref="Ranking.Numerics.IQueryRows.Constant"/>,
+    /// <see cref="Ranking.Numerics.IQueryRows.QueryOutput"/>; the slice must hold zeros).
+    /// </summary>
+    public CpuQueryRows(in QueryData query, ObjectiveScratch scratch, ReadOnlySpan<double> constants, Span<double> queryOutputs)
     {
+        _constants = constants;
+        _queryOutputs = queryOutputs;
         int n = query.Count;
         _labels = query.Labels;
         _scores = query.Scores;
@@ -210,6 +221,10 @@ public ref struct CpuQueryRows : Ranking.Numerics.IQueryRows
     public readonly bool HasAuxiliary => !_auxiliary.IsEmpty;
     /// <inheritdoc/>
     public readonly float Auxiliary(int row) => _auxiliary[row];
+    /// <inheritdoc/>
+    public readonly double Constant(int index) => _constants[index];
+    /// <inheritdoc/>
+    public readonly ref double QueryOutput(int index) => ref _queryOutputs[index];
     /// <inheritdoc/>
     public readonly ref double Gradient(int row) => ref _gradient[row];
     /// <inheritdoc/>
@@ -252,11 +267,15 @@ public ref struct CpuQueryRows : Ranking.Numerics.IQueryRows
 /// An objective whose per-query math is a loss body (<see cref="Ranking.Numerics.IQueryLoss"/>): this class
 /// runs it on the CPU over <see cref="CpuQueryRows"/>, and a compute backend runs the same body in its
 /// kernels (it reaches the body's type through <see cref="Accept{TResult}"/>). A new loss is its body, its
-/// options and its registration in <see cref="ObjectiveFactory"/>.
+/// options and its registration in <see cref="ObjectiveFactory"/>. A loss that reads more than grades and
+/// scores says so here, once for every backend: per-row inputs from the batch's labels and display positions
+/// (<see cref="RowInputs"/>), a table of constants (<see cref="Constants"/>), and per-query outputs the
+/// objective learns from after each call (<see cref="QueryOutputWidth"/>, <see cref="Learn"/>).
 /// </summary>
 public abstract class QueryLossObjective<TLoss> : QueryObjective, IQueryLossObjective where TLoss : struct, Ranking.Numerics.IQueryLoss
 {
     private readonly TLoss _loss;
+    private double[] _queryOutputs = [];
 
     /// <summary>An objective computing <paramref name="loss"/> for every query.</summary>
     protected QueryLossObjective(TLoss loss) { _loss = loss; }
@@ -268,9 +287,41 @@ public abstract class QueryLossObjective<TLoss> : QueryObjective, IQueryLossObje
     public TResult Accept<TResult>(IQueryLossVisitor<TResult> visitor) => visitor.Visit(this, _loss);
 
     /// <inheritdoc/>
+    public virtual bool ReadsRowInputs => false;
+
+    /// <inheritdoc/>
+    public virtual float[]? RowInputs(in ObjectiveBatch batch) => null;
+
+    /// <inheritdoc/>
+    public virtual ReadOnlySpan<double> Constants => default;
+
+    /// <inheritdoc/>
+    public virtual int QueryOutputWidth => 0;
+
+    /// <inheritdoc/>
+    public virtual void Learn(ReadOnlySpan<double> queryOutputs, float[]? queryWeights) { }
+
+    /// <summary>The loop with the body's per-row inputs, then (for a loss with per-query outputs) <see cref="Learn"/>.</summary>
+    public override double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians)
+    {
+        batch.CheckOutputs(gradients, hessians);
+        float[]? inputs = ReadsRowInputs ? RowInputs(batch) : null;
+        int width = QueryOutputWidth;
+        if (width == 0) return ComputeWithAuxiliary(batch, inputs, gradients, hessians);
+        int need = checked(batch.QueryCount * width);
+        if (_queryOutputs.Length < need) _queryOutputs = new double[need];
+        Array.Clear(_queryOutputs, 0, need);
+        double loss = ComputeWithAuxiliary(batch, inputs, gradients, hessians);
+        Learn(_queryOutputs.AsSpan(0, need), batch.QueryWeights);
+        return loss;
+    }
+
+    /// <inheritdoc/>
     protected sealed override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
     {
-        var rows = new CpuQueryRows(query, scratch);
+        int width = QueryOutputWidth;
+        var outputs = width == 0 ? default : _queryOutputs.AsSpan(query.Index * width, width);
+        var rows = new CpuQueryRows(query, scratch, Constants, outputs);
         double loss = _loss.Compute(ref rows, StreamOf(query));
         rows.WriteOutputs(gradients, hessians);
         return loss;
@@ -285,6 +336,29 @@ public interface IQueryLossObjective : IRankingObjective
 
     /// <summary>Calls <paramref name="visitor"/> with this objective's loss body.</summary>
     TResult Accept<TResult>(IQueryLossVisitor<TResult> visitor);
+
+    /// <summary>True when the body reads per-row inputs (<see cref="RowInputs"/>) through <see cref="Ranking.Numerics.IQueryRows.Auxiliary"/>.</summary>
+    bool ReadsRowInputs { get; }
+
+    /// <summary>
+    /// The per-row inputs of <paramref name="batch"/>, from its labels and display positions (IPW's click weights,
+    /// unbiased LambdaMART's positions), in row order; null when the body reads none. They depend on nothing else,
+    /// so a backend that keeps a query set on its device computes them once for the set.
+    /// </summary>
+    float[]? RowInputs(in ObjectiveBatch batch);
+
+    /// <summary>The body's constants for the next call (<see cref="Ranking.Numerics.IQueryRows.Constant"/>), the same for every query; empty when none.</summary>
+    ReadOnlySpan<double> Constants { get; }
+
+    /// <summary>Doubles per query the body writes through <see cref="Ranking.Numerics.IQueryRows.QueryOutput"/>; 0 = none (the objective learns nothing from a call).</summary>
+    int QueryOutputWidth { get; }
+
+    /// <summary>
+    /// Hands the objective a call's per-query outputs (queries in batch order, <see cref="QueryOutputWidth"/> each)
+    /// and the batch's query weights, so it updates what it learns across calls (unbiased LambdaMART's position
+    /// biases). The CPU loop calls it after each call; a device backend, after downloading the outputs.
+    /// </summary>
+    void Learn(ReadOnlySpan<double> queryOutputs, float[]? queryWeights);
 }
 
 /// <summary>Receives a loss body with its static type (a backend builds its kernels for that type).</summary>

@@ -20,7 +20,7 @@ public struct RowPairInputs<TTerm> where TTerm : struct, IPairTerm
 }
 
 /// <summary>
-/// All or truncated pairs of long queries (RankNet, RankSVM, contrastive pairs: any <see cref="IPairTerm"/>)
+/// All or truncated pairs of long queries (RankNet, RankSVM, contrastive pairs, IPW RankNet/LambdaRank: any <see cref="IPairTerm"/>)
 /// with a thread per row instead of per query: the row visits each pair it belongs to in the per-query
 /// loop's order, through the same <see cref="PairLoss{TTerm}.Terms"/>, and keeps its own side; each pair's
 /// loss is counted once, by the row that owns it. O(n) per row where the per-query loop is O(n^2) in one
@@ -32,6 +32,7 @@ public sealed class PairKernels<TTerm> where TTerm : struct, IPairTerm
     private readonly Action<Index1D, QueryArrays, int, ArrayView<int>, ArrayView<int>> _topList;
     private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>> _queryLoss;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<int>> _countRanks;
+    private readonly Action<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>> _discounts;
     private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>> _finish;
 
     /// <summary>Compiles the kernels for <typeparamref name="TTerm"/>.</summary>
@@ -41,6 +42,7 @@ public sealed class PairKernels<TTerm> where TTerm : struct, IPairTerm
         _topList = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, int, ArrayView<int>, ArrayView<int>>(PairKernel.TopList);
         _queryLoss = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>>(PairKernel.QueryLossSum);
         _countRanks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<int>>(PairKernel.CountRanks);
+        _discounts = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<int>, ArrayView<double>>(PairKernel.RankDiscounts);
         _finish = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(QueryLossKernel.Finish);
     }
 
@@ -51,7 +53,7 @@ public sealed class PairKernels<TTerm> where TTerm : struct, IPairTerm
         var views = DeviceRowViews.Of(set, scores);
         var ranks = set.RowBuffer<int>(Workspace.Ranks);
         var inputs = new RowPairInputs<TTerm> { Query = range.Arrays, Views = views, Loss = loss, Ranks = ranks, TopRows = set.TopRows(1) };
-        if (loss.Truncation > 0)
+        if (loss.Truncation > 0 || loss.ReadsDiscounts)
         {
             if (set.Device.Algorithms)
             {
@@ -62,6 +64,11 @@ public sealed class PairKernels<TTerm> where TTerm : struct, IPairTerm
             {
                 _countRanks(range.RowCount, range.Arrays, scores, ranks);
             }
+        }
+        // IPW LambdaRank's pairs read each row's discount at its rank, as the per-query loop's FillDiscounts writes it.
+        if (loss.ReadsDiscounts) _discounts(range.RowCount, range.Arrays, ranks, views.RowValues);
+        if (loss.Truncation > 0)
+        {
             inputs.TopRows = set.TopRows(loss.Truncation);
             _topList(range.RowCount, range.Arrays, loss.Truncation, ranks, inputs.TopRows);
         }
@@ -145,6 +152,13 @@ public static class PairKernel
         double loss = 0.0;
         for (int r = qa.Offsets[q]; r < qa.Offsets[q + 1]; r++) loss += lossPart[r];
         lossOut[q] = loss * qa.QueryWeights[q];
+    }
+
+    /// <summary>A thread per row: the discount of its rank (<see cref="PairLoss{TTerm}.FillDiscounts"/>'s values).</summary>
+    public static void RankDiscounts(Index1D index, QueryArrays qa, ArrayView<int> ranks, ArrayView<double> discounts)
+    {
+        int row = index + qa.RowBase;
+        discounts[row] = RankingMath.Discount(ranks[row]);
     }
 
     /// <summary>Stable ranks by score, counted (O(n) per row) for truncated pairs when no sort is available.</summary>

@@ -25,9 +25,22 @@ public struct DeviceRowViews
     public ArrayView<int> ScoreOrder;
     /// <summary><see cref="Workspace.Picked"/>.</summary>
     public ArrayView<int> Picked;
+    /// <summary><see cref="Workspace.RowInputs"/>: the objective's per-row inputs (<see cref="IQueryRows.Auxiliary"/>).</summary>
+    public ArrayView<float> Auxiliary;
+    /// <summary>1 when the set holds per-row inputs (<see cref="DeviceQuerySet.HasRowInputs"/>).</summary>
+    public int AuxiliaryGiven;
+    /// <summary>The loss's constants for this launch (<see cref="IQueryRows.Constant"/>).</summary>
+    public ArrayView<double> Constants;
+    /// <summary>Every query's outputs, <see cref="QueryOutputWidth"/> per query (<see cref="IQueryRows.QueryOutput"/>).</summary>
+    public ArrayView<double> QueryOutputs;
+    /// <summary>Doubles per query in <see cref="QueryOutputs"/> (0 = none).</summary>
+    public int QueryOutputWidth;
 
-    /// <summary>The views of <paramref name="set"/>'s workspaces (allocated on first use).</summary>
-    public static DeviceRowViews Of(DeviceQuerySet set, ArrayView<float> scores) => new()
+    /// <summary>
+    /// The views of <paramref name="set"/>'s workspaces (allocated on first use) and per-row inputs, with the
+    /// loss's <paramref name="tables"/> (none by default).
+    /// </summary>
+    public static DeviceRowViews Of(DeviceQuerySet set, ArrayView<float> scores, DeviceLossTables tables = default) => new()
     {
         Scores = scores,
         GradientSums = set.RowBuffer<double>(Workspace.GradientSums),
@@ -38,7 +51,24 @@ public struct DeviceRowViews
         Order = set.RowBuffer<int>(Workspace.Order),
         ScoreOrder = set.RowBuffer<int>(Workspace.ScoreOrder),
         Picked = set.RowBuffer<int>(Workspace.Picked),
+        Auxiliary = set.RowBuffer<float>(Workspace.RowInputs),
+        AuxiliaryGiven = set.HasRowInputs ? 1 : 0,
+        // Views a launch never reads still have to be valid ones.
+        Constants = tables.Constants.IsValid ? tables.Constants : set.QueryLoss,
+        QueryOutputs = tables.QueryOutputWidth > 0 ? tables.QueryOutputs : set.QueryLoss,
+        QueryOutputWidth = tables.QueryOutputWidth,
     };
+}
+
+/// <summary>What a loss with constants or per-query outputs reads and writes besides the set's rows (<see cref="IQueryRows.Constant"/>, <see cref="IQueryRows.QueryOutput"/>).</summary>
+public struct DeviceLossTables
+{
+    /// <summary>The constants (invalid = none).</summary>
+    public ArrayView<double> Constants;
+    /// <summary>queryCount x <see cref="QueryOutputWidth"/> outputs, indexed by absolute query.</summary>
+    public ArrayView<double> QueryOutputs;
+    /// <summary>Doubles per query (0 = none).</summary>
+    public int QueryOutputWidth;
 }
 
 /// <summary>
@@ -58,6 +88,8 @@ public struct DeviceQueryRows : IQueryRows
     public int N;
     /// <summary>True when <see cref="DeviceRowViews.Order"/> already holds the order <see cref="SortByKey"/> would count.</summary>
     public int OrderGiven;
+    /// <summary>Where the query's outputs start in <see cref="DeviceRowViews.QueryOutputs"/>.</summary>
+    public long OutputStart;
 
     /// <inheritdoc/>
     public readonly int Count => N;
@@ -66,9 +98,13 @@ public struct DeviceQueryRows : IQueryRows
     /// <inheritdoc/>
     public readonly float Score(int row) => Views.Scores[Start + row];
     /// <inheritdoc/>
-    public readonly bool HasAuxiliary => false;
+    public readonly bool HasAuxiliary => Views.AuxiliaryGiven != 0;
     /// <inheritdoc/>
-    public readonly float Auxiliary(int row) => 0f;
+    public readonly float Auxiliary(int row) => Views.Auxiliary[Start + row];
+    /// <inheritdoc/>
+    public readonly double Constant(int index) => Views.Constants[index];
+    /// <inheritdoc/>
+    public readonly ref double QueryOutput(int index) => ref Views.QueryOutputs[OutputStart + index];
     /// <inheritdoc/>
     public readonly ref double Gradient(int row) => ref Views.GradientSums[Start + row];
     /// <inheritdoc/>
@@ -131,7 +167,7 @@ public struct LossDraws
 
 /// <summary>
 /// Any per-query loss body (<see cref="IQueryLoss"/>) on the device: a thread per query clears its rows'
-/// sums, runs the body over <see cref="DeviceQueryRows"/> and writes its weighted loss into the set's
+/// sums (and its outputs), runs the body over <see cref="DeviceQueryRows"/> and writes its weighted loss into the set's
 /// <see cref="DeviceQuerySet.QueryLoss"/>; a thread per row then writes float gradients and Hessians times
 /// the query weight (as the CPU: round to float, then multiply). Bodies that sort by key
 /// (<see cref="QueryWork.SortsByKey"/>) take their order from a segmented sort of the body's own keys
@@ -156,11 +192,12 @@ public sealed class QueryLossKernels<TLoss> where TLoss : struct, IQueryLoss
     /// <summary>
     /// Queues the body over <paramref name="range"/>. With <paramref name="sortOrder"/> (a body that sorts by
     /// key, on a device with ILGPU.Algorithms) the order comes from a segmented sort of every row's key.
+    /// <paramref name="tables"/>: the loss's constants and per-query outputs, if it has any.
     /// </summary>
-    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, TLoss loss, LossDraws draws, bool sortOrder)
+    public void Launch(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, TLoss loss, LossDraws draws, bool sortOrder, DeviceLossTables tables = default)
     {
         if (range.RowCount == 0) return;
-        var views = DeviceRowViews.Of(set, scores);
+        var views = DeviceRowViews.Of(set, scores, tables);
         if (sortOrder)
         {
             var sorter = set.Device.Kernels(a => new SortedRankKernels(a));
@@ -184,10 +221,12 @@ public static class QueryLossKernel
         int q = index + qa.QueryBase;
         int start = qa.Offsets[q], end = qa.Offsets[q + 1];
         for (int r = start; r < end; r++) { views.GradientSums[r] = 0.0; views.HessianSums[r] = 0.0; }
+        long outputs = (long)q * views.QueryOutputWidth;
+        for (int o = 0; o < views.QueryOutputWidth; o++) views.QueryOutputs[outputs + o] = 0.0;
         double value = 0.0;
         if (end > start)
         {
-            var rows = new DeviceQueryRows { Labels = qa.Labels, Views = views, Start = start, N = end - start, OrderGiven = orderGiven };
+            var rows = new DeviceQueryRows { Labels = qa.Labels, Views = views, Start = start, N = end - start, OrderGiven = orderGiven, OutputStart = outputs };
             value = loss.Compute(ref rows, RankingMath.StreamKey(draws.Seed, draws.Iteration, q - qa.QueryBase));
         }
         lossOut[q] = value * qa.QueryWeights[q];

@@ -1,14 +1,31 @@
 namespace Ranking.Numerics;
 
+/// <summary>What the targets of <see cref="SoftmaxLoss"/> are.</summary>
+public enum SoftmaxWeights
+{
+    /// <summary>Graded data: w_p = G(y_p) / sum of G over the relevant rows (grade above the threshold); each query's weights sum to 1.</summary>
+    Gains,
+    /// <summary>
+    /// Clicks with inverse-propensity weights (the listwise IPW loss of Ai et al. SIGIR 2018): w_i is the row's
+    /// <see cref="IQueryRows.Auxiliary"/> value, not normalised per query (a per-query normaliser would bias the
+    /// estimate); gradient W softmax - w and Hessian W softmax (1 - softmax), W = sum of w.
+    /// </summary>
+    Clicks,
+}
+
 /// <summary>
-/// Softmax cross-entropy over the full list (Ranking.Objectives.SoftmaxObjective): loss = -sum_p w_p log
-/// softmax(s)_p, w_p = G(y_p) / sum of G over the relevant rows; gradient softmax - w, Hessian softmax (1 - softmax).
-/// Workspace: <see cref="IQueryRows.RowValue"/> holds the gain weights.
+/// Softmax cross-entropy over the full list (Ranking.Objectives.SoftmaxObjective, and IPW softmax on clicks):
+/// loss = -sum_i w_i log softmax(s)_i with the targets <see cref="Weights"/> names; gradient W softmax - w,
+/// Hessian W softmax (1 - softmax), W = sum of w (1 for graded data, whose weights are normalised). A query
+/// whose weights sum to 0 contributes nothing. Workspace: <see cref="IQueryRows.RowValue"/> holds the weights.
 /// </summary>
 public struct SoftmaxLoss : IQueryLoss
 {
-    /// <summary>Rows with a grade above this are the positives.</summary>
+    /// <summary>Rows with a grade above this are the positives (graded targets).</summary>
     public double Threshold;
+
+    /// <summary>Graded targets (the default) or IPW click weights read from the rows.</summary>
+    public SoftmaxWeights Weights;
 
     /// <inheritdoc/>
     public readonly QueryWork Work => QueryWork.Linear;
@@ -20,28 +37,31 @@ public struct SoftmaxLoss : IQueryLoss
     public readonly double Compute<TRows>(ref TRows rows, ulong stream) where TRows : IQueryRows, allows ref struct
     {
         int n = rows.Count;
-        double totalGain = 0, max = double.NegativeInfinity;
+        bool clicks = Weights == SoftmaxWeights.Clicks;
+        double total = 0, max = double.NegativeInfinity;
         for (int i = 0; i < n; i++)
         {
             float y = rows.Label(i);
-            double w = y > Threshold ? RankingMath.ExponentialGain(y) : 0.0;
+            double w = clicks ? rows.Auxiliary(i) : y > Threshold ? RankingMath.ExponentialGain(y) : 0.0;
             rows.RowValue(i) = w;
-            totalGain += w;
+            total += w;
             max = Math.Max(max, rows.Score(i));
         }
-        if (!(totalGain > 0)) return 0;
+        if (!(total > 0)) return 0;
         double sum = 0;
         for (int i = 0; i < n; i++) sum += Math.Exp(rows.Score(i) - max);
         double logSum = max + Math.Log(sum);
+        // Graded weights are divided by their total (scale 1); click weights are kept, so W = total.
+        double scale = clicks ? total : 1.0;
         double loss = 0;
         for (int i = 0; i < n; i++)
         {
-            double wi = rows.RowValue(i) / totalGain;
+            double wi = clicks ? rows.RowValue(i) : rows.RowValue(i) / total;
             double logP = rows.Score(i) - logSum;
             double p = Math.Exp(logP);
             if (wi > 0) loss -= wi * logP;
-            rows.Gradient(i) = p - wi;
-            rows.Hessian(i) = p * (1.0 - p);
+            rows.Gradient(i) = scale * p - wi;
+            rows.Hessian(i) = scale * p * (1.0 - p);
         }
         return loss;
     }
