@@ -123,22 +123,15 @@ public sealed class LightGbmParameters
     {
         if (Objective is not ("lambdarank" or "rank_xendcg" or "regression" or "none"))
             throw new ArgumentException($"LightGBM objective '{Objective}' is not one of lambdarank, rank_xendcg, regression, none.");
-        Require(NumLeaves >= 2, "leaves must be at least 2");
+        // The declared knobs (leaves, min-data, fractions, max-bin, lambdarank's truncation, label gains and sigmoid,
+        // the port) are checked against their declarations; what no knob declares is checked here.
+        KnobSet.Of<LightGbmParameters>(GbdtKnobs.NativeLambdaRank).Check(this, "LightGBM parameters");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), "the learning rate must be positive");
-        Require(MinDataInLeaf >= 0, "min-data must be non-negative");
-        Require(FeatureFraction > 0 && FeatureFraction <= 1, "feature-fraction must be in (0, 1]");
-        Require(BaggingFraction > 0 && BaggingFraction <= 1, "bagging-fraction must be in (0, 1]");
-        Require(MaxBin >= 2, "max-bin must be at least 2");
-        Require(TruncationLevel >= 1, "truncation must be at least 1");
-        Require(Sigmoid > 0 && double.IsFinite(Sigmoid), "sigmoid must be positive");
         Require(Threads >= 0, "threads must be 0 (all cores) or positive");
-        if (LabelGain is not null)
-            foreach (double g in LabelGain) Require(double.IsFinite(g) && g >= 0, "label gains must be finite and non-negative");
         if (IsDistributed)
         {
             Require(!string.IsNullOrWhiteSpace(Machines), "machines (host:port,host:port) is required when num-machines > 1");
             Require(Machines!.Split(',').Length == NumMachines, $"machines lists {Machines.Split(',').Length} entries but num-machines is {NumMachines}");
-            Require(LocalListenPort is > 0 and < 65536, "local-port must be a TCP port");
         }
         foreach (var (key, value) in Extra)
             Require(key.Length > 0 && !key.Any(c => char.IsWhiteSpace(c) || c == '=') && value.Length > 0 && !value.Any(char.IsWhiteSpace),

@@ -34,7 +34,7 @@ public sealed class LinearModel : IDifferentiableModel, IDenseNetworkModel, Rank
 
     /// <summary>The network as ONNX Gemm (and ReLU) nodes.</summary>
     public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score) =>
-        Ranking.Onnx.OnnxSteps.DenseNetwork(graph, Network, features, score);
+        OnnxExport.AddDenseNetwork(graph, Network, features, score);
 
     public IReadOnlyDictionary<string, byte[]> SavePayload() => new Dictionary<string, byte[]> { [PayloadEntry] = Network.ToBytes() };
 

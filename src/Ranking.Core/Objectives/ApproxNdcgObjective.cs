@@ -39,9 +39,7 @@ public sealed class ApproxNdcgObjective : QueryLossObjective<ApproxNdcgLoss>
 
     private static ApproxNdcgLoss Body(ApproxNdcgOptions options)
     {
-        if (!(options.Temperature > 0) || !double.IsFinite(options.Temperature)) throw new ArgumentException($"temperature must be positive, got {options.Temperature}.");
-        if (options.ExactLimit < 1) throw new ArgumentException($"exact-limit must be at least 1, got {options.ExactLimit}.");
-        if (options.Samples < 1) throw new ArgumentException($"samples must be at least 1, got {options.Samples}.");
+        KnobSet.Checked(options, "objective 'approxndcg'");
         return new ApproxNdcgLoss { Temperature = options.Temperature, ExactLimit = options.ExactLimit, Samples = options.Samples };
     }
 

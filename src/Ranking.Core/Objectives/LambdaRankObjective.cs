@@ -43,9 +43,7 @@ public sealed class LambdaRankObjective : QueryObjective
 
     public LambdaRankObjective(LambdaRankOptions? options = null)
     {
-        _options = options ?? new LambdaRankOptions();
-        if (!(_options.Sigma > 0) || !double.IsFinite(_options.Sigma)) throw new ArgumentException($"sigma must be positive, got {_options.Sigma}.");
-        if (_options.Truncation < 1) throw new ArgumentException($"truncation must be at least 1, got {_options.Truncation}.");
+        _options = KnobSet.Checked(options ?? new LambdaRankOptions(), "objective 'lambdarank'");
     }
 
     public LambdaRankOptions Options => _options;

@@ -18,10 +18,8 @@ public sealed class ListMleOptions
 /// sum P_m(i) (1 - P_m(i)) (the exact diagonal). Suffix log-sum-exps once, prefix sums in log space: O(n log n).
 /// </summary>
 public sealed class ListMleObjective(ListMleOptions? options = null)
-    : QueryLossObjective<ListMleLoss>(new ListMleLoss { Truncation = Checked((options ?? new ListMleOptions()).Truncation) })
+    : QueryLossObjective<ListMleLoss>(new ListMleLoss { Truncation = KnobSet.Checked(options ?? new ListMleOptions(), "objective 'listmle'").Truncation })
 {
-    private static int Checked(int truncation) =>
-        truncation >= 0 ? truncation : throw new ArgumentException($"truncation must be 0 (full list) or positive, got {truncation}.");
 
     /// <summary>Top-k factors of the likelihood; 0 = the full list.</summary>
     public int Truncation => Loss.Truncation;

@@ -38,7 +38,7 @@ public sealed class ListNetObjective : QueryLossObjective<ListNetLoss>
 
     private static ListNetLoss Body(ListNetOptions options)
     {
-        if (!(options.Temperature > 0) || !double.IsFinite(options.Temperature)) throw new ArgumentException($"temperature must be positive, got {options.Temperature}.");
+        KnobSet.Checked(options, "objective 'listnet'");
         return new ListNetLoss { Temperature = options.Temperature, Target = (ListNetTargetKind)options.Target };
     }
 
@@ -62,7 +62,7 @@ public sealed class SoftmaxOptions
 /// exact diagonal). A query without relevant rows contributes nothing.
 /// </summary>
 public sealed class SoftmaxObjective(SoftmaxOptions? options = null)
-    : QueryLossObjective<SoftmaxLoss>(new SoftmaxLoss { Threshold = (options ??= new SoftmaxOptions()).Threshold })
+    : QueryLossObjective<SoftmaxLoss>(new SoftmaxLoss { Threshold = (options = KnobSet.Checked(options ?? new SoftmaxOptions(), "objective 'softmax'")).Threshold })
 {
     /// <summary>The settings.</summary>
     public SoftmaxOptions Options { get; } = options ?? new SoftmaxOptions();

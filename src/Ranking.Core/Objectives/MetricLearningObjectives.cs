@@ -64,8 +64,7 @@ public sealed class TripletObjective : QueryLossObjective<TripletLoss>
 
     private static TripletLoss Body(TripletOptions options)
     {
-        if (!(options.Margin >= 0) || !double.IsFinite(options.Margin)) throw new ArgumentException($"margin must be finite and non-negative, got {options.Margin}.");
-        if (options.Negatives < 1) throw new ArgumentException($"negatives must be at least 1, got {options.Negatives}.");
+        KnobSet.Checked(options, "objective 'triplet'");
         return new TripletLoss
         {
             Margin = options.Margin, Mining = (TripletMining)options.Mining, Negatives = options.Negatives,
@@ -105,7 +104,7 @@ public sealed class ContrastiveObjective : QueryLossObjective<ContrastiveLoss>
     public ContrastiveOptions Options => _options;
 
     public ContrastiveObjective(ContrastiveOptions? options = null)
-        : base(new ContrastiveLoss { Margin = RankSvmObjective.CheckedMargin((options ??= new ContrastiveOptions()).Margin), Threshold = options.Threshold })
+        : base(new ContrastiveLoss { Margin = (options = KnobSet.Checked(options ?? new ContrastiveOptions(), "objective 'contrastive'")).Margin, Threshold = options.Threshold })
     {
         _options = options;
     }

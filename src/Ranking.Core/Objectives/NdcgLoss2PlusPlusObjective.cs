@@ -23,9 +23,7 @@ public sealed class NdcgLoss2PlusPlusObjective(NdcgLoss2PlusPlusOptions? options
 {
     private static NdcgLoss2PlusPlus Body(NdcgLoss2PlusPlusOptions o)
     {
-        if (!(o.Sigma > 0) || !double.IsFinite(o.Sigma)) throw new ArgumentException($"sigma must be positive, got {o.Sigma}.");
-        if (!(o.Mu >= 0) || !double.IsFinite(o.Mu)) throw new ArgumentException($"mu must be finite and non-negative, got {o.Mu}.");
-        if (o.Truncation < 0) throw new ArgumentException($"truncation must be 0 (whole list) or positive, got {o.Truncation}.");
+        KnobSet.Checked(o, "objective 'ndcg-loss2pp'");
         return new NdcgLoss2PlusPlus { Sigma = o.Sigma, Mu = o.Mu, Truncation = o.Truncation };
     }
 

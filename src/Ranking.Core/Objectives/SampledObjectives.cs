@@ -50,7 +50,7 @@ public sealed class SampledSoftmaxObjective : QueryLossObjective<SampledSoftmaxL
 
     private static SampledSoftmaxLoss Body(SampledSoftmaxOptions options)
     {
-        if (options.Negatives < 1) throw new ArgumentException($"negatives must be at least 1, got {options.Negatives}.");
+        KnobSet.Checked(options, "objective 'sampled-softmax'");
         return new SampledSoftmaxLoss { Negatives = options.Negatives, Draw = (NegativeDraw)options.Sampling, Threshold = options.Threshold };
     }
 
@@ -109,7 +109,7 @@ public sealed class NceObjective : QueryLossObjective<NceLoss>
 
     private static NceLoss Body(NceOptions options)
     {
-        if (options.Negatives < 1) throw new ArgumentException($"negatives must be at least 1, got {options.Negatives}.");
+        KnobSet.Checked(options, "objective 'nce'");
         return new NceLoss { Negatives = options.Negatives, Threshold = options.Threshold };
     }
 

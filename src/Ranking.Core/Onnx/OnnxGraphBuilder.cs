@@ -5,7 +5,7 @@ namespace Ranking.Onnx;
 
 /// <summary>
 /// Builds the graph of an exported model: named initializers (constants), nodes and the tree-ensemble
-/// operator. <see cref="OnnxExport"/> creates one per export, adds the feature pipeline's nodes, and hands it to
+/// operator. <see cref="Ranking.Models.OnnxExport"/> creates one per export, adds the feature pipeline's nodes, and hands it to
 /// the scorer (<see cref="IOnnxExportable.AddScoring"/>), which adds the nodes from the pipeline's output to the
 /// score. Every name it returns is unique in the graph.
 /// </summary>

@@ -41,22 +41,4 @@ internal static class OnnxSteps
         string highF = g.Floats("clip_high_f32", high.Select(v => (float)v).ToArray(), 1, width);
         return g.Node("Where", [below, lowF, g.Node("Where", [above, highF, x], "clip_upper")], "clip");
     }
-
-    /// <summary>
-    /// The dense network of a linear or MLP model: per layer X W + b (Gemm), ReLU between layers, a linear output
-    /// reshaped to [N]. Weights are the model's float parameters, row-major inputs x outputs.
-    /// </summary>
-    public static void DenseNetwork(OnnxGraphBuilder g, Ranking.Models.DenseNetwork network, string features, string score)
-    {
-        string x = features;
-        for (int l = 0; l < network.LayerCount; l++)
-        {
-            int inputs = network.LayerInputs(l), width = network.LayerWidth(l);
-            float[] w = network.Parameters.AsSpan(network.WeightOffsets[l], inputs * width).ToArray();
-            float[] b = network.Parameters.AsSpan(network.BiasOffsets[l], width).ToArray();
-            string y = g.Node("Gemm", [x, g.Floats($"layer{l}_weights", w, inputs, width), g.Floats($"layer{l}_bias", b, width)], $"layer{l}");
-            x = l < network.LayerCount - 1 ? g.Node("Relu", [y], $"layer{l}_relu") : y;
-        }
-        g.Flatten(x, score);
-    }
 }

@@ -1,39 +1,13 @@
 using Google.Protobuf;
 using Ranking.Data;
-using Ranking.Models;
+using Ranking.Onnx;
 using Ranking.Onnx.Proto;
 
-namespace Ranking.Onnx;
-
-/// <summary>The ONNX versions and names an exported model uses.</summary>
-public static class OnnxFormat
-{
-    /// <summary>ONNX IR version 8 (ONNX 1.13+; ONNX Runtime 1.14+).</summary>
-    public const long IrVersion = 8;
-    /// <summary>The default (ai.onnx) operator set: 17.</summary>
-    public const long Opset = 17;
-    /// <summary>The ai.onnx.ml operator set: 3 (TreeEnsembleRegressor with double thresholds).</summary>
-    public const long MLOpset = 3;
-    /// <summary>The domain of the tree-ensemble operator.</summary>
-    public const string MLDomain = "ai.onnx.ml";
-    /// <summary>The graph's input: raw features, float [N, input features], as read from a data file.</summary>
-    public const string FeaturesInput = "features";
-    /// <summary>The graph's output: one float score per row, [N].</summary>
-    public const string ScoreOutput = "score";
-}
-
-/// <summary>A scorer that can write itself as ONNX nodes.</summary>
-public interface IOnnxExportable
-{
-    /// <summary>
-    /// Adds the nodes that turn <paramref name="features"/> (float [N, the model's feature count], the feature
-    /// pipeline's output) into <paramref name="score"/> (float [N]).
-    /// </summary>
-    void AddScoring(OnnxGraphBuilder graph, string features, string score);
-}
+namespace Ranking.Models;
 
 /// <summary>
-/// Exports a <see cref="RankingModel"/> to ONNX: one graph from raw features to scores, holding the fitted
+/// Exports a <see cref="RankingModel"/> to ONNX (it sits with the models, above <c>Ranking.Onnx</c>'s graph
+/// builder, so the export layer depends on the models and not the other way round): one graph from raw features to scores, holding the fitted
 /// feature pipeline and the scorer, which ONNX Runtime (and so Vespa, Triton and any ONNX Runtime service)
 /// loads as is. Per-query pipeline steps (query-minmax, query-zscore) cannot be computed row by row and are
 /// refused with a <see cref="NotSupportedException"/> that says so.
@@ -97,5 +71,23 @@ public static class OnnxExport
             Name = name,
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
         };
+    }
+
+    /// <summary>
+    /// The dense network of a linear or MLP model: per layer X W + b (Gemm), ReLU between layers, a linear output
+    /// reshaped to [N]. Weights are the model's float parameters, row-major inputs x outputs.
+    /// </summary>
+    internal static void AddDenseNetwork(OnnxGraphBuilder g, DenseNetwork network, string features, string score)
+    {
+        string x = features;
+        for (int l = 0; l < network.LayerCount; l++)
+        {
+            int inputs = network.LayerInputs(l), width = network.LayerWidth(l);
+            float[] w = network.Parameters.AsSpan(network.WeightOffsets[l], inputs * width).ToArray();
+            float[] b = network.Parameters.AsSpan(network.BiasOffsets[l], width).ToArray();
+            string y = g.Node("Gemm", [x, g.Floats($"layer{l}_weights", w, inputs, width), g.Floats($"layer{l}_bias", b, width)], $"layer{l}");
+            x = l < network.LayerCount - 1 ? g.Node("Relu", [y], $"layer{l}_relu") : y;
+        }
+        g.Flatten(x, score);
     }
 }
