@@ -98,6 +98,8 @@ public sealed class ClicksExperimentTests
             Assert.Equal(10, truth.Length);
             Assert.Equal(0.5, truth[1], 12);
             Assert.Equal(2, json.RootElement.GetProperty("learning_curve").GetArrayLength());
+            foreach (var point in json.RootElement.GetProperty("learning_curve").EnumerateArray())
+                Assert.InRange(point.GetProperty("gbdt_ipw_softmax_ndcg@10").GetDouble(), 0.0, 1.0);
             Assert.True(File.Exists(Path.Combine(dir, "report.md")));
             Assert.StartsWith("position\ttrue\tinterventions\tregression-em\tunbiased-lambdarank t+\n", File.ReadAllText(Path.Combine(dir, "propensities.tsv")));
         }
@@ -105,5 +107,19 @@ public sealed class ClicksExperimentTests
         {
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
+    }
+
+    [Fact]
+    public void CurveOnlyTrainsTheCurveAndTheSkylinesAlone()
+    {
+        var result = CliHarness.Run("clicks", "experiment", "--synthetic", "small", "--queries", "60", "--sessions", "1000,3000",
+            "--production-fraction", "0.1", "--epochs", "2", "--trees", "3", "--threads", "2", "--curve-only", "--json");
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var names = json.RootElement.GetProperty("estimators").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
+        Assert.Equal(new[] { "production", "skyline lambdamart", "skyline softmax" }, names);
+        var curve = json.RootElement.GetProperty("learning_curve").EnumerateArray().ToArray();
+        Assert.Equal(new[] { 1000, 3000 }, curve.Select(c => c.GetProperty("sessions").GetInt32()));
+        Assert.All(curve, c => Assert.InRange(c.GetProperty("gbdt_naive_softmax_ndcg@10").GetDouble(), 0.0, 1.0));
     }
 }

@@ -41,9 +41,10 @@ public static class ClicksExperimentCommand
         var threads = new Option<int>("--threads") { Description = "Threads (-1 = all).", DefaultValueFactory = _ => -1 };
         var output = new Option<string?>("--out") { Description = "Folder for report.md, results.json and propensities.tsv." };
         var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
+        var curveOnly = new Option<bool>("--curve-only") { Description = "Only the learning curve (naive and IPW softmax, linear and with trees when --trees > 0), the production ranker and the skylines: no propensity estimation, no other estimator." };
         var flags = new ClicksCommands.ModelFlags();
         var command = new Command("experiment", "Naive vs IPW vs unbiased LambdaMART vs LightGBM's position GAM on simulated clicks, evaluated on held-out true grades.")
-            { data, synthetic, queries, sessions, swapSessions, fraction, model, epochs, trees, pipeline, seed, threads, output, json };
+            { data, synthetic, queries, sessions, swapSessions, fraction, model, epochs, trees, pipeline, seed, threads, output, json, curveOnly };
         flags.AddTo(command);
         command.SetAction(parse =>
         {
@@ -53,7 +54,8 @@ public static class ClicksExperimentCommand
             string family = parse.GetValue(model)!.Trim().ToLowerInvariant();
             if (family is not ("linear" or "mlp")) throw new UsageException($"--model must be linear or mlp, got '{family}'.");
             var settings = new Settings(flags.Get(parse, train), flags.GetIntervention(parse), parse.GetValue(flags.TopK), sizes, parse.GetValue(swapSessions),
-                parse.GetValue(fraction), family, parse.GetValue(epochs), parse.GetValue(trees), parse.GetValue(pipeline)!, parse.GetValue(seed), parse.GetValue(threads));
+                parse.GetValue(fraction), family, parse.GetValue(epochs), parse.GetValue(trees), parse.GetValue(pipeline)!, parse.GetValue(seed), parse.GetValue(threads),
+                parse.GetValue(curveOnly));
             Result result;
             try { result = Run(name, train, test, settings, line => Console.Error.WriteLine(line)); }
             catch (ArgumentException ex) { throw new UsageException(ex.Message); }
@@ -87,14 +89,20 @@ public static class ClicksExperimentCommand
 
     /// <summary>Everything the experiment is run with.</summary>
     public sealed record Settings(ClickModel Model, ClickIntervention Intervention, int TopK, int[] Sessions, int SwapSessions, double ProductionFraction,
-        string Family, int Epochs, int Trees, string Pipeline, int Seed, int Threads);
+        string Family, int Epochs, int Trees, string Pipeline, int Seed, int Threads, bool CurveOnly = false);
+
+    /// <summary>
+    /// One log size of the learning curve: NDCG@10 of naive and IPW softmax (true propensities) with the gradient-trained
+    /// model, and as LightGBM custom objectives (null without trees).
+    /// </summary>
+    public sealed record CurvePoint(int Sessions, double Naive, double Ipw, double? NaiveTrees, double? IpwTrees);
 
     /// <summary>One estimator's test metrics and its paired comparison with naive.</summary>
     public sealed record Row(string Estimator, string Description, IReadOnlyDictionary<string, double> Means, MetricComparison? VersusNaive, double Seconds);
 
     /// <summary>The whole outcome.</summary>
     public sealed record Result(string Data, Settings Settings, int LogSessions, long Clicks, double SimulateSeconds, int ClickGroups, int ClickRows,
-        List<Row> Rows, double[] TruePropensities, Dictionary<string, double[]> Estimated, List<(int Sessions, double Naive, double Ipw)> Curve)
+        List<Row> Rows, double[] TruePropensities, Dictionary<string, double[]> Estimated, List<CurvePoint> Curve)
     {
         /// <summary>The report as markdown.</summary>
         public string Markdown()
@@ -122,8 +130,16 @@ public static class ClicksExperimentCommand
             }
             if (Curve.Count > 0)
             {
-                sb.Append("\nNDCG@10 against sessions:\n\n| sessions | naive-softmax | ipw-softmax (true) |\n|---:|---:|---:|\n");
-                foreach (var (n, naive, ipw) in Curve) sb.Append(Inv, $"| {n} | {naive:F4} | {ipw:F4} |\n");
+                bool trees = Curve.Any(c => c.IpwTrees is not null);
+                sb.Append(trees
+                    ? "\nNDCG@10 against sessions:\n\n| sessions | naive-softmax | ipw-softmax (true) | gbdt naive-softmax | gbdt ipw-softmax (true) |\n|---:|---:|---:|---:|---:|\n"
+                    : "\nNDCG@10 against sessions:\n\n| sessions | naive-softmax | ipw-softmax (true) |\n|---:|---:|---:|\n");
+                foreach (var c in Curve)
+                {
+                    sb.Append(Inv, $"| {c.Sessions} | {c.Naive:F4} | {c.Ipw:F4} |");
+                    if (trees) sb.Append(Inv, $" {c.NaiveTrees:F4} | {c.IpwTrees:F4} |");
+                    sb.Append('\n');
+                }
             }
             return sb.ToString();
         }
@@ -186,12 +202,14 @@ public static class ClicksExperimentCommand
             }
             w.WriteEndObject();
             w.WriteStartArray("learning_curve");
-            foreach (var (n, naive, ipw) in Curve)
+            foreach (var c in Curve)
             {
                 w.WriteStartObject();
-                w.WriteNumber("sessions", n);
-                w.WriteNumber("naive_softmax_ndcg@10", naive);
-                w.WriteNumber("ipw_softmax_ndcg@10", ipw);
+                w.WriteNumber("sessions", c.Sessions);
+                w.WriteNumber("naive_softmax_ndcg@10", c.Naive);
+                w.WriteNumber("ipw_softmax_ndcg@10", c.Ipw);
+                if (c.NaiveTrees is { } nt) w.WriteNumber("gbdt_naive_softmax_ndcg@10", nt);
+                if (c.IpwTrees is { } it) w.WriteNumber("gbdt_ipw_softmax_ndcg@10", it);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -221,11 +239,14 @@ public static class ClicksExperimentCommand
         // Propensities: true, from a randomised-swap log, by regression-EM on the plain log.
         var truth = s.Model.Propensities(s.TopK);
         var estimated = new Dictionary<string, double[]>();
-        var swapLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
-            { Sessions = s.SwapSessions, TopK = s.TopK, Model = s.Model, Intervention = ClickIntervention.SwapWithFirst, Seed = s.Seed + 1, Threads = s.Threads });
-        estimated["interventions"] = PropensityEstimator.FromInterventions(swapLog.Aggregate(), s.TopK).Propensities;
-        estimated["regression-em"] = PropensityEstimator.RegressionEm(clickLog.Take(Math.Min(largest, 100_000)).Aggregate(), s.TopK).Propensities;
-        log("propensities estimated");
+        if (!s.CurveOnly)
+        {
+            var swapLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
+                { Sessions = s.SwapSessions, TopK = s.TopK, Model = s.Model, Intervention = ClickIntervention.SwapWithFirst, Seed = s.Seed + 1, Threads = s.Threads });
+            estimated["interventions"] = PropensityEstimator.FromInterventions(swapLog.Aggregate(), s.TopK).Propensities;
+            estimated["regression-em"] = PropensityEstimator.RegressionEm(clickLog.Take(Math.Min(largest, 100_000)).Aggregate(), s.TopK).Propensities;
+            log("propensities estimated");
+        }
 
         string List(double[] p) => string.Join(",", p.Select(v => Math.Max(v, 1e-6).ToString("R", Inv)));
         string trueList = List(truth);
@@ -268,55 +289,16 @@ public static class ClicksExperimentCommand
         }
 
         Add("production", $"linear-ranknet on {s.ProductionFraction:P0} of the judged training queries", production.Predict(test), 0);
-        var naiveRun = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
-        Add("naive-softmax", "softmax cross-entropy on clicks, no correction", naiveRun.Scores, naiveRun.Seconds);
-        var r1 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", trueList)));
-        Add("ipw-softmax (true)", "IPW softmax, true propensities, clip 0.01", r1.Scores, r1.Seconds);
-        var r2 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", List(estimated["interventions"]))));
-        Add("ipw-softmax (interventions)", "IPW softmax, propensities from the swap log", r2.Scores, r2.Seconds);
-        var r3 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", List(estimated["regression-em"]))));
-        Add("ipw-softmax (regression-em)", "IPW softmax, propensities by regression-EM on the plain log", r3.Scores, r3.Seconds);
-        var r4 = Timed(() => TrainGradient(clicks, "ipw-ranknet", ("propensities", "1"), ("clip", "0")));
-        Add("naive-ranknet", "RankNet of clicks against every other shown row, no correction", r4.Scores, r4.Seconds);
-        var r5 = Timed(() => TrainGradient(clicks, "ipw-ranknet", ("propensities", trueList)));
-        Add("ipw-ranknet (true)", "IPW RankNet, true propensities", r5.Scores, r5.Seconds);
-        var r6 = Timed(() => TrainGradient(clicks, "ipw-lambdarank", ("propensities", trueList)));
-        Add("ipw-lambdarank (true)", "IPW LambdaRank, true propensities", r6.Scores, r6.Seconds);
-
-        // Unbiased LambdaMART on the gradient trainer, keeping the objective to read its learned biases.
-        {
-            var t = Stopwatch.StartNew();
-            var defaults = s.Family == "mlp" ? CoreRankers.MlpDefaults : CoreRankers.LinearDefaults;
-            var options = new RankerOptions { Seed = s.Seed, Threads = s.Threads, Iterations = s.Epochs, EarlyStoppingRounds = 0 };
-            var resolved = defaults.Apply(options, out _);
-            UnbiasedLambdaRankObjective? objective = null;
-            var trainer = new GradientTrainer(resolved, seed => objective = new UnbiasedLambdaRankObjective(new UnbiasedLambdaRankOptions { MaxPosition = s.TopK, BiasDecay = 0.99 }) { Seed = seed });
-            var pipeline = Ranking.Features.FeaturePipeline.Parse(s.Pipeline).Fit(clicks);
-            var result = trainer.Train(new TrainingRequest { Train = pipeline.Apply(clicks), Options = options });
-            var testX = pipeline.Apply(test);
-            var scores = new float[test.RowCount];
-            result.Model.Predict(testX.Features, testX.RowCount, scores);
-            Add("unbiased-lambdarank", $"unbiased LambdaMART (Hu et al. 2019) on a {s.Family} model, biases learned", scores, t.Elapsed.TotalSeconds);
-            estimated["unbiased-lambdarank t+"] = objective!.ClickPropensities.ToArray();
-        }
-
+        if (!s.CurveOnly) Estimators();
         if (s.Trees > 0)
         {
-            var g1 = Timed(() => TrainTrees(clicks.WithPositions(null), "lambdamart"));
-            Add("lambdamart naive", "LightGBM lambdarank on clicks, no positions", g1.Scores, g1.Seconds);
-            var g2 = Timed(() => TrainTrees(clicks, "lambdamart"));
-            Add("lambdamart position GAM", "LightGBM lambdarank with FILE.position: its position-bias GAM", g2.Scores, g2.Seconds);
-            var g3 = Timed(() => TrainTrees(clicks, "", "ipw-softmax", ("propensities", trueList)));
-            Add("gbdt ipw-softmax (true)", "IPW softmax as a LightGBM custom objective", g3.Scores, g3.Seconds);
-            var g4 = Timed(() => TrainTrees(clicks, "", "unbiased-lambdarank", ("bias-decay", "0"), ("max-position", s.TopK.ToString(Inv))));
-            Add("gbdt unbiased-lambdarank", "unbiased LambdaMART as a LightGBM custom objective", g4.Scores, g4.Seconds);
             var g5 = Timed(() => TrainTrees(train, "lambdamart"));
             Add("skyline lambdamart", "LightGBM lambdarank on the true grades of every training query", g5.Scores, g5.Seconds);
         }
         var sky = Timed(() => TrainGradient(train, "softmax"));
         Add("skyline softmax", $"softmax cross-entropy on the true grades, {s.Family}", sky.Scores, sky.Seconds);
 
-        var curve = new List<(int, double, double)>();
+        var curve = new List<CurvePoint>();
         if (s.Sessions.Length > 1)
             foreach (int n in s.Sessions)
             {
@@ -324,9 +306,63 @@ public static class ClicksExperimentCommand
                 double Ndcg(float[] scores) => RankingEvaluator.Evaluate(test, scores, metrics, contract, s.Threads).Means["ndcg@10"];
                 double naive = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
                 double ipw = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", trueList)));
-                curve.Add((n, naive, ipw));
-                log($"curve {n}: naive {naive:F4}, ipw {ipw:F4}");
+                double? naiveTrees = null, ipwTrees = null;
+                if (s.Trees > 0)
+                {
+                    naiveTrees = Ndcg(TrainTrees(part, "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                    ipwTrees = Ndcg(TrainTrees(part, "", "ipw-softmax", ("propensities", trueList)));
+                }
+                curve.Add(new CurvePoint(n, naive, ipw, naiveTrees, ipwTrees));
+                log($"curve {n}: {part.QueryCount} distinct sessions; naive {naive:F4}, ipw {ipw:F4}" + (s.Trees > 0 ? $"; gbdt naive {naiveTrees:F4}, gbdt ipw {ipwTrees:F4}" : ""));
             }
         return new Result(name, s, largest, clickLog.ClickCount, simulateSeconds, clicks.QueryCount, clicks.RowCount, rows, truth, estimated, curve);
+
+        // Every estimator of the table, on the largest log.
+        void Estimators()
+        {
+            var naiveRun = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+            Add("naive-softmax", "softmax cross-entropy on clicks, no correction", naiveRun.Scores, naiveRun.Seconds);
+            var r1 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", trueList)));
+            Add("ipw-softmax (true)", "IPW softmax, true propensities, clip 0.01", r1.Scores, r1.Seconds);
+            var r2 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", List(estimated["interventions"]))));
+            Add("ipw-softmax (interventions)", "IPW softmax, propensities from the swap log", r2.Scores, r2.Seconds);
+            var r3 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", List(estimated["regression-em"]))));
+            Add("ipw-softmax (regression-em)", "IPW softmax, propensities by regression-EM on the plain log", r3.Scores, r3.Seconds);
+            var r4 = Timed(() => TrainGradient(clicks, "ipw-ranknet", ("propensities", "1"), ("clip", "0")));
+            Add("naive-ranknet", "RankNet of clicks against every other shown row, no correction", r4.Scores, r4.Seconds);
+            var r5 = Timed(() => TrainGradient(clicks, "ipw-ranknet", ("propensities", trueList)));
+            Add("ipw-ranknet (true)", "IPW RankNet, true propensities", r5.Scores, r5.Seconds);
+            var r6 = Timed(() => TrainGradient(clicks, "ipw-lambdarank", ("propensities", trueList)));
+            Add("ipw-lambdarank (true)", "IPW LambdaRank, true propensities", r6.Scores, r6.Seconds);
+
+            // Unbiased LambdaMART on the gradient trainer, keeping the objective to read its learned biases.
+            {
+                var t = Stopwatch.StartNew();
+                var defaults = s.Family == "mlp" ? CoreRankers.MlpDefaults : CoreRankers.LinearDefaults;
+                var options = new RankerOptions { Seed = s.Seed, Threads = s.Threads, Iterations = s.Epochs, EarlyStoppingRounds = 0 };
+                var resolved = defaults.Apply(options, out _);
+                UnbiasedLambdaRankObjective? objective = null;
+                var trainer = new GradientTrainer(resolved, seed => objective = new UnbiasedLambdaRankObjective(new UnbiasedLambdaRankOptions { MaxPosition = s.TopK, BiasDecay = 0.99 }) { Seed = seed });
+                var pipeline = Ranking.Features.FeaturePipeline.Parse(s.Pipeline).Fit(clicks);
+                var result = trainer.Train(new TrainingRequest { Train = pipeline.Apply(clicks), Options = options });
+                var testX = pipeline.Apply(test);
+                var scores = new float[test.RowCount];
+                result.Model.Predict(testX.Features, testX.RowCount, scores);
+                Add("unbiased-lambdarank", $"unbiased LambdaMART (Hu et al. 2019) on a {s.Family} model, biases learned", scores, t.Elapsed.TotalSeconds);
+                estimated["unbiased-lambdarank t+"] = objective!.ClickPropensities.ToArray();
+            }
+
+            if (s.Trees > 0)
+            {
+                var g1 = Timed(() => TrainTrees(clicks.WithPositions(null), "lambdamart"));
+                Add("lambdamart naive", "LightGBM lambdarank on clicks, no positions", g1.Scores, g1.Seconds);
+                var g2 = Timed(() => TrainTrees(clicks, "lambdamart"));
+                Add("lambdamart position GAM", "LightGBM lambdarank with FILE.position: its position-bias GAM", g2.Scores, g2.Seconds);
+                var g3 = Timed(() => TrainTrees(clicks, "", "ipw-softmax", ("propensities", trueList)));
+                Add("gbdt ipw-softmax (true)", "IPW softmax as a LightGBM custom objective", g3.Scores, g3.Seconds);
+                var g4 = Timed(() => TrainTrees(clicks, "", "unbiased-lambdarank", ("bias-decay", "0"), ("max-position", s.TopK.ToString(Inv))));
+                Add("gbdt unbiased-lambdarank", "unbiased LambdaMART as a LightGBM custom objective", g4.Scores, g4.Seconds);
+            }
+        }
     }
 }
