@@ -27,13 +27,6 @@ public class FastTreeModelReaderTests
 
     private static byte[] Zip => Trained.Value.SavePayload()[FastTreeModel.PayloadEntry];
 
-    private static float[] Predict(IScoringModel model, RankingDataset data)
-    {
-        var scores = new float[data.RowCount];
-        model.Predict(data.Features, data.RowCount, scores);
-        return scores;
-    }
-
     [Fact]
     public void Reads_the_same_trees_and_scores_as_MLNets_loader()
     {
@@ -56,8 +49,8 @@ public class FastTreeModelReaderTests
             Assert.Equal(tree.LeafValues.ToArray().Select(v => v * theirs.TreeWeights[t]), ours.Trees[t].Leaves);
         }
         // ... and the scores equal ML.NET's own transformer's and the freshly trained model's.
-        Assert.Equal(loaded.PredictWithMLNet(Valid.Features, Valid.RowCount), Predict(loaded, Valid));
-        Assert.Equal(Predict(Trained.Value, Valid), Predict(loaded, Valid));
+        Assert.Equal(loaded.PredictWithMLNet(Valid.Features, Valid.RowCount), TestData.Predict(loaded, Valid));
+        Assert.Equal(TestData.Predict(Trained.Value, Valid), TestData.Predict(loaded, Valid));
     }
 
     /// <summary>The predictor entry's bytes and the offset of tree 0's leaf-value array length (found by walking the format).</summary>

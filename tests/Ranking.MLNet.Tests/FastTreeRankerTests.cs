@@ -23,13 +23,6 @@ public class FastTreeRankerTests(ITestOutputHelper output)
         => (FastTreeModel)new FastTreeRankerTrainer(options).Train(new TrainingRequest
         { Train = Train, Valid = valid, ValidationScorer = scorer, Options = options }).Model;
 
-    private static float[] Predict(IScoringModel model, RankingDataset data)
-    {
-        var scores = new float[data.RowCount];
-        model.Predict(data.Features, data.RowCount, scores);
-        return scores;
-    }
-
     private static ValidationScorer Ndcg10(RankingDataset valid)
         => new(["ndcg@10"], s => new Dictionary<string, double> { ["ndcg@10"] = ReferenceNdcg.Mean(valid, s, 10) });
 
@@ -38,21 +31,21 @@ public class FastTreeRankerTests(ITestOutputHelper output)
     {
         var model = TrainModel(Options(trees: 30));
         Assert.Equal(30, model.TreeCount);
-        var ours = Predict(model, Valid);
+        var ours = TestData.Predict(model, Valid);
         var theirs = model.PredictWithMLNet(Valid.Features, Valid.RowCount);
         Assert.Equal(theirs, ours);
         Assert.True(ours.Distinct().Count() > 10, "the model should not be constant");
         // A set large enough for the parallel blocks, ragged last block included.
         var big = TestData.Synthetic(queries: 400, features: 6, seed: 23);
         Assert.True(big.RowCount > 3000 && big.RowCount % 512 != 0);
-        Assert.Equal(model.PredictWithMLNet(big.Features, big.RowCount), Predict(model, big));
+        Assert.Equal(model.PredictWithMLNet(big.Features, big.RowCount), TestData.Predict(model, big));
     }
 
     [Fact]
     public void Same_seed_and_threads_give_the_same_model()
     {
-        var a = Predict(TrainModel(Options(trees: 15, threads: 2)), Valid);
-        var b = Predict(TrainModel(Options(trees: 15, threads: 2)), Valid);
+        var a = TestData.Predict(TrainModel(Options(trees: 15, threads: 2)), Valid);
+        var b = TestData.Predict(TrainModel(Options(trees: 15, threads: 2)), Valid);
         Assert.Equal(a, b);
     }
 
@@ -65,7 +58,7 @@ public class FastTreeRankerTests(ITestOutputHelper output)
         var sums = new double[Valid.RowCount];
         full.Ensemble.InitSums(sums);
         for (int t = 0; t < 8; t++) full.Ensemble.AddTree(t, Valid.Features, sums);
-        Assert.Equal(sums.Select(s => (float)s).ToArray(), Predict(prefix, Valid));
+        Assert.Equal(sums.Select(s => (float)s).ToArray(), TestData.Predict(prefix, Valid));
     }
 
     [Fact]
@@ -85,7 +78,7 @@ public class FastTreeRankerTests(ITestOutputHelper output)
         Assert.Equal(best, model.TreeCount);
         Assert.True(curve.Count - best <= 5);
         // The kept model scores the validation set exactly as the curve said.
-        Assert.Equal(curve[best - 1], scorer.Score(Predict(model, Valid))["ndcg@10"]);
+        Assert.Equal(curve[best - 1], scorer.Score(TestData.Predict(model, Valid))["ndcg@10"]);
         Assert.Equal(curve[best - 1], result.ValidMetrics["ndcg@10"]);
     }
 
@@ -116,7 +109,7 @@ public class FastTreeRankerTests(ITestOutputHelper output)
         var loaded = catalog.GetLoader("fasttree")(payload.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
         Assert.Equal("fasttree", loaded.ModelFamily);
         Assert.Equal(6, loaded.FeatureCount);
-        Assert.Equal(Predict(model, Valid), Predict(loaded, Valid));
+        Assert.Equal(TestData.Predict(model, Valid), TestData.Predict(loaded, Valid));
     }
 
     [Fact]
@@ -151,7 +144,7 @@ public class FastTreeRankerTests(ITestOutputHelper output)
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = new FastTreeRankerTrainer(options).Train(new TrainingRequest
         { Train = train, Valid = valid, ValidationScorer = scorer, Options = options });
-        var scores = Predict(result.Model, test);
+        var scores = TestData.Predict(result.Model, test);
         double ndcg10 = Ranking.Metrics.RankingEvaluator.Evaluate(test, scores, specs, lightgbm).Means["ndcg@10"];
         double mlnet10 = Ranking.Metrics.RankingEvaluator.Evaluate(test, scores, specs, Ranking.Metrics.NdcgContract.FromPreset("mlnet")).Means["ndcg@10"];
         output.WriteLine($"MQ2008 Fold1 fasttree 100 trees: valid NDCG@10 {result.ValidMetrics["ndcg@10"]:F4}; test NDCG@10 {ndcg10:F4} (lightgbm contract), {mlnet10:F4} (mlnet contract); {clock.Elapsed.TotalSeconds:F1} s");

@@ -37,13 +37,6 @@ public class RankerScoringTests(ITestOutputHelper output)
         return scores.ToArray();
     }
 
-    private static float[] Predict(IScoringModel model, RankingDataset data)
-    {
-        var scores = new float[data.RowCount];
-        model.Predict(data.Features, data.RowCount, scores);
-        return scores;
-    }
-
     [Fact]
     public void Estimator_adds_a_score_column_equal_to_the_models_scores()
     {
@@ -61,7 +54,7 @@ public class RankerScoringTests(ITestOutputHelper output)
         var scoreShape = outputShape.Single(c => c.Name == RankingColumns.Score);
         Assert.Equal((SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single), (scoreShape.Kind, scoreShape.ItemType));
         var scored = estimator.Fit(view).Transform(view);
-        Assert.Equal(Predict(model, data), ScoresFrom(scored));
+        Assert.Equal(TestData.Predict(model, data), ScoresFrom(scored));
         // Input columns pass through untouched, read by the same cursor as the score.
         Assert.Equal(data, scored.ToRankingDataset(), DatasetComparer.Instance);
     }
@@ -99,7 +92,7 @@ public class RankerScoringTests(ITestOutputHelper output)
         var ml = new MLContext(1);
         var view = ml.ToDataView(test);
         var scored = new RankerScoringEstimator(new RankerScoringTransformer(pipeline, model)).Fit(view).Transform(view);
-        Assert.Equal(Predict(model, pipeline.Apply(test)), ScoresFrom(scored));
+        Assert.Equal(TestData.Predict(model, pipeline.Apply(test)), ScoresFrom(scored));
     }
 
     [Fact]
@@ -121,7 +114,7 @@ public class RankerScoringTests(ITestOutputHelper output)
         var scored = ml.Ranking.ScoreWith(model).Fit(ml.ToDataView(data)).Transform(ml.ToDataView(data));
         var metrics = ml.Ranking.Evaluate(scored);
         Assert.Equal(10, metrics.NormalizedDiscountedCumulativeGains.Count);
-        var scores = Predict(model, data);
+        var scores = TestData.Predict(model, data);
         for (int k = 1; k <= 10; k++)
         {
             double reference = MLNetNdcg(data, scores, k);
@@ -144,7 +137,7 @@ public class RankerScoringTests(ITestOutputHelper output)
         var view = ml.ToDataView(data);
         var theirs = ml.Ranking.Evaluate(ml.Ranking.ScoreWith(model).Fit(view).Transform(view)).NormalizedDiscountedCumulativeGains;
         var specs = Ranking.Metrics.MetricSpec.ParseList(string.Join(",", Enumerable.Range(1, 10).Select(k => $"ndcg@{k}")));
-        var ours = Ranking.Metrics.RankingEvaluator.Evaluate(data, Predict(model, data), specs, Ranking.Metrics.NdcgContract.FromPreset("mlnet"));
+        var ours = Ranking.Metrics.RankingEvaluator.Evaluate(data, TestData.Predict(model, data), specs, Ranking.Metrics.NdcgContract.FromPreset("mlnet"));
         for (int k = 1; k <= 10; k++)
         {
             output.WriteLine($"NDCG@{k}: ours {ours.Means[$"ndcg@{k}"]:R}, ML.NET {theirs[k - 1]:R}");

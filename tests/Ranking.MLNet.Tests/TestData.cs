@@ -9,6 +9,14 @@ public static class TestData
 
     public static string? SharedRoot => SharedData.Root;
 
+    /// <summary>The model's scores for every row of <paramref name="data"/>.</summary>
+    public static float[] Predict(Ranking.Models.IScoringModel model, RankingDataset data)
+    {
+        var scores = new float[data.RowCount];
+        model.Predict(data.Features, data.RowCount, scores);
+        return scores;
+    }
+
     /// <summary>
     /// A set whose grades follow a noisy linear function of the features, so a ranker can learn something.
     /// Query sizes vary from 1 to <paramref name="maxQueryLength"/>; grades 0..4.
