@@ -45,16 +45,19 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             _cached.UploadScores(rows.Scores);
             using var tieKeys = rows.TieKeys is null ? null : Device.Upload(rows.TieKeys);
             using var weights = rows.DocumentWeights is null ? null : Device.Upload(rows.DocumentWeights);
-            return ComputePerQuery(_cached, _cached.Scores.View, metrics, contract, dataMaxGrade, tieKeys?.View ?? default, weights?.View ?? default);
+            using var subtopics = rows.Subtopics is null || !metrics.Any(m => m.IsDiversity) ? null : new DeviceSubtopicJudgements(Device, rows.Subtopics);
+            return ComputePerQuery(_cached, _cached.Scores.View, metrics, contract, dataMaxGrade, tieKeys?.View ?? default, weights?.View ?? default,
+                subtopics?.Arrays ?? default);
         }
     }
 
     /// <summary>
     /// For data already on the device (scores from a model's forward pass, say); <paramref name="tieKeys"/> are the
-    /// document-id keys the docno tie policy orders ties by, <paramref name="documentWeights"/> multiply gains.
+    /// document-id keys the docno tie policy orders ties by, <paramref name="documentWeights"/> multiply gains,
+    /// <paramref name="subtopics"/> are the subtopic judgements of alpha-NDCG (<see cref="DeviceSubtopicJudgements"/>).
     /// </summary>
     public double[][] ComputePerQuery(DeviceQuerySet set, ArrayView<float> scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, double dataMaxGrade,
-        ArrayView<float> tieKeys = default, ArrayView<float> documentWeights = default)
+        ArrayView<float> tieKeys = default, ArrayView<float> documentWeights = default, SubtopicArrays subtopics = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(metrics);
@@ -76,7 +79,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             if (metrics.Count == 0) return result;
             var settings = metrics.Select(m => Settings(m, contract, dataMaxGrade)).ToArray();
             // Gains and, on sets that sort, the rankings are computed once for all the metrics.
-            var prepared = kernels.Prepare(set, set.All, scores, settings, _table!.View, SortFrom, TopKMaxQueryLength, tieKeys, documentWeights);
+            var prepared = kernels.Prepare(set, set.All, scores, settings, _table!.View, SortFrom, TopKMaxQueryLength, tieKeys, documentWeights, subtopics);
             for (int m = 0; m < metrics.Count; m++)
             {
                 kernels.Launch(prepared, settings[m], perQuery);
@@ -100,6 +103,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
             Ties = (int)(contract.Ties == TiePolicy.DocIdDescending ? TiePolicy.Optimistic : contract.Ties),
             Discount = (int)contract.Discount.Kind,
             DiscountOffset = contract.Discount.Offset,
+            Alpha = metric.Alpha,
         };
     }
 }

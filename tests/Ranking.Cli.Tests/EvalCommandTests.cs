@@ -125,4 +125,49 @@ public class EvalCommandTests : IDisposable
         var bad = CliHarness.Run("eval", "--data", data, "--scores", scores, "--doc-weights", File("short.txt", "2\n"));
         Assert.Equal(2, bad.ExitCode);
     }
+
+    [Fact]
+    public void Alpha_ndcg_reads_subtopic_judgements_joined_by_docno_and_compares_to_a_baseline()
+    {
+        // Query 1: rows x {1, 2}, y {1}, z {3}; query 2 is not in the qrels (left out). alpha = 0.5, ndeval's discount.
+        string data = File("div.txt", "1 qid:1 1:0.1 # docid = x\n1 qid:1 1:0.2 # docid = y\n1 qid:1 1:0.3 # docid = z\n0 qid:2 1:0.4 # docid = x\n");
+        string qrels = File("div-qrels.txt", "1 1 x 1\n1 2 x 1\n1 1 y 1\n1 3 z 1\n1 2 y 0\n3 1 x 1\n");
+        string scores = File("div-scores.txt", "3\n2\n1\n5\n");
+        string baseline = File("div-base.txt", "3\n1\n2\n5\n");
+        var r = CliHarness.Run("eval", "--data", data, "--scores", scores, "--metrics", "alpha-ndcg@2,alpha-ndcg@3:alpha=1", "--subtopics", qrels,
+            "--baseline-scores", baseline, "--json");
+        Assert.Equal(0, r.ExitCode);
+        var json = JsonNode.Parse(r.Stdout)!;
+        double d2 = 1 / Math.Log2(3);
+        // Ranked x, y: 2 + 0.5 d2; the greedy ideal and the baseline take x, z: 2 + 1 d2.
+        Assert.Equal((2 + 0.5 * d2) / (2 + d2), (double)json["metrics"]!["alpha-ndcg@2"]!, 12);
+        Assert.Equal(1.0, (double)json["baseline"]!["metrics"]!["alpha-ndcg@2"]!, 12);
+        Assert.Equal((2 + 0.5 * d2) / (2 + d2) - 1, (double)json["comparison"]!["alpha-ndcg@2"]!["meanDifference"]!, 12);
+        Assert.Equal(1, (int)json["comparison"]!["alpha-ndcg@2"]!["queries"]!);
+        Assert.Equal(1, (int)json["subtopics"]!["judgedQueries"]!);
+        Assert.Equal(1, (int)json["subtopics"]!["topicsNotInData"]!);
+        // alpha = 1: x, y, z cover 2 + 0 + 1; the ideal x, z covers 3 by place 2.
+        Assert.Equal((2 + 1 / Math.Log2(4)) / (2 + d2), (double)json["metrics"]!["alpha-ndcg@3:alpha=1"]!, 12);
+        var table = CliHarness.Run("eval", "--data", data, "--scores", scores, "--metrics", "alpha-ndcg@2", "--subtopics", qrels);
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("alpha-ndcg@2", table.Stdout);
+        Assert.Contains("subtopics: 1 queries judged", table.Stdout);
+    }
+
+    [Fact]
+    public void A_bad_subtopics_file_or_none_exits_2_naming_the_line()
+    {
+        string data = File("div2.txt", "1 qid:1 1:0.1 # docid = x\n1 qid:1 1:0.2 # docid = y\n");
+        string scores = File("div2-scores.txt", "2\n1\n");
+        string bad = File("div2-qrels.txt", "1 1 x 1\n1 1 y\n");
+        var r = CliHarness.Run("eval", "--data", data, "--scores", scores, "--metrics", "alpha-ndcg@10", "--subtopics", bad);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(bad + ":2: expected 4 fields", r.Stderr);
+        var none = CliHarness.Run("eval", "--data", data, "--scores", scores, "--metrics", "alpha-ndcg@10");
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("alpha-ndcg@10 reads subtopic judgements", none.Stderr);
+        var noIds = CliHarness.Run("eval", "--data", Data(), "--scores", Scores(), "--metrics", "alpha-ndcg@10", "--subtopics", File("ok.txt", "1 1 x 1\n"));
+        Assert.Equal(2, noIds.ExitCode);
+        Assert.Contains("document id", noIds.Stderr);
+    }
 }

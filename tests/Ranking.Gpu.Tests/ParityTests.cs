@@ -40,6 +40,24 @@ public class ParityTests
         Assert.True(result.Passed, result.ToString());
     }
 
+    public static TheoryData<int, bool> DiversityCases()
+    {
+        var data = new TheoryData<int, bool>();
+        for (int i = 0; i < GpuParity.DiversityContracts().Count(); i++)
+            foreach (bool sorted in new[] { false, true }) data.Add(i, sorted);
+        return data;
+    }
+
+    /// <summary>alpha-NDCG / alpha-DCG (the diversity kernel over counted or sorted rankings) against the CPU evaluator.</summary>
+    [Theory]
+    [MemberData(nameof(DiversityCases))]
+    public void Diversity_metrics_match_the_cpu_evaluator(int contractIndex, bool sorted)
+    {
+        NdcgContract contract = GpuParity.DiversityContracts().ElementAt(contractIndex);
+        var result = GpuParity.CheckDiversityMetrics(TestDevice.Cpu, Data, contract, sorted);
+        Assert.True(result.Passed, result.ToString());
+    }
+
     [Theory]
     [MemberData(nameof(ObjectiveIndices))]
     public void Objectives_match_the_cpu_path(int objectiveIndex)

@@ -33,7 +33,7 @@ public static class GpuParity
     public const double Tolerance = 1e-5;
 
     public static readonly string MetricList = "ndcg@1,ndcg@3,ndcg@10,ndcg@32,ndcg@33,ndcg,dcg@1,dcg@5,dcg@32,map,map@5,mrr,mrr@3,p@5,r@5,err@5,err@10:max=4,map:rel=1,p@3:rel=2," +
-        "rprec,success@1,success@5,success,arp,opa,bpref,map@5:denom=all,map@3:denom=hits,p@5:level=2,hit@3:rel=1";
+        "rprec,success@1,success@5,success,arp,opa,bpref,map@5:denom=all,map@3:denom=hits,p@5:level=2,hit@3:rel=1,infap,infap:level=2";
 
     /// <summary>The contracts the metric kernels are checked under: every preset plus the tie and empty policies they lack.</summary>
     public static IEnumerable<NdcgContract> Contracts()
@@ -44,6 +44,8 @@ public static class GpuParity
         yield return NdcgContract.Parse("sklearn,dcglog=e,empty=omit");
         yield return NdcgContract.Parse("default,discount=rank+0.5,apdenom=hits,negative=allow");
         yield return NdcgContract.Parse("sklearn,discount=log10,level=2,ties=docno");
+        // Grade-3 rows unjudged: every walk reads them as grade 0 (-0), infAP as outside the pool.
+        yield return NdcgContract.Parse("trec,unjudged=3");
     }
 
     /// <summary>
@@ -106,6 +108,9 @@ public static class GpuParity
         }
         foreach (var contract in Contracts()) Guard($"metrics [{contract.Name}]", () => [CheckMetrics(device, data, contract)]);
         foreach (var contract in Contracts()) Guard($"metrics, sorted [{contract.Name}]", () => [CheckMetrics(device, data, contract, sorted: true)]);
+        foreach (var contract in DiversityContracts())
+            foreach (bool sorted in new[] { false, true })
+                Guard($"diversity metrics{(sorted ? ", sorted" : "")} [{contract.Name}]", () => [CheckDiversityMetrics(device, data, contract, sorted)]);
         foreach (var entry in Objectives()) Guard(entry.Label, () => CheckObjective(device, data, entry));
         Guard("ranks (stable by score, counting)", () => [CheckRanks(device, data)]);
         Guard("ranks (stable by score, segmented sort)", () => [CheckRanks(device, data, sorted: true)]);
@@ -120,6 +125,77 @@ public static class GpuParity
     /// Every metric of <see cref="MetricList"/> per query against the CPU evaluator; <paramref name="sorted"/>
     /// forces the segmented-sort path that sets of long queries take (instead of counting ranks).
     /// </summary>
+    /// <summary>The diversity metrics checked by <see cref="CheckDiversityMetrics"/>.</summary>
+    public static readonly string DiversityMetricList = "alpha-ndcg@1,alpha-ndcg@5,alpha-ndcg@20,alpha-ndcg@33,alpha-ndcg,alpha-ndcg@10:alpha=1,alpha-ndcg@10:alpha=0," +
+        "alpha-dcg@10,alpha-dcg:alpha=0.25,ndcg@10,map";
+
+    /// <summary>The contracts the diversity kernel is checked under: input order, grade-ordered ties, docno ties, a reciprocal discount.</summary>
+    public static IEnumerable<NdcgContract> DiversityContracts() =>
+    [
+        NdcgContract.Default, NdcgContract.FromPreset("trec"), NdcgContract.Default.WithTies(TiePolicy.Pessimistic),
+        NdcgContract.Parse("default,discount=rank+1,empty=omit"),
+    ];
+
+    /// <summary>
+    /// Seeded subtopic judgements for <paramref name="data"/> in TREC diversity qrels form (topic = query index,
+    /// docno "doc{row}"): rows with zero to three subtopics, repeated and graded judgements, non-relevant lines, and
+    /// relevant documents that are not rows (they enter the ideal only). Read back with the data's document ids.
+    /// </summary>
+    public static (SubtopicJudgements Binary, SubtopicJudgements Graded, string[] DocumentIds) DiversityJudgements(ParityData data, int seed = 5)
+    {
+        var rng = new Random(seed);
+        var ids = Enumerable.Range(0, data.RowCount).Select(i => $"doc{i:D5}").ToArray();
+        var lines = new System.Text.StringBuilder();
+        for (int q = 0; q < data.QueryCount; q++)
+        {
+            if (q == 2) continue;   // one query the file does not name: left out of the mean
+            int subtopics = 1 + rng.Next(5);
+            for (int r = data.Offsets[q]; r < data.Offsets[q + 1]; r++)
+                foreach (int t in Enumerable.Range(0, subtopics).Where(_ => rng.Next(4) == 0).Take(3))
+                    lines.Append(q).Append(' ').Append(t + 1).Append(' ').Append(ids[r]).Append(' ').Append(rng.Next(4) == 0 ? 0 : 1 + rng.Next(3)).Append('\n');
+            for (int extra = rng.Next(3); extra > 0; extra--)
+                lines.Append(q).Append(' ').Append(1 + rng.Next(subtopics)).Append(' ').Append($"zz-unretrieved-{q}-{extra}").Append(" 1\n");
+        }
+        lines.Append("9999 1 doc-elsewhere 1\n");
+        string path = Path.Combine(Path.GetTempPath(), $"ranking-parity-subtopics-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
+        try
+        {
+            File.WriteAllText(path, lines.ToString());
+            long[] queryIds = Enumerable.Range(0, data.QueryCount).Select(q => (long)q).ToArray();
+            return (SubtopicJudgements.Read(path, queryIds, data.Offsets, ids), SubtopicJudgements.Read(path, queryIds, data.Offsets, ids, binary: false), ids);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// alpha-NDCG / alpha-DCG per query against the CPU evaluator, on <see cref="DiversityJudgements"/> (binary and
+    /// graded); <paramref name="sorted"/> forces the segmented-sort ranking instead of counting.
+    /// </summary>
+    public static ParityResult CheckDiversityMetrics(GpuDevice device, ParityData data, NdcgContract contract, bool sorted = false)
+    {
+        var metrics = MetricSpec.ParseList(DiversityMetricList);
+        var (binary, graded, ids) = DiversityJudgements(data);
+        var backend = new GpuMetricsBackend(device) { SortFrom = sorted ? 0 : int.MaxValue, TopKMaxQueryLength = sorted ? 0 : int.MaxValue };
+        double worst = 0;
+        string detail = "";
+        foreach (var (label, judgements) in new[] { ("binary", binary), ("graded", graded) })
+        {
+            var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: ids, subtopics: judgements).PerQuery;
+            var gpu = RankingEvaluator.Evaluate(backend, data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: ids, subtopics: judgements).PerQuery;
+            for (int m = 0; m < metrics.Count; m++)
+                for (int q = 0; q < data.QueryCount; q++)
+                {
+                    double c = cpu[m][q], g = gpu[m][q];
+                    double rel = double.IsNaN(c) || double.IsNaN(g) ? (double.IsNaN(c) && double.IsNaN(g) ? 0 : double.PositiveInfinity) : Relative(c, g, 0);
+                    if (rel > worst) { worst = rel; detail = $"worst {metrics[m].Name} ({label}) query {q}: cpu {c:R} gpu {g:R}"; }
+                }
+        }
+        return new ParityResult($"diversity metrics{(sorted ? ", sorted" : "")} [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
+    }
+
     public static ParityResult CheckMetrics(GpuDevice device, ParityData data, NdcgContract contract, bool sorted = false)
     {
         var metrics = MetricSpec.ParseList(MetricList);

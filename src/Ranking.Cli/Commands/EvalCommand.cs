@@ -11,7 +11,7 @@ namespace Ranking.Cli.Commands;
 
 /// <summary>
 /// <c>ranking eval --data FILE --scores SCORES [--metrics LIST] [--contract NAME] [--per-query OUT.csv] [--json]
-/// [--baseline-scores B]</c>: metrics of one score per row (the LightGBM/XGBoost prediction format) under an
+/// [--baseline-scores B] [--subtopics QRELS]</c>: metrics of one score per row (the LightGBM/XGBoost prediction format) under an
 /// explicit NDCG contract; with a baseline, the paired comparison (mean difference, t-test p, bootstrap CI).
 /// </summary>
 public static class EvalCommand
@@ -22,8 +22,8 @@ public static class EvalCommand
         var scores = new Option<string>("--scores") { Description = "Scores: one number per line, one line per row of the data.", Required = true };
         var metrics = new Option<string>("--metrics")
         {
-            Description = "Comma-separated metrics: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k, rprec, success@k, arp, opa, bpref " +
-                "(options: map:rel=1, p@10:level=2, map@10:denom=min|all|hits, err@10:max=4).",
+            Description = "Comma-separated metrics: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k, rprec, success@k, arp, opa, bpref, infap, " +
+                "alpha-ndcg@k, alpha-dcg@k (options: map:rel=1, p@10:level=2, map@10:denom=min|all|hits, err@10:max=4, alpha-ndcg@10:alpha=0.5).",
             DefaultValueFactory = _ => "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,mrr@10,err@10",
         };
         var contract = new Option<string>("--contract")
@@ -45,21 +45,27 @@ public static class EvalCommand
             Description = "Per-document weights (one number per line, one line per row) multiplying each row's gain in DCG and NDCG (TF-Ranking's item weights).",
         };
 
+        var subtopics = new Option<string?>("--subtopics")
+        {
+            Description = "Subtopic judgements for alpha-ndcg/alpha-dcg: a TREC diversity qrels file ('topic subtopic docno judgment' per line), " +
+                "joined to the rows by query id and document id (LETOR '# docid = X' comment or a docno column).",
+        };
+
         var command = new Command("eval", "Evaluate scores against a dataset's grades: NDCG, MAP, MRR, ERR, ... under an explicit NDCG contract.")
         {
-            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend, maxMemory, docWeights,
+            data, scores, metrics, contract, perQuery, json, baseline, seed, resamples, threads, backend, maxMemory, docWeights, subtopics,
         };
         command.SetAction(parse => Run(
             parse.GetValue(data)!, parse.GetValue(scores)!, parse.GetValue(metrics)!, parse.GetValue(contract)!,
             parse.GetValue(perQuery), parse.GetValue(json), parse.GetValue(baseline), parse.GetValue(seed),
             parse.GetValue(resamples), parse.GetValue(threads), parse.GetValue(backend)!,
-            ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)), parse.GetValue(docWeights)));
+            ResourceOptions.ParseMaxMemory(parse.GetValue(maxMemory)), parse.GetValue(docWeights), parse.GetValue(subtopics)));
         return command;
     }
 
     private static int Run(string dataPath, string scoresPath, string metricsText, string contractText, string? perQueryPath,
         bool asJson, string? baselinePath, int seed, int resamples, int threads, string backendText = "cpu", long? maxMemoryBytes = null,
-        string? documentWeightsPath = null)
+        string? documentWeightsPath = null, string? subtopicsPath = null)
     {
         using IComputeBackend backend = BackendOption.Resolve(backendText);
         IReadOnlyList<MetricSpec> metricList;
@@ -76,27 +82,29 @@ public static class EvalCommand
         if (resamples < 1) throw new UsageException("--resamples must be at least 1.");
         if (!File.Exists(dataPath)) throw new FileNotFoundException($"{dataPath}: data file not found", dataPath);
 
-        // Row comments hold the document ids (LETOR "# docid = X", a docno column) that the docno tie policy needs.
-        bool keepIds = contract.Ties == TiePolicy.DocIdDescending;
+        // Row comments hold the document ids (LETOR "# docid = X", a docno column) that the docno tie policy and
+        // the subtopic join need.
+        bool keepIds = contract.Ties == TiePolicy.DocIdDescending || subtopicsPath is not null;
         RankingDataset dataset = DatasetReader.Read(dataPath, new DatasetReadOptions { AllowNaN = true, KeepComments = keepIds, Threads = threads, MaxMemoryBytes = maxMemoryBytes });
         float[] scoreValues = ScoresFile.Read(scoresPath, dataset.RowCount);
         float[]? weights = documentWeightsPath is null ? null : ScoresFile.Read(documentWeightsPath, dataset.RowCount);
         float[]? baselineValues = baselinePath is null ? null : ScoresFile.Read(baselinePath, dataset.RowCount);
+        SubtopicJudgements? judgements = subtopicsPath is null ? null : SubtopicJudgements.Read(subtopicsPath, dataset);
 
         EvaluationReport report = backend.Kind == ComputeBackendKind.Gpu
-            ? RankingEvaluator.Evaluate(backend.Metrics, dataset, scoreValues, metricList, contract, weights)
-            : RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads, weights);
+            ? RankingEvaluator.Evaluate(backend.Metrics, dataset, scoreValues, metricList, contract, weights, judgements)
+            : RankingEvaluator.Evaluate(dataset, scoreValues, metricList, contract, threads, weights, judgements);
         ComparisonReport? comparison = null;
         if (baselineValues is not null)
         {
             EvaluationReport baseReport = backend.Kind == ComputeBackendKind.Gpu
-                ? RankingEvaluator.Evaluate(backend.Metrics, dataset, baselineValues, metricList, contract, weights)
-                : RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads, weights);
+                ? RankingEvaluator.Evaluate(backend.Metrics, dataset, baselineValues, metricList, contract, weights, judgements)
+                : RankingEvaluator.Evaluate(dataset, baselineValues, metricList, contract, threads, weights, judgements);
             comparison = RankingEvaluator.Compare(report, baseReport, seed, resamples);
         }
 
         if (perQueryPath is not null) WritePerQuery(perQueryPath, dataset, report, comparison?.Baseline);
-        Console.Out.Write(asJson ? ToJson(report, comparison) + "\n" : ToTable(report, comparison));
+        Console.Out.Write(asJson ? ToJson(report, comparison, judgements) + "\n" : ToTable(report, comparison, judgements));
         return ExitCodes.Ok;
     }
 
@@ -105,11 +113,14 @@ public static class EvalCommand
 
     private static string Signed(double v) => double.IsNaN(v) ? "n/a" : (v >= 0 ? "+" : "") + F(v);
 
-    internal static string ToTable(EvaluationReport report, ComparisonReport? comparison)
+    internal static string ToTable(EvaluationReport report, ComparisonReport? comparison, SubtopicJudgements? subtopics = null)
     {
         var sb = new StringBuilder();
         sb.Append("contract: ").Append(report.Contract.Describe()).Append('\n');
         sb.Append(CultureInfo.InvariantCulture, $"queries: {report.QueryCount}  rows: {report.RowCount}\n");
+        if (subtopics is not null)
+            sb.Append(CultureInfo.InvariantCulture, $"subtopics: {subtopics.JudgedQueries.Count(j => j)} queries judged (others left out of alpha metrics); ")
+              .Append(CultureInfo.InvariantCulture, $"{subtopics.DocumentsNotInData} relevant documents not in the data (ideal only); {subtopics.TopicsNotInData} topics not in the data (ignored)\n");
         int width = Math.Max(8, report.Metrics.Max(m => m.Name.Length) + 2);
         if (comparison is null)
         {
@@ -134,7 +145,7 @@ public static class EvalCommand
 
     private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
-    internal static string ToJson(EvaluationReport report, ComparisonReport? comparison)
+    internal static string ToJson(EvaluationReport report, ComparisonReport? comparison, SubtopicJudgements? subtopics = null)
     {
         var metrics = new JsonObject();
         for (int m = 0; m < report.Metrics.Count; m++) metrics[report.Metrics[m].Name] = Number(report.MeanValues[m]);
@@ -145,6 +156,13 @@ public static class EvalCommand
             ["rows"] = report.RowCount,
             ["metrics"] = metrics,
         };
+        if (subtopics is not null)
+            root["subtopics"] = new JsonObject
+            {
+                ["judgedQueries"] = subtopics.JudgedQueries.Count(j => j),
+                ["documentsNotInData"] = subtopics.DocumentsNotInData,
+                ["topicsNotInData"] = subtopics.TopicsNotInData,
+            };
         if (comparison is not null)
         {
             var baseMetrics = new JsonObject();

@@ -30,6 +30,15 @@ public static class MetricCode
     public const int Opa = 10;
     /// <summary>bpref (Buckley and Voorhees 2004, trec_eval's formula).</summary>
     public const int Bpref = 11;
+    /// <summary>alpha-NDCG (Clarke et al. 2008, ndeval's greedy ideal): a diversity metric over subtopic judgements (<see cref="DiversityWalks"/>).</summary>
+    public const int AlphaNdcg = 12;
+    /// <summary>alpha-DCG, unnormalised (TF-Ranking's AlphaDCGMetric).</summary>
+    public const int AlphaDcg = 13;
+    /// <summary>Inferred AP (Yilmaz and Aslam 2006, trec_eval's infAP): AP estimated from a sample of the judgement pool.</summary>
+    public const int InfAp = 14;
+
+    /// <summary>True for the metrics <see cref="DiversityWalks"/> computes (they read subtopic judgements, not grades).</summary>
+    public static bool IsDiversity(int metric) => metric == AlphaNdcg || metric == AlphaDcg;
 }
 
 /// <summary>What AP@k divides by; the values are <see cref="MetricWalkSettings.ApDenominator"/>'s.</summary>
@@ -147,6 +156,7 @@ public static class MetricWalks
         if (metric == MetricCode.RPrecision) return RelevantInTop(query, relevant, averaged, m.RelevanceThreshold) / relevant;
         if (metric == MetricCode.Success) return HitProbability(query, cut, averaged, m.RelevanceThreshold);
         if (metric == MetricCode.Bpref) return Bpref(query, relevant, m.RelevanceThreshold);
+        if (metric == MetricCode.InfAp) return InferredAveragePrecision(query, relevant, m.RelevanceThreshold);
         return ReciprocalRank(query, cut, averaged, m.RelevanceThreshold);
     }
 
@@ -350,6 +360,52 @@ public static class MetricWalks
         {
             if (query.Grade(p) > threshold) sum += above > 0 ? 1.0 - (above < relevant ? above : relevant) / denominator : 1.0;
             else above++;
+        }
+        return sum / relevant;
+    }
+
+    /// <summary>trec_eval's INFAP_EPSILON: keeps infAP's precision estimate defined when nothing above is judged.</summary>
+    public const double InferredApEpsilon = 0.00001;
+
+    /// <summary>
+    /// A grade of -0 marks a row outside the judgement pool (trec_eval: a document the qrels do not name); the
+    /// evaluator writes it for rows the contract marks unjudged. Every other walk reads it as grade 0.
+    /// </summary>
+    public static bool IsOutsidePool(float grade) => BitConverter.SingleToInt32Bits(grade) == int.MinValue;
+
+    /// <summary>
+    /// Inferred AP as trec_eval computes it (m_infAP.c; Yilmaz and Aslam, CIKM 2006), over the whole ranking: rows
+    /// outside the pool (grade -0) only take up places; pooled but unjudged rows (negative grades: the qrels' -1)
+    /// count as sampled away; judged rows are relevant (grade above the threshold) or not. A relevant row at place
+    /// j &gt; 0 adds 1/(j+1) + j/(j+1) * (pooled above / j) * (relevant above + e) / (judged above + 2e), e =
+    /// <see cref="InferredApEpsilon"/>; at place 0 it adds 1; the sum is divided by the judged relevant rows. With
+    /// every row judged the estimate is AP, up to e. Keeps the ranking's order within ties.
+    /// </summary>
+    public static double InferredAveragePrecision<TQuery>(TQuery query, int relevant, double threshold) where TQuery : struct, IRankedQuery, allows ref struct
+    {
+        int n = query.RowCount, relevantAbove = 0, nonRelevantAbove = 0, unjudgedAbove = 0;
+        double sum = 0.0;
+        for (int p = 0; p < n; p++)
+        {
+            float grade = query.Grade(p);
+            if (IsOutsidePool(grade)) continue;
+            if (grade < 0)
+            {
+                unjudgedAbove++;
+                continue;
+            }
+            if (grade > threshold)
+            {
+                if (p == 0) sum += 1.0;
+                else
+                {
+                    double j = p;
+                    sum += 1.0 / (j + 1.0) + j / (j + 1.0) * ((relevantAbove + nonRelevantAbove + unjudgedAbove) / j)
+                        * ((relevantAbove + InferredApEpsilon) / (relevantAbove + nonRelevantAbove + 2 * InferredApEpsilon));
+                }
+                relevantAbove++;
+            }
+            else nonRelevantAbove++;
         }
         return sum / relevant;
     }

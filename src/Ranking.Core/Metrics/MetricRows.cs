@@ -31,6 +31,9 @@ public sealed class MetricRows
 
     /// <summary>Per-row weights multiplying each row's gain in DCG and NDCG (TF-Ranking's per-item weights); null = 1.</summary>
     public float[]? DocumentWeights { get; init; }
+
+    /// <summary>Subtopic judgements of the rows, for the diversity metrics (alpha-NDCG); null when none are given.</summary>
+    public SubtopicJudgements? Subtopics { get; init; }
 }
 
 /// <summary>Document ids of rows: from LETOR comments ("# docid = GX000-00-0000000 ...") or a docno column.</summary>

@@ -30,31 +30,40 @@ public enum MetricKind
     Opa = MetricCode.Opa,
     /// <summary>bpref (trec_eval).</summary>
     Bpref = MetricCode.Bpref,
+    /// <summary>alpha-NDCG (Clarke et al. 2008) over subtopic judgements, ndeval's greedy ideal.</summary>
+    AlphaNdcg = MetricCode.AlphaNdcg,
+    /// <summary>alpha-DCG, unnormalised (TF-Ranking's AlphaDCGMetric).</summary>
+    AlphaDcg = MetricCode.AlphaDcg,
+    /// <summary>Inferred AP (trec_eval's infAP): AP estimated when only a sample of the pool is judged.</summary>
+    InfAp = MetricCode.InfAp,
 }
 
 /// <summary>
 /// One metric to compute, parsed from text: <c>ndcg@10</c>, <c>dcg@5</c>, <c>map</c>, <c>map@10</c>,
 /// <c>mrr@10</c>, <c>p@5</c> (or <c>precision@5</c>), <c>r@10</c> (or <c>recall@10</c>), <c>err@10</c>,
-/// <c>rprec</c>, <c>success@5</c> (or <c>hit@5</c>), <c>arp</c>, <c>opa</c>, <c>bpref</c>.
-/// Without "@k" the whole list counts (rprec, arp, opa and bpref take no k).
+/// <c>rprec</c>, <c>success@5</c> (or <c>hit@5</c>), <c>arp</c>, <c>opa</c>, <c>bpref</c>, <c>infap</c>, and over subtopic
+/// judgements <c>alpha-ndcg@10</c> and <c>alpha-dcg@10</c>.
+/// Without "@k" the whole list counts (rprec, arp, opa, bpref and infap take no k).
 /// Options after a colon: <c>map:rel=1</c> (binary metrics: relevant when the grade is greater than this;
 /// default 0, or the contract's relevance level), <c>p@10:level=2</c> (relevant when the grade is at least
 /// this: trec_eval's -l), <c>map@10:denom=all</c> (AP@k divides by min(k, R) = min, all R = all, or the
 /// relevant rows found in the top k = hits; default: the contract's), <c>err@10:max=4</c> (ERR's maximum
-/// grade; default: the largest grade in the evaluated data). <see cref="Name"/> is the canonical text
+/// grade; default: the largest grade in the evaluated data), <c>alpha-ndcg@10:alpha=0.5</c> (the redundancy
+/// penalty in [0, 1]; default 0.5, ndeval's). <see cref="Name"/> is the canonical text
 /// (lower case, options only when set).
 /// </summary>
 public sealed record MetricSpec
 {
     /// <summary>A metric; the optional knobs are null or 0 when the contract's defaults apply.</summary>
     public MetricSpec(MetricKind kind, int k = 0, double relevanceThreshold = 0, double? errMaxGrade = null,
-        double? relevanceLevel = null, ApDenominator? apDenominator = null)
+        double? relevanceLevel = null, ApDenominator? apDenominator = null, double alpha = DefaultAlpha)
     {
         if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), "k must be positive (0 = the whole list).");
         if (!double.IsFinite(relevanceThreshold)) throw new ArgumentOutOfRangeException(nameof(relevanceThreshold));
         if (errMaxGrade is { } m && (!double.IsFinite(m) || m < 0)) throw new ArgumentOutOfRangeException(nameof(errMaxGrade));
         if (relevanceLevel is { } l && !double.IsFinite(l)) throw new ArgumentOutOfRangeException(nameof(relevanceLevel));
-        if (k > 0 && kind is MetricKind.RPrecision or MetricKind.Arp or MetricKind.Opa or MetricKind.Bpref)
+        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must lie in [0, 1].");
+        if (k > 0 && kind is MetricKind.RPrecision or MetricKind.Arp or MetricKind.Opa or MetricKind.Bpref or MetricKind.InfAp)
             throw new ArgumentException($"{kind} reads the whole list: it takes no cut-off.", nameof(k));
         Kind = kind;
         K = k;
@@ -62,6 +71,7 @@ public sealed record MetricSpec
         ErrMaxGrade = errMaxGrade;
         RelevanceLevel = relevanceLevel;
         ApDenominator = apDenominator;
+        Alpha = alpha;
         Name = BuildName();
     }
 
@@ -73,7 +83,16 @@ public sealed record MetricSpec
 
     /// <summary>True for the metrics that count relevant rows (a threshold or level applies).</summary>
     public bool IsBinary => Kind is MetricKind.Map or MetricKind.Mrr or MetricKind.Precision or MetricKind.Recall
-        or MetricKind.RPrecision or MetricKind.Success or MetricKind.Bpref;
+        or MetricKind.RPrecision or MetricKind.Success or MetricKind.Bpref or MetricKind.InfAp;
+
+    /// <summary>ndeval's default alpha.</summary>
+    public const double DefaultAlpha = 0.5;
+
+    /// <summary>alpha-NDCG / alpha-DCG: the redundancy penalty in [0, 1] (0 = plain subtopic counts, 1 = each subtopic counts once).</summary>
+    public double Alpha { get; }
+
+    /// <summary>True for the metrics that read subtopic judgements (alpha-NDCG, alpha-DCG).</summary>
+    public bool IsDiversity => Kind is MetricKind.AlphaNdcg or MetricKind.AlphaDcg;
 
     /// <summary>Which metric.</summary>
     public MetricKind Kind { get; }
@@ -122,15 +141,18 @@ public sealed record MetricSpec
             "arp" => MetricKind.Arp,
             "opa" => MetricKind.Opa,
             "bpref" => MetricKind.Bpref,
-            _ => throw new FormatException($"unknown metric '{text}'; known: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k, rprec, success@k, arp, opa, bpref."),
+            "alpha-ndcg" or "alpha_ndcg" or "alphandcg" or "a-ndcg" => MetricKind.AlphaNdcg,
+            "alpha-dcg" or "alpha_dcg" or "alphadcg" or "a-dcg" => MetricKind.AlphaDcg,
+            "infap" or "inf_ap" or "inf-ap" => MetricKind.InfAp,
+            _ => throw new FormatException($"unknown metric '{text}'; known: ndcg@k, dcg@k, map, map@k, mrr@k, p@k, r@k, err@k, rprec, success@k, arp, opa, bpref, infap, alpha-ndcg@k, alpha-dcg@k."),
         };
-        if (k > 0 && kind is MetricKind.RPrecision or MetricKind.Arp or MetricKind.Opa or MetricKind.Bpref)
+        if (k > 0 && kind is MetricKind.RPrecision or MetricKind.Arp or MetricKind.Opa or MetricKind.Bpref or MetricKind.InfAp)
             throw new FormatException($"metric '{text}': {head} reads the whole list and takes no '@k'.");
-        double threshold = 0;
+        double threshold = 0, alpha = DefaultAlpha;
         double? errMax = null, level = null;
         ApDenominator? denominator = null;
         bool binary = kind is MetricKind.Map or MetricKind.Mrr or MetricKind.Precision or MetricKind.Recall
-            or MetricKind.RPrecision or MetricKind.Success or MetricKind.Bpref;
+            or MetricKind.RPrecision or MetricKind.Success or MetricKind.Bpref or MetricKind.InfAp;
         if (options is not null)
         {
             foreach (string option in options.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -150,14 +172,19 @@ public sealed record MetricSpec
                     continue;
                 }
                 if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || !double.IsFinite(number))
-                    throw new FormatException($"metric '{text}': option '{option}' needs a number (rel=N, level=N or max=N).");
+                    throw new FormatException($"metric '{text}': option '{option}' needs a number (rel=N, level=N, max=N or alpha=A).");
                 if (key == "rel" && binary) threshold = number;
                 else if (key == "level" && binary) level = number;
                 else if (key == "max" && kind == MetricKind.Err && number >= 0) errMax = number;
-                else throw new FormatException($"metric '{text}': option '{key}' does not apply (rel= and level= for map/mrr/p/r/rprec/success/bpref, denom= for map, max= for err).");
+                else if (key == "alpha" && kind is MetricKind.AlphaNdcg or MetricKind.AlphaDcg)
+                {
+                    if (number < 0 || number > 1) throw new FormatException($"metric '{text}': alpha must lie in [0, 1].");
+                    alpha = number;
+                }
+                else throw new FormatException($"metric '{text}': option '{key}' does not apply (rel= and level= for map/mrr/p/r/rprec/success/bpref/infap, denom= for map, max= for err, alpha= for alpha-ndcg/alpha-dcg).");
             }
         }
-        return new MetricSpec(kind, k, threshold, errMax, level, denominator);
+        return new MetricSpec(kind, k, threshold, errMax, level, denominator, alpha);
     }
 
     /// <summary>Comma-separated list, e.g. "ndcg@1,map,err@10". Duplicates are removed, order kept.</summary>
@@ -189,6 +216,9 @@ public sealed record MetricSpec
             MetricKind.Success => "success",
             MetricKind.Arp => "arp",
             MetricKind.Opa => "opa",
+            MetricKind.AlphaNdcg => "alpha-ndcg",
+            MetricKind.AlphaDcg => "alpha-dcg",
+            MetricKind.InfAp => "infap",
             _ => "bpref",
         };
         string name = K > 0 ? $"{head}@{K}" : head;
@@ -197,6 +227,7 @@ public sealed record MetricSpec
         if (ApDenominator is { } denominator)
             name += ":denom=" + denominator switch { Numerics.ApDenominator.MinKRelevant => "min", Numerics.ApDenominator.AllRelevant => "all", _ => "hits" };
         if (ErrMaxGrade is { } m) name += ":max=" + m.ToString("R", CultureInfo.InvariantCulture);
+        if (Alpha != DefaultAlpha) name += ":alpha=" + Alpha.ToString("R", CultureInfo.InvariantCulture);
         return name;
     }
 

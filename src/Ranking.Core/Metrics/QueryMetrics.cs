@@ -14,12 +14,15 @@ internal sealed class MetricPlan
         Contract = contract;
         Count = metrics.Count;
         Walks = new MetricWalkSettings[Count];
+        Alphas = new double[Count];
         RankDepth = 1;
         IdealDepth = -1;
         for (int m = 0; m < Count; m++)
         {
             MetricSpec s = metrics[m];
             Walks[m] = s.WalkSettings(contract, dataMaxGrade);
+            Alphas[m] = s.Alpha;
+            if (s.IsDiversity) DiversityCount++;
             // 0 = the whole list; recall's denominator comes from the labels, not the ranking.
             if (RankDepth != 0) RankDepth = s.K == 0 ? 0 : Math.Max(RankDepth, s.K);
             if (s.Kind == MetricKind.Ndcg)
@@ -35,6 +38,80 @@ internal sealed class MetricPlan
     public int RankDepth { get; }
     /// <summary>Longest ideal DCG prefix NDCG needs; 0 = whole list; -1 = no NDCG metric.</summary>
     public int IdealDepth { get; }
+    /// <summary>Each metric's alpha (read by the diversity metrics only).</summary>
+    public double[] Alphas { get; }
+    /// <summary>How many metrics read subtopic judgements (alpha-NDCG, alpha-DCG).</summary>
+    public int DiversityCount { get; }
+}
+
+/// <summary>One query's place in the subtopic judgements (none when <see cref="Judgements"/> is null).</summary>
+internal readonly struct QuerySubtopics(SubtopicJudgements? judgements, int query, int firstRow)
+{
+    public SubtopicJudgements? Judgements { get; } = judgements;
+    public int Query { get; } = query;
+    /// <summary>The query's first row in the evaluated rows.</summary>
+    public int FirstRow { get; } = firstRow;
+}
+
+/// <summary>
+/// The CPU evaluator's ranked query with subtopic judgements, for <see cref="DiversityWalks"/>: the ranking's
+/// sorted keys (row in the low half), the judgements' CSR arrays, and the thread's scratch.
+/// </summary>
+internal readonly ref struct CpuSubtopicQuery : ISubtopicRankedQuery
+{
+    private readonly ReadOnlySpan<ulong> _order;
+    private readonly int _firstRow, _firstCandidate;
+    private readonly SubtopicJudgements _judgements;
+    private readonly Span<double> _coverage;
+    private readonly Span<bool> _taken;
+    private readonly RankDiscount _discount;
+
+    public CpuSubtopicQuery(ReadOnlySpan<ulong> order, int rows, QuerySubtopics subtopics, Span<double> coverage, Span<bool> taken, RankDiscount discount)
+    {
+        _order = order;
+        RowCount = rows;
+        _judgements = subtopics.Judgements!;
+        _firstRow = subtopics.FirstRow;
+        _firstCandidate = _judgements.CandidateOffsets[subtopics.Query];
+        CandidateCount = _judgements.CandidateOffsets[subtopics.Query + 1] - _firstCandidate;
+        SubtopicCount = _judgements.SubtopicCounts[subtopics.Query];
+        _coverage = coverage;
+        _taken = taken;
+        _discount = discount;
+    }
+
+    public int RowCount { get; }
+    public int SubtopicCount { get; }
+    public int CandidateCount { get; }
+
+    private int RowAt(int place) => _firstRow + (int)(uint)_order[place];
+
+    public int RowEntryCount(int place)
+    {
+        int row = RowAt(place);
+        return _judgements.RowOffsets[row + 1] - _judgements.RowOffsets[row];
+    }
+
+    public int RowSubtopic(int place, int entry) => _judgements.RowSubtopics[_judgements.RowOffsets[RowAt(place)] + entry];
+
+    public int RowGrade(int place, int entry) => _judgements.RowGrades[_judgements.RowOffsets[RowAt(place)] + entry];
+
+    public int CandidateEntryCount(int candidate) =>
+        _judgements.CandidateEntryOffsets[_firstCandidate + candidate + 1] - _judgements.CandidateEntryOffsets[_firstCandidate + candidate];
+
+    public int CandidateSubtopic(int candidate, int entry) => _judgements.CandidateSubtopics[_judgements.CandidateEntryOffsets[_firstCandidate + candidate] + entry];
+
+    public int CandidateGrade(int candidate, int entry) => _judgements.CandidateGrades[_judgements.CandidateEntryOffsets[_firstCandidate + candidate] + entry];
+
+    public double Coverage(int subtopic) => _coverage[subtopic];
+
+    public void SetCoverage(int subtopic, double value) => _coverage[subtopic] = value;
+
+    public bool Taken(int candidate) => _taken[candidate];
+
+    public void SetTaken(int candidate, bool taken) => _taken[candidate] = taken;
+
+    public double Discount(int rank) => _discount.At(rank);
 }
 
 /// <summary>
@@ -129,6 +206,15 @@ internal sealed class QueryScratch
     public ulong[] Keys = new ulong[256];
     public ulong[] Temp = new ulong[256];
     public double[] Ideal = new double[256];
+    /// <summary>The diversity walks' scratch: coverage per subtopic, taken flag per ideal candidate.</summary>
+    public double[] Coverage = [];
+    public bool[] Taken = [];
+
+    public void EnsureDiversity(int subtopics, int candidates)
+    {
+        if (Coverage.Length < subtopics) Coverage = new double[Math.Max(subtopics, Coverage.Length * 2)];
+        if (Taken.Length < candidates) Taken = new bool[Math.Max(candidates, Taken.Length * 2)];
+    }
 
     public void Ensure(int n)
     {
@@ -160,7 +246,7 @@ internal static class QueryMetrics
     private static uint AscendingKey(float value) => ~DescendingKey(value);
 
     public static void Evaluate(MetricPlan plan, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, QueryScratch scratch, Span<double> output,
-        ReadOnlySpan<float> tieKeys = default, ReadOnlySpan<float> weights = default)
+        ReadOnlySpan<float> tieKeys = default, ReadOnlySpan<float> weights = default, QuerySubtopics subtopics = default)
     {
         int n = labels.Length;
         scratch.Ensure(n);
@@ -199,7 +285,26 @@ internal static class QueryMetrics
         if (plan.IdealDepth >= 0) idealLength = FillIdealGains(plan, labels, weights, scratch);
 
         var query = new CpuRankedQuery(order, labels, contract.LabelGain, contract.Discount, scratch.Ideal.AsSpan(0, idealLength), weights);
-        for (int m = 0; m < plan.Count; m++) output[m] = MetricWalks.Evaluate(query, plan.Walks[m]);
+        if (plan.DiversityCount == 0)
+        {
+            for (int m = 0; m < plan.Count; m++) output[m] = MetricWalks.Evaluate(query, plan.Walks[m]);
+            return;
+        }
+        EvaluateWithDiversity(plan, query, order, n, subtopics, scratch, output);
+    }
+
+    /// <summary>The metric loop when some metrics read subtopic judgements (alpha-NDCG): those take the diversity walk over the same ranking.</summary>
+    private static void EvaluateWithDiversity(MetricPlan plan, CpuRankedQuery query, ReadOnlySpan<ulong> order, int n, QuerySubtopics subtopics, QueryScratch scratch, Span<double> output)
+    {
+        var judgements = subtopics.Judgements!;
+        int subtopicCount = judgements.SubtopicCounts[subtopics.Query];
+        int candidates = judgements.CandidateOffsets[subtopics.Query + 1] - judgements.CandidateOffsets[subtopics.Query];
+        scratch.EnsureDiversity(subtopicCount, candidates);
+        var diversity = new CpuSubtopicQuery(order, n, subtopics, scratch.Coverage.AsSpan(0, subtopicCount), scratch.Taken.AsSpan(0, candidates), plan.Contract.Discount);
+        for (int m = 0; m < plan.Count; m++)
+            output[m] = MetricCode.IsDiversity(plan.Walks[m].Metric)
+                ? DiversityWalks.Evaluate(diversity, plan.Walks[m], plan.Alphas[m])
+                : MetricWalks.Evaluate(query, plan.Walks[m]);
     }
 
     /// <summary>From this list length a radix sort beats the comparison sort (measured: about 2x at 125 rows).</summary>

@@ -13,14 +13,16 @@ public static partial class RankingEvaluator
     /// two-sided paired t-test p-value over the per-query differences (unweighted: the classic test), and a
     /// bootstrap 95% confidence interval of the weighted mean difference (percentile method, queries resampled
     /// with replacement, <paramref name="resamples"/> times, seeded: the same seed gives the same interval).
-    /// Queries left out by the empty-query policy are left out of the comparison.
+    /// Queries left out by the empty-query policy are left out of the comparison. <paramref name="subtopics"/> are
+    /// the subtopic judgements the diversity metrics (alpha-NDCG) read.
     /// </summary>
     public static ComparisonReport Compare(RankingDataset data, float[] scores, float[] baselineScores,
-        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int seed = 42, int resamples = DefaultResamples, int threads = -1)
+        IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int seed = 42, int resamples = DefaultResamples, int threads = -1,
+        SubtopicJudgements? subtopics = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var a = Evaluate(data, scores, metrics, contract, threads);
-        var b = Evaluate(data, baselineScores, metrics, contract, threads);
+        var a = Evaluate(data, scores, metrics, contract, threads, subtopics: subtopics);
+        var b = Evaluate(data, baselineScores, metrics, contract, threads, subtopics: subtopics);
         return Compare(a, b, seed, resamples);
     }
 

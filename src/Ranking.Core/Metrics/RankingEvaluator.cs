@@ -34,19 +34,22 @@ public static partial class RankingEvaluator
 
     /// <summary>
     /// Metrics of <paramref name="scores"/> on a dataset; document ids (for the docno tie policy) come from its
-    /// row comments, <paramref name="documentWeights"/> multiply each row's gain.
+    /// row comments, <paramref name="documentWeights"/> multiply each row's gain, <paramref name="subtopics"/> are
+    /// the subtopic judgements the diversity metrics (alpha-NDCG) read (<see cref="SubtopicJudgements.Read(string, RankingDataset, bool)"/>).
     /// </summary>
-    public static EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads = -1, float[]? documentWeights = null)
+    public static EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, int threads = -1,
+        float[]? documentWeights = null, SubtopicJudgements? subtopics = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         return Evaluate(data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, threads, data.Source, data.QueryIds,
-            DocumentIdsOf(data, contract), documentWeights);
+            DocumentIdsOf(data, contract), documentWeights, subtopics);
     }
 
     /// <summary>
     /// For callers without a dataset: rows grouped by query through <paramref name="groupOffsets"/>;
     /// <paramref name="documentIds"/> (one per row) are needed by the docno tie policy only,
-    /// <paramref name="documentWeights"/> multiply each row's gain in DCG and NDCG.
+    /// <paramref name="documentWeights"/> multiply each row's gain in DCG and NDCG, <paramref name="subtopics"/> are
+    /// the subtopic judgements of the rows (needed by alpha-NDCG and alpha-DCG only).
     /// </summary>
     public static EvaluationReport Evaluate(
         float[] labels,
@@ -59,12 +62,13 @@ public static partial class RankingEvaluator
         string? source = null,
         long[]? queryIds = null,
         IReadOnlyList<string?>? documentIds = null,
-        float[]? documentWeights = null) =>
+        float[]? documentWeights = null,
+        SubtopicJudgements? subtopics = null) =>
         Evaluate(threads == -1 ? CpuMetricsBackend.Instance : new CpuMetricsBackend(threads), labels, groupOffsets, queryWeights, scores, metrics, contract,
-            source, queryIds, documentIds, documentWeights, threads);
+            source, queryIds, documentIds, documentWeights, subtopics, threads);
 
     /// <summary>
-    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string, long[], IReadOnlyList{string}, float[])"/>,
+    /// As <see cref="Evaluate(float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, int, string, long[], IReadOnlyList{string}, float[], SubtopicJudgements)"/>,
     /// with the per-query values computed by <paramref name="backend"/> (the managed loop, or e.g. one GPU
     /// kernel launch per metric). Input is validated here first, the same for every backend (NaN scores and
     /// grades the contract cannot take are a <see cref="RankingDataException"/> naming the lowest bad row).
@@ -80,15 +84,17 @@ public static partial class RankingEvaluator
         string? source = null,
         long[]? queryIds = null,
         IReadOnlyList<string?>? documentIds = null,
-        float[]? documentWeights = null) =>
-        Evaluate(backend, labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, documentIds, documentWeights, threads: -1);
+        float[]? documentWeights = null,
+        SubtopicJudgements? subtopics = null) =>
+        Evaluate(backend, labels, groupOffsets, queryWeights, scores, metrics, contract, source, queryIds, documentIds, documentWeights, subtopics, threads: -1);
 
-    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string, long[], IReadOnlyList{string}, float[])"/>.</summary>
-    public static EvaluationReport Evaluate(IMetricsBackend backend, RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract, float[]? documentWeights = null)
+    /// <summary>The dataset form of <see cref="Evaluate(IMetricsBackend, float[], int[], float[], float[], IReadOnlyList{MetricSpec}, NdcgContract, string, long[], IReadOnlyList{string}, float[], SubtopicJudgements)"/>.</summary>
+    public static EvaluationReport Evaluate(IMetricsBackend backend, RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, NdcgContract contract,
+        float[]? documentWeights = null, SubtopicJudgements? subtopics = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         return Evaluate(backend, data.Labels, data.GroupOffsets, data.QueryWeights, scores, metrics, contract, data.Source, data.QueryIds,
-            DocumentIdsOf(data, contract), documentWeights);
+            DocumentIdsOf(data, contract), documentWeights, subtopics);
     }
 
     /// <summary>The dataset's document ids when the contract orders ties by them (from the row comments), else null.</summary>
@@ -102,10 +108,17 @@ public static partial class RankingEvaluator
     private static EvaluationReport Evaluate(
         IMetricsBackend backend, float[] labels, int[] groupOffsets, float[]? queryWeights, float[] scores,
         IReadOnlyList<MetricSpec> metrics, NdcgContract contract, string? source, long[]? queryIds,
-        IReadOnlyList<string?>? documentIds, float[]? documentWeights, int threads)
+        IReadOnlyList<string?>? documentIds, float[]? documentWeights, SubtopicJudgements? subtopics, int threads)
     {
         ArgumentNullException.ThrowIfNull(backend);
         int queries = CheckShapes(labels, groupOffsets, queryWeights, scores, metrics, contract, source);
+        if (metrics.FirstOrDefault(m => m.IsDiversity) is { } diversity)
+        {
+            if (subtopics is null)
+                throw new RankingDataException($"{source ?? "<data>"}: {diversity.Name} reads subtopic judgements, and none are given (ranking eval --subtopics FILE; SubtopicJudgements)");
+            subtopics.CheckShape(labels.Length, queries, source);
+        }
+        else subtopics = null;
         if (documentWeights is not null)
         {
             if (documentWeights.Length != labels.Length)
@@ -115,9 +128,18 @@ public static partial class RankingEvaluator
                     throw RowError(i, $"document weight {documentWeights[i]} is not finite", groupOffsets, source, queryIds);
         }
         Validate(labels, groupOffsets, scores, metrics, contract, threads, source, queryIds);
-        var rows = PrepareRows(labels, groupOffsets, scores, contract, documentIds, documentWeights, source, queryIds);
+        // infAP tells rows outside the pool by a grade of -0 (MetricWalks.IsOutsidePool): a -0 read from the data is a plain 0.
+        if (metrics.Any(m => m.Kind == MetricKind.InfAp) && Array.Exists(labels, Numerics.MetricWalks.IsOutsidePool))
+            labels = labels.Select(y => Numerics.MetricWalks.IsOutsidePool(y) ? 0f : y).ToArray();
+        var rows = PrepareRows(labels, groupOffsets, scores, contract, documentIds, documentWeights, subtopics, source, queryIds);
         double maxGrade = metrics.Any(m => m.Kind == MetricKind.Err && m.ErrMaxGrade is null) ? MaxFinite(rows.Labels) : 0;
         double[][] perQuery = backend.ComputePerQuery(rows, metrics, contract, maxGrade);
+        // As ndeval, a query the subtopic judgements do not name is left out of the diversity metrics' means.
+        if (subtopics is not null)
+            for (int m = 0; m < metrics.Count; m++)
+                if (metrics[m].IsDiversity)
+                    for (int q = 0; q < queries; q++)
+                        if (!subtopics.JudgedQueries[q]) perQuery[m][q] = double.NaN;
         var means = new double[metrics.Count];
         var counted = new int[metrics.Count];
         for (int m = 0; m < metrics.Count; m++)
@@ -127,11 +149,11 @@ public static partial class RankingEvaluator
     }
 
     /// <summary>
-    /// The rows the backend reads: unjudged rows removed (judged=only) or made non-relevant (grade 0), and the
-    /// document-id tie keys the docno tie policy needs.
+    /// The rows the backend reads: unjudged rows removed (judged=only) or made non-relevant (grade -0: 0 to every
+    /// walk, outside the judgement pool to infAP), and the document-id tie keys the docno tie policy needs.
     /// </summary>
     private static MetricRows PrepareRows(float[] labels, int[] groupOffsets, float[] scores, NdcgContract contract,
-        IReadOnlyList<string?>? documentIds, float[]? documentWeights, string? source, long[]? queryIds)
+        IReadOnlyList<string?>? documentIds, float[]? documentWeights, SubtopicJudgements? subtopics, string? source, long[]? queryIds)
     {
         if (documentIds is not null && documentIds.Count != labels.Length)
             throw new RankingDataException($"{source ?? "<data>"}: {documentIds.Count} document ids for {labels.Length} rows");
@@ -151,11 +173,12 @@ public static partial class RankingEvaluator
                 scores = keep.Select(i => scores[i]).ToArray();
                 documentIds = documentIds is null ? null : keep.Select(i => documentIds[i]).ToArray();
                 documentWeights = documentWeights is null ? null : keep.Select(i => documentWeights[i]).ToArray();
+                subtopics = subtopics?.KeepRows(keep);
                 groupOffsets = offsets;
             }
             else
             {
-                labels = labels.Select(y => y == mark ? 0f : y).ToArray();
+                labels = labels.Select(y => y == mark ? -0f : y).ToArray();
             }
         }
         float[]? tieKeys = null;
@@ -168,7 +191,7 @@ public static partial class RankingEvaluator
             if (missing >= 0) throw RowError(missing, "no document id (the docno tie policy needs one on every row)", groupOffsets, source, queryIds);
             tieKeys = DocumentIds.TieKeys(documentIds!, groupOffsets);
         }
-        return new MetricRows(labels, groupOffsets, scores) { TieKeys = tieKeys, DocumentWeights = documentWeights };
+        return new MetricRows(labels, groupOffsets, scores) { TieKeys = tieKeys, DocumentWeights = documentWeights, Subtopics = subtopics };
     }
 
     /// <summary>Argument and shape checks shared by the CPU path and the backend path; returns the query count.</summary>
@@ -245,7 +268,8 @@ public static partial class RankingEvaluator
                     continue;
                 }
                 QueryMetrics.Evaluate(plan, labels.AsSpan(start, length), scores.AsSpan(start, length), scratch, values,
-                    tieKeys is null ? default : tieKeys.AsSpan(start, length), weights is null ? default : weights.AsSpan(start, length));
+                    tieKeys is null ? default : tieKeys.AsSpan(start, length), weights is null ? default : weights.AsSpan(start, length),
+                    new QuerySubtopics(rows.Subtopics, q, start));
                 for (int m = 0; m < plan.Count; m++) perQuery[m][q] = values[m];
             }
         });

@@ -173,3 +173,58 @@ internal static class DeviceRows
         return r;
     }
 }
+
+/// <summary>
+/// One query's ranking (from counting or the segmented sort, as <see cref="SortedRankedQuery"/>) with its subtopic
+/// judgements and this query's slices of the walk's scratch, for <see cref="DiversityWalks"/>.
+/// </summary>
+internal struct DeviceSubtopicQuery : ISubtopicRankedQuery
+{
+    /// <summary>Rows in ranking order; this query's places are [Seg, Seg + N).</summary>
+    public ArrayView<int> Order;
+    public int Seg;
+    public int N;
+    public SubtopicArrays Judgements;
+    /// <summary>The query's first candidate, candidate count, first coverage slot and subtopic count.</summary>
+    public int FirstCandidate;
+    public int Candidates;
+    public int CoverageBase;
+    public int Subtopics;
+    public int DiscountKind;
+    public double DiscountOffset;
+
+    public readonly int RowCount => N;
+
+    public readonly int SubtopicCount => Subtopics;
+
+    public readonly int CandidateCount => Candidates;
+
+    public readonly int RowEntryCount(int place)
+    {
+        int row = Order[Seg + place];
+        return Judgements.RowOffsets[row + 1] - Judgements.RowOffsets[row];
+    }
+
+    public readonly int RowSubtopic(int place, int entry) => Judgements.RowSubtopics[Judgements.RowOffsets[Order[Seg + place]] + entry];
+
+    public readonly int RowGrade(int place, int entry) => Judgements.RowGrades[Judgements.RowOffsets[Order[Seg + place]] + entry];
+
+    public readonly int CandidateEntryCount(int candidate) =>
+        Judgements.CandidateEntryOffsets[FirstCandidate + candidate + 1] - Judgements.CandidateEntryOffsets[FirstCandidate + candidate];
+
+    public readonly int CandidateSubtopic(int candidate, int entry) =>
+        Judgements.CandidateSubtopics[Judgements.CandidateEntryOffsets[FirstCandidate + candidate] + entry];
+
+    public readonly int CandidateGrade(int candidate, int entry) =>
+        Judgements.CandidateGrades[Judgements.CandidateEntryOffsets[FirstCandidate + candidate] + entry];
+
+    public readonly double Coverage(int subtopic) => Judgements.Coverage[CoverageBase + subtopic];
+
+    public readonly void SetCoverage(int subtopic, double value) => Judgements.Coverage[CoverageBase + subtopic] = value;
+
+    public readonly bool Taken(int candidate) => Judgements.Taken[FirstCandidate + candidate] != 0;
+
+    public readonly void SetTaken(int candidate, bool taken) => Judgements.Taken[FirstCandidate + candidate] = taken ? 1 : 0;
+
+    public readonly double Discount(int rank) => RankingMath.Discount(DiscountKind, DiscountOffset, rank);
+}

@@ -18,6 +18,8 @@ public struct MetricKernelSettings
     public int Discount;
     /// <summary>c of the reciprocal discount.</summary>
     public double DiscountOffset;
+    /// <summary>alpha of alpha-NDCG / alpha-DCG (<see cref="DiversityWalks"/>).</summary>
+    public double Alpha;
 }
 
 /// <summary>
@@ -32,6 +34,8 @@ public struct MetricKernelSettings
 /// query walks the order (<see cref="SortedRankedQuery"/>).</item>
 /// <item>Sorted (sets with long queries): the order comes from a segmented sort, then the same walk.</item>
 /// </list>
+/// The diversity metrics (alpha-NDCG) take the counting or sorted ranking and a thread per query runs
+/// <see cref="DiversityWalks"/> over it with the uploaded subtopic judgements (<see cref="SubtopicArrays"/>).
 /// Deterministic: no atomics.
 /// </summary>
 public sealed class MetricKernels
@@ -40,6 +44,19 @@ public sealed class MetricKernels
     private readonly Action<Index1D, WalkInputs, ArrayView<double>> _walk;
     private readonly Action<Index1D, CountingInputs> _countOrder;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>> _weighGains;
+    private readonly Action<Index1D, DiversityInputs, ArrayView<double>> _diversity;
+
+    /// <summary>What the diversity walk reads: the ranking, the subtopic judgements and their scratch.</summary>
+    public struct DiversityInputs
+    {
+        /// <summary>The set's rows and queries.</summary>
+        public QueryArrays Query;
+        /// <summary>The metric (alpha-NDCG or alpha-DCG, its cut-off, empty value and alpha) and the contract's discount.</summary>
+        public MetricKernelSettings Settings;
+        /// <summary>Rows in ranking order, laid out as <see cref="WalkInputs.Order"/>.</summary>
+        public ArrayView<int> Order;
+        public SubtopicArrays Subtopics;
+    }
 
     /// <summary>What the top-k kernel reads.</summary>
     public struct TopKInputs
@@ -96,10 +113,12 @@ public sealed class MetricKernels
         _walk = accelerator.LoadAutoGroupedStreamKernel<Index1D, WalkInputs, ArrayView<double>>(WalkKernel);
         _countOrder = accelerator.LoadAutoGroupedStreamKernel<Index1D, CountingInputs>(CountingOrderKernel);
         _weighGains = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>>(WeighGainsKernel);
+        _diversity = accelerator.LoadAutoGroupedStreamKernel<Index1D, DiversityInputs, ArrayView<double>>(DiversityKernel);
     }
 
     /// <summary>Can the top-k kernel (a thread per query, O(n k) per query) compute this metric?</summary>
-    public static bool UsesTopK(MetricKernelSettings settings) => settings.Walk.K >= 1 && settings.Walk.K <= MaxTopK;
+    public static bool UsesTopK(MetricKernelSettings settings) =>
+        settings.Walk.K >= 1 && settings.Walk.K <= MaxTopK && !MetricCode.IsDiversity(settings.Walk.Metric);
 
     /// <summary>How one metric is computed on one set.</summary>
     private enum MetricPath { TopK, Sorted, Counting }
@@ -146,27 +165,33 @@ public sealed class MetricKernels
         internal (ArrayView<int> Order, ArrayView<int> Ideal) Sorted { get; set; }
         /// <summary>The same from counting (counting path only).</summary>
         internal (ArrayView<int> Order, ArrayView<int> Ideal) Counted { get; set; }
+        /// <summary>Subtopic judgements for the diversity metrics (a default value when none were given).</summary>
+        internal SubtopicArrays Subtopics { get; set; }
     }
 
     /// <summary>
     /// Queues what the metrics of one evaluation share (see <see cref="Prepared"/>); the metrics must be of
     /// one contract (same gain and tie policy). Then <see cref="Launch"/> each metric. <paramref name="tieGrades"/>
     /// replaces the grades as what orders tied rows (document-id keys); <paramref name="documentWeights"/>
-    /// multiply the rows' gains. Both are optional (default views).
+    /// multiply the rows' gains; <paramref name="subtopics"/> are the subtopic judgements the diversity metrics
+    /// read. All are optional (default views).
     /// </summary>
     public Prepared Prepare(DeviceQuerySet set, QueryRange range, ArrayView<float> scores, IReadOnlyList<MetricKernelSettings> metrics, ArrayView<double> gainTable,
         int sortFrom = SortedRankKernels.DefaultSortFrom, int topKMaxQueryLength = TopKMaxQueryLength,
-        ArrayView<float> tieGrades = default, ArrayView<float> documentWeights = default)
+        ArrayView<float> tieGrades = default, ArrayView<float> documentWeights = default, SubtopicArrays subtopics = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(metrics);
         if (metrics.Count == 0) throw new ArgumentException("no metric to prepare for.", nameof(metrics));
+        if (metrics.Any(m => MetricCode.IsDiversity(m.Walk.Metric)) && !subtopics.RowOffsets.IsValid)
+            throw new ArgumentException("alpha-NDCG and alpha-DCG read subtopic judgements: none were given.", nameof(subtopics));
         foreach (var m in metrics)
             if (m.Gain != metrics[0].Gain || m.Ties != metrics[0].Ties)
                 throw new ArgumentException("the metrics of one evaluation share one contract (gain and tie policy).", nameof(metrics));
         var prepared = new Prepared(set, range, scores, set.RowScratch(2), sortFrom, topKMaxQueryLength)
         {
             TieGrades = tieGrades.IsValid ? tieGrades : range.Arrays.Labels,
+            Subtopics = subtopics,
         };
         if (range.RowCount == 0) return prepared;
         if (metrics.Any(m => m.Walk.Metric is MetricCode.Ndcg or MetricCode.Dcg))
@@ -215,6 +240,11 @@ public sealed class MetricKernels
             return;
         }
         var (order, ideal) = path == MetricPath.Sorted ? prepared.Sorted : prepared.Counted;
+        if (MetricCode.IsDiversity(settings.Walk.Metric))
+        {
+            _diversity(range.QueryCount, new DiversityInputs { Query = range.Arrays, Settings = settings, Order = order, Subtopics = prepared.Subtopics }, perQuery);
+            return;
+        }
         var walk = new WalkInputs
         {
             Query = range.Arrays, Scores = prepared.Scores, Gains = prepared.Gains, Settings = settings,
@@ -240,6 +270,28 @@ public sealed class MetricKernels
             Start = start, Seg = start - qa.RowBase, N = n, DiscountKind = w.Settings.Discount, DiscountOffset = w.Settings.DiscountOffset,
         };
         perQuery[q] = MetricWalks.Evaluate(query, w.Settings.Walk);
+    }
+
+    /// <summary>One query's alpha-NDCG or alpha-DCG from its ordered rows and subtopic judgements, a thread per query.</summary>
+    private static void DiversityKernel(Index1D index, DiversityInputs d, ArrayView<double> perQuery)
+    {
+        var qa = d.Query;
+        int q = index + qa.QueryBase;
+        int start = qa.Offsets[q], n = qa.Offsets[q + 1] - start;
+        if (n <= 0)
+        {
+            perQuery[q] = double.NaN;
+            return;
+        }
+        var j = d.Subtopics;
+        var query = new DeviceSubtopicQuery
+        {
+            Order = d.Order, Seg = start - qa.RowBase, N = n, Judgements = j,
+            FirstCandidate = j.CandidateOffsets[q], Candidates = j.CandidateOffsets[q + 1] - j.CandidateOffsets[q],
+            CoverageBase = j.CoverageOffsets[q], Subtopics = j.CoverageOffsets[q + 1] - j.CoverageOffsets[q],
+            DiscountKind = d.Settings.Discount, DiscountOffset = d.Settings.DiscountOffset,
+        };
+        perQuery[q] = DiversityWalks.Evaluate(query, d.Settings.Walk, d.Settings.Alpha);
     }
 
     /// <summary>

@@ -154,4 +154,40 @@ public class ConventionGoldenTests
         Assert.Equal(ApDenominator.AllRelevant, NdcgContract.FromPreset("trec").ApDenominator);
         Assert.Contains("docno-descending", NdcgContract.FromPreset("trec").Describe());
     }
+
+    [Fact]
+    public void InfAP_by_hand_with_pooled_unjudged_and_unpooled_rows()
+    {
+        // trec_eval's m_infAP.c. Ranked: relevant, pooled-unjudged (-1), non-relevant, relevant, outside the pool
+        // (grade -2 marked unjudged by the contract: a document the qrels do not name), relevant. R = 3 judged relevant.
+        const double e = Ranking.Numerics.MetricWalks.InferredApEpsilon;
+        double place3 = 1.0 / 4 + 3.0 / 4 * (3.0 / 3) * ((1 + e) / (2 + 2 * e));       // 1 rel, 1 non-rel, 1 unjudged above
+        double place5 = 1.0 / 6 + 5.0 / 6 * (4.0 / 5) * ((2 + e) / (3 + 2 * e));       // 2 rel, 1 non-rel, 1 unjudged above
+        double expected = (1 + place3 + place5) / 3;
+        Assert.Equal(expected, One("infap", "default,unjudged=-2", [1, -1, 0, 1, -2, 1], [6, 5, 4, 3, 2, 1]), 12);
+        Assert.Equal(0.745370, expected, 6);
+        // The same rows without the pool marks: the -1 row is a judged non-relevant row for AP, the -2 row too.
+        Assert.Equal((1 + 2.0 / 4 + 3.0 / 6) / 3, One("map", "default,ties=input", [1, 0, 0, 1, 0, 1], [6, 5, 4, 3, 2, 1]), 12);
+        Assert.Throws<FormatException>(() => MetricSpec.Parse("infap@10"));
+        Assert.Equal("infap:level=2", MetricSpec.Parse("infAP:level=2").Name);
+    }
+
+    [Fact]
+    public void InfAP_with_complete_judgements_is_AP()
+    {
+        var rng = new Random(5);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            int n = 1 + rng.Next(40);
+            float[] labels = Enumerable.Range(0, n).Select(_ => (float)rng.Next(3)).ToArray();
+            float[] scores = Enumerable.Range(0, n).Select(_ => (float)rng.Next(10)).ToArray();
+            foreach (string contract in new[] { "trec", "default,ties=input", "default,ties=pessimistic,level=2" })
+            {
+                var ids = Enumerable.Range(0, n).Select(i => $"d{i:D2}").ToArray();
+                double infap = One("infap", contract, labels, scores, ids), ap = One("map", contract, labels, scores, ids);
+                // Equal up to trec_eval's epsilon e in the precision estimate: each relevant row's term is off by at most e.
+                Assert.True(Math.Abs(infap - ap) <= 2 * Ranking.Numerics.MetricWalks.InferredApEpsilon, $"{contract}: infAP {infap} vs AP {ap}");
+            }
+        }
+    }
 }
