@@ -145,20 +145,14 @@ public static class DiversityWalks
 
     /// <summary>
     /// The gain of a judgement of grade g on a subtopic at the current coverage, g (1 - alpha)^(c_t) (TF-Ranking's
-    /// graded form; g = 1 in ndeval), then the coverage after it: (1 - alpha)^(c_t + g).
+    /// graded form; g = 1 in ndeval), then the coverage after it, multiplied by (1 - alpha) once per grade as ndeval
+    /// multiplies once per covering document (no pow in kernels; the same rounding as ndeval's where g = 1).
     /// </summary>
     private static double Cover<TQuery>(TQuery query, int subtopic, int grade, double keep) where TQuery : struct, ISubtopicRankedQuery, allows ref struct
     {
-        double coverage = query.Coverage(subtopic);
-        query.SetCoverage(subtopic, coverage * KeepPower(keep, grade));
+        double coverage = query.Coverage(subtopic), after = coverage;
+        for (int i = 0; i < grade; i++) after *= keep;
+        query.SetCoverage(subtopic, after);
         return grade * coverage;
-    }
-
-    /// <summary>keep^grade by repeated multiplication (grades are small non-negative integers; no BCL pow in kernels).</summary>
-    private static double KeepPower(double keep, int grade)
-    {
-        double power = 1.0;
-        for (int i = 0; i < grade; i++) power *= keep;
-        return power;
     }
 }

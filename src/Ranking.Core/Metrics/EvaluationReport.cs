@@ -1,6 +1,6 @@
 namespace Ranking.Metrics;
 
-/// <summary>What <see cref="RankingEvaluator.Evaluate(Ranking.Data.RankingDataset, float[], IReadOnlyList{MetricSpec}, NdcgContract, int, float[])"/> found.</summary>
+/// <summary>What <see cref="RankingEvaluator.Evaluate(Ranking.Data.RankingDataset, float[], IReadOnlyList{MetricSpec}, NdcgContract, int, float[], SubtopicJudgements)"/> found.</summary>
 public sealed class EvaluationReport
 {
     internal EvaluationReport(MetricSpec[] metrics, NdcgContract contract, double[][] perQuery, double[] means, int[] counted,

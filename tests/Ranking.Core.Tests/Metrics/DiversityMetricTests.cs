@@ -289,37 +289,41 @@ public class DiversityMetricTests
         }
     }
 
+    /// <summary>ndeval's bookkeeping: a factor per subtopic, multiplied by (1 - alpha) once per covering (per grade unit).</summary>
     private static double DirectAlphaDcg(IEnumerable<int> ranked, List<int[]> sets, List<int[]> grades, double alpha)
     {
-        var seen = new Dictionary<int, int>();
+        var factor = new Dictionary<int, double>();
         double dcg = 0;
         int rank = 1;
         foreach (int row in ranked)
         {
-            double gain = 0;
-            for (int e = 0; e < sets[row].Length; e++)
-            {
-                int t = sets[row][e], g = grades[row][e];
-                int before = seen.GetValueOrDefault(t);
-                gain += g * Math.Pow(1 - alpha, before);
-                seen[t] = before + g;
-            }
-            dcg += gain * D(rank++);
+            dcg += DirectGain(row, sets, grades, factor) * D(rank++);
+            Cover(row, sets, grades, factor, alpha);
         }
         return dcg;
+    }
+
+    private static double DirectGain(int row, List<int[]> sets, List<int[]> grades, Dictionary<int, double> factor) =>
+        sets[row].Select((t, e) => grades[row][e] * factor.GetValueOrDefault(t, 1.0)).Sum();
+
+    private static void Cover(int row, List<int[]> sets, List<int[]> grades, Dictionary<int, double> factor, double alpha)
+    {
+        for (int e = 0; e < sets[row].Length; e++)
+            for (int g = 0; g < grades[row][e]; g++)
+                factor[sets[row][e]] = factor.GetValueOrDefault(sets[row][e], 1.0) * (1 - alpha);
     }
 
     private static double DirectGreedyIdeal(int[] rows, int cut, List<int[]> sets, List<int[]> grades, double alpha)
     {
         var left = rows.ToList();
         var chosen = new List<int>();
-        var seen = new Dictionary<int, int>();
+        var factor = new Dictionary<int, double>();
         for (int rank = 0; rank < cut && left.Count > 0; rank++)
         {
-            double Gain(int row) => sets[row].Select((t, e) => grades[row][e] * Math.Pow(1 - alpha, seen.GetValueOrDefault(t))).Sum();
             int best = left[0];
-            foreach (int row in left) if (Gain(row) > Gain(best)) best = row;
-            for (int e = 0; e < sets[best].Length; e++) seen[sets[best][e]] = seen.GetValueOrDefault(sets[best][e]) + grades[best][e];
+            foreach (int row in left)
+                if (DirectGain(row, sets, grades, factor) > DirectGain(best, sets, grades, factor)) best = row;
+            Cover(best, sets, grades, factor, alpha);
             chosen.Add(best);
             left.Remove(best);
         }
