@@ -58,6 +58,18 @@ public class ParityTests
         Assert.True(result.Passed, result.ToString());
     }
 
+    [Fact]
+    public void Diversity_parity_data_is_not_degenerate()
+    {
+        // The judgements the parity check uses give many different alpha-NDCG values, and leave the unnamed query out.
+        var (binary, _, ids) = GpuParity.DiversityJudgements(Data);
+        var values = RankingEvaluator.Evaluate(Data.Labels, Data.Offsets, null, Data.Scores, MetricSpec.ParseList("alpha-ndcg@5"), NdcgContract.Default,
+            documentIds: ids, subtopics: binary).PerQuery[0];
+        Assert.True(double.IsNaN(values[2]));
+        Assert.True(values.Where(double.IsFinite).Distinct().Count() > 15, string.Join(" ", values));
+        Assert.True(binary.DocumentsNotInData > 0);
+    }
+
     [Theory]
     [MemberData(nameof(ObjectiveIndices))]
     public void Objectives_match_the_cpu_path(int objectiveIndex)
