@@ -88,4 +88,51 @@ public sealed class EmbedCommandTests : IDisposable
         Assert.Contains("unknown loss 'hinge'", usage.Stderr);
         Assert.Equal(2, CliHarness.Run("embed", "eval", "--data", P("one.csv")).ExitCode);
     }
+
+    [Fact]
+    public void Report_trains_every_recipe_and_seed_writes_markdown_json_and_plots_and_resumes()
+    {
+        Assert.Equal(0, CliHarness.Run("embed", "synth", "--classes", "40", "--items", "8", "--dim", "12", "--latent", "4", "--train-classes", "28", "--out", P("s")).ExitCode);
+        string[] args = ["embed", "report", "--data", P("s-train-images-idx2"), "--test", P("s-test-images-idx2"),
+            "--recipes", "supcon:all,triplet:semihard:margin=0.2", "--seeds", "1,2", "--epochs", "2", "--batch", "32", "--hidden", "16",
+            "--dim", "6", "--lr", "0.003", "--targets", "supcon:all=0.5", "--threads", "1", "--out", P("report")];
+        var first = CliHarness.Run(args);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        foreach (string f in new[] { "report.md", "results.json", "runs.jsonl", "map-at-r-per-epoch.png", "map-at-r-per-epoch.svg", "projection.png", "projection.svg" })
+            Assert.True(File.Exists(Path.Combine(P("report"), f)), f);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(P("report"), "runs.jsonl")).Length);
+        byte[] png = File.ReadAllBytes(Path.Combine(P("report"), "projection.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(P("report"), "results.json")))!;
+        var recipes = results["recipes"]!.AsArray();
+        Assert.Equal(["supcon:all", "triplet:semihard:margin=0.2"], recipes.Select(r => r!["recipe"]!.GetValue<string>()));
+        foreach (var r in recipes)
+        {
+            var runs = r!["runs"]!.AsArray();
+            Assert.Equal(2, runs.Count);
+            // The recipe's MAP@R is the mean of its seeds' and each run logged one test MAP@R per epoch.
+            Assert.Equal(runs.Average(x => x!["map_at_r"]!.GetValue<double>()), r["map_at_r"]!.GetValue<double>(), 12);
+            Assert.All(runs, x => Assert.Equal(2, x!["epoch_map_at_r"]!.AsArray().Count));
+            Assert.InRange(r["map_at_r"]!.GetValue<double>(), 0, 1);
+            Assert.Equal(96, r["versus_raw"]!["queries"]!.GetValue<int>());
+        }
+        string best = results["best"]!.GetValue<string>();
+        Assert.Null(recipes.Single(r => r!["recipe"]!.GetValue<string>() == best)!["versus_best"]);
+        Assert.Equal(0.5, recipes[0]!["target"]!.GetValue<double>());
+        string md = File.ReadAllText(Path.Combine(P("report"), "report.md"));
+        Assert.Contains("| recipe | MAP@R |", md);
+        Assert.Contains("![projection](projection.png)", md);
+        Assert.Contains("triplet:semihard:margin=0.2", md);
+
+        // Resuming trains nothing again: the runs file is read, the report rewritten with the same numbers.
+        var again = CliHarness.Run([.. args, "--resume", "--json"]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(results["recipes"]![0]!["map_at_r"]!.GetValue<double>(), JsonNode.Parse(again.Stdout)!["recipes"]![0]!["map_at_r"]!.GetValue<double>());
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(P("report"), "runs.jsonl")).Length);
+
+        var bad = CliHarness.Run("embed", "report", "--data", P("s-train-images-idx2"), "--test", P("s-test-images-idx2"), "--recipes", "triplet:semihard:margin=x", "--out", P("r2"));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("margin takes a number", bad.Stderr);
+    }
 }

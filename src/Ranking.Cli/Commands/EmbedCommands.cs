@@ -25,6 +25,7 @@ public static class EmbedCommands
         embed.Subcommands.Add(CreateEncode());
         embed.Subcommands.Add(CreateSearch());
         embed.Subcommands.Add(CreateSynth());
+        embed.Subcommands.Add(CreateReport());
         return embed;
     }
 
@@ -95,9 +96,7 @@ public static class EmbedCommands
                 o.Settings();
                 return o;
             });
-            string hiddenText = parse.GetValue(hidden)!.Trim();
-            int[] widths = Usage(() => hiddenText is "" or "none" or "0" ? [] : hiddenText.Split(',').Select(h =>
-                int.TryParse(h.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : throw new ArgumentException($"--hidden takes positive widths, got '{h}'.")).ToArray());
+            int[] widths = ParseHidden(parse.GetValue(hidden)!);
             var options = new EmbeddingTrainerOptions
             {
                 Loss = lossOptions, Hidden = widths, Dimension = parse.GetValue(dim), Normalise = !parse.GetValue(noNormalise),
@@ -115,7 +114,7 @@ public static class EmbedCommands
                 if (asJson) return;
                 if (e.Warning is not null) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.Warning)}");
                 else console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {e.Epoch}: loss {e.Loss:F4}{(double.IsNaN(e.MapAtR) ? "" : $", valid MAP@R {e.MapAtR:F4}, P@1 {e.PrecisionAt1:F4}")}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s"));
+                    $"epoch {e.Epoch}: loss {e.Loss:F4}, distance spread {e.Spread:G3}{(double.IsNaN(e.MapAtR) ? "" : $", valid MAP@R {e.MapAtR:F4}, P@1 {e.PrecisionAt1:F4}")}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s"));
             });
             model.Save(parse.GetValue(output)!);
             if (asJson)
@@ -125,7 +124,7 @@ public static class EmbedCommands
                     events.Add(new JsonObject
                     {
                         ["epoch"] = e.Epoch, ["loss"] = Finite(e.Loss), ["map_at_r"] = Finite(e.MapAtR), ["precision_at_1"] = Finite(e.PrecisionAt1),
-                        ["seconds"] = e.Seconds, ["samples_per_second"] = e.Samples / Math.Max(e.Seconds, 1e-9), ["warning"] = e.Warning,
+                        ["seconds"] = e.Seconds, ["samples_per_second"] = e.Samples / Math.Max(e.Seconds, 1e-9), ["spread"] = Finite(e.Spread), ["warning"] = e.Warning,
                     });
                 Console.Out.WriteLine(new JsonObject { ["model"] = parse.GetValue(output), ["collapsed"] = model.Collapsed, ["events"] = events }.ToJsonString());
             }
@@ -133,6 +132,97 @@ public static class EmbedCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static int[] ParseHidden(string text)
+    {
+        string hiddenText = text.Trim();
+        return Usage(() => hiddenText is "" or "none" or "0" ? [] : hiddenText.Split(',').Select(h =>
+            int.TryParse(h.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : throw new ArgumentException($"--hidden takes positive widths, got '{h}'.")).ToArray());
+    }
+
+    private static Command CreateReport()
+    {
+        var data = new Option<string>("--data") { Description = "Training items (IDX images, CSV/TSV with a class column, SVMlight).", Required = true };
+        var test = new Option<string>("--test") { Description = "Test items: leave-one-out MAP@R after each epoch and at the end.", Required = true };
+        var recipes = new Option<string>("--recipes")
+        {
+            Description = "Comma-separated loss:miner[:key=value...] recipes (keys: margin, temperature, pos-margin, neg-margin, alpha, beta, base, epsilon, reducer, soft, per-class).",
+            DefaultValueFactory = _ => "supcon:all,triplet:semihard,multisim:multisim,contrastive:all",
+        };
+        var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds; each recipe trains once per seed.", DefaultValueFactory = _ => "1,2,3" };
+        var targets = new Option<string?>("--targets") { Description = "Comma-separated RECIPE=VALUE reference MAP@R values printed beside the results (e.g. published numbers)." };
+        var distance = new Option<string>("--distance") { Description = $"Distance: {string.Join("|", EmbeddingDistances.Names)}.", DefaultValueFactory = _ => "cosine" };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training items.", DefaultValueFactory = _ => 5 };
+        var batch = new Option<int>("--batch") { Description = "Items per batch.", DefaultValueFactory = _ => 256 };
+        var perClass = new Option<int?>("--per-class") { Description = "K, items of one class per batch (a recipe's per-class overrides it)." };
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated; 'none' = a linear projection.", DefaultValueFactory = _ => "256" };
+        var dim = new Option<int>("--dim") { Description = "Embedding dimension.", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var memory = new Option<int>("--memory") { Description = "Cross-batch memory entries (0 = none).", DefaultValueFactory = _ => 0 };
+        var maxBatches = new Option<int?>("--max-batches") { Description = "Cap the batches of an epoch (quick runs)." };
+        var title = new Option<string>("--title") { Description = "The report's title.", DefaultValueFactory = _ => "Embedding experiment" };
+        var resume = new Option<bool>("--resume") { Description = $"Keep the runs already in OUT/{EmbedReport.EmbedExperiment.RunsFile} and train only the missing ones." };
+        var output = new Option<string>("--out") { Description = "Folder for report.md, results.json, runs.jsonl and the plots (PNG and SVG).", Required = true };
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var command = new Command("report", "Train several loss/miner recipes over several seeds, evaluate each on test items, and write a report (markdown, JSON, PNG/SVG plots).")
+        {
+            data, test, recipes, seeds, targets, distance, epochs, batch, perClass, hidden, dim, lr, memory, maxBatches, title, resume, output, classColumn, limit, threads, json,
+        };
+        command.SetAction(parse =>
+        {
+            var dist = Usage(() => EmbeddingDistances.Parse(parse.GetValue(distance)!));
+            var recipeList = Usage(() => parse.GetValue(recipes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(r => EmbedReport.EmbedRecipe.Parse(r, dist)).ToList());
+            if (recipeList.Count == 0) throw new UsageException("--recipes names no recipe.");
+            if (recipeList.Select(r => r.Name).Distinct().Count() != recipeList.Count) throw new UsageException("--recipes names a recipe twice.");
+            var seedList = Usage(() => parse.GetValue(seeds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new ArgumentException($"--seeds takes integers, got '{t}'.")).Distinct().ToList());
+            if (seedList.Count == 0) throw new UsageException("--seeds names no seed.");
+            var targetMap = new Dictionary<string, double>();
+            foreach (string t in (parse.GetValue(targets) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                int eq = t.LastIndexOf('=');
+                if (eq <= 0 || !double.TryParse(t[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+                    throw new UsageException($"--targets takes RECIPE=VALUE, got '{t}'.");
+                targetMap[t[..eq]] = v;
+            }
+            var training = new EmbeddingTrainerOptions
+            {
+                Loss = recipeList[0].Loss, Hidden = ParseHidden(parse.GetValue(hidden)!), Dimension = parse.GetValue(dim), Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch), PerClass = parse.GetValue(perClass), LearningRate = parse.GetValue(lr), Memory = parse.GetValue(memory),
+                Threads = parse.GetValue(threads), MaxBatchesPerEpoch = parse.GetValue(maxBatches),
+            };
+            Usage(() => { training.Validate(); return 0; });
+            var settings = new EmbedReport.EmbedExperimentSettings { Recipes = recipeList, Seeds = seedList, Training = training, Targets = targetMap };
+            var trainItems = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            var testItems = Read(parse.GetValue(test)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            if (testItems.Dimension != trainItems.Dimension)
+                throw new RankingDataException($"{testItems.Source}: {testItems.Dimension} features, the training items have {trainItems.Dimension}");
+            testItems.CheckTrainable();
+            string outDir = parse.GetValue(output)!;
+            bool asJson = parse.GetValue(json);
+            var console = ConsoleOutput.Create();
+            var (results, raw) = EmbedReport.EmbedExperiment.Run(trainItems, testItems, settings, outDir, parse.GetValue(resume),
+                line => { if (!asJson) console.WriteLine(line); });
+            string reportTitle = parse.GetValue(title)!;
+            var files = EmbedReport.EmbedReportWriter.Write(outDir, reportTitle, results, raw, testItems, settings);
+            if (asJson) Console.Out.WriteLine(EmbedReport.EmbedReportWriter.Json(reportTitle, results, raw, settings).ToJsonString());
+            else
+            {
+                var table = new Table().AddColumn("recipe").AddColumn(new TableColumn("MAP@R").RightAligned()).AddColumn(new TableColumn("± seeds").RightAligned())
+                    .AddColumn(new TableColumn("R-precision").RightAligned()).AddColumn(new TableColumn("P@1").RightAligned()).AddColumn(new TableColumn("samples/s").RightAligned());
+                foreach (var r in results)
+                    table.AddRow(Markup.Escape(r.Recipe.Name), F(r.MapAtR), double.IsNaN(r.MapAtRStd) ? "" : F(r.MapAtRStd), F(r.RPrecision), F(r.PrecisionAt1),
+                        r.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
+                console.Write(table);
+                console.WriteLine($"wrote {string.Join(", ", files.Select(f => Path.Combine(outDir, f)))}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+
+        static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
     }
 
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;

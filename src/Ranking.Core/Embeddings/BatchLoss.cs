@@ -131,8 +131,8 @@ public sealed class BatchLoss
     /// <summary>Worker threads; -1 = all cores.</summary>
     public int Threads { get; }
 
-    /// <summary>Statistics of the last batch: terms, non-zero terms, and the mean spread (max - min farness) of a row, which falls to 0 on collapse.</summary>
-    public (long Terms, long NonZero, double MeanRowSpread) LastStatistics { get; private set; }
+    /// <summary>Statistics of the last batch: terms, non-zero terms, the mean spread of a row's farness and the mean farness.</summary>
+    public BatchStatistics LastStatistics { get; private set; }
 
     /// <summary>The last batch's farness matrix (batch x references, row-major); valid until the next call.</summary>
     public ReadOnlySpan<float> LastFarness => _farness;
@@ -159,31 +159,57 @@ public sealed class BatchLoss
             rows[i] = BatchLosses.Row(ref row, settings, iteration, i);
         });
 
-        double loss = Reduce(count, m);
+        double loss = Reduce(count, m, references.SelfIndex);
         Backward(embeddings, count, dim, references, embeddingGradient);
         return loss;
     }
 
     /// <summary>Applies the reducer: scales each row's gradient and returns the reduced loss.</summary>
-    private double Reduce(int count, int m)
+    private double Reduce(int count, int m, int[] selfIndex)
     {
-        double spread = 0;
+        double spread = 0, sum = 0;
+        long pairs = 0;
         for (int i = 0; i < count; i++)
         {
             float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
             for (int j = 0; j < m; j++)
             {
+                if (j == selfIndex[i]) continue;
                 float f = _farness[(long)i * m + j];
                 lo = MathF.Min(lo, f);
                 hi = MathF.Max(hi, f);
+                sum += f;
+                pairs++;
             }
-            spread += hi - lo;
+            if (hi >= lo) spread += hi - lo;
         }
         double loss = ReducerScales(_rows, count, Options.EffectiveReducer, _settings.Sign, _rowScale, out long terms, out long nonZero);
-        LastStatistics = (terms, nonZero, count == 0 ? 0 : spread / count);
+        LastStatistics = new BatchStatistics(terms, nonZero, count == 0 ? 0 : spread / count, pairs == 0 ? 0 : sum / pairs);
         for (int i = 0; i < count; i++)
             System.Numerics.Tensors.TensorPrimitives.Multiply(_gradient.AsSpan(i * m, m), _rowScale[i], _gradient.AsSpan(i * m, m));
         return loss;
+    }
+
+    /// <summary>
+    /// The reduced loss this batch would have if every embedding sat on one point: every pair's farness equal
+    /// to <paramref name="farness"/> (for a collapse, the batch's mean farness), mined and reduced as in
+    /// <see cref="Compute"/>. For the hard-margin triplet loss it is the margin, for the soft margin log 2.
+    /// A loss pinned at this value while distances shrink is the signature of a collapse. Allocates; call it rarely.
+    /// </summary>
+    public double LossAtCollapse(int[] labels, int count, BatchReferences references, float farness, int iteration)
+    {
+        int m = references.Count;
+        var constant = new float[m];
+        Array.Fill(constant, farness);
+        var mask = new int[m];
+        var gradient = new float[m];
+        var rows = new RowLoss[count];
+        for (int i = 0; i < count; i++)
+        {
+            var row = new ArrayBatchRow(constant, mask, gradient, 0, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
+            rows[i] = BatchLosses.Row(ref row, _settings, iteration, i);
+        }
+        return ReducerScales(rows, count, Options.EffectiveReducer, _settings.Sign, new float[count], out _, out _);
     }
 
     /// <summary>
@@ -298,6 +324,12 @@ public sealed class BatchLoss
         if (_rows.Length < count) { _rows = new RowLoss[count]; _rowScale = new float[count]; }
     }
 }
+
+/// <summary>
+/// Statistics of one batch: its terms, the non-zero ones, the mean over anchors of the spread (max - min) of a
+/// row's farness, and the mean farness over every pair (self-pairs left out). Both fall on a collapse.
+/// </summary>
+public readonly record struct BatchStatistics(long Terms, long NonZero, double MeanRowSpread, double MeanFarness);
 
 /// <summary>The CPU's <see cref="IBatchRow"/>: one row of the batch's farness, mask and gradient matrices.</summary>
 internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int offset, int count, int label, int[] referenceLabels, int self, float[]? logQ) : IBatchRow

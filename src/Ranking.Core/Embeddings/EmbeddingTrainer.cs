@@ -32,8 +32,8 @@ public sealed record EmbeddingTrainerOptions
     public int Threads { get; init; } = -1;
     /// <summary>Batches per epoch cap (null: a full pass); for quick runs.</summary>
     public int? MaxBatchesPerEpoch { get; init; }
-    /// <summary>Stop early when the embeddings collapse (see <see cref="EmbeddingTrainer"/>).</summary>
-    public bool StopOnCollapse { get; init; } = true;
+    /// <summary>Collapse detection: stop early, with a warning event, when the embeddings collapse (see <see cref="CollapseMonitor"/>).</summary>
+    public CollapseDetection Collapse { get; init; } = new();
     /// <summary>The retrieval options of the per-epoch validation.</summary>
     public RetrievalOptions Validation { get; init; } = new() { RecallAt = [1], KnnVote = 1 };
 
@@ -41,6 +41,7 @@ public sealed record EmbeddingTrainerOptions
     public void Validate()
     {
         Loss.Settings();
+        Collapse.Validate();
         if (Dimension < 1) throw new ArgumentException($"--dim must be positive, got {Dimension}.");
         if (Hidden.Any(h => h < 1)) throw new ArgumentException("--hidden widths must be positive.");
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}.");
@@ -52,16 +53,19 @@ public sealed record EmbeddingTrainerOptions
     }
 }
 
-/// <summary>One event of a training: an epoch's numbers, or a warning.</summary>
-public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAtR, double PrecisionAt1, double Seconds, long Samples, string? Warning = null);
+/// <summary>
+/// One event of a training: an epoch's numbers (mean loss, validation MAP@R and P@1, seconds, samples, and the
+/// mean row spread of farness over the epoch's batches, which shrinks on a collapse), or a warning.
+/// </summary>
+public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAtR, double PrecisionAt1, double Seconds, long Samples, string? Warning = null, double Spread = double.NaN);
 
 /// <summary>
 /// Trains an <see cref="EmbeddingEncoder"/> with a batch loss: P x K batches, the encoder's forward pass,
 /// the batch loss against the batch itself or the cross-batch memory, back-propagation, Adam. Validation
-/// (MAP@R, leave-one-out on the validation items) after each epoch. Collapse detection: batch-hard mining
-/// can drive every embedding to one point (the loss then sticks at the margin and all distances go to 0);
-/// when the mean spread of a row's distances stays below 1e-3 of its value in the first batches for 50
-/// batches, training stops with a warning event instead of returning a useless model in silence.
+/// (MAP@R, leave-one-out on the validation items) after each epoch. Collapse detection (<see cref="CollapseMonitor"/>):
+/// batch-hard mining can drive the embeddings together until the loss sticks at its value for one point (the
+/// margin) and the distances shrink; training then stops with a warning event instead of returning a useless
+/// model in silence, and the model keeps the parameters of its best validated epoch when there was one.
 /// </summary>
 public static class EmbeddingTrainer
 {
@@ -96,8 +100,8 @@ public static class EmbeddingTrainer
         float[] refLogQ = memory is null ? new float[b] : new float[options.Memory];
         var events = new List<EmbeddingTrainingEvent>();
         int batches = Math.Min(sampler.BatchesPerEpoch, options.MaxBatchesPerEpoch ?? int.MaxValue);
-        int iteration = 0, lowSpreadRun = 0;
-        double initialSpread = double.NaN, spreadSum = 0;
+        int iteration = 0;
+        var monitor = options.Collapse.Enabled ? new CollapseMonitor(options.Collapse) : null;
         bool collapsed = false;
         double bestMap = double.NegativeInfinity;
         float[]? bestParameters = null;
@@ -106,7 +110,7 @@ public static class EmbeddingTrainer
 
         for (int epoch = 0; epoch < options.Epochs && !collapsed; epoch++)
         {
-            double lossSum = 0;
+            double lossSum = 0, spreadSum = 0;
             var epochClock = System.Diagnostics.Stopwatch.StartNew();
             for (int step = 0; step < batches; step++, iteration++)
             {
@@ -135,20 +139,19 @@ public static class EmbeddingTrainer
                 optimizer.Step(encoder.Network.Parameters, gradP, (float)options.LearningRate);
                 samples += b;
 
-                double spread = loss.LastStatistics.MeanRowSpread;
-                if (iteration < 10) { spreadSum += spread; if (iteration == 9 || step == batches - 1) initialSpread = spreadSum / (iteration + 1); }
-                else if (options.StopOnCollapse && !double.IsNaN(initialSpread))
+                var statistics = loss.LastStatistics;
+                spreadSum += statistics.MeanRowSpread;
+                if (monitor is not null && monitor.Observe(value, statistics.MeanRowSpread,
+                        () => loss.LossAtCollapse(labels, b, refs, (float)statistics.MeanFarness, iteration)))
                 {
-                    lowSpreadRun = spread < 1e-3 * initialSpread ? lowSpreadRun + 1 : 0;
-                    if (lowSpreadRun >= 50)
-                    {
-                        collapsed = true;
-                        var warning = new EmbeddingTrainingEvent(epoch + 1, lossSum / (step + 1), double.NaN, double.NaN, clock.Elapsed.TotalSeconds, samples,
-                            $"collapse: the mean spread of distances in a batch fell from {initialSpread:G3} to {spread:G3} for 50 batches (every item maps to nearly one point; the loss sticks near {value:G3}); training stopped at epoch {epoch + 1}, batch {step + 1}");
-                        events.Add(warning);
-                        progress?.Invoke(warning);
-                        break;
-                    }
+                    collapsed = true;
+                    var warning = new EmbeddingTrainingEvent(epoch + 1, lossSum / (step + 1), double.NaN, double.NaN, clock.Elapsed.TotalSeconds, samples,
+                        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"collapse: for {monitor.Run} batches the loss stuck at {value:G4}, its value if every embedding were one point ({monitor.LastLossAtCollapse:G4}), while the mean spread of distances in a batch fell to {statistics.MeanRowSpread:G3} from a peak of {monitor.PeakSpread:G3}; training stopped at epoch {epoch + 1}, batch {step + 1}"),
+                        statistics.MeanRowSpread);
+                    events.Add(warning);
+                    progress?.Invoke(warning);
+                    break;
                 }
             }
             if (collapsed) break;
@@ -161,7 +164,7 @@ public static class EmbeddingTrainer
                 p1 = report.PrecisionAt1;
                 if (map > bestMap) { bestMap = map; bestParameters = (float[])encoder.Network.Parameters.Clone(); }
             }
-            var e = new EmbeddingTrainingEvent(epoch + 1, lossSum / batches, map, p1, epochClock.Elapsed.TotalSeconds, (long)batches * b);
+            var e = new EmbeddingTrainingEvent(epoch + 1, lossSum / batches, map, p1, epochClock.Elapsed.TotalSeconds, (long)batches * b, Spread: spreadSum / batches);
             events.Add(e);
             progress?.Invoke(e);
         }
