@@ -77,4 +77,48 @@ public class CollapseTests
         Assert.Throws<ArgumentException>(() => new CollapseMonitor(new CollapseDetection { Window = 0 }));
         Assert.Throws<ArgumentException>(() => new CollapseMonitor(new CollapseDetection { SpreadFraction = 0.1, TotalSpreadFraction = 0.2 }));
     }
+
+    private static EmbeddingTrainerOptions SmallRun(string loss, string miner) => new()
+    {
+        Loss = new BatchLossOptions { Loss = loss, Miner = miner }, Hidden = [256], Dimension = 128, Epochs = 30, BatchSize = 256,
+        LearningRate = 1e-3, Seed = 1, Threads = 2,
+    };
+
+    [SkippableFact]
+    public void Batch_hard_on_fashion_mnist_collapses_and_training_stops_with_a_warning()
+    {
+        Skip.IfNot(Directory.Exists(EmbeddingDataTests.FashionMnist), EmbeddingDataTests.FashionMissing);
+        // 2,560 training images: ten batches of 256 per epoch, 30 epochs at most. Batch-hard mining drives the mean spread of
+        // distances from about 0.5 to under 0.01 within a few dozen batches while the loss settles at the margin (0.1).
+        var train = LabelledItemsReader.Read(Path.Combine(EmbeddingDataTests.FashionMnist, "train-images-idx3-ubyte.gz"), limit: 2560);
+        var events = new List<EmbeddingTrainingEvent>();
+        var model = EmbeddingTrainer.Train(train, SmallRun("triplet", "batchhard"), progress: events.Add);
+        Assert.True(model.Collapsed);
+        var warning = Assert.Single(events, e => e.Warning is not null);
+        Assert.Same(warning, events[^1]);
+        Assert.Contains("collapse", warning.Warning);
+        Assert.True(warning.Epoch < 30, $"stopped at epoch {warning.Epoch}");
+        Assert.InRange(warning.Loss, 0.1, 0.11);
+        Assert.True(warning.Spread < 0.05 * events[0].Spread, $"spread {warning.Spread} vs {events[0].Spread} in the first epoch");
+
+        // The same run with detection off trains every epoch and says nothing.
+        var quiet = EmbeddingTrainer.Train(train, SmallRun("triplet", "batchhard") with { Epochs = 12, Collapse = new CollapseDetection { Enabled = false } });
+        Assert.False(quiet.Collapsed);
+        Assert.Equal(12, quiet.Events.Count);
+        Assert.All(quiet.Events, e => Assert.Null(e.Warning));
+    }
+
+    [SkippableTheory]
+    [InlineData("supcon", "all")]
+    [InlineData("triplet", "semihard")]
+    [InlineData("contrastive", "all")]
+    public void Healthy_losses_on_the_same_run_raise_no_warning(string loss, string miner)
+    {
+        Skip.IfNot(Directory.Exists(EmbeddingDataTests.FashionMnist), EmbeddingDataTests.FashionMissing);
+        var train = LabelledItemsReader.Read(Path.Combine(EmbeddingDataTests.FashionMnist, "train-images-idx3-ubyte.gz"), limit: 2560);
+        var model = EmbeddingTrainer.Train(train, SmallRun(loss, miner) with { Epochs = 12 });
+        Assert.False(model.Collapsed);
+        Assert.Equal(12, model.Events.Count);
+        Assert.All(model.Events, e => Assert.Null(e.Warning));
+    }
 }
