@@ -16,6 +16,7 @@ public struct QueryArrays
     public ArrayView<float> QueryWeights;
     /// <summary>First row and first query of the launch: thread t of a row kernel handles row RowBase + t.</summary>
     public int RowBase;
+    /// <summary>First query of the launch: the query of row RowBase.</summary>
     public int QueryBase;
 }
 
@@ -25,10 +26,15 @@ public struct QueryArrays
 /// </summary>
 public readonly struct QueryRange(QueryArrays arrays, int rowCount, int queryCount)
 {
+    /// <summary>The set's arrays, with RowBase and QueryBase set to this range's first row and first query.</summary>
     public QueryArrays Arrays { get; } = arrays;
+    /// <summary>Rows of the range's queries together.</summary>
     public int RowCount { get; } = rowCount;
+    /// <summary>Queries in the range.</summary>
     public int QueryCount { get; } = queryCount;
+    /// <summary>Absolute index of the range's first row in the set.</summary>
     public int FirstRow => Arrays.RowBase;
+    /// <summary>Absolute index of the range's first query in the set.</summary>
     public int FirstQuery => Arrays.QueryBase;
 }
 
@@ -108,31 +114,45 @@ public sealed class DeviceQuerySet : IDisposable
         }
     }
 
+    /// <summary>The device that holds every buffer of the set.</summary>
     public GpuDevice Device { get; }
+    /// <summary>Rows (documents) in the set.</summary>
     public int RowCount { get; }
+    /// <summary>Queries in the set.</summary>
     public int QueryCount { get; }
+    /// <summary>Rows of the longest query (0 for an empty set).</summary>
     public int MaxQueryLength { get; }
     /// <summary>
     /// Sum of squared query lengths over the row count: how many rows a row compares itself with, on
     /// average, when a kernel ranks by counting. Kernels switch to a segmented sort when it is large.
     /// </summary>
     public double ComparisonsPerRow { get; }
+    /// <summary>Features per row of <see cref="Features"/>; 0 when the set holds no features.</summary>
     public int FeatureCount { get; }
 
     /// <summary>Host arrays this set was built from (by reference: adapters reuse the set while they are unchanged).</summary>
     public float[] HostLabels { get; }
+    /// <summary>Host group offsets the device offsets mirror (replaced by <see cref="LoadOrder"/>).</summary>
     public int[] HostOffsets { get; private set; }
+    /// <summary>Host query weights the device weights mirror, or null when every query weighs 1.</summary>
     public float[]? HostQueryWeights { get; private set; }
 
+    /// <summary>Grade per row, on the device.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Labels { get; }
+    /// <summary>queryCount + 1 group offsets on the device: query q owns rows [Offsets[q], Offsets[q + 1]).</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> Offsets { get; }
+    /// <summary>The query of each row, on the device.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> RowQuery { get; }
+    /// <summary>Weight per query on the device (1 where the host set had none).</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> QueryWeights { get; }
+    /// <summary>Row-major features (rows x <see cref="FeatureCount"/>) on the device, or null when the set was built without them.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense>? Features { get; }
 
     /// <summary>Current model scores, one per row.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Scores { get; }
+    /// <summary>d loss / d score per row, as the last objective launch wrote them (for the loss of each query times its weight).</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Gradients { get; }
+    /// <summary>The diagonal of d2 loss / d score2 per row, as the last objective launch wrote them.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Hessians { get; }
 
     /// <summary>
@@ -182,6 +202,7 @@ public sealed class DeviceQuerySet : IDisposable
             return typed.View;
         }
     }
+    /// <summary>Number of scratch columns per row and per query (<see cref="RowScratch"/>, <see cref="QueryScratch"/>).</summary>
     public const int ScratchColumns = 6;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _rowScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
     private readonly MemoryBuffer1D<double, Stride1D.Dense>[] _queryScratch = new MemoryBuffer1D<double, Stride1D.Dense>[ScratchColumns];
@@ -205,6 +226,7 @@ public sealed class DeviceQuerySet : IDisposable
     /// <summary>Scratch column c (0..5): a double per query.</summary>
     public ArrayView<double> QueryScratch(int c) => _queryScratch[c].View;
 
+    /// <summary>The set's arrays for a kernel argument, covering every query (RowBase and QueryBase 0).</summary>
     public QueryArrays Arrays => new()
     {
         Labels = Labels.View,
@@ -306,6 +328,7 @@ public sealed class DeviceQuerySet : IDisposable
         return buffer;
     }
 
+    /// <summary>Frees every device buffer of the set, named workspaces included.</summary>
     public void Dispose()
     {
         _topRows?.Dispose();

@@ -13,6 +13,7 @@ public sealed class GpuComputeBackend : IComputeBackend
 {
     private readonly bool _ownsDevice;
 
+    /// <summary>A backend on <paramref name="device"/>; with <paramref name="ownsDevice"/> it disposes the device with itself.</summary>
     public GpuComputeBackend(GpuDevice device, bool ownsDevice = false)
     {
         Device = device ?? throw new ArgumentNullException(nameof(device));
@@ -20,14 +21,18 @@ public sealed class GpuComputeBackend : IComputeBackend
         Metrics = new GpuMetricsBackend(device);
     }
 
+    /// <summary>The device every kernel of this backend runs on.</summary>
     public GpuDevice Device { get; }
 
+    /// <summary>Always <see cref="ComputeBackendKind.Gpu"/>, also on ILGPU's CPU accelerator.</summary>
     public ComputeBackendKind Kind => ComputeBackendKind.Gpu;
 
+    /// <summary>The accelerator's type and name, with a warning when it is ILGPU's CPU accelerator rather than a GPU.</summary>
     public string Description => Device.IsRealGpu
         ? Device.Description
         : $"{Device.Description} (no GPU found: ILGPU's CPU accelerator, correct but slow)";
 
+    /// <summary>Metrics computed on the device (<see cref="GpuMetricsBackend"/>).</summary>
     public IMetricsBackend Metrics { get; }
 
     /// <summary>Registers the factory with <see cref="ComputeBackends"/> (idempotent). Devices are shared per process.</summary>
@@ -37,6 +42,7 @@ public sealed class GpuComputeBackend : IComputeBackend
         return device is null ? null : new GpuComputeBackend(device);
     });
 
+    /// <summary>its device kernel wrapped as an objective (<see cref="GpuObjective"/>) when one exists, else <paramref name="objective"/> itself (computed on the CPU).</summary>
     public IRankingObjective Accelerate(IRankingObjective objective)
     {
         ArgumentNullException.ThrowIfNull(objective);
@@ -101,12 +107,14 @@ public sealed class GpuComputeBackend : IComputeBackend
         return true;
     }
 
+    /// <summary>True when <paramref name="objective"/> has a device kernel (else <see cref="Accelerate"/> leaves it on the CPU).</summary>
     public bool IsAccelerated(IRankingObjective objective)
     {
         using var kernel = GpuObjectives.TryCreate(Device, objective);
         return kernel is not null;
     }
 
+    /// <summary>Disposes the device when this backend owns it; a shared device stays open.</summary>
     public void Dispose()
     {
         if (_ownsDevice) Device.Dispose();

@@ -26,6 +26,7 @@ public sealed class GpuDenseNetwork : IDisposable
     private readonly int _widest;
     private int _adamSteps;
 
+    /// <summary>Uploads <paramref name="parameters"/> (the CPU network's layout) and allocates activations for batches of up to <paramref name="maxRows"/> rows.</summary>
     public GpuDenseNetwork(GpuDevice device, int inputCount, IReadOnlyList<int> hidden, float[] parameters, int maxRows)
     {
         _device = device ?? throw new ArgumentNullException(nameof(device));
@@ -64,9 +65,13 @@ public sealed class GpuDenseNetwork : IDisposable
         }
     }
 
+    /// <summary>Features per input row.</summary>
     public int InputCount { get; }
+    /// <summary>Widths of the hidden ReLU layers, input side first; empty for a linear model.</summary>
     public int[] Hidden { get; }
+    /// <summary>The largest batch (in rows) one forward or backward pass takes: the activation buffers' size.</summary>
     public int MaxRows { get; }
+    /// <summary>Weights and biases of every layer together.</summary>
     public int ParameterCount { get; }
 
     /// <summary>d loss / d parameters of the last <see cref="Backward"/> (device view).</summary>
@@ -143,6 +148,7 @@ public sealed class GpuDenseNetwork : IDisposable
         _kernels.Adam(step, _parameters.View, _gradients.View, _m.View, _v.View);
     }
 
+    /// <summary>Copies the current parameters to a new host array (counted as one download).</summary>
     public float[] DownloadParameters()
     {
         var p = new float[ParameterCount];
@@ -150,6 +156,7 @@ public sealed class GpuDenseNetwork : IDisposable
         return p;
     }
 
+    /// <summary>Copies the last backward pass's parameter gradients to a new host array (counted as one download).</summary>
     public float[] DownloadGradients()
     {
         var g = new float[ParameterCount];
@@ -157,6 +164,7 @@ public sealed class GpuDenseNetwork : IDisposable
         return g;
     }
 
+    /// <summary>Frees the parameters, gradients, Adam moments and activation buffers.</summary>
     public void Dispose()
     {
         _parameters.Dispose(); _gradients.Dispose(); _m.Dispose(); _v.Dispose();

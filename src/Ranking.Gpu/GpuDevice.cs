@@ -37,16 +37,19 @@ public sealed class GpuDevice : IDisposable
         Accelerator = accelerator;
     }
 
+    /// <summary>The ILGPU accelerator (CUDA, OpenCL or CPU) the kernels are loaded on.</summary>
     public Accelerator Accelerator { get; }
 
     /// <summary>Taken around every launch sequence and transfer on this device.</summary>
     public object Sync { get; } = new();
 
+    /// <summary>Host-device copies made through this device so far.</summary>
     public TransferCounter Transfers { get; } = new();
 
     /// <summary>True for CUDA and OpenCL devices, false for ILGPU's CPU accelerator.</summary>
     public bool IsRealGpu => Accelerator.AcceleratorType is AcceleratorType.Cuda or AcceleratorType.OpenCL;
 
+    /// <summary>The accelerator's type and name, e.g. "Cuda: NVIDIA H200".</summary>
     public string Description => $"{Accelerator.AcceleratorType}: {Accelerator.Name}";
 
     /// <summary>ILGPU.Algorithms (its radix sort, scans and math) is on unless RANKING_GPU_ALGORITHMS=0 (for diagnosis).</summary>
@@ -145,8 +148,10 @@ public sealed class GpuDevice : IDisposable
         Transfers.CountDownload((long)target.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
     }
 
+    /// <summary>Waits until every queued kernel and copy on the accelerator's default stream has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
+    /// <summary>Frees the loaded kernel families' buffers, the accelerator and the ILGPU context.</summary>
     public void Dispose()
     {
         foreach (var family in _kernelFamilies.Values) (family as IDisposable)?.Dispose();
@@ -160,13 +165,18 @@ public sealed class TransferCounter
 {
     private long _uploads, _downloads, _uploadBytes, _downloadBytes;
 
+    /// <summary>Host-to-device copies so far.</summary>
     public long Uploads => Interlocked.Read(ref _uploads);
+    /// <summary>Device-to-host copies so far.</summary>
     public long Downloads => Interlocked.Read(ref _downloads);
+    /// <summary>Bytes copied host to device so far.</summary>
     public long UploadBytes => Interlocked.Read(ref _uploadBytes);
+    /// <summary>Bytes copied device to host so far.</summary>
     public long DownloadBytes => Interlocked.Read(ref _downloadBytes);
 
     internal void CountUpload(long bytes) { Interlocked.Increment(ref _uploads); Interlocked.Add(ref _uploadBytes, bytes); }
     internal void CountDownload(long bytes) { Interlocked.Increment(ref _downloads); Interlocked.Add(ref _downloadBytes, bytes); }
 
+    /// <summary>The counts and byte totals in both directions, for logs.</summary>
     public override string ToString() => $"{Uploads} uploads ({UploadBytes:N0} B), {Downloads} downloads ({DownloadBytes:N0} B)";
 }

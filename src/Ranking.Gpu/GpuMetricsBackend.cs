@@ -16,6 +16,7 @@ public sealed class GpuMetricsBackend(GpuDevice device) : IMetricsBackend
     private ILGPU.Runtime.MemoryBuffer1D<double, ILGPU.Stride1D.Dense>? _table;
     private NdcgContract? _tableFor;
 
+    /// <summary>The device the metric kernels run on.</summary>
     public GpuDevice Device { get; } = device;
 
     /// <summary>

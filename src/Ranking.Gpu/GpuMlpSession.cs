@@ -45,7 +45,9 @@ public sealed class GpuMlpSession : IDeviceTrainingSession
         _batchLosses = set.Device.Accelerator.Allocate1D<double>(Math.Max(1, set.QueryCount));
     }
 
+    /// <summary>The network being trained, resident on the device.</summary>
     public GpuDenseNetwork Network { get; }
+    /// <summary>The largest batch, in whole queries, the session was sized for (at most the set's query count).</summary>
     public int BatchQueries { get; }
     /// <summary>Batches run so far (the iteration number of the next one, which seeds sampling objectives).</summary>
     public int Steps { get; set; }
@@ -77,6 +79,7 @@ public sealed class GpuMlpSession : IDeviceTrainingSession
         return RunBatches(set, batchQueries, learningRate);
     }
 
+    /// <inheritdoc/>
     public void CopyParametersTo(float[] parameters)
     {
         var p = Network.DownloadParameters();
@@ -113,6 +116,7 @@ public sealed class GpuMlpSession : IDeviceTrainingSession
         return (lossSum, weightSum);
     }
 
+    /// <summary>Frees the network, the objective's kernel and the shuffled copy; the query set too when the session owns it.</summary>
     public void Dispose()
     {
         Network.Dispose();

@@ -19,15 +19,20 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
     private int[] _offsets = [];
     private float[]? _weights;
 
+    /// <summary>Wraps <paramref name="kernel"/>; disposing this objective disposes the kernel.</summary>
     public GpuObjective(GpuObjectiveKernel kernel)
     {
         _kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
     }
 
+    /// <summary>The CPU objective's name (the kernel computes the same objective).</summary>
     public string Name => _kernel.Cpu.Name;
+    /// <summary>The CPU objective's family.</summary>
     public ObjectiveFamily Family => _kernel.Cpu.Family;
+    /// <summary>The device kernel this objective runs.</summary>
     public GpuObjectiveKernel Kernel => _kernel;
 
+    /// <inheritdoc/>
     public double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians)
     {
         batch.CheckOutputs(gradients, hessians);
@@ -61,6 +66,7 @@ public sealed class GpuObjective : IRankingObjective, IDisposable
         batch.Labels.AsSpan().SequenceEqual(_labels) && batch.GroupOffsets.AsSpan().SequenceEqual(_offsets)
         && (batch.QueryWeights is null ? _weights is null : _weights is not null && batch.QueryWeights.AsSpan().SequenceEqual(_weights));
 
+    /// <summary>Frees the uploaded query set and the kernel.</summary>
     public void Dispose()
     {
         _set?.Dispose();

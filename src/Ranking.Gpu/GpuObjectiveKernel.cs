@@ -12,12 +12,14 @@ namespace Ranking.Gpu;
 /// </summary>
 public abstract class GpuObjectiveKernel : IDisposable
 {
+    /// <summary>A kernel on <paramref name="device"/> that computes what <paramref name="cpu"/> computes.</summary>
     protected GpuObjectiveKernel(GpuDevice device, IRankingObjective cpu)
     {
         Device = device;
         Cpu = cpu;
     }
 
+    /// <summary>The device the launches run on.</summary>
     public GpuDevice Device { get; }
 
     /// <summary>The CPU objective this kernel mirrors.</summary>
@@ -83,6 +85,7 @@ public abstract class GpuObjectiveKernel : IDisposable
         }
     }
 
+    /// <summary>Frees the kernel's own device buffers (gain tables); the base holds none.</summary>
     public virtual void Dispose() { }
 }
 
@@ -105,6 +108,7 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
     private readonly LambdaRankOptions _options;
     private readonly DeviceGainTable _table;
 
+    /// <summary>LambdaRank with <paramref name="cpu"/>'s options (truncation, sigma, normalisation, gain table).</summary>
     public GpuLambdaRank(GpuDevice device, LambdaRankObjective cpu) : base(device, cpu)
     {
         _options = cpu.Options;
@@ -117,8 +121,10 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
     /// </summary>
     public int SortRanksFrom { get; init; } = SortedRankKernels.DefaultSortFrom;
 
+    /// <inheritdoc/>
     public override void Validate(float[] labels) => _options.LabelGain.Validate(labels);
 
+    /// <inheritdoc/>
     public override void Launch(DeviceQuerySet set, QueryRange range, int iteration)
     {
         var settings = new LambdaRankSettings
@@ -132,6 +138,7 @@ public sealed class GpuLambdaRank : GpuObjectiveKernel
         Device.Kernels(a => new LambdaRankKernels(a)).Launch(set, range, set.Scores.View, settings, _table.Buffer.View);
     }
 
+    /// <inheritdoc/>
     public override void Dispose() => _table.Dispose();
 }
 

@@ -6,8 +6,11 @@ namespace Ranking.Gpu.Kernels;
 /// <summary>The shapes of one dense layer, as plain kernel fields.</summary>
 public struct LayerShape
 {
+    /// <summary>Rows of the batch.</summary>
     public int Rows;
+    /// <summary>Inputs per row (the previous layer's width, or the feature count).</summary>
     public int Inputs;
+    /// <summary>Outputs per row (the layer's width; 1 for the output layer).</summary>
     public int Outputs;
     /// <summary>1: ReLU after the layer (hidden layers); 0: linear (the output layer).</summary>
     public int Relu;
@@ -34,11 +37,14 @@ public sealed class DenseKernels : IDisposable
     private readonly Action<Index1D, ArrayView<float>, float, ArrayView<float>> _scale;
     private readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _adam;
 
+    /// <summary>One Adam update's constants, bias corrections folded into the step size and epsilon (as Ranking.Training.AdamOptimizer does).</summary>
     public struct AdamStep
     {
+        /// <summary>Beta1, Beta2: decay rates of the first and second moments; StepSize: learning rate times sqrt(1 - Beta2^t) / (1 - Beta1^t); Epsilon: the denominator's floor times sqrt(1 - Beta2^t).</summary>
         public float Beta1, Beta2, StepSize, Epsilon;
     }
 
+    /// <summary>Compiles the dense kernels on <paramref name="accelerator"/> and allocates the reduction scratch (8 MiB).</summary>
     public DenseKernels(Accelerator accelerator)
     {
         _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ForwardKernel);
@@ -85,9 +91,11 @@ public sealed class DenseKernels : IDisposable
         if (target.Length > 0) _scale((int)target.Length, source, factor, target);
     }
 
+    /// <summary>One Adam step in place: m and v are the moments, updated with <paramref name="gradients"/>, then <paramref name="parameters"/> -= StepSize m / (sqrt(v) + Epsilon).</summary>
     public void Adam(AdamStep step, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v) =>
         _adam((int)parameters.Length, step, parameters, gradients, m, v);
 
+    /// <summary>Frees the reduction scratch.</summary>
     public void Dispose() => _partials.Dispose();
 
     private static void ForwardKernel(Index1D index, LayerShape s, ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias, ArrayView<float> output, ArrayView<float> factor)

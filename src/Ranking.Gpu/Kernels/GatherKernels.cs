@@ -8,6 +8,7 @@ public sealed class GatherKernels
 {
     private readonly Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _rows;
 
+    /// <summary>Compiles the gather kernel on <paramref name="accelerator"/>.</summary>
     public GatherKernels(Accelerator accelerator)
     {
         _rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(RowsKernel);

@@ -41,6 +41,7 @@ public sealed class GainKernels
 {
     private readonly Action<Index1D, QueryArrays, int, ArrayView<double>, ArrayView<double>> _gains;
 
+    /// <summary>Compiles the gain kernel on <paramref name="accelerator"/>.</summary>
     public GainKernels(ILGPU.Runtime.Accelerator accelerator)
     {
         _gains = ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, int, ArrayView<double>, ArrayView<double>>(accelerator, RowGains);

@@ -10,9 +10,11 @@ public struct LambdaRankSettings
 {
     /// <summary>Pairs are taken where the better-ranked row is above this rank.</summary>
     public int Truncation;
+    /// <summary>Steepness of the pair's logistic: the pair loss is log(1 + exp(-Sigma (s_i - s_j))).</summary>
     public double Sigma;
     /// <summary>1: divide |dNDCG| by 0.01 + |s_h - s_l| and rescale each query by log2(1 + S) / S.</summary>
     public int Normalize;
+    /// <summary>The gain formula, a GainKind code: exponential 2^grade - 1 or a table lookup.</summary>
     public int Gain;
     /// <summary>
     /// Ranks come from a segmented sort (<see cref="SortedRankKernels"/>) when counting would compare each
@@ -44,21 +46,30 @@ public sealed class LambdaRankKernels
     private readonly Action<Index1D, QueryArrays, LambdaRankSettings, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> _normalise;
     private readonly Action<Index1D, QueryArrays, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>> _finish;
 
+    /// <summary>What the pair kernel reads (one struct: a kernel takes a limited number of arguments).</summary>
     public struct PairInputs
     {
+        /// <summary>The set's per-query arrays.</summary>
         public QueryArrays Query;
+        /// <summary>Current score per row.</summary>
         public ArrayView<float> Scores;
+        /// <summary>LambdaRank's knobs.</summary>
         public LambdaRankSettings Settings;
         /// <summary>Gain of each row (absolute row index).</summary>
         public ArrayView<double> Gains;
+        /// <summary>Each row's 0-based rank by score within its query (ties in input order).</summary>
         public ArrayView<int> Ranks;
+        /// <summary>Per query, its rows ranked above the truncation level, Truncation slots per query.</summary>
         public ArrayView<int> TopRows;
+        /// <summary>Per query, 1 / maxDCG@Truncation (0 when maxDCG is 0).</summary>
         public ArrayView<double> InverseMaxDcg;
+        /// <summary>Per query, 1 when all its scores are equal (the query then gets no lambda normalisation).</summary>
         public ArrayView<double> AllEqual;
         /// <summary>Discount of each row's current rank, computed once per row rather than once per pair.</summary>
         public ArrayView<double> Discounts;
     }
 
+    /// <summary>Compiles the LambdaRank kernels on <paramref name="accelerator"/>.</summary>
     public LambdaRankKernels(Accelerator accelerator)
     {
         _ranks = accelerator.LoadAutoGroupedStreamKernel<Index1D, QueryArrays, ArrayView<float>, LambdaRankSettings, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>>(RankKernel);

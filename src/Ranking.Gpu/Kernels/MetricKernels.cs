@@ -61,9 +61,13 @@ public sealed class MetricKernels
     /// <summary>What the top-k kernel reads.</summary>
     public struct TopKInputs
     {
+        /// <summary>The set's per-query arrays.</summary>
         public QueryArrays Query;
+        /// <summary>Score per row.</summary>
         public ArrayView<float> Scores;
+        /// <summary>Gain per row under the contract.</summary>
         public ArrayView<double> Gains;
+        /// <summary>The metric and the contract.</summary>
         public MetricKernelSettings Settings;
         /// <summary>Values that order tied rows under pessimistic / optimistic ties: the grades, or document-id keys.</summary>
         public ArrayView<float> TieGrades;
@@ -72,9 +76,13 @@ public sealed class MetricKernels
     /// <summary>What the walk over ordered rows reads.</summary>
     public struct WalkInputs
     {
+        /// <summary>The set's per-query arrays.</summary>
         public QueryArrays Query;
+        /// <summary>Score per row.</summary>
         public ArrayView<float> Scores;
+        /// <summary>Gain per row under the contract.</summary>
         public ArrayView<double> Gains;
+        /// <summary>The metric and the contract.</summary>
         public MetricKernelSettings Settings;
         /// <summary>Rows in ranking order, query after query (place of the query's first row = its row - RowBase).</summary>
         public ArrayView<int> Order;
@@ -85,8 +93,11 @@ public sealed class MetricKernels
     /// <summary>What the counting kernel reads and writes.</summary>
     public struct CountingInputs
     {
+        /// <summary>The set's per-query arrays.</summary>
         public QueryArrays Query;
+        /// <summary>Score per row.</summary>
         public ArrayView<float> Scores;
+        /// <summary>Gain per row under the contract.</summary>
         public ArrayView<double> Gains;
         /// <summary>A <see cref="TiePolicy"/>: which tied row comes first.</summary>
         public int Ties;
@@ -94,7 +105,9 @@ public sealed class MetricKernels
         public int Ideal;
         /// <summary>Values that order tied rows under pessimistic / optimistic ties: the grades, or document-id keys.</summary>
         public ArrayView<float> TieGrades;
+        /// <summary>Written: rows in ranking order, query after query.</summary>
         public ArrayView<int> Order;
+        /// <summary>Written when <see cref="Ideal"/> is 1: rows in descending gain order, laid out as <see cref="Order"/>.</summary>
         public ArrayView<int> IdealOrder;
     }
 
@@ -107,6 +120,7 @@ public sealed class MetricKernels
     /// </summary>
     public const int TopKMaxQueryLength = 65_536;
 
+    /// <summary>Compiles the metric kernels on <paramref name="accelerator"/>.</summary>
     public MetricKernels(Accelerator accelerator)
     {
         _topK = accelerator.LoadAutoGroupedStreamKernel<Index1D, TopKInputs, ArrayView<double>>(TopKKernel);

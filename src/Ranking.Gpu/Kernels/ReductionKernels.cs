@@ -14,6 +14,7 @@ public sealed class ReductionKernels : IDisposable
     private readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>> _copyTotal;
     private readonly MemoryBuffer1D<double, Stride1D.Dense> _partials;
 
+    /// <summary>Compiles the reduction kernels on <paramref name="accelerator"/> and allocates room for the chunk sums.</summary>
     public ReductionKernels(Accelerator accelerator)
     {
         _chunks = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>>(ChunkKernel);
@@ -57,5 +58,6 @@ public sealed class ReductionKernels : IDisposable
         target[0] = sum;
     }
 
+    /// <summary>Frees the chunk sums.</summary>
     public void Dispose() => _partials.Dispose();
 }

@@ -36,6 +36,7 @@ public sealed class SortedRankKernels
 
     private readonly RadixSortPairs<ulong, Stride1D.Dense, int, Stride1D.Dense> _sort;
 
+    /// <summary>Compiles the key, scatter and radix-sort kernels on <paramref name="accelerator"/>.</summary>
     public SortedRankKernels(Accelerator accelerator)
     {
         _accelerator = accelerator;
@@ -61,6 +62,7 @@ public sealed class SortedRankKernels
             SecondInts = accelerator.Allocate1D<int>(Math.Max(1, rows));
         }
 
+        /// <summary>Rows the buffers were sized for.</summary>
         public int Rows { get; }
         internal MemoryBuffer1D<ulong, Stride1D.Dense> Keys { get; }
         internal MemoryBuffer1D<int, Stride1D.Dense> SortedRows { get; }
@@ -71,6 +73,7 @@ public sealed class SortedRankKernels
         /// </summary>
         public MemoryBuffer1D<int, Stride1D.Dense> SecondInts { get; }
 
+        /// <summary>Frees the keys, rows and sort storage.</summary>
         public void Dispose()
         {
             Keys.Dispose();
@@ -80,6 +83,7 @@ public sealed class SortedRankKernels
         }
     }
 
+    /// <summary>Scratch for sorting <paramref name="rows"/> rows (the caller disposes it).</summary>
     public Buffers Allocate(int rows) => new(_accelerator, rows);
 
     /// <summary>
