@@ -3,7 +3,7 @@ using Ranking.Training;
 namespace Ranking.Cli;
 
 /// <summary>The catalog every command reads: Core's rankers plus those of the tree projects.</summary>
-public static class CatalogFactory
+internal static class CatalogFactory
 {
     public static RankerCatalog CreateDefault()
     {

@@ -4,7 +4,7 @@ using Ranking.Data;
 namespace Ranking.Cli;
 
 /// <summary>Exit codes of every command.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Ok = 0;
     public const int InternalFault = 1;
@@ -15,9 +15,9 @@ public static class ExitCodes
 /// Bad usage or bad input found by a command itself (a flag combination that makes no sense, a missing
 /// file): exit code 2 with the message alone.
 /// </summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
 
-public static class CliRunner
+internal static class CliRunner
 {
     /// <summary>
     /// Parses and runs a command line, turning exceptions into exit codes: bad input and usage errors

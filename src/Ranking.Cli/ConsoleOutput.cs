@@ -7,7 +7,7 @@ namespace Ranking.Cli;
 /// started), so in-process tests and redirected output see what a command prints. Colours and live
 /// progress only when the output is a terminal.
 /// </summary>
-public static class ConsoleOutput
+internal static class ConsoleOutput
 {
     public static IAnsiConsole Create()
     {

@@ -3,7 +3,7 @@ using Ranking.Cli.Commands;
 
 namespace Ranking.Cli;
 
-public static class RankingCli
+internal static class RankingCli
 {
     /// <summary>The whole command tree; tests build it too and run it in-process.</summary>
     public static RootCommand CreateRoot()

@@ -11,7 +11,7 @@ namespace Ranking.Cli.Commands;
 /// <c>ranking clicks simulate|aggregate|propensity|experiment</c>: simulate click logs over a judged set,
 /// count them, estimate position bias, and run the unbiased-learning-to-rank comparison.
 /// </summary>
-public static class ClicksCommands
+internal static class ClicksCommands
 {
     /// <summary>The <c>clicks</c> command group.</summary>
     public static Command Create()

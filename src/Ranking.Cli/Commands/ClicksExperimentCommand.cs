@@ -20,7 +20,7 @@ namespace Ranking.Cli.Commands;
 /// evaluated on the test set's true grades with paired t-tests against naive; the propensities learned
 /// against the true ones; and NDCG@10 against the number of sessions.
 /// </summary>
-public static class ClicksExperimentCommand
+internal static class ClicksExperimentCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -11,7 +11,7 @@ namespace Ranking.Cli.Commands;
 /// [--out DIR] [--json]</c>: trains each ranker, evaluates it on the test set and writes report.md, results.json,
 /// the plots and each ranker's test predictions to DIR.
 /// </summary>
-public static class CompareCommand
+internal static class CompareCommand
 {
     public const string DefaultMetrics = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map";
 

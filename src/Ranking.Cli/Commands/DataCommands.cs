@@ -10,7 +10,7 @@ namespace Ranking.Cli.Commands;
 /// <c>ranking data stats|validate|convert|generate</c>: look at, check, convert and generate datasets.
 /// Every subcommand takes <c>--json</c> (one JSON object on stdout, snake_case keys).
 /// </summary>
-public static class DataCommands
+internal static class DataCommands
 {
     public static Command Create()
     {

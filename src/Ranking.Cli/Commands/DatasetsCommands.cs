@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Ranking.Cli.Commands;
 
 /// <summary>`ranking datasets list|fetch|prepare`: the public LTR datasets of datasets/catalog.json.</summary>
-public static class DatasetsCommands
+internal static class DatasetsCommands
 {
     public static Command Create()
     {

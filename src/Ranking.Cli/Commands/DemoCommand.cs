@@ -12,7 +12,7 @@ namespace Ranking.Cli.Commands;
 /// seeded `small` synthetic set, compares one ranker of each family and prints the table next to the oracle
 /// (the generator's hidden score), writing the full report to ./ranking-demo/.
 /// </summary>
-public static class DemoCommand
+internal static class DemoCommand
 {
     /// <summary>Synthetic queries by default: 60/20/20 train/valid/test.</summary>
     public const int DemoQueries = 300;

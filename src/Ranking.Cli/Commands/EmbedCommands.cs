@@ -14,7 +14,7 @@ namespace Ranking.Cli.Commands;
 /// MRR, kNN accuracy, NMI) of a model or of raw features, write embeddings, search neighbours, and generate the
 /// seeded many-class synthetic set. Data: IDX images (labels found beside them), CSV/TSV with a class column, SVMlight.
 /// </summary>
-public static class EmbedCommands
+internal static class EmbedCommands
 {
     /// <summary>The <c>embed</c> command group.</summary>
     public static Command Create()

@@ -14,7 +14,7 @@ namespace Ranking.Cli.Commands;
 /// [--baseline-scores B] [--subtopics QRELS]</c>: metrics of one score per row (the LightGBM/XGBoost prediction format) under an
 /// explicit NDCG contract; with a baseline, the paired comparison (mean difference, t-test p, bootstrap CI).
 /// </summary>
-public static class EvalCommand
+internal static class EvalCommand
 {
     public static Command Create()
     {

@@ -8,7 +8,7 @@ namespace Ranking.Cli.Commands;
 /// <c>--max-memory SIZE</c> on the commands that read datasets: a dataset whose dense matrix would need
 /// more (estimated from the parsed shape, or a .rkds header) is refused with exit 2 before it is allocated.
 /// </summary>
-public static class ResourceOptions
+internal static class ResourceOptions
 {
     public static Option<string?> MaxMemory() => new("--max-memory")
     {

@@ -14,7 +14,7 @@ namespace Ranking.Cli.Commands;
 /// <c>ranking train</c> (fit a ranker of the catalog and write a model file), <c>ranking predict</c> (apply a
 /// model file: one score per line, in the data's row order) and <c>ranking rankers</c> (list the catalog).
 /// </summary>
-public static class TrainCommands
+internal static class TrainCommands
 {
     public static IEnumerable<Command> Create() => [CreateTrain(), CreatePredict(), CreateRankers()];
 

@@ -3,7 +3,7 @@ using System.Reflection;
 
 namespace Ranking.Cli.Commands;
 
-public static class VersionCommand
+internal static class VersionCommand
 {
     public static Command Create()
     {

@@ -5,7 +5,7 @@ using Ranking.Training;
 namespace Ranking.Cli.Compare;
 
 /// <summary>The catalog and the training entry point compare and demo use.</summary>
-public static class CompareCatalog
+internal static class CompareCatalog
 {
     /// <summary>
     /// <see cref="CatalogFactory.CreateDefault"/>, plus the tree projects' rankers if that factory does not

@@ -7,7 +7,7 @@ namespace Ranking.Cli.Compare;
 /// The console side of compare: live progress bars (one per ranker and fold) on a terminal, one line per
 /// finished ranker on stderr otherwise (stdout stays clean for the table or --json), and the result table.
 /// </summary>
-public sealed class CompareConsole : ICompareObserver
+internal sealed class CompareConsole : ICompareObserver
 {
     private readonly ProgressContext? _live;
     private readonly TextWriter _log;

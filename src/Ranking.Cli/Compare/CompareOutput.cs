@@ -3,7 +3,7 @@ using Ranking.Data;
 namespace Ranking.Cli.Compare;
 
 /// <summary>Writes report.md, results.json and the plots of a finished comparison.</summary>
-public static class CompareOutput
+internal static class CompareOutput
 {
     public static void Write(CompareReport report, string outDir)
     {

@@ -7,7 +7,7 @@ namespace Ranking.Cli.Compare;
 /// spread, its learning curve and its significance against the best ranker. report.md, results.json, the
 /// console table and the plots are all written from this one object, so they cannot disagree.
 /// </summary>
-public sealed class CompareReport
+internal sealed class CompareReport
 {
     public const string SchemaId = "ranking-compare/1";
 
@@ -35,12 +35,12 @@ public sealed class CompareReport
 }
 
 /// <summary>One train/valid/test split that every ranker ran on.</summary>
-public sealed record FoldInfo(string Name, string Train, string? Valid, string Test, int TestQueries, int TestRows);
+internal sealed record FoldInfo(string Name, string Train, string? Valid, string Test, int TestQueries, int TestRows);
 
 /// <summary>Difference of a ranker's primary metric against the best ranker's, query by query, over all test queries.</summary>
-public sealed record Significance(string Against, string Metric, double MeanDifference, double PValue, double CiLow, double CiHigh, int Queries);
+internal sealed record Significance(string Against, string Metric, double MeanDifference, double PValue, double CiLow, double CiHigh, int Queries);
 
-public sealed class RankerReport
+internal sealed class RankerReport
 {
     public required string Name { get; init; }
     public string Objective { get; init; } = "";
@@ -72,7 +72,7 @@ public sealed class RankerReport
 }
 
 /// <summary>One ranker on one fold.</summary>
-public sealed class FoldResult
+internal sealed class FoldResult
 {
     public required string Fold { get; init; }
     /// <summary>Test metric means (weighted by query weight, left-out queries excluded), by metric name.</summary>
@@ -89,4 +89,4 @@ public sealed class FoldResult
     public double[] PerQueryPrimary { get; init; } = [];
 }
 
-public sealed record CurvePoint(int Iteration, double Value);
+internal sealed record CurvePoint(int Iteration, double Value);

@@ -5,7 +5,7 @@ using Ranking.Training;
 namespace Ranking.Cli.Compare;
 
 /// <summary>One train/valid/test split; the sets are loaded when the runner reaches the fold.</summary>
-public sealed class CompareFold(string name, string trainPath, string? validPath, string testPath,
+internal sealed class CompareFold(string name, string trainPath, string? validPath, string testPath,
     Func<(RankingDataset Train, RankingDataset? Valid, RankingDataset Test)> load, float[]? oracleTestScores = null)
 {
     public string Name { get; } = name;
@@ -28,19 +28,19 @@ public sealed class CompareFold(string name, string trainPath, string? validPath
 }
 
 /// <summary>A trained ranker, as far as compare needs it: how to score a raw set, and the training record.</summary>
-public sealed record TrainedRanker(Func<RankingDataset, float[]> Predict, TrainingResult Result);
+internal sealed record TrainedRanker(Func<RankingDataset, float[]> Predict, TrainingResult Result);
 
-public delegate TrainedRanker TrainRanker(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid,
+internal delegate TrainedRanker TrainRanker(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid,
     RankerOptions options, IReadOnlyList<MetricSpec> validMetrics, NdcgContract contract, IProgress<TrainingEvent>? progress);
 
 /// <summary>What compare tells the console while it works.</summary>
-public interface ICompareObserver
+internal interface ICompareObserver
 {
     IProgress<TrainingEvent>? RankerStarted(string fold, string ranker);
     void RankerFinished(string fold, string ranker, FoldResult result);
 }
 
-public sealed class CompareSettings
+internal sealed class CompareSettings
 {
     public required IReadOnlyList<string> Rankers { get; init; }
     /// <summary>Test metrics; the primary metric (ndcg@10) is added when missing.</summary>
@@ -82,7 +82,7 @@ public sealed class CompareSettings
 /// queries of all folds are pooled (in k-fold rotation each query is tested once), so the t-test and bootstrap
 /// see every query once rather than k fold means.
 /// </summary>
-public static class CompareRunner
+internal static class CompareRunner
 {
     public static CompareReport Run(RankerCatalog catalog, IReadOnlyList<CompareFold> folds, CompareSettings settings,
         string outDir, TrainRanker train, ICompareObserver? observer = null)

@@ -7,7 +7,7 @@ namespace Ranking.Cli.Compare;
 /// results.json (schema "ranking-compare/1", documented in the README). Numbers are written with full double
 /// precision; a value that does not exist (std over one fold, a metric no query defines) is null.
 /// </summary>
-public static class ReportJson
+internal static class ReportJson
 {
     public static string Write(CompareReport report)
     {

@@ -4,7 +4,7 @@ using System.Text;
 namespace Ranking.Cli.Compare;
 
 /// <summary>report.md: the comparison table, the contract, significance against the best ranker, the plots.</summary>
-public static class ReportMarkdown
+internal static class ReportMarkdown
 {
     public static string Write(CompareReport report, IReadOnlyList<string>? plotFiles = null)
     {

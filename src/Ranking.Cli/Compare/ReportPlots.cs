@@ -9,7 +9,7 @@ namespace Ranking.Cli.Compare;
 /// (fonts-dejavu-core on Debian); without one ScottPlot draws no text in the PNG, while the SVG still
 /// carries it for the viewer to draw.
 /// </summary>
-public static class ReportPlots
+internal static class ReportPlots
 {
     private const int Width = 900, Height = 560;
     private static readonly IPalette Few = new ScottPlot.Palettes.Category10();

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Ranking.Cli.Datasets;
 
 /// <summary>One public learning-to-rank dataset as described by datasets/catalog.json.</summary>
-public sealed class DatasetEntry
+internal sealed class DatasetEntry
 {
     public required string Name { get; init; }
     public required string Title { get; init; }
@@ -38,14 +38,14 @@ public sealed class DatasetEntry
 /// How Fold1 holds all the parts: train = the first <see cref="TrainParts"/> parts in file order, then vali and
 /// test one part each, with <see cref="PartQueries"/> queries per part.
 /// </summary>
-public sealed class FoldRotationSpec
+internal sealed class FoldRotationSpec
 {
     public int TrainParts { get; init; }
     public required IReadOnlyList<int> PartQueries { get; init; }
 }
 
 /// <summary>The dataset catalogue (datasets/catalog.json, embedded in the tool).</summary>
-public sealed class DatasetCatalog
+internal sealed class DatasetCatalog
 {
     public int Version { get; init; }
     public string Notes { get; init; } = "";

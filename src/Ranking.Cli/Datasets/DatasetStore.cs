@@ -9,7 +9,7 @@ namespace Ranking.Cli.Datasets;
 /// there: download, or unpack/copy what the user already has. Nothing is left half-copied: files land in a
 /// staging folder inside the root and are moved into place only when everything arrived.
 /// </summary>
-public sealed class DatasetStore(string root)
+internal sealed class DatasetStore(string root)
 {
     public string Root { get; } = Path.GetFullPath(root);
 

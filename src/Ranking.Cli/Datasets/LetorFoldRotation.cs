@@ -13,7 +13,7 @@ namespace Ranking.Cli.Datasets;
 /// and what equal parts of 784 queries must be; it cannot be checked against the original Fold2..5 files here.
 /// Lines are copied byte for byte, so rebuilding Fold1 reproduces its three files exactly.
 /// </summary>
-public static class LetorFoldRotation
+internal static class LetorFoldRotation
 {
     /// <summary>Splits Fold1 into its parts and writes Fold1..FoldN under <paramref name="datasetRoot"/>.</summary>
     public static IReadOnlyList<string> Build(string fold1Dir, string datasetRoot, FoldRotationSpec spec,
