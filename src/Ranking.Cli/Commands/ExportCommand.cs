@@ -10,7 +10,7 @@ namespace Ranking.Cli.Commands;
 /// features to scores (the fitted feature pipeline included), which ONNX Runtime and the stacks built on it load.
 /// A model or pipeline step that has no ONNX form (per-query normalisation) is bad input: exit 2, nothing written.
 /// </summary>
-public static class ExportCommand
+internal static class ExportCommand
 {
     /// <summary>The formats <c>--format</c> accepts.</summary>
     public static readonly string[] Formats = ["onnx"];
