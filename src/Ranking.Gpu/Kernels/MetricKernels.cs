@@ -55,6 +55,7 @@ public sealed class MetricKernels
         public MetricKernelSettings Settings;
         /// <summary>Rows in ranking order, laid out as <see cref="WalkInputs.Order"/>.</summary>
         public ArrayView<int> Order;
+        /// <summary>The subtopic judgements (CSR arrays by row) and the walk's scratch: coverage per query subtopic, taken flag per candidate.</summary>
         public SubtopicArrays Subtopics;
     }
 
