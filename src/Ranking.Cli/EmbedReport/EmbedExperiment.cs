@@ -11,7 +11,7 @@ namespace Ranking.Cli.EmbedReport;
 /// written <c>loss:miner[:key=value...]</c> (keys: margin, temperature, pos-margin, neg-margin, alpha, beta,
 /// base, epsilon, reducer, soft, per-class).
 /// </summary>
-public sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerClass)
+internal sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerClass)
 {
     /// <summary>Parses one recipe; an <see cref="ArgumentException"/> names what is wrong.</summary>
     public static EmbedRecipe Parse(string text, EmbeddingDistance distance)
@@ -58,7 +58,7 @@ public sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerCla
 }
 
 /// <summary>One training of one recipe with one seed, evaluated on the test items.</summary>
-public sealed record EmbedRun
+internal sealed record EmbedRun
 {
     /// <summary>The recipe's name.</summary>
     public required string Recipe { get; init; }
@@ -108,7 +108,7 @@ public sealed record EmbedRun
 }
 
 /// <summary>A recipe's runs over every seed, and its comparison with the best recipe and raw features.</summary>
-public sealed record EmbedRecipeResult(EmbedRecipe Recipe, IReadOnlyList<EmbedRun> Runs)
+internal sealed record EmbedRecipeResult(EmbedRecipe Recipe, IReadOnlyList<EmbedRun> Runs)
 {
     /// <summary>Mean over seeds of the final MAP@R.</summary>
     public double MapAtR => Runs.Average(r => r.MapAtR);
@@ -152,7 +152,7 @@ public sealed record EmbedRecipeResult(EmbedRecipe Recipe, IReadOnlyList<EmbedRu
 }
 
 /// <summary>A paired comparison over test queries: mean difference, t statistic and two-sided p-value.</summary>
-public sealed record PairedDifference(string Against, double MeanDifference, double T, double PValue, int Queries)
+internal sealed record PairedDifference(string Against, double MeanDifference, double T, double PValue, int Queries)
 {
     /// <summary>Compares per-query values <paramref name="a"/> with <paramref name="b"/> (a - b).</summary>
     public static PairedDifference Of(string against, double[] a, double[] b)
@@ -167,7 +167,7 @@ public sealed record PairedDifference(string Against, double MeanDifference, dou
 }
 
 /// <summary>The settings shared by every run of an experiment.</summary>
-public sealed record EmbedExperimentSettings
+internal sealed record EmbedExperimentSettings
 {
     /// <summary>The recipes compared.</summary>
     public required IReadOnlyList<EmbedRecipe> Recipes { get; init; }
@@ -185,7 +185,7 @@ public sealed record EmbedExperimentSettings
 /// principal axes, and appends the run to runs.jsonl as it finishes, so that an interrupted experiment resumes
 /// where it stopped.
 /// </summary>
-public static class EmbedExperiment
+internal static class EmbedExperiment
 {
     /// <summary>The runs file inside the output folder.</summary>
     public const string RunsFile = "runs.jsonl";

@@ -14,7 +14,7 @@ namespace Ranking.Cli.EmbedReport;
 /// seeds) and projection.png/.svg (the best recipe's test embeddings on their first two principal axes,
 /// coloured by class). Text in the PNGs needs a system font (fonts-dejavu-core on Debian).
 /// </summary>
-public static class EmbedReportWriter
+internal static class EmbedReportWriter
 {
     private const int Width = 900, Height = 560;
 
