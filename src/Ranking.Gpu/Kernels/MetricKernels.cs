@@ -38,26 +38,13 @@ public struct MetricKernelSettings
 /// <see cref="DiversityWalks"/> over it with the uploaded subtopic judgements (<see cref="SubtopicArrays"/>).
 /// Deterministic: no atomics.
 /// </summary>
-public sealed class MetricKernels
+public sealed partial class MetricKernels
 {
     private readonly Action<Index1D, TopKInputs, ArrayView<double>> _topK;
     private readonly Action<Index1D, WalkInputs, ArrayView<double>> _walk;
     private readonly Action<Index1D, CountingInputs> _countOrder;
     private readonly Action<Index1D, QueryArrays, ArrayView<float>, ArrayView<double>> _weighGains;
     private readonly Action<Index1D, DiversityInputs, ArrayView<double>> _diversity;
-
-    /// <summary>What the diversity walk reads: the ranking, the subtopic judgements and their scratch.</summary>
-    public struct DiversityInputs
-    {
-        /// <summary>The set's rows and queries.</summary>
-        public QueryArrays Query;
-        /// <summary>The metric (alpha-NDCG or alpha-DCG, its cut-off, empty value and alpha) and the contract's discount.</summary>
-        public MetricKernelSettings Settings;
-        /// <summary>Rows in ranking order, laid out as <see cref="WalkInputs.Order"/>.</summary>
-        public ArrayView<int> Order;
-        /// <summary>The subtopic judgements (CSR arrays by row) and the walk's scratch: coverage per query subtopic, taken flag per candidate.</summary>
-        public SubtopicArrays Subtopics;
-    }
 
     /// <summary>What the top-k kernel reads.</summary>
     public struct TopKInputs
@@ -285,28 +272,6 @@ public sealed class MetricKernels
             Start = start, Seg = start - qa.RowBase, N = n, DiscountKind = w.Settings.Discount, DiscountOffset = w.Settings.DiscountOffset,
         };
         perQuery[q] = MetricWalks.Evaluate(query, w.Settings.Walk);
-    }
-
-    /// <summary>One query's alpha-NDCG or alpha-DCG from its ordered rows and subtopic judgements, a thread per query.</summary>
-    private static void DiversityKernel(Index1D index, DiversityInputs d, ArrayView<double> perQuery)
-    {
-        var qa = d.Query;
-        int q = index + qa.QueryBase;
-        int start = qa.Offsets[q], n = qa.Offsets[q + 1] - start;
-        if (n <= 0)
-        {
-            perQuery[q] = double.NaN;
-            return;
-        }
-        var j = d.Subtopics;
-        var query = new DeviceSubtopicQuery
-        {
-            Order = d.Order, Seg = start - qa.RowBase, N = n, Judgements = j,
-            FirstCandidate = j.CandidateOffsets[q], Candidates = j.CandidateOffsets[q + 1] - j.CandidateOffsets[q],
-            CoverageBase = j.CoverageOffsets[q], Subtopics = j.CoverageOffsets[q + 1] - j.CoverageOffsets[q],
-            DiscountKind = d.Settings.Discount, DiscountOffset = d.Settings.DiscountOffset,
-        };
-        perQuery[q] = DiversityWalks.Evaluate(query, d.Settings.Walk, d.Settings.Alpha);
     }
 
     /// <summary>
