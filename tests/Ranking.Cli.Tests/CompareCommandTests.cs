@@ -129,4 +129,58 @@ public class CompareCommandTests
         Assert.EndsWith("train.rkds", folds[1].TrainPath);
         Assert.EndsWith("vali.txt", folds[0].ValidPath);
     }
+
+    /// <summary>
+    /// alpha-NDCG in compare: each fold's test set is joined to a TREC diversity qrels file by query id and docno, under
+    /// the trec contract (docno ties, so valid and test keep their document ids), and compare's numbers equal
+    /// <c>ranking eval --subtopics</c> on the saved predictions.
+    /// </summary>
+    [Fact]
+    public void Compare_takes_subtopic_judgements_for_alpha_ndcg_and_agrees_with_eval()
+    {
+        using var tmp = new TempDir();
+        WriteSyntheticFold(tmp["data"], 40, 11);
+        // The test rows get document ids (LETOR comments); every third row of a query covers one or two of 3 subtopics.
+        var lines = File.ReadAllLines(tmp["data/test.txt"]);
+        var qrels = new StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string qid = lines[i].Split(' ')[1]["qid:".Length..];
+            lines[i] += $" # docid = D{i}";
+            if (i % 3 == 0) qrels.Append(CultureInfo.InvariantCulture, $"{qid} {1 + i % 2} D{i} 1\n");
+            if (i % 5 == 0) qrels.Append(CultureInfo.InvariantCulture, $"{qid} 3 D{i} 1\n");
+        }
+        File.WriteAllLines(tmp["data/test.txt"], lines);
+        File.WriteAllText(tmp["qrels.txt"], qrels.ToString());
+        // The trec contract's docno ties apply to the validation metric too, so the validation rows carry ids as well.
+        File.WriteAllLines(tmp["data/vali.txt"], File.ReadAllLines(tmp["data/vali.txt"]).Select((line, i) => $"{line} # docid = V{i}"));
+
+        var result = CliHarness.Run("compare", "--train", tmp["data/train.txt"], "--valid", tmp["data/vali.txt"], "--test", tmp["data/test.txt"],
+            "--rankers", "linear-ranknet,ranknet", "--iterations", "3", "--threads", "1", "--contract", "trec",
+            "--metrics", "alpha-ndcg@5,alpha-ndcg@10:alpha=0.8,ndcg@10", "--subtopics", tmp["qrels.txt"], "--out", tmp["out"], "--json");
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+        var json = JsonNode.Parse(File.ReadAllText(tmp["out/results.json"]))!;
+        foreach (var ranker in json["rankers"]!.AsArray())
+        {
+            var fold = ranker!["folds"]![0]!;
+            var eval = CliHarness.Run("eval", "--data", tmp["data/test.txt"], "--scores", tmp["out/" + (string)fold["predictions"]!], "--contract", "trec",
+                "--metrics", "alpha-ndcg@5,alpha-ndcg@10:alpha=0.8,ndcg@10", "--subtopics", tmp["qrels.txt"], "--json");
+            Assert.True(eval.ExitCode == ExitCodes.Ok, eval.Stderr);
+            var evalJson = JsonNode.Parse(eval.Stdout)!;
+            foreach (var metric in new[] { "alpha-ndcg@5", "alpha-ndcg@10:alpha=0.8", "ndcg@10" })
+                Assert.Equal((double)evalJson["metrics"]![metric]!, (double)fold["metrics"]![metric]!);
+            double alpha5 = (double)fold["metrics"]!["alpha-ndcg@5"]!;
+            Assert.True(alpha5 > 0 && alpha5 < 1.5, $"alpha-ndcg@5 = {alpha5}");
+        }
+
+        // Without judgements an alpha metric is a clear usage error, and a qrels line that is not four fields names its line.
+        var none = CliHarness.Run("compare", "--train", tmp["data/train.txt"], "--test", tmp["data/test.txt"], "--rankers", "linear-ranknet",
+            "--iterations", "1", "--metrics", "alpha-ndcg@5", "--out", tmp["out2"]);
+        Assert.Equal(2, none.ExitCode);
+        File.WriteAllText(tmp["bad.txt"], "1 1 D0 1\n1 D1 1\n");
+        var bad = CliHarness.Run("compare", "--train", tmp["data/train.txt"], "--test", tmp["data/test.txt"], "--rankers", "linear-ranknet",
+            "--iterations", "1", "--metrics", "alpha-ndcg@5", "--subtopics", tmp["bad.txt"], "--out", tmp["out3"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("bad.txt:2", bad.Stderr);
+    }
 }

@@ -36,24 +36,33 @@ internal static class CompareCommand
             DefaultValueFactory = _ => Ranking.Training.RankerTraining.DefaultPipeline,
         };
         var backend = BackendOption.Create();
+        var subtopics = new Option<string?>("--subtopics")
+        {
+            Description = "Subtopic judgements for alpha-ndcg/alpha-dcg in --metrics: a TREC diversity qrels file ('topic subtopic docno judgment' per line), " +
+                "joined to each test set by query id and document id (LETOR '# docid = X' comments or a docno column).",
+        };
         var command = new Command("compare", "Train several rankers on the same data and compare them on the test set: report.md, results.json, plots.")
         {
-            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title, pipeline, backend,
+            train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title, pipeline, backend, subtopics,
         };
         command.SetAction(pr =>
         {
             using var compute = BackendOption.Resolve(pr.GetValue(backend)!);
-            var foldList = ResolveFolds(pr.GetValue(train), pr.GetValue(valid), pr.GetValue(test), pr.GetValue(folds), pr.GetValue(threads));
+            var contractValue = ParseContract(pr.GetValue(contract)!);
+            string? subtopicsPath = pr.GetValue(subtopics);
+            var foldList = ResolveFolds(pr.GetValue(train), pr.GetValue(valid), pr.GetValue(test), pr.GetValue(folds), pr.GetValue(threads),
+                CompareSettings.NeedsDocumentIds(contractValue, subtopicsPath));
             var settings = new CompareSettings
             {
                 Rankers = SplitList(pr.GetValue(rankers)!),
                 Metrics = ParseMetrics(pr.GetValue(metrics)!),
-                Contract = ParseContract(pr.GetValue(contract)!),
+                Contract = contractValue,
                 Seed = pr.GetValue(seed),
                 Threads = pr.GetValue(threads),
                 Iterations = pr.GetValue(iterations),
                 Title = pr.GetValue(title) ?? (foldList.Count > 1 ? $"Ranker comparison over {foldList.Count} folds" : "Ranker comparison"),
                 Compute = compute,
+                SubtopicsPath = subtopicsPath,
             };
             return Execute(foldList, settings, pr.GetValue(outDir)!, pr.GetValue(json), pr.GetValue(pipeline));
         });
@@ -90,24 +99,24 @@ internal static class CompareCommand
         catch (ArgumentException ex) { throw new UsageException(ex.Message); }
     }
 
-    private static IReadOnlyList<CompareFold> ResolveFolds(string? train, string? valid, string? test, string? folds, int threads)
+    private static IReadOnlyList<CompareFold> ResolveFolds(string? train, string? valid, string? test, string? folds, int threads, bool keepDocumentIds)
     {
         if (folds is not null)
         {
             if (train is not null || test is not null || valid is not null)
                 throw new UsageException("give either --folds DIR or --train/--valid/--test, not both.");
-            return DiscoverFolds(folds, threads);
+            return DiscoverFolds(folds, threads, keepDocumentIds);
         }
         if (train is null || test is null)
             throw new UsageException("compare needs --train and --test (and usually --valid), or --folds DIR.");
-        return [CompareFold.FromFiles(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(test))) is { Length: > 0 } d ? d : "test", train, valid, test, threads)];
+        return [CompareFold.FromFiles(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(test))) is { Length: > 0 } d ? d : "test", train, valid, test, threads, keepDocumentIds)];
     }
 
     /// <summary>
     /// DIR/Fold1..FoldK (numeric order), each with train, vali/valid (optional) and test files; a .rkds file wins
     /// over the text file of the same name. DIR itself is taken as the only fold when it has no Fold folders.
     /// </summary>
-    internal static IReadOnlyList<CompareFold> DiscoverFolds(string dir, int threads = -1)
+    internal static IReadOnlyList<CompareFold> DiscoverFolds(string dir, int threads = -1, bool keepDocumentIds = false)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: folder not found.");
         var foldDirs = Directory.GetDirectories(dir)
@@ -120,7 +129,7 @@ internal static class CompareCommand
         {
             string train = FindSplit(d, ["train"]) ?? throw new FileNotFoundException($"{d}: no train.rkds or train.txt.");
             string test = FindSplit(d, ["test"]) ?? throw new FileNotFoundException($"{d}: no test.rkds or test.txt.");
-            return CompareFold.FromFiles(Path.GetFileName(d), train, FindSplit(d, ["vali", "valid", "validation"]), test, threads);
+            return CompareFold.FromFiles(Path.GetFileName(d), train, FindSplit(d, ["vali", "valid", "validation"]), test, threads, keepDocumentIds);
         }).ToList();
     }
 

@@ -15,14 +15,18 @@ internal sealed class CompareFold(string name, string trainPath, string? validPa
     public float[]? OracleTestScores { get; } = oracleTestScores;
     public (RankingDataset Train, RankingDataset? Valid, RankingDataset Test) Load() => load();
 
-    /// <summary>Reads the three files; valid and test take the training set's feature count.</summary>
-    public static CompareFold FromFiles(string name, string train, string? valid, string test, int threads = -1) =>
+    /// <summary>
+    /// Reads the three files; valid and test take the training set's feature count. With <paramref name="keepDocumentIds"/>
+    /// valid and test keep their row comments, where the document ids are (LETOR "# docid = X", a docno column): the
+    /// docno tie order of the trec contract and the subtopic join of alpha-NDCG read them.
+    /// </summary>
+    public static CompareFold FromFiles(string name, string train, string? valid, string test, int threads = -1, bool keepDocumentIds = false) =>
         new(name, train, valid, test, () =>
         {
             foreach (var path in new[] { train, valid, test })
                 if (path is not null && !File.Exists(path)) throw new FileNotFoundException($"{path}: data file not found", path);
             var t = DatasetReader.Read(train, new DatasetReadOptions { KeepComments = false, Threads = threads });
-            var same = new DatasetReadOptions { FeatureCount = t.FeatureCount, DropExtraFeatures = true, KeepComments = false, Threads = threads };
+            var same = new DatasetReadOptions { FeatureCount = t.FeatureCount, DropExtraFeatures = true, KeepComments = keepDocumentIds, Threads = threads };
             return (t, valid is null ? null : DatasetReader.Read(valid, same), DatasetReader.Read(test, same));
         });
 }
@@ -60,19 +64,26 @@ internal sealed class CompareSettings
     /// null or the CPU backend = the managed loops (CLI <c>--backend</c>). Not owned.
     /// </summary>
     public Ranking.Compute.IComputeBackend? Compute { get; init; }
+    /// <summary>A TREC diversity qrels file for alpha-NDCG/alpha-DCG, joined to each fold's test set by query id and docno (CLI <c>--subtopics</c>).</summary>
+    public string? SubtopicsPath { get; init; }
+
+    /// <summary>Whether valid and test sets must keep their document ids: for the docno tie order or the subtopic join.</summary>
+    public static bool NeedsDocumentIds(NdcgContract contract, string? subtopicsPath) =>
+        contract.Ties == TiePolicy.DocIdDescending || subtopicsPath is not null;
 
     private bool OnDevice => Compute is { Kind: Ranking.Compute.ComputeBackendKind.Gpu };
 
-    /// <summary>The test metrics of <paramref name="scores"/>, on the chosen backend.</summary>
-    public EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics) =>
-        OnDevice ? RankingEvaluator.Evaluate(Compute!.Metrics, data, scores, metrics, Contract)
-                 : RankingEvaluator.Evaluate(data, scores, metrics, Contract, Threads);
+    /// <summary>The test metrics of <paramref name="scores"/>, on the chosen backend (alpha metrics with the fold's subtopic judgements).</summary>
+    public EvaluationReport Evaluate(RankingDataset data, float[] scores, IReadOnlyList<MetricSpec> metrics, SubtopicJudgements? subtopics = null) =>
+        OnDevice ? RankingEvaluator.Evaluate(Compute!.Metrics, data, scores, metrics, Contract, subtopics: subtopics)
+                 : RankingEvaluator.Evaluate(data, scores, metrics, Contract, Threads, subtopics: subtopics);
 
     /// <summary>The same settings with another ranker list.</summary>
     public CompareSettings With(IReadOnlyList<string> rankers) => new()
     {
         Rankers = rankers, Metrics = Metrics, Contract = Contract, PrimaryMetric = PrimaryMetric, Seed = Seed, Threads = Threads,
         Iterations = Iterations, RankerParameters = RankerParameters, Title = Title, Notes = Notes, Compute = Compute,
+        SubtopicsPath = SubtopicsPath,
     };
 }
 
@@ -110,9 +121,11 @@ internal static class CompareRunner
         {
             var (trainSet, validSet, testSet) = fold.Load();
             tests.Add(testSet);
+            // Each fold's test set is joined to the judgements on its own: a query is judged wherever it is tested.
+            var subtopics = settings.SubtopicsPath is null ? null : SubtopicJudgements.Read(settings.SubtopicsPath, testSet);
             foldInfos.Add(new FoldInfo(fold.Name, fold.TrainPath, fold.ValidPath, fold.TestPath, testSet.QueryCount, testSet.RowCount));
             if (fold.OracleTestScores is { } oracle)
-                oracleMeans.Add(settings.Evaluate(testSet, oracle, metrics).Means);
+                oracleMeans.Add(settings.Evaluate(testSet, oracle, metrics, subtopics).Means);
 
             for (int r = 0; r < descriptors.Count; r++)
             {
@@ -136,7 +149,7 @@ internal static class CompareRunner
 
                 string relative = Path.Combine("predictions", Safe(fold.Name), Safe(ranker.Name) + ".txt");
                 ScoresFile.Write(Path.Combine(outDir, relative), scores);
-                var evaluation = settings.Evaluate(testSet, scores, metrics);
+                var evaluation = settings.Evaluate(testSet, scores, metrics, subtopics);
                 var result = new FoldResult
                 {
                     Fold = fold.Name,
