@@ -101,6 +101,14 @@ public sealed class ClicksExperimentTests
             foreach (var point in json.RootElement.GetProperty("learning_curve").EnumerateArray())
                 Assert.InRange(point.GetProperty("gbdt_ipw_softmax_ndcg@10").GetDouble(), 0.0, 1.0);
             Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+            foreach (var plot in new[] { "propensities", "learning-curve" })
+            {
+                Assert.True(new FileInfo(Path.Combine(dir, plot + ".png")).Length > 1000, plot);
+                Assert.Contains($"![{plot}]({plot}.png)", File.ReadAllText(Path.Combine(dir, "report.md")));
+            }
+            string propensitySvg = File.ReadAllText(Path.Combine(dir, "propensities.svg"));
+            foreach (var legend in new[] { "true", "interventions", "regression-em" }) Assert.Contains(legend, propensitySvg);
+            Assert.Contains("sessions (log scale)", File.ReadAllText(Path.Combine(dir, "learning-curve.svg")));
             Assert.StartsWith("position\ttrue\tinterventions\tregression-em\tunbiased-lambdarank t+\n", File.ReadAllText(Path.Combine(dir, "propensities.tsv")));
         }
         finally

@@ -39,7 +39,7 @@ internal static class ClicksExperimentCommand
         var pipeline = new Option<string>("--pipeline") { Description = "Feature pipeline fitted on each training set (none for LETOR's normalised files).", DefaultValueFactory = _ => "none" };
         var seed = new Option<int>("--seed") { Description = "Seed of the production ranker, the logs and the models.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "Threads (-1 = all).", DefaultValueFactory = _ => -1 };
-        var output = new Option<string?>("--out") { Description = "Folder for report.md, results.json and propensities.tsv." };
+        var output = new Option<string?>("--out") { Description = "Folder for report.md, results.json, propensities.tsv and the plots (propensities, learning curve; PNG and SVG)." };
         var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
         var curveOnly = new Option<bool>("--curve-only") { Description = "Only the learning curve (naive and IPW softmax, linear and with trees when --trees > 0), the production ranker and the skylines: no propensity estimation, no other estimator." };
         var flags = new ClicksCommands.ModelFlags();
@@ -64,7 +64,9 @@ internal static class ClicksExperimentCommand
             if (parse.GetValue(output) is { } dir)
             {
                 Directory.CreateDirectory(dir);
-                AtomicFile.WriteAllBytes(Path.Combine(dir, "report.md"), Encoding.UTF8.GetBytes(markdown));
+                var plots = Compare.ClicksReportPlots.Write(result, dir);
+                string images = string.Concat(plots.Where(f => f.EndsWith(".png", StringComparison.Ordinal)).Select(f => $"\n![{Path.GetFileNameWithoutExtension(f)}]({f})\n"));
+                AtomicFile.WriteAllBytes(Path.Combine(dir, "report.md"), Encoding.UTF8.GetBytes(markdown + images));
                 AtomicFile.WriteAllBytes(Path.Combine(dir, "results.json"), Encoding.UTF8.GetBytes(resultsJson));
                 AtomicFile.WriteAllBytes(Path.Combine(dir, "propensities.tsv"), Encoding.UTF8.GetBytes(result.PropensityTsv()));
             }
