@@ -8,6 +8,9 @@ namespace Ranking.Clicks;
 /// Examination propensities theta_k of positions 1..K, relative to position 1 (theta_1 = 1), as estimated
 /// from a click log, with how many (query, row) entries supported each position.
 /// </summary>
+/// <param name="Method">How the estimate was made: "interventions" (randomised swaps), "em" or "regression-em".</param>
+/// <param name="Propensities">theta_k for positions k = 1..K (index k - 1), theta_1 = 1.</param>
+/// <param name="Support">For each position, the (query, row) entries of the log that informed it.</param>
 public sealed record PropensityEstimate(string Method, double[] Propensities, long[] Support)
 {
     /// <summary>Tab-separated <c>position propensity support</c> lines under a header.</summary>

@@ -7,11 +7,15 @@ namespace Ranking.Compute;
 /// </summary>
 public enum ComputeBackendKind
 {
+    /// <summary>A real GPU when one is registered and present, else the managed CPU path.</summary>
     Auto,
+    /// <summary>The managed CPU path.</summary>
     Cpu,
+    /// <summary>The registered GPU backend (Ranking.Gpu), on ILGPU's CPU accelerator when no GPU is present.</summary>
     Gpu,
 }
 
+/// <summary>Parsing and printing <see cref="ComputeBackendKind"/> as the --backend option spells it.</summary>
 public static class ComputeBackendKinds
 {
     /// <summary>Parses "auto", "cpu" or "gpu" (any case); anything else is an ArgumentException naming the choices.</summary>
@@ -23,5 +27,6 @@ public static class ComputeBackendKinds
         _ => throw new ArgumentException($"unknown backend '{text}': expected auto, cpu or gpu."),
     };
 
+    /// <summary>"auto", "cpu" or "gpu": the spelling <see cref="Parse"/> reads.</summary>
     public static string ToOptionString(this ComputeBackendKind kind) => kind.ToString().ToLowerInvariant();
 }

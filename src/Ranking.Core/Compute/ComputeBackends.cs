@@ -17,6 +17,7 @@ public static class ComputeBackends
     public static void RegisterGpu(Func<bool, IComputeBackend?> factory) =>
         s_gpuFactory = factory ?? throw new ArgumentNullException(nameof(factory));
 
+    /// <summary>True once a GPU factory has been registered (Ranking.Gpu's GpuComputeBackend.Register).</summary>
     public static bool GpuRegistered => s_gpuFactory is not null;
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace Ranking.Data;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="path"/> with what <paramref name="write"/> writes to the stream, all or nothing: on an exception the target is left as it was and the temporary file is deleted.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -63,6 +64,7 @@ public static class AtomicFile
         catch (InvalidOperationException) { return false; }
     }
 
+    /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte-order mark, all or nothing (see <see cref="Write"/>).</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s =>
         {
@@ -70,5 +72,6 @@ public static class AtomicFile
             w.Write(text);
         });
 
+    /// <summary>Writes <paramref name="bytes"/>, all or nothing (see <see cref="Write"/>).</summary>
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, s => s.Write(bytes));
 }

@@ -8,6 +8,7 @@ namespace Ranking.Data;
 /// </summary>
 public static class DatasetReader
 {
+    /// <summary>Reads the whole file in the format its name and neighbours say (see the class summary); the first problem found throws a <see cref="RankingDataException"/> naming file, line and column.</summary>
     public static RankingDataset Read(string path, DatasetReadOptions? options = null)
     {
         var errors = new List<RankingDataException>(1);
@@ -91,11 +92,26 @@ public static class DatasetReader
 }
 
 /// <summary>Data file formats <see cref="DatasetReader"/> knows.</summary>
-public enum DatasetFormat { SvmLight, LightGbm, Csv, Tsv, Rkds }
+public enum DatasetFormat
+{
+    /// <summary>SVMlight / LETOR text: <c>label qid:N idx:val ... # comment</c>.</summary>
+    SvmLight,
+    /// <summary>SVMlight-style rows without qid, query sizes in <c>FILE.query</c> beside the file.</summary>
+    LightGbm,
+    /// <summary>Comma-separated values with a header naming the label and query columns.</summary>
+    Csv,
+    /// <summary>Tab-separated values with a header naming the label and query columns.</summary>
+    Tsv,
+    /// <summary>The binary cache (<see cref="RkdsFile"/>).</summary>
+    Rkds,
+}
 
 /// <summary>The outcome of <see cref="DatasetReader.Validate"/>: the problems found (file order), or the dataset.</summary>
+/// <param name="Data">The dataset, or null when any problem was found.</param>
+/// <param name="Errors">The problems, in file order (empty when the file is valid).</param>
 public sealed record DatasetValidation(RankingDataset? Data, IReadOnlyList<RankingDataException> Errors)
 {
+    /// <summary>True when no problem was found (then <see cref="Data"/> is the whole dataset).</summary>
     public bool IsValid => Errors.Count == 0;
 }
 

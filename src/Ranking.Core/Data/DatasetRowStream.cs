@@ -150,6 +150,9 @@ public sealed class DatasetRowStream
 }
 
 /// <summary>Sampled rows of a streamed dataset: their indices in the file (ascending) and their features, row-major.</summary>
+/// <param name="RowIndices">0-based indices in the file of the sampled rows, ascending.</param>
+/// <param name="Features">Their features, row-major, RowIndices.Length x FeatureCount.</param>
+/// <param name="FeatureCount">Features per row.</param>
 public sealed record DatasetSample(int[] RowIndices, float[] Features, int FeatureCount)
 {
     /// <summary>Rows in the sample.</summary>

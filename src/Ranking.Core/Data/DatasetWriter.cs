@@ -79,6 +79,7 @@ public static class DatasetWriter
     public static void WriteCsv(RankingDataset data, string path) =>
         WriteCsv(data, path, Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
 
+    /// <summary>As the other overload, fields separated by <paramref name="delimiter"/> whatever the extension; the file reads back through <see cref="DatasetReader"/> as CSV or TSV.</summary>
     public static void WriteCsv(RankingDataset data, string path, char delimiter)
     {
         ArgumentNullException.ThrowIfNull(data);

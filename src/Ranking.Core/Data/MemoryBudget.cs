@@ -42,6 +42,7 @@ public static class MemoryBudget
         return (long)(value * unit);
     }
 
+    /// <summary>A size for messages: bytes below 1 MiB, else MiB or GiB with one decimal (binary units).</summary>
     public static string Format(long bytes) => bytes < 1L << 20 ? bytes.ToString(CultureInfo.InvariantCulture) + " bytes"
         : bytes >= 1L << 30
         ? (bytes / (double)(1L << 30)).ToString("F1", CultureInfo.InvariantCulture) + " GiB"

@@ -7,9 +7,12 @@ namespace Ranking.Data;
 /// </summary>
 public class RankingDataException : Exception
 {
+    /// <summary>Bad input described by <paramref name="message"/> alone (no file position known).</summary>
     public RankingDataException(string message) : base(message) { }
+    /// <summary>Bad input described by <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
     public RankingDataException(string message, Exception inner) : base(message, inner) { }
 
+    /// <summary>Bad input at <paramref name="file"/>:<paramref name="line"/>:<paramref name="column"/> (1-based; 0 = not known), <paramref name="what"/> saying what is wrong.</summary>
     public RankingDataException(string? file, long line, int column, string what)
         : base(Format(file, line, column, what))
     {
@@ -19,13 +22,16 @@ public class RankingDataException : Exception
         What = what;
     }
 
+    /// <summary>The file the problem is in, or null for input that is not a file.</summary>
     public string? File { get; }
     /// <summary>1-based line, 0 when not known.</summary>
     public long Line { get; }
     /// <summary>1-based column, 0 when not known.</summary>
     public int Column { get; }
+    /// <summary>What is wrong, without the place; null when the exception was made from a whole message.</summary>
     public string? What { get; }
 
+    /// <summary>The message form <c>file:line:column: what</c>, leaving out an unknown line or column (0) and writing <c>&lt;input&gt;</c> for no file.</summary>
     public static string Format(string? file, long line, int column, string what)
     {
         string where = file ?? "<input>";

@@ -7,6 +7,7 @@ namespace Ranking.Data;
 /// </summary>
 public sealed class RankingDataset
 {
+    /// <summary>A dataset over the given arrays (kept by reference, not copied), checked for consistent lengths: features hold rows x <paramref name="featureCount"/> values, offsets start at 0, ascend strictly (no empty query) and end at the row count; query ids default to 0..queryCount-1.</summary>
     public RankingDataset(
         float[] features,
         int featureCount,
@@ -56,11 +57,13 @@ public sealed class RankingDataset
 
     /// <summary>Dense row-major features, rows x FeatureCount.</summary>
     public float[] Features { get; }
+    /// <summary>Features per row (the row length of <see cref="Features"/>).</summary>
     public int FeatureCount { get; }
     /// <summary>Relevance grade per row.</summary>
     public float[] Labels { get; }
     /// <summary>int[QueryCount + 1]; query q owns rows [GroupOffsets[q], GroupOffsets[q+1]).</summary>
     public int[] GroupOffsets { get; }
+    /// <summary>The file's qid of each query, in query order (0..queryCount-1 for sets without qids).</summary>
     public long[] QueryIds { get; }
     /// <summary>Optional weight per query (null = all 1).</summary>
     public float[]? QueryWeights { get; }
@@ -75,11 +78,15 @@ public sealed class RankingDataset
     /// </summary>
     public int[]? Positions { get; }
 
+    /// <summary>Number of rows (documents) over all queries.</summary>
     public int RowCount => Labels.Length;
+    /// <summary>Number of queries.</summary>
     public int QueryCount => GroupOffsets.Length - 1;
 
+    /// <summary>The weight of query <paramref name="query"/> (0-based index, not qid): 1 when the set has no weights.</summary>
     public float QueryWeight(int query) => QueryWeights is null ? 1f : QueryWeights[query];
 
+    /// <summary>Rows of query <paramref name="query"/> (0-based index).</summary>
     public int QueryLength(int query) => GroupOffsets[query + 1] - GroupOffsets[query];
 
     /// <summary>The rows of one query, without copying.</summary>
@@ -152,14 +159,21 @@ public readonly struct QueryView
         Length = data.GroupOffsets[query + 1] - Start;
     }
 
+    /// <summary>The query's 0-based index in the parent set.</summary>
     public int Index { get; }
     /// <summary>First row of the query in the parent set.</summary>
     public int Start { get; }
+    /// <summary>Rows of the query.</summary>
     public int Length { get; }
+    /// <summary>The query's qid as read from the file.</summary>
     public long QueryId => _data.QueryIds[Index];
+    /// <summary>The query's weight (1 when the set has none).</summary>
     public float Weight => _data.QueryWeight(Index);
+    /// <summary>The query's grades, one per row.</summary>
     public ReadOnlySpan<float> Labels => new(_data.Labels, Start, Length);
+    /// <summary>The query's features, row-major, Length x FeatureCount.</summary>
     public ReadOnlySpan<float> Features => new(_data.Features, Start * _data.FeatureCount, Length * _data.FeatureCount);
+    /// <summary>The features of the query's row <paramref name="i"/> (0-based within the query).</summary>
     public ReadOnlySpan<float> Row(int i) => new(_data.Features, (Start + i) * _data.FeatureCount, _data.FeatureCount);
 }
 
@@ -179,11 +193,16 @@ public sealed class DatasetView
         RowCount = rows;
     }
 
+    /// <summary>The dataset whose arrays this view reads.</summary>
     public RankingDataset Parent { get; }
     /// <summary>Indices of the parent's queries in this view, in view order.</summary>
     public IReadOnlyList<int> Queries { get; }
+    /// <summary>Number of queries in the view.</summary>
     public int QueryCount => Queries.Count;
+    /// <summary>Rows of the view's queries together.</summary>
     public int RowCount { get; }
+    /// <summary>The view's query <paramref name="i"/> (view order), as a view into the parent.</summary>
     public QueryView Query(int i) => Parent.Query(Queries[i]);
+    /// <summary>A new dataset holding copies of the view's queries, in view order.</summary>
     public RankingDataset Materialize() => Parent.Materialize(Queries);
 }

@@ -27,11 +27,13 @@ namespace Ranking.Data;
 /// </summary>
 public static class RkdsFile
 {
+    /// <summary>The format version this code writes and the only one it reads.</summary>
     public const int Version = 1;
     private const int HeaderSize = 48;
     private static ReadOnlySpan<byte> Magic => "RKDS\r\n\x1a\n"u8;
     private const uint WeightsFlag = 1, CommentsFlag = 2;
 
+    /// <summary>Writes <paramref name="data"/> as a binary cache (layout above), atomically: a crash leaves no half file.</summary>
     public static void Write(RankingDataset data, string path)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -77,6 +79,7 @@ public static class RkdsFile
         });
     }
 
+    /// <summary>Reads a binary cache, checking magic, version, sizes and checksum; any problem is a <see cref="RankingDataException"/> naming the byte offset.</summary>
     public static RankingDataset Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

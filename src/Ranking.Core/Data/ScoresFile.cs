@@ -59,6 +59,7 @@ public static class ScoresFile
         return false;
     }
 
+    /// <summary>Writes one score per line, bit-exact, atomically; NaN is refused (see the span overload).</summary>
     public static void Write(string path, float[] scores)
     {
         ArgumentNullException.ThrowIfNull(scores);

@@ -10,6 +10,7 @@ public sealed class SeededRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 
+    /// <summary>A generator whose stream depends on <paramref name="seed"/> alone (the four state words come from SplitMix64 of it).</summary>
     public SeededRandom(ulong seed)
     {
         ulong x = seed;
@@ -26,6 +27,7 @@ public sealed class SeededRandom
         return new SeededRandom(SplitMix64(ref x));
     }
 
+    /// <summary>One SplitMix64 step: advances <paramref name="state"/> and returns a well-mixed 64-bit value (also a cheap hash of a seed).</summary>
     public static ulong SplitMix64(ref ulong state)
     {
         ulong z = state += 0x9E3779B97F4A7C15UL;
@@ -34,6 +36,7 @@ public sealed class SeededRandom
         return z ^ (z >> 31);
     }
 
+    /// <summary>The next 64 uniformly distributed bits (xoshiro256**).</summary>
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;

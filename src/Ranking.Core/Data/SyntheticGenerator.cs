@@ -7,6 +7,7 @@ public sealed record SyntheticOptions
     public string Preset { get; init; } = "small";
     /// <summary>Number of queries; null = the preset's default (200 for small, 1000 for mslr-like).</summary>
     public int? Queries { get; init; }
+    /// <summary>Seed of the generator: the same preset, query count and seed give the same set on every machine.</summary>
     public ulong Seed { get; init; } = 42;
 }
 
@@ -40,6 +41,7 @@ public sealed record SyntheticSet(RankingDataset Data, float[] OracleScores)
 /// </summary>
 public static class SyntheticGenerator
 {
+    /// <summary>The names <see cref="Generate"/> accepts as <see cref="SyntheticOptions.Preset"/>.</summary>
     public static IReadOnlyList<string> Presets { get; } = ["small", "mslr-like", "istella-like"];
 
     /// <summary>The number of features of a preset's rows.</summary>
@@ -48,6 +50,7 @@ public static class SyntheticGenerator
     /// <summary>The number of queries a preset generates when none is given.</summary>
     public static int DefaultQueries(string preset) => Shape.Of(preset).DefaultQueries;
 
+    /// <summary>Generates the queries of <paramref name="options"/>: features, grades drawn from a hidden noisy score, and the noise-free oracle scores.</summary>
     public static SyntheticSet Generate(SyntheticOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -102,6 +102,12 @@ public sealed record BatchLossOptions
 /// cross-batch memory's entries (no gradient flows into them). <see cref="SelfIndex"/> says where each
 /// anchor sits among the references, so that self-pairs are left out.
 /// </summary>
+/// <param name="Embeddings">The references' embeddings, row-major, at least Count x dimension values.</param>
+/// <param name="Labels">The class of each reference.</param>
+/// <param name="Count">How many references are in use (a memory queue may be partly filled).</param>
+/// <param name="SelfIndex">For each anchor of the batch, its own index among the references (that pair is left out); an index no reference has (e.g. -1) when it is not among them.</param>
+/// <param name="AreTheBatch">True when the references are the batch itself (gradients flow into them too).</param>
+/// <param name="LogQ">Per reference, the log of its class's sampling frequency (sampled softmax's logQ correction); null = none.</param>
 public readonly record struct BatchReferences(float[] Embeddings, int[] Labels, int Count, int[] SelfIndex, bool AreTheBatch, float[]? LogQ = null);
 
 /// <summary>

@@ -57,6 +57,14 @@ public sealed record EmbeddingTrainerOptions
 /// One event of a training: an epoch's numbers (mean loss, validation MAP@R and P@1, seconds, samples, and the
 /// mean row spread of farness over the epoch's batches, which shrinks on a collapse), or a warning.
 /// </summary>
+/// <param name="Epoch">1-based epoch the event belongs to.</param>
+/// <param name="Loss">Mean batch loss of the epoch so far.</param>
+/// <param name="MapAtR">Validation MAP@R after the epoch (NaN without validation items, or for a warning).</param>
+/// <param name="PrecisionAt1">Validation P@1 after the epoch (NaN without validation items, or for a warning).</param>
+/// <param name="Seconds">Wall-clock seconds of the epoch (of the run so far, for a warning).</param>
+/// <param name="Samples">Items the epoch has seen so far.</param>
+/// <param name="Warning">Null for an epoch's numbers; otherwise what went wrong (e.g. the embeddings collapsed).</param>
+/// <param name="Spread">Mean row spread of farness over the epoch's batches (NaN where it was not measured).</param>
 public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAtR, double PrecisionAt1, double Seconds, long Samples, string? Warning = null, double Spread = double.NaN);
 
 /// <summary>

@@ -13,6 +13,8 @@ namespace Ranking.Embeddings;
 public static class IdxFile
 {
     /// <summary>An IDX tensor: its dimensions and its values as doubles, in file order.</summary>
+    /// <param name="Dimensions">The sizes of the dimensions, outermost first (e.g. items, rows, columns).</param>
+    /// <param name="Values">Every value in file order (row-major), converted to double.</param>
     public sealed record Tensor(int[] Dimensions, double[] Values)
     {
         /// <summary>Values per first-dimension entry (the product of the other dimensions; 1 for a vector).</summary>

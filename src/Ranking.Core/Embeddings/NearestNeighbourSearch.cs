@@ -9,6 +9,10 @@ namespace Ranking.Embeddings;
 /// cosine and dot). A row has fewer than K real neighbours only when there are fewer references; the rest
 /// hold index -1.
 /// </summary>
+/// <param name="QueryCount">Number of queries searched.</param>
+/// <param name="K">Neighbours kept per query.</param>
+/// <param name="Indices">QueryCount x K reference indices, nearest first; -1 past the last real neighbour.</param>
+/// <param name="Values">QueryCount x K distances (or similarities for cosine and dot) of those neighbours.</param>
 public sealed record NeighbourList(int QueryCount, int K, int[] Indices, float[] Values);
 
 /// <summary>

@@ -33,6 +33,8 @@ public sealed record SyntheticClassOptions
 public static class SyntheticClasses
 {
     /// <summary>The generated items and the hidden class centres (Classes x LatentDimension, row-major).</summary>
+    /// <param name="Items">The generated items with their classes (a class's items contiguous).</param>
+    /// <param name="LatentCentres">The hidden class centres, Classes x LatentDimension, row-major.</param>
     public sealed record Set(LabelledItems Items, float[] LatentCentres);
 
     /// <summary>Generates a set; classes [0, C) each with <see cref="SyntheticClassOptions.ItemsPerClass"/> items.</summary>

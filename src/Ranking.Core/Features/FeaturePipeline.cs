@@ -27,8 +27,10 @@ public sealed class FeaturePipeline
     /// <summary>True for the empty pipeline ("none"): features pass unchanged.</summary>
     public bool IsEmpty => Steps.Count == 0;
 
+    /// <summary>The canonical spec, steps joined by commas (e.g. "fillnan,zscore"); "none" for the empty pipeline. Parsing it gives the same pipeline.</summary>
     public string Spec => Steps.Count == 0 ? "none" : string.Join(",", Steps.Select(s => s.SpecText));
 
+    /// <summary>The step names a spec may use, in the order the README lists them.</summary>
     public static IReadOnlyList<string> StepNames { get; } =
         ["zscore", "minmax", "query-minmax", "query-zscore", "log1p", "clip", "fillnan", "select"];
 

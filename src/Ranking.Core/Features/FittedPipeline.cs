@@ -29,8 +29,11 @@ public sealed class FittedPipeline
     /// <summary>A pipeline that changes nothing, for data of <paramref name="featureCount"/> features.</summary>
     public static FittedPipeline Identity(int featureCount) => new(featureCount, [], "none");
 
+    /// <summary>Features per raw row the pipeline expects.</summary>
     public int InputFeatureCount { get; }
+    /// <summary>Features per row after the pipeline (fewer than the input when a select step drops some).</summary>
     public int OutputFeatureCount { get; }
+    /// <summary>True when the pipeline has no step: features pass unchanged.</summary>
     public bool IsIdentity => _steps.Count == 0;
 
     /// <summary>The spec it was fitted from, canonical ("none" when empty).</summary>
@@ -86,6 +89,7 @@ public sealed class FittedPipeline
         return work;
     }
 
+    /// <summary>The fitted pipeline as indented JSON (the model file's pipeline.json): the spec, feature counts and each step's fitted parameters as shortest round-trip numbers.</summary>
     public string ToJson()
     {
         var buffer = new MemoryStream();

@@ -108,8 +108,10 @@ public sealed record MetricSpec
     /// <summary>The metrics the CLI reports when none are asked for.</summary>
     public static IReadOnlyList<MetricSpec> DefaultSet { get; } = ParseList("ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,mrr@10,err@10");
 
+    /// <summary>The canonical name, e.g. "ndcg@10" (see <see cref="Name"/>).</summary>
     public override string ToString() => Name;
 
+    /// <summary>Parses one metric, e.g. "ndcg@10", "map", "mrr@10", "p@5", "err@10", with optional ":options" after a colon; case and spaces are ignored; an unknown name or a bad cut-off is a <see cref="FormatException"/> saying which.</summary>
     public static MetricSpec Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -259,6 +261,8 @@ public sealed record MetricSpec
     /// </summary>
     private static double ThresholdOfLevel(double level) => MathF.BitDecrement((float)level);
 
+    /// <summary>Two specs are equal when their canonical names are equal.</summary>
     public bool Equals(MetricSpec? other) => other is not null && other.Name == Name;
+    /// <summary>The hash of the canonical name.</summary>
     public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
 }

@@ -25,7 +25,9 @@ public enum TiePolicy
 /// <summary>What a query whose metric has a zero denominator (ideal DCG = 0, no relevant row) counts as.</summary>
 public enum EmptyQueryPolicy
 {
+    /// <summary>The query counts as 1 (LightGBM's and XGBoost's convention: nothing to get wrong is a perfect ranking).</summary>
     CountAsOne,
+    /// <summary>The query counts as 0 (scikit-learn, ML.NET, RankLib).</summary>
     CountAsZero,
     /// <summary>The query is left out of the mean (its per-query value is NaN).</summary>
     LeaveOut,
@@ -76,6 +78,7 @@ public sealed class NdcgContract
     /// <summary>Exponential gain, averaged ties, empty query = 1.</summary>
     public static NdcgContract Default { get; } = new(GainKind.Exponential, TiePolicy.Averaged, EmptyQueryPolicy.CountAsOne, name: "default");
 
+    /// <summary>A contract from a gain kind (with <paramref name="gainTable"/> when <paramref name="gain"/> is Table), tie and empty-query policies, and a discount (null = 1/log2(rank + 1)); <paramref name="name"/> is shown in reports.</summary>
     public NdcgContract(
         GainKind gain,
         TiePolicy ties,
@@ -120,7 +123,9 @@ public sealed class NdcgContract
     public GainKind Gain => LabelGain.Kind;
     /// <summary>The explicit gain table (grade i has gain GainTable[i]); null unless <see cref="Gain"/> is Table.</summary>
     public IReadOnlyList<double>? GainTable => LabelGain.Table;
+    /// <summary>How rows with equal scores are ordered: input order, pessimistic, optimistic, or averaged over their orders.</summary>
     public TiePolicy Ties { get; }
+    /// <summary>What a query with no relevant row (ideal DCG = 0) counts as.</summary>
     public EmptyQueryPolicy EmptyQuery { get; }
     /// <summary>The DCG discount (log2 unless the contract names another; a log base changes reported DCG only).</summary>
     public RankDiscount Discount { get; }
@@ -354,6 +359,7 @@ public sealed class NdcgContract
 
     private string DiscountText() => Discount.Kind is DiscountKind.Natural or DiscountKind.Log10 ? Discount.Describe() + " (DCG only)" : Discount.Describe();
 
+    /// <summary>The contract in words, as reports print it (see <see cref="Describe"/>).</summary>
     public override string ToString() => Describe();
 
     /// <summary>The contract as a JSON object for reports and model manifests.</summary>

@@ -99,6 +99,14 @@ public static partial class RankingEvaluator
 }
 
 /// <summary>One metric of a comparison: scores vs baseline.</summary>
+/// <param name="Metric">The metric compared.</param>
+/// <param name="Mean">Its query-weighted mean under the scores being tested.</param>
+/// <param name="BaselineMean">Its query-weighted mean under the baseline's scores.</param>
+/// <param name="MeanDifference"><paramref name="Mean"/> minus <paramref name="BaselineMean"/> (positive: the scores do better).</param>
+/// <param name="PValue">Two-sided paired t-test p-value over the per-query differences (1 when every difference is 0, NaN for fewer than 2 queries).</param>
+/// <param name="CiLow">Lower end of the bootstrap 95% confidence interval of the mean difference.</param>
+/// <param name="CiHigh">Upper end of the bootstrap 95% confidence interval of the mean difference.</param>
+/// <param name="Queries">Queries in the comparison (those neither report left out).</param>
 public sealed record MetricComparison(
     MetricSpec Metric,
     double Mean,
@@ -121,12 +129,17 @@ public sealed class ComparisonReport
         Resamples = resamples;
     }
 
+    /// <summary>The report of the scores under test.</summary>
     public EvaluationReport Scores { get; }
+    /// <summary>The report of the baseline's scores.</summary>
     public EvaluationReport Baseline { get; }
     /// <summary>Per metric, in the order asked.</summary>
     public IReadOnlyList<MetricComparison> Metrics { get; }
+    /// <summary>Seed of the bootstrap resampling.</summary>
     public int Seed { get; }
+    /// <summary>Bootstrap resamples behind each confidence interval.</summary>
     public int Resamples { get; }
 
+    /// <summary>The comparison of the metric named <paramref name="metricName"/>; an unknown name is an <see cref="InvalidOperationException"/>.</summary>
     public MetricComparison this[string metricName] => Metrics.First(m => m.Metric.Name == metricName);
 }

@@ -21,12 +21,14 @@ public interface IDifferentiableModel : IScoringModel
 /// <summary>A model whose scores are one dense network's output (linear and MLP): a compute backend can run it.</summary>
 public interface IDenseNetworkModel : IScoringModel
 {
+    /// <summary>The network that computes the model's scores (its parameters are the model's parameters).</summary>
     DenseNetwork Network { get; }
 }
 
 /// <summary>Forward and backward passes over one batch, reusing buffers allocated up front.</summary>
 public interface IModelTrainingPass
 {
+    /// <summary>The most rows one <see cref="Forward"/> call takes (the buffers' size).</summary>
     int MaxRows { get; }
 
     /// <summary>

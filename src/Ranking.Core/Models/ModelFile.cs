@@ -14,8 +14,11 @@ namespace Ranking.Models;
 /// </summary>
 public static partial class ModelFile
 {
+    /// <summary>Zip entry of the manifest (<see cref="ModelManifest"/> as JSON).</summary>
     public const string ManifestEntry = "manifest.json";
+    /// <summary>Zip entry of the fitted feature pipeline (JSON).</summary>
     public const string PipelineEntry = "pipeline.json";
+    /// <summary>Folder of the model's own payload entries inside the zip (payload/NAME for each entry of <see cref="IScoringModel.SavePayload"/>).</summary>
     public const string PayloadPrefix = "payload/";
 
     /// <summary>Entry timestamps are fixed so the bytes do not depend on when the model was saved.</summary>

@@ -15,9 +15,13 @@ public sealed class ModelManifest
     /// <summary>The format this build writes and reads. Bump on any incompatible change.</summary>
     public const int CurrentFormatVersion = 1;
 
+    /// <summary>The file's format version (<see cref="CurrentFormatVersion"/> when written by this build).</summary>
     public int FormatVersion { get; init; } = CurrentFormatVersion;
+    /// <summary>The ranker's catalog name (e.g. "lambdamart", "ranknet").</summary>
     public required string Ranker { get; init; }
+    /// <summary>The objective's name (e.g. "lambdarank").</summary>
     public required string Objective { get; init; }
+    /// <summary>The model family (e.g. "linear", "mlp", "gbdt"): selects the payload loader.</summary>
     public required string ModelFamily { get; init; }
     /// <summary>Features the model consumes (after the pipeline).</summary>
     public required int FeatureCount { get; init; }
@@ -27,6 +31,7 @@ public sealed class ModelManifest
     public string PipelineSpec { get; init; } = "";
     /// <summary>Training options: seed, threads, iterations, learning rate, early stopping and family knobs.</summary>
     public JsonObject Options { get; init; } = new();
+    /// <summary>1-based iteration (epoch or tree count) whose model was kept: the best on the validation set, or the last without one.</summary>
     public int BestIteration { get; init; }
     /// <summary>Validation metric name -> value at the best iteration (empty without a validation set).</summary>
     public IReadOnlyDictionary<string, double> ValidMetrics { get; init; } = new Dictionary<string, double>();
@@ -35,6 +40,7 @@ public sealed class ModelManifest
     /// <summary>Entry name -> lower-case hex SHA-256 of its bytes; filled in by <see cref="ModelFile.Save"/>.</summary>
     public IReadOnlyDictionary<string, string> Entries { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>A copy with <see cref="Entries"/> replaced (the checksums computed while saving).</summary>
     public ModelManifest WithEntries(IReadOnlyDictionary<string, string> entries) => new()
     {
         FormatVersion = FormatVersion, Ranker = Ranker, Objective = Objective, ModelFamily = ModelFamily,
@@ -43,6 +49,7 @@ public sealed class ModelManifest
         NdcgContract = (JsonObject?)NdcgContract?.DeepClone(), Entries = entries,
     };
 
+    /// <summary>The manifest as indented UTF-8 JSON, snake_case keys, in a fixed key order.</summary>
     public byte[] ToJsonBytes()
     {
         var buffer = new MemoryStream();

@@ -10,8 +10,11 @@ namespace Ranking.Models;
 /// </summary>
 public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, ModelManifest manifest)
 {
+    /// <summary>The fitted feature pipeline that turns raw rows into the model's features.</summary>
     public FittedPipeline Pipeline { get; } = pipeline;
+    /// <summary>The scorer (linear, MLP, LightGBM, FastTree, ...).</summary>
     public IScoringModel Model { get; } = model;
+    /// <summary>What was trained and how: ranker, objective, options, validation metrics, entry checksums.</summary>
     public ModelManifest Manifest { get; } = manifest;
 
     /// <summary>

@@ -3,6 +3,7 @@ using Ranking.Numerics;
 
 namespace Ranking.Objectives;
 
+/// <summary>The knobs of <see cref="ApproxNdcgObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class ApproxNdcgOptions
 {
     /// <summary>T in sigmoid((s_j - s_i) / T): smaller is closer to the true rank (TF-Ranking's default 0.1).</summary>
@@ -32,6 +33,7 @@ public sealed class ApproxNdcgObjective : QueryLossObjective<ApproxNdcgLoss>
     /// <summary>The settings.</summary>
     public ApproxNdcgOptions Options => _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public ApproxNdcgObjective(ApproxNdcgOptions? options = null) : base(Body(options ??= new ApproxNdcgOptions()))
     {
         _options = options;
@@ -43,6 +45,8 @@ public sealed class ApproxNdcgObjective : QueryLossObjective<ApproxNdcgLoss>
         return new ApproxNdcgLoss { Temperature = options.Temperature, ExactLimit = options.ExactLimit, Samples = options.Samples };
     }
 
+    /// <summary>"approxndcg": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "approxndcg";
+    /// <summary>Listwise: the loss is a function of the whole query's scores at once.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 }

@@ -22,11 +22,16 @@ public interface IRankingObjective
     double Compute(in ObjectiveBatch batch, float[] gradients, float[] hessians);
 }
 
+/// <summary>The four kinds of ranking loss, by how many rows one term of the loss reads.</summary>
 public enum ObjectiveFamily
 {
+    /// <summary>One row at a time: the loss compares a row's score with its own grade.</summary>
     Pointwise,
+    /// <summary>Pairs of rows of one query: the loss penalises a worse-graded row scored above a better one.</summary>
     Pairwise,
+    /// <summary>A query's whole list at once (ListNet, ListMLE, ApproxNDCG, softmax, sampled softmax, NCE).</summary>
     Listwise,
+    /// <summary>Scores as negated distances: relevant rows pulled close, irrelevant ones pushed past a margin (triplet, contrastive).</summary>
     MetricLearning,
 }
 
@@ -37,6 +42,7 @@ public enum ObjectiveFamily
 /// </summary>
 public readonly struct ObjectiveBatch
 {
+    /// <summary>A batch over the given arrays (by reference, not copied): one score per label, offsets ending at the row count; <paramref name="maxDegreeOfParallelism"/> -1 = all cores.</summary>
     public ObjectiveBatch(float[] labels, float[] scores, int[] groupOffsets, float[]? queryWeights = null, int iteration = 0, int maxDegreeOfParallelism = -1)
     {
         ArgumentNullException.ThrowIfNull(labels);
@@ -52,14 +58,21 @@ public readonly struct ObjectiveBatch
         MaxDegreeOfParallelism = maxDegreeOfParallelism;
     }
 
+    /// <summary>Grade of each row (usually 0..4).</summary>
     public float[] Labels { get; }
+    /// <summary>The model's current score of each row.</summary>
     public float[] Scores { get; }
+    /// <summary>queryCount + 1 offsets: query q owns rows [GroupOffsets[q], GroupOffsets[q + 1]).</summary>
     public int[] GroupOffsets { get; }
+    /// <summary>Weight of each query (its loss and gradients are multiplied by it); null = every query weighs 1.</summary>
     public float[]? QueryWeights { get; }
+    /// <summary>Training iteration (epoch or boosting round): with the objective's seed and the query index it seeds any sampling.</summary>
     public int Iteration { get; }
     /// <summary>-1 = all cores.</summary>
     public int MaxDegreeOfParallelism { get; }
+    /// <summary>Number of queries in the batch.</summary>
     public int QueryCount => GroupOffsets.Length - 1;
+    /// <summary>Number of rows in the batch.</summary>
     public int RowCount => Labels.Length;
 
     /// <summary>

@@ -5,6 +5,7 @@ using System.Runtime.Intrinsics;
 
 namespace Ranking.Objectives;
 
+/// <summary>The knobs of <see cref="LambdaRankObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class LambdaRankOptions
 {
     /// <summary>RankNet's sigma (LightGBM's "sigmoid").</summary>
@@ -41,20 +42,26 @@ public sealed class LambdaRankObjective : QueryObjective
 {
     private readonly LambdaRankOptions _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public LambdaRankObjective(LambdaRankOptions? options = null)
     {
         _options = KnobSet.Checked(options ?? new LambdaRankOptions(), "objective 'lambdarank'");
     }
 
+    /// <summary>The settings: sigma, truncation, normalisation and label gain.</summary>
     public LambdaRankOptions Options => _options;
 
     /// <summary>Tests only: every pair through the scalar loop, to hold the AVX2 loop to it.</summary>
     internal bool ScalarOnly { get; init; }
+    /// <summary>"lambdarank": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "lambdarank";
+    /// <summary>Pairwise: the loss sums over pairs of rows of a query with different grades.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
 
+    /// <summary>Refuses grades outside the label-gain table (as LightGBM does) before any query is computed.</summary>
     protected override void Validate(in ObjectiveBatch batch) => _options.LabelGain.Validate(batch.Labels);
 
+    /// <inheritdoc/>
     protected override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
     {
         int n = query.Count;

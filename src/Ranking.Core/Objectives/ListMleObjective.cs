@@ -3,6 +3,7 @@ using Ranking.Numerics;
 
 namespace Ranking.Objectives;
 
+/// <summary>The knobs of <see cref="ListMleObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class ListMleOptions
 {
     /// <summary>0 = the full list; k &gt; 0 = top-k ListMLE (Xia et al. 2009): only the first k factors of the likelihood.</summary>
@@ -23,6 +24,8 @@ public sealed class ListMleObjective(ListMleOptions? options = null)
 
     /// <summary>Top-k factors of the likelihood; 0 = the full list.</summary>
     public int Truncation => Loss.Truncation;
+    /// <summary>"listmle": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "listmle";
+    /// <summary>Listwise: the loss is a function of the whole query's scores at once.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 }

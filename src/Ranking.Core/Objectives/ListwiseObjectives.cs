@@ -12,6 +12,7 @@ public enum ListNetTarget
     Gain,
 }
 
+/// <summary>The knobs of <see cref="ListNetObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class ListNetOptions
 {
     /// <summary>Scores are divided by T before the softmax.</summary>
@@ -31,6 +32,7 @@ public sealed class ListNetObjective : QueryLossObjective<ListNetLoss>
 {
     private readonly ListNetOptions _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public ListNetObjective(ListNetOptions? options = null) : base(Body(options ??= new ListNetOptions()))
     {
         _options = options;
@@ -44,10 +46,13 @@ public sealed class ListNetObjective : QueryLossObjective<ListNetLoss>
 
     /// <summary>The settings.</summary>
     public ListNetOptions Options => _options;
+    /// <summary>"listnet": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "listnet";
+    /// <summary>Listwise: the loss is a function of the whole query's scores at once.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 }
 
+/// <summary>The knobs of <see cref="SoftmaxObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class SoftmaxOptions
 {
     /// <summary>Rows with a grade above this are the positives.</summary>
@@ -66,6 +71,8 @@ public sealed class SoftmaxObjective(SoftmaxOptions? options = null)
 {
     /// <summary>The settings.</summary>
     public SoftmaxOptions Options { get; } = options ?? new SoftmaxOptions();
+    /// <summary>"softmax": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "softmax";
+    /// <summary>Listwise: the loss is a function of the whole query's scores at once.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 }

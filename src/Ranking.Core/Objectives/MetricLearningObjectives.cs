@@ -25,6 +25,7 @@ public enum TripletPairing
     Graded,
 }
 
+/// <summary>The knobs of <see cref="TripletObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class TripletOptions
 {
     /// <summary>The hinge margin.</summary>
@@ -57,6 +58,7 @@ public sealed class TripletObjective : QueryLossObjective<TripletLoss>
 {
     private readonly TripletOptions _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public TripletObjective(TripletOptions? options = null) : base(Body(options ??= new TripletOptions()))
     {
         _options = options;
@@ -74,10 +76,13 @@ public sealed class TripletObjective : QueryLossObjective<TripletLoss>
 
     /// <summary>The settings.</summary>
     public TripletOptions Options => _options;
+    /// <summary>"triplet": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "triplet";
+    /// <summary>Metric learning: scores act as negated distances between a query and its documents.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.MetricLearning;
 }
 
+/// <summary>The knobs of <see cref="ContrastiveObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class ContrastiveOptions
 {
     /// <summary>Irrelevant documents are pushed to a distance of at least this.</summary>
@@ -103,12 +108,15 @@ public sealed class ContrastiveObjective : QueryLossObjective<ContrastiveLoss>
     /// <summary>The settings.</summary>
     public ContrastiveOptions Options => _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public ContrastiveObjective(ContrastiveOptions? options = null)
         : base(new ContrastiveLoss { Margin = (options = KnobSet.Checked(options ?? new ContrastiveOptions(), "objective 'contrastive'")).Margin, Threshold = options.Threshold })
     {
         _options = options;
     }
 
+    /// <summary>"contrastive": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "contrastive";
+    /// <summary>Metric learning: scores act as negated distances between a query and its documents.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.MetricLearning;
 }

@@ -73,6 +73,7 @@ public interface IPairLossVisitor<out TResult>
     TResult Visit<TTerm>(IPairwiseObjective objective, PairLoss<TTerm> loss) where TTerm : struct, IPairTerm;
 }
 
+/// <summary>The knobs of <see cref="RankNetObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class RankNetOptions
 {
     /// <summary>The steepness of the pair sigmoid.</summary>
@@ -95,10 +96,13 @@ public sealed class RankNetObjective(RankNetOptions? options = null)
     /// <summary>RankNet's sigma.</summary>
     public double Sigma => Loss.Term.Sigma;
 
+    /// <summary>"ranknet": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "ranknet";
+    /// <summary>Pairwise: the loss sums over pairs of rows of a query with different grades.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
 }
 
+/// <summary>The knobs of <see cref="RankSvmObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class RankSvmOptions
 {
     /// <summary>The hinge margin.</summary>
@@ -122,10 +126,13 @@ public sealed class RankSvmObjective(RankSvmOptions? options = null)
     /// <summary>The margin.</summary>
     public double Margin => Loss.Term.Margin;
 
+    /// <summary>"ranksvm": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "ranksvm";
+    /// <summary>Pairwise: the loss sums over pairs of rows of a query with different grades.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Pairwise;
 }
 
+/// <summary>The knobs of <see cref="ContrastivePairsObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class ContrastivePairsOptions
 {
     /// <summary>The hinge margin.</summary>
@@ -148,6 +155,8 @@ public sealed class ContrastivePairsObjective(ContrastivePairsOptions? options =
     /// <summary>The margin.</summary>
     public double Margin => Loss.Term.Margin;
 
+    /// <summary>"contrastive-pairs": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "contrastive-pairs";
+    /// <summary>Metric learning: scores act as negated distances between a query and its documents.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.MetricLearning;
 }

@@ -9,9 +9,12 @@ namespace Ranking.Objectives;
 /// </summary>
 public sealed class SquaredErrorObjective : QueryObjective
 {
+    /// <summary>"mse": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "mse";
+    /// <summary>Pointwise: each row's loss depends on its own score and grade only.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Pointwise;
 
+    /// <inheritdoc/>
     protected override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
     {
         double loss = 0;
@@ -26,6 +29,7 @@ public sealed class SquaredErrorObjective : QueryObjective
     }
 }
 
+/// <summary>The knobs of <see cref="SigmoidCrossEntropyObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class SigmoidCrossEntropyOptions
 {
     /// <summary>A row is relevant (target 1) when its grade is above this.</summary>
@@ -39,10 +43,14 @@ public sealed class SigmoidCrossEntropyOptions
 /// </summary>
 public sealed class SigmoidCrossEntropyObjective(SigmoidCrossEntropyOptions? options = null) : QueryObjective
 {
+    /// <summary>The settings: the grade above which a row counts as relevant.</summary>
     public SigmoidCrossEntropyOptions Options { get; } = options ?? new SigmoidCrossEntropyOptions();
+    /// <summary>"sigmoid-ce": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "sigmoid-ce";
+    /// <summary>Pointwise: each row's loss depends on its own score and grade only.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Pointwise;
 
+    /// <inheritdoc/>
     protected override double ComputeQuery(in QueryData query, Span<float> gradients, Span<float> hessians, ObjectiveScratch scratch)
     {
         double loss = 0, threshold = Options.Threshold;

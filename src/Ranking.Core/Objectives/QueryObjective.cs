@@ -8,7 +8,9 @@ namespace Ranking.Objectives;
 /// </summary>
 public abstract class QueryObjective : IRankingObjective
 {
+    /// <inheritdoc/>
     public abstract string Name { get; }
+    /// <inheritdoc/>
     public abstract ObjectiveFamily Family { get; }
 
     // Scratch buffers outlive a call, so a trainer calling once per mini-batch does not re-grow them.
@@ -96,6 +98,7 @@ public abstract class QueryObjective : IRankingObjective
 /// <summary>One query's slice of a batch.</summary>
 public readonly ref struct QueryData
 {
+    /// <summary>One query's slice: <paramref name="index"/> within the batch, <paramref name="start"/> its first row in the batch, and spans of its rows' grades, scores and optional extra values.</summary>
     public QueryData(int index, int start, int iteration, ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, ReadOnlySpan<float> auxiliary = default)
     {
         Index = index; Start = start; Iteration = iteration; Labels = labels; Scores = scores; Auxiliary = auxiliary;
@@ -105,11 +108,15 @@ public readonly ref struct QueryData
     public int Index { get; }
     /// <summary>First row of the query within the batch.</summary>
     public int Start { get; }
+    /// <summary>The batch's training iteration (seeds sampling with the query index).</summary>
     public int Iteration { get; }
+    /// <summary>Grade of each of the query's rows.</summary>
     public ReadOnlySpan<float> Labels { get; }
+    /// <summary>Current score of each of the query's rows.</summary>
     public ReadOnlySpan<float> Scores { get; }
     /// <summary>One extra value per row when the caller passed some, else empty.</summary>
     public ReadOnlySpan<float> Auxiliary { get; }
+    /// <summary>Rows in the query.</summary>
     public int Count => Labels.Length;
 }
 
@@ -126,6 +133,7 @@ public sealed class ObjectiveScratch
     private double[] _gradientSums = [], _hessianSums = [], _rowValues = [], _placeValues = [];
     private int[] _order = [], _scoreOrder = [], _picked = [];
 
+    /// <summary>Empty buffers; each grows on first use to the longest query it serves.</summary>
     public ObjectiveScratch()
     {
         for (int i = 0; i < _doubles.Length; i++) _doubles[i] = [];

@@ -12,6 +12,7 @@ public enum NegativeSampling
     Scores,
 }
 
+/// <summary>The knobs of <see cref="SampledSoftmaxObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class SampledSoftmaxOptions
 {
     /// <summary>k: negatives drawn per positive (with replacement).</summary>
@@ -43,6 +44,7 @@ public sealed class SampledSoftmaxObjective : QueryLossObjective<SampledSoftmaxL
     /// <summary>The settings.</summary>
     public SampledSoftmaxOptions Options => _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public SampledSoftmaxObjective(SampledSoftmaxOptions? options = null) : base(Body(options ??= new SampledSoftmaxOptions()))
     {
         _options = options;
@@ -54,7 +56,9 @@ public sealed class SampledSoftmaxObjective : QueryLossObjective<SampledSoftmaxL
         return new SampledSoftmaxLoss { Negatives = options.Negatives, Draw = (NegativeDraw)options.Sampling, Threshold = options.Threshold };
     }
 
+    /// <summary>"sampled-softmax": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "sampled-softmax";
+    /// <summary>Listwise: the loss is a function of the whole query's scores at once.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 
     /// <summary>As <see cref="IRankingObjective.Compute"/>, with score-proportional sampling built from
@@ -73,6 +77,7 @@ public enum NceNoise
     Uniform,
 }
 
+/// <summary>The knobs of <see cref="NceObjective"/>, each declared once here (CLI flag, catalog help, model-file option, README table).</summary>
 public sealed class NceOptions
 {
     /// <summary>k: noise rows drawn per real row.</summary>
@@ -102,6 +107,7 @@ public sealed class NceObjective : QueryLossObjective<NceLoss>
     /// <summary>The settings.</summary>
     public NceOptions Options => _options;
 
+    /// <summary>The objective with <paramref name="options"/> (null = every knob at its default); a setting out of range is an <see cref="ArgumentException"/>.</summary>
     public NceObjective(NceOptions? options = null) : base(Body(options ??= new NceOptions()))
     {
         _options = options;
@@ -113,7 +119,9 @@ public sealed class NceObjective : QueryLossObjective<NceLoss>
         return new NceLoss { Negatives = options.Negatives, Threshold = options.Threshold };
     }
 
+    /// <summary>"nce": the name the catalog, the CLI and model files use.</summary>
     public override string Name => "nce";
+    /// <summary>Listwise: the loss is a function of the whole query's scores at once.</summary>
     public override ObjectiveFamily Family => ObjectiveFamily.Listwise;
 
     /// <summary>As <see cref="IRankingObjective.Compute"/> with the noise distribution proportional to

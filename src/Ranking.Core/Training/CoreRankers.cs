@@ -21,6 +21,7 @@ public static class CoreRankers
         EarlyStopping = 10, WeightDecay = 1e-4, ClipNorm = 10,
     };
 
+    /// <summary>Defaults shared by the linear rankers: Adam, 40 epochs, learning rate 0.01, batches of 8 queries, no weight decay.</summary>
     public static GradientTrainerOptions LinearDefaults { get; } = new()
     {
         ModelFamily = LinearModel.Family, Hidden = [], Epochs = 40, LearningRate = 1e-2, BatchQueries = 8,

@@ -28,9 +28,12 @@ public sealed class GradientTrainer : IRankerTrainer
         ObjectiveKnobs = objectiveKnobs ?? new Dictionary<string, string>();
     }
 
+    /// <summary>The options the trainer was built with (defaults overlaid with the user's).</summary>
     public GradientTrainerOptions Options => _options;
+    /// <summary>The objective's knobs as given (name -> value), recorded in the model file's options.</summary>
     public IReadOnlyDictionary<string, string> ObjectiveKnobs { get; }
 
+    /// <summary>A fresh model of the configured family over <paramref name="featureCount"/> features: zero weights for linear, seeded He-initialised weights for an MLP.</summary>
     public IDifferentiableModel CreateModel(int featureCount) => _options.ModelFamily switch
     {
         LinearModel.Family => new LinearModel(featureCount) { Threads = _options.Threads },
@@ -38,6 +41,7 @@ public sealed class GradientTrainer : IRankerTrainer
         _ => throw new ArgumentException($"the gradient trainer fits 'linear' or 'mlp' models, not '{_options.ModelFamily}'."),
     };
 
+    /// <inheritdoc/>
     public TrainingResult Train(TrainingRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();

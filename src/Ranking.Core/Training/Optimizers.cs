@@ -3,6 +3,7 @@ namespace Ranking.Training;
 /// <summary>Updates a flat parameter array from its gradient; keeps its own state (moments, velocity).</summary>
 public abstract class Optimizer
 {
+    /// <summary>The optimizer's name as the "optimizer" knob spells it ("adam", "sgd").</summary>
     public abstract string Name { get; }
 
     /// <summary>One update with the given learning rate.</summary>
@@ -24,8 +25,10 @@ public sealed class AdamOptimizer(int parameterCount, float beta1 = 0.9f, float 
     private readonly float[] _v = new float[parameterCount];
     private int _t;
 
+    /// <summary>"adam".</summary>
     public override string Name => "adam";
 
+    /// <summary>One Adam step: moments updated from <paramref name="gradients"/>, then each parameter moves by learningRate * m_hat / (sqrt(v_hat) + epsilon).</summary>
     public override void Step(float[] parameters, float[] gradients, float learningRate)
     {
         _t++;
@@ -48,8 +51,10 @@ public sealed class SgdMomentumOptimizer(int parameterCount, float momentum = 0.
 {
     private readonly float[] _velocity = new float[parameterCount];
 
+    /// <summary>"sgd".</summary>
     public override string Name => "sgd";
 
+    /// <summary>One step of SGD with momentum: velocity = momentum * velocity + gradient, parameter -= learningRate * velocity.</summary>
     public override void Step(float[] parameters, float[] gradients, float learningRate)
     {
         for (int i = 0; i < parameters.Length; i++)
@@ -89,6 +94,7 @@ public static class GradientTools
 /// <summary>Learning rate per epoch: constant, cosine annealing to <see cref="MinFraction"/>, or step decay.</summary>
 public sealed class LearningRateSchedule
 {
+    /// <summary>A schedule from <paramref name="baseRate"/> (positive, finite) over <paramref name="totalEpochs"/>; <paramref name="stepEpochs"/> and <paramref name="gamma"/> shape step decay, <paramref name="minFraction"/> the cosine floor.</summary>
     public LearningRateSchedule(LearningRateScheduleKind kind, double baseRate, int totalEpochs, int stepEpochs = 10, double gamma = 0.5, double minFraction = 0.0)
     {
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown learning-rate schedule");
@@ -102,11 +108,17 @@ public sealed class LearningRateSchedule
         MinFraction = minFraction;
     }
 
+    /// <summary>Constant, cosine or step.</summary>
     public LearningRateScheduleKind Kind { get; }
+    /// <summary>The rate of epoch 0 (and of every epoch under a constant schedule).</summary>
     public double BaseRate { get; }
+    /// <summary>Epochs the cosine schedule spans (at least 1); later epochs stay at its floor.</summary>
     public int TotalEpochs { get; }
+    /// <summary>Step decay multiplies the rate by <see cref="Gamma"/> every this many epochs.</summary>
     public int StepEpochs { get; }
+    /// <summary>Step decay's factor per <see cref="StepEpochs"/> epochs (0.5 halves the rate).</summary>
     public double Gamma { get; }
+    /// <summary>The cosine schedule's last rate as a fraction of <see cref="BaseRate"/> (0 anneals to zero).</summary>
     public double MinFraction { get; }
 
     /// <summary>The rate for a 0-based epoch.</summary>

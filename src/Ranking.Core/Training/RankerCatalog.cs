@@ -18,8 +18,10 @@ public sealed class RankerCatalog : IModelLoaders
     /// <summary>Every ranker in registration order.</summary>
     public IEnumerable<RankerDescriptor> Rankers => _order.Select(n => _rankers[n]);
 
+    /// <summary>Every model family with a registered payload loader ("linear", "mlp", and what other packages add).</summary>
     public IEnumerable<string> ModelFamilies => _loaders.Keys;
 
+    /// <summary>Adds <paramref name="ranker"/> under its name; a name registered twice is an <see cref="InvalidOperationException"/>.</summary>
     public void Register(RankerDescriptor ranker)
     {
         if (!_rankers.TryAdd(ranker.Name, ranker))
@@ -27,6 +29,7 @@ public sealed class RankerCatalog : IModelLoaders
         _order.Add(ranker.Name);
     }
 
+    /// <summary>Registers the loader that reads <paramref name="family"/>'s payload back from a model file; a family registered twice is an <see cref="InvalidOperationException"/>.</summary>
     public void RegisterModelFamily(string family, ModelPayloadLoader loader)
     {
         if (!_loaders.TryAdd(family, loader))
@@ -39,6 +42,7 @@ public sealed class RankerCatalog : IModelLoaders
     /// </summary>
     public void RegisterComposer(Func<string, string, RankerDescriptor?> compose) => _composers.Add(compose);
 
+    /// <summary>The ranker registered as <paramref name="name"/> (exact name, no composition), if any.</summary>
     public bool TryGet(string name, out RankerDescriptor ranker) => _rankers.TryGetValue(name, out ranker!);
 
     /// <summary>A ranker by name; an unknown name is a usage error listing the known ones.</summary>
@@ -60,6 +64,7 @@ public sealed class RankerCatalog : IModelLoaders
         throw new ArgumentException($"no ranker pairs objective '{objective}' with model '{modelFamily}'.");
     }
 
+    /// <summary>The payload loader of <paramref name="family"/>; an unknown family is an <see cref="ArgumentException"/> naming the known ones.</summary>
     public ModelPayloadLoader GetLoader(string family)
     {
         if (_loaders.TryGetValue(family, out var loader)) return loader;

@@ -10,6 +10,7 @@ namespace Ranking.Training;
 /// </summary>
 public sealed class RankerOptions
 {
+    /// <summary>Seed of every random choice in training (initial weights, shuffles, sampling, dropout): the same seed and thread count give the same model.</summary>
     public int Seed { get; set; } = 42;
     /// <summary>Worker threads; -1 = all cores. Results repeat for the same seed and thread count.</summary>
     public int Threads { get; set; } = -1;
@@ -36,22 +37,33 @@ public sealed class RankerOptions
 /// </summary>
 public sealed class ValidationScorer(IReadOnlyList<string> metricNames, Func<float[], IReadOnlyDictionary<string, double>> score)
 {
+    /// <summary>The validation metrics reported each iteration, e.g. "ndcg@10"; the first one decides early stopping.</summary>
     public IReadOnlyList<string> MetricNames { get; } = metricNames;
+    /// <summary>The metric early stopping watches: the first of <see cref="MetricNames"/> (higher is better).</summary>
     public string StoppingMetric => MetricNames[0];
+    /// <summary>Each metric of <see cref="MetricNames"/> for one score per validation row.</summary>
     public IReadOnlyDictionary<string, double> Score(float[] validScores) => score(validScores);
 }
 
 /// <summary>What a trainer gets: pipeline-transformed sets and options.</summary>
 public sealed class TrainingRequest
 {
+    /// <summary>The training set, already transformed by the fitted pipeline.</summary>
     public required RankingDataset Train { get; init; }
+    /// <summary>The validation set, transformed by the same pipeline; null trains for the full number of iterations with no early stopping.</summary>
     public RankingDataset? Valid { get; init; }
     /// <summary>Required when <see cref="Valid"/> is given.</summary>
     public ValidationScorer? ValidationScorer { get; init; }
+    /// <summary>Seed, threads, compute backend and the ranker's knobs.</summary>
     public RankerOptions Options { get; init; } = new();
 }
 
 /// <summary>One step of training, streamed to the CLI's progress bar and to compare's learning curves.</summary>
+/// <param name="Iteration">1-based epoch (gradient models) or tree count (boosted trees) just finished.</param>
+/// <param name="TotalIterations">The most iterations the run may take (early stopping may end it sooner).</param>
+/// <param name="TrainLoss">The objective's loss on the training set, summed over queries divided by their total weight.</param>
+/// <param name="ValidMetrics">Validation metric name -> value after this iteration (empty without a validation set).</param>
+/// <param name="Elapsed">Wall-clock time since training started.</param>
 public sealed record TrainingEvent(
     int Iteration,
     int TotalIterations,
@@ -59,6 +71,12 @@ public sealed record TrainingEvent(
     IReadOnlyDictionary<string, double> ValidMetrics,
     TimeSpan Elapsed);
 
+/// <summary>What a trainer returns: the kept model and how training went.</summary>
+/// <param name="Model">The scorer of the best iteration on the validation set (the last iteration without one).</param>
+/// <param name="BestIteration">1-based iteration of <paramref name="Model"/>.</param>
+/// <param name="ValidMetrics">Validation metric name -> value at <paramref name="BestIteration"/> (empty without a validation set).</param>
+/// <param name="History">Every iteration's event, in order.</param>
+/// <param name="Elapsed">Wall-clock time of the whole run.</param>
 public sealed record TrainingResult(
     IScoringModel Model,
     int BestIteration,
@@ -69,6 +87,7 @@ public sealed record TrainingResult(
 /// <summary>Trains one ranker (an objective + a model family).</summary>
 public interface IRankerTrainer
 {
+    /// <summary>Trains on <paramref name="request"/>, reporting each iteration to <paramref name="progress"/>; cancellation stops between iterations with an <see cref="OperationCanceledException"/>.</summary>
     TrainingResult Train(TrainingRequest request, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default);
 }
 
@@ -90,6 +109,12 @@ public interface IStreamingRankerTrainer : IRankerTrainer
 /// A named ranker of the catalog: objective + model family, a one-line description, the knobs it takes
 /// (name -> description with default) and a factory for its trainer.
 /// </summary>
+/// <param name="Name">The catalog name the CLI and model files use, e.g. "lambdamart".</param>
+/// <param name="Objective">The objective's name, e.g. "lambdarank".</param>
+/// <param name="ModelFamily">The model family, e.g. "gbdt", "mlp", "linear".</param>
+/// <param name="Description">One line for <c>ranking rankers</c>.</param>
+/// <param name="Knobs">Knob name -> description with its default, as help shows them.</param>
+/// <param name="CreateTrainer">Builds the trainer from the options (knobs checked there).</param>
 public sealed record RankerDescriptor(
     string Name,
     string Objective,

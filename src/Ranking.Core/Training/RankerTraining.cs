@@ -21,6 +21,7 @@ public static class RankerTraining
     /// </summary>
     public const string DefaultPipeline = "query-minmax";
 
+    /// <summary>Fits the pipeline <paramref name="pipelineSpec"/> (null = <see cref="DefaultPipeline"/>) on <paramref name="train"/>, trains <paramref name="ranker"/> with early stopping on the first of <paramref name="validMetrics"/> (under <paramref name="contract"/>) when <paramref name="valid"/> is given, and returns the model with its manifest and the trainer's result.</summary>
     public static (RankingModel Model, TrainingResult Result) Train(
         RankerDescriptor ranker,
         RankingDataset train,
