@@ -123,6 +123,17 @@ public sealed class LightGbmBooster : IDisposable
         return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
     }
 
+    /// <summary>LightGBM's JSON dump of the model (<c>LGBM_BoosterDumpModel</c>, Python's <c>dump_model()</c>): the format Vespa reads.</summary>
+    public unsafe string DumpModel(int iterations = -1)
+    {
+        LightGbmException.Check(LightGbmNative.LGBM_BoosterDumpModel(Handle, 0, iterations, 0, 0, out long length, null), "LGBM_BoosterDumpModel");
+        var buffer = new byte[length];
+        fixed (byte* p = buffer)
+            LightGbmException.Check(LightGbmNative.LGBM_BoosterDumpModel(Handle, 0, iterations, 0, length, out length, p), "LGBM_BoosterDumpModel");
+        int end = Array.IndexOf(buffer, (byte)0);
+        return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
+    }
+
     /// <summary>Frees the native booster.</summary>
     public void Dispose() => Handle.Dispose();
 }

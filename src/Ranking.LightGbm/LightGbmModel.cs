@@ -12,7 +12,7 @@ namespace Ranking.LightGbm;
 /// model file. Scores are LightGBM's raw scores. Immutable after loading, so one instance may score from many
 /// threads at once.
 /// </summary>
-public sealed class LightGbmModel : IScoringModel, Ranking.Onnx.IOnnxExportable
+public sealed class LightGbmModel : IScoringModel, Ranking.Onnx.IOnnxExportable, Ranking.Onnx.ITreeEnsembleModel
 {
     /// <summary>The model family name in the manifest and the catalog.</summary>
     public const string Family = "gbdt";
@@ -44,6 +44,9 @@ public sealed class LightGbmModel : IScoringModel, Ranking.Onnx.IOnnxExportable
     /// <inheritdoc/>
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores) =>
         Ensemble.PredictRaw(features, rowCount, scores, PredictionThreads);
+
+    /// <summary>The trees in the engine's neutral form (<see cref="LightGbmOnnx.ToTreeEnsemble"/>): what the JSON tree formats are written from.</summary>
+    public Ranking.Onnx.TreeEnsemble ToTreeEnsemble() => LightGbmOnnx.ToTreeEnsemble(Ensemble);
 
     /// <summary>The trees as one ONNX-ML TreeEnsembleRegressor (see <see cref="LightGbmOnnx"/>).</summary>
     public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score)

@@ -13,7 +13,7 @@ namespace Ranking.MLNet;
 /// ML.NET's scores, with no data view per call. A model file's trees are read by our own checked reader
 /// (<see cref="FastTreeModelReader"/>), never by ML.NET's loader, which can hang on a crafted file.
 /// </summary>
-public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
+public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable, Ranking.Onnx.ITreeEnsembleModel
 {
     /// <summary>The model family name in the manifest and the catalog.</summary>
     public const string Family = "fasttree";
@@ -54,6 +54,9 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable
     /// <inheritdoc/>
     public void Predict(ReadOnlySpan<float> features, int rowCount, Span<float> scores)
         => _ensemble.Predict(features, rowCount, scores);
+
+    /// <summary>The trees in the engine's neutral form, FastTree's bias as the base score: what the JSON tree formats are written from.</summary>
+    public Ranking.Onnx.TreeEnsemble ToTreeEnsemble() => _ensemble.ToTreeEnsemble();
 
     /// <summary>The trees as one ONNX-ML TreeEnsembleRegressor (FastTree's bias as its base value).</summary>
     public void AddScoring(Ranking.Onnx.OnnxGraphBuilder graph, string features, string score)

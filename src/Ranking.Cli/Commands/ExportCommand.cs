@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Ranking.Embeddings;
 using Ranking.Models;
 using Ranking.Onnx;
 
@@ -9,26 +10,44 @@ namespace Ranking.Cli.Commands;
 /// <c>ranking export --model M --out model.onnx [--format onnx]</c>: writes a model file as one ONNX graph from raw
 /// features to scores (the fitted feature pipeline included), which ONNX Runtime and the stacks built on it load.
 /// A model or pipeline step that has no ONNX form (per-query normalisation) is bad input: exit 2, nothing written.
+/// An embedding model (<c>ranking embed train</c>) exports its encoder: input 'features' [N,F], output 'embedding' [N,dim].
 /// </summary>
 internal static class ExportCommand
 {
     /// <summary>The formats <c>--format</c> accepts.</summary>
-    public static readonly string[] Formats = ["onnx"];
+    public static readonly string[] Formats = ["onnx", "lightgbm-json", "xgboost-json"];
 
     /// <summary>The <c>export</c> command.</summary>
     public static Command Create()
     {
-        var modelPath = new Option<string>("--model") { Description = "Model file written by 'ranking train'.", Required = true };
+        var modelPath = new Option<string>("--model") { Description = "Model file written by 'ranking train' or 'ranking embed train'.", Required = true };
         var output = new Option<string>("--out") { Description = "The exported file (e.g. model.onnx).", Required = true };
-        var format = new Option<string>("--format") { Description = "Export format: onnx.", DefaultValueFactory = _ => "onnx" };
+        var format = new Option<string>("--format")
+        {
+            Description = "Export format: onnx (every family, pipeline in the graph); lightgbm-json (LightGBM's dump_model JSON, read by Vespa) "
+                + "or xgboost-json (XGBoost's JSON tree dump, read by the Elasticsearch/OpenSearch LTR plugins) for tree models with no pipeline.",
+            DefaultValueFactory = _ => "onnx",
+        };
         var json = SharedOptions.Json("Print a JSON summary.");
-        var command = new Command("export", "Export a model file for serving: ONNX with the feature pipeline in the graph (input 'features' [N,F] raw, output 'score' [N]).")
+        var command = new Command("export", "Export a model file for serving: ONNX with the feature pipeline in the graph (input 'features' [N,F] raw, output 'score' [N]); an embedding model's encoder gives output 'embedding' [N,dim].")
             { modelPath, output, format, json };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(modelPath)!, outPath = parse.GetValue(output)!, chosen = parse.GetValue(format)!.Trim().ToLowerInvariant();
             if (!Formats.Contains(chosen)) throw new UsageException($"--format: '{chosen}' is not one of {string.Join(", ", Formats)}.");
+            var (manifest, _, _) = ModelFile.ReadContainer(path);
+            if (manifest.ModelFamily == EmbeddingModel.Family)
+            {
+                if (chosen != "onnx") throw new UsageException($"{path}: an embedding model exports as onnx only, not {chosen}.");
+                ExportEncoder(EmbeddingModel.Load(path), path, outPath, chosen, parse.GetValue(json));
+                return ExitCodes.Ok;
+            }
             var model = RankingModel.Load(path, CatalogFactory.CreateDefault());
+            if (chosen != "onnx")
+            {
+                ExportTrees(model, path, outPath, chosen, parse.GetValue(json));
+                return ExitCodes.Ok;
+            }
             byte[] bytes;
             try
             {
@@ -52,5 +71,56 @@ internal static class ExportCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Writes an embedding model's encoder as ONNX (features in, embeddings out) and reports it.</summary>
+    private static void ExportEncoder(EmbeddingModel model, string path, string outPath, string format, bool json)
+    {
+        byte[] bytes = EmbeddingOnnx.ToBytes(model);
+        Ranking.Data.AtomicFile.WriteAllBytes(outPath, bytes);
+        var encoder = model.Encoder;
+        if (json)
+            CliJson.Print(new JsonObject
+            {
+                ["model"] = path, ["out"] = outPath, ["format"] = format, ["model_family"] = EmbeddingModel.Family,
+                ["input_features"] = encoder.InputCount, ["dimension"] = encoder.Dimension, ["normalise"] = encoder.Normalise,
+                ["distance"] = model.Distance.Name(), ["ir_version"] = OnnxFormat.IrVersion, ["opset"] = OnnxFormat.Opset, ["bytes"] = bytes.Length,
+            });
+        else
+            Console.Out.WriteLine($"{outPath}: ONNX (IR {OnnxFormat.IrVersion}, opset {OnnxFormat.Opset}), embedding encoder {DenseNetwork.Describe(encoder.InputCount, encoder.Network.Hidden, encoder.Dimension)}{(encoder.Normalise ? ", L2-normalised" : "")}, input 'features' [N,{encoder.InputCount}], output 'embedding' [N,{encoder.Dimension}]");
+    }
+
+    /// <summary>
+    /// Writes a tree model as LightGBM's or XGBoost's JSON. Neither format holds a feature pipeline, so a model trained
+    /// behind one (other than "none") is refused: its trees split transformed features, not the raw ones a server sends.
+    /// </summary>
+    private static void ExportTrees(RankingModel model, string path, string outPath, string format, bool json)
+    {
+        if (model.Model is not ITreeEnsembleModel trees)
+            throw new UsageException($"{path}: --format {format} writes tree models (gbdt, fasttree); this is a {model.Manifest.ModelFamily} model (use --format onnx).");
+        if (!model.Pipeline.IsIdentity)
+            throw new UsageException($"{path}: --format {format} cannot hold the feature pipeline '{model.Pipeline.Spec}' (the trees split transformed features); train with --pipeline none, or use --format onnx.");
+        TreeEnsemble ensemble;
+        try
+        {
+            ensemble = trees.ToTreeEnsemble();
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new UsageException($"{path}: cannot export to {format}: {ex.Message}");
+        }
+        int features = model.Pipeline.InputFeatureCount;
+        string text = format == "lightgbm-json" ? LightGbmJsonDump.Write(ensemble, features) : XgboostJsonDump.Write(ensemble, features);
+        Ranking.Data.AtomicFile.WriteAllText(outPath, text);
+        if (json)
+            CliJson.Print(new JsonObject
+            {
+                ["model"] = path, ["out"] = outPath, ["format"] = format, ["ranker"] = model.Manifest.Ranker,
+                ["model_family"] = model.Manifest.ModelFamily, ["input_features"] = features, ["trees"] = ensemble.Trees.Count,
+                ["base_score"] = ensemble.BaseScore, ["bytes"] = System.Text.Encoding.UTF8.GetByteCount(text),
+            });
+        else
+            Console.Out.WriteLine($"{outPath}: {format}, {model.Manifest.Ranker} ({model.Manifest.ModelFamily}), {ensemble.Trees.Count} trees over {features} features"
+                + (format == "xgboost-json" ? " (features named f0..f" + (features - 1) + ")" : ""));
     }
 }

@@ -10,7 +10,8 @@ namespace Ranking.Models;
 /// builder, so the export layer depends on the models and not the other way round): one graph from raw features to scores, holding the fitted
 /// feature pipeline and the scorer, which ONNX Runtime (and so Vespa, Triton and any ONNX Runtime service)
 /// loads as is. Per-query pipeline steps (query-minmax, query-zscore) cannot be computed row by row and are
-/// refused with a <see cref="NotSupportedException"/> that says so.
+/// refused with a <see cref="NotSupportedException"/> that says so. (An embedding model's encoder exports through
+/// Ranking.Embeddings.EmbeddingOnnx, from features to embeddings.)
 /// </summary>
 public static class OnnxExport
 {
@@ -40,6 +41,19 @@ public static class OnnxExport
         var manifest = model.Manifest;
         graph.Graph.DocString = $"ranker {manifest.Ranker}, model {manifest.ModelFamily}, pipeline {model.Pipeline.Spec}: raw features in, one score per row out";
 
+        var proto = NewModel(graph, "A learning-to-rank model exported by Ranking: input 'features' (float [N, F], raw), output 'score' (float [N]).");
+        foreach (var (key, value) in new[]
+        {
+            ("ranker", manifest.Ranker), ("objective", manifest.Objective), ("model_family", manifest.ModelFamily),
+            ("pipeline", model.Pipeline.Spec), ("input_features", model.Pipeline.InputFeatureCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        })
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value ?? "" });
+        return proto;
+    }
+
+    /// <summary>The model around <paramref name="graph"/>: IR version, producer, and the operator sets the graph uses.</summary>
+    private static ModelProto NewModel(OnnxGraphBuilder graph, string description)
+    {
         var proto = new ModelProto
         {
             IrVersion = OnnxFormat.IrVersion,
@@ -47,17 +61,11 @@ public static class OnnxExport
             ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "",
             Domain = "ranking",
             ModelVersion = 1,
-            DocString = "A learning-to-rank model exported by Ranking: input 'features' (float [N, F], raw), output 'score' (float [N]).",
+            DocString = description,
             Graph = graph.Graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxFormat.Opset });
         if (graph.UsesMLDomain) proto.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxFormat.MLDomain, Version = OnnxFormat.MLOpset });
-        foreach (var (key, value) in new[]
-        {
-            ("ranker", manifest.Ranker), ("objective", manifest.Objective), ("model_family", manifest.ModelFamily),
-            ("pipeline", model.Pipeline.Spec), ("input_features", model.Pipeline.InputFeatureCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        })
-            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value ?? "" });
         return proto;
     }
 
@@ -77,7 +85,14 @@ public static class OnnxExport
     /// The dense network of a linear or MLP model: per layer X W + b (Gemm), ReLU between layers, a linear output
     /// reshaped to [N]. Weights are the model's float parameters, row-major inputs x outputs.
     /// </summary>
-    internal static void AddDenseNetwork(OnnxGraphBuilder g, DenseNetwork network, string features, string score)
+    internal static void AddDenseNetwork(OnnxGraphBuilder g, DenseNetwork network, string features, string score) =>
+        g.Flatten(DenseLayers(g, network, features), score);
+
+    /// <summary>
+    /// The layers of <paramref name="network"/> over <paramref name="features"/> (float [N, inputs]): per layer X W + b
+    /// (Gemm), ReLU between layers; returns the name of the last layer's output, float [N, output width].
+    /// </summary>
+    internal static string DenseLayers(OnnxGraphBuilder g, DenseNetwork network, string features)
     {
         string x = features;
         for (int l = 0; l < network.LayerCount; l++)
@@ -88,6 +103,31 @@ public static class OnnxExport
             string y = g.Node("Gemm", [x, g.Floats($"layer{l}_weights", w, inputs, width), g.Floats($"layer{l}_bias", b, width)], $"layer{l}");
             x = l < network.LayerCount - 1 ? g.Node("Relu", [y], $"layer{l}_relu") : y;
         }
-        g.Flatten(x, score);
+        return x;
+    }
+
+    /// <summary>
+    /// An encoder graph: input <see cref="OnnxFormat.FeaturesInput"/> (float [N, inputs]), output
+    /// <see cref="OnnxFormat.EmbeddingOutput"/> (float [N, output width]): the network's Gemm and ReLU layers, then,
+    /// with <paramref name="normalise"/>, each row divided by its L2 norm. <paramref name="metadata"/> goes into the
+    /// model's metadata properties.
+    /// </summary>
+    internal static ModelProto BuildEncoder(DenseNetwork network, bool normalise, string docString, IEnumerable<(string Key, string Value)> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var graph = new OnnxGraphBuilder();
+        graph.Reserve(OnnxFormat.FeaturesInput);
+        graph.Reserve(OnnxFormat.EmbeddingOutput);
+        string x = DenseLayers(graph, network, OnnxFormat.FeaturesInput);
+        if (normalise) x = OnnxSteps.L2NormaliseRows(graph, x);
+        graph.NodeTo("Identity", [x], OnnxFormat.EmbeddingOutput, "");
+
+        graph.Graph.Input.Add(TensorInfo(OnnxFormat.FeaturesInput, "N", network.InputCount));
+        graph.Graph.Output.Add(TensorInfo(OnnxFormat.EmbeddingOutput, "N", network.OutputWidth));
+        graph.Graph.DocString = docString;
+        var proto = NewModel(graph, $"An embedding encoder exported by Ranking: input 'features' (float [N, {network.InputCount}]), output 'embedding' (float [N, {network.OutputWidth}]).");
+        foreach (var (key, value) in metadata)
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return proto;
     }
 }

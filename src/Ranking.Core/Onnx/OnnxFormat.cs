@@ -15,6 +15,8 @@ public static class OnnxFormat
     public const string FeaturesInput = "features";
     /// <summary>The graph's output: one float score per row, [N].</summary>
     public const string ScoreOutput = "score";
+    /// <summary>An exported encoder's output: one embedding per row, float [N, dimension] (unit length when the encoder normalises).</summary>
+    public const string EmbeddingOutput = "embedding";
 }
 
 /// <summary>A scorer that can write itself as ONNX nodes.</summary>

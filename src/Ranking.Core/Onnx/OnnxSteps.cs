@@ -41,4 +41,18 @@ internal static class OnnxSteps
         string highF = g.Floats("clip_high_f32", high.Select(v => (float)v).ToArray(), 1, width);
         return g.Node("Where", [below, lowF, g.Node("Where", [above, highF, x], "clip_upper")], "clip");
     }
+
+    /// <summary>
+    /// Each row of <paramref name="x"/> (float [N, D]) divided by its L2 norm, as the embedding encoders' NormaliseRows
+    /// does: a row whose norm is 0 stays as it is (Where picks the row itself there, not the 0/0 of the division).
+    /// </summary>
+    public static string L2NormaliseRows(OnnxGraphBuilder g, string x)
+    {
+        string squares = g.Node("Mul", [x, x], "squares");
+        string sum = g.Node("ReduceSum", [squares, g.Int64s("norm_axes", [1], 1)], "squared_norm", OnnxGraphBuilder.Int("keepdims", 1));
+        string norm = g.Node("Sqrt", [sum], "norm");
+        string divided = g.Node("Div", [x, norm], "divided");
+        string positive = g.Node("Greater", [norm, g.Floats("zero", [0f])], "norm_positive");
+        return g.Node("Where", [positive, divided, x], "normalised");
+    }
 }

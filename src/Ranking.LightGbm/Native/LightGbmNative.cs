@@ -107,6 +107,10 @@ internal static unsafe partial class LightGbmNative
     public static partial int LGBM_BoosterSaveModelToString(BoosterHandle booster, int startIteration, int numIteration,
         int featureImportanceType, long bufferLength, out long outLength, byte* buffer);
 
+    [LibraryImport(Library)]
+    public static partial int LGBM_BoosterDumpModel(BoosterHandle booster, int startIteration, int numIteration,
+        int featureImportanceType, long bufferLength, out long outLength, byte* buffer);
+
     // --- network (process-global inside LightGBM)
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
