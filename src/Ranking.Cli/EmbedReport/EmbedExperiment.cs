@@ -72,6 +72,8 @@ internal sealed record EmbedRun
     public required double[] EpochSpread { get; init; }
     /// <summary>The collapse warning, if training stopped on one.</summary>
     public string? Warning { get; init; }
+    /// <summary>Epochs trained, fractional when training stopped inside an epoch (on a collapse).</summary>
+    public required double EpochsTrained { get; init; }
     /// <summary>Final test MAP@R.</summary>
     public required double MapAtR { get; init; }
     /// <summary>Final test R-precision.</summary>
@@ -89,7 +91,7 @@ internal sealed record EmbedRun
     public JsonObject ToJson() => new()
     {
         ["recipe"] = Recipe, ["seed"] = Seed, ["epoch_loss"] = Numbers(EpochLoss), ["epoch_map_at_r"] = Numbers(EpochMapAtR),
-        ["epoch_spread"] = Numbers(EpochSpread), ["warning"] = Warning, ["map_at_r"] = MapAtR, ["r_precision"] = RPrecision,
+        ["epoch_spread"] = Numbers(EpochSpread), ["warning"] = Warning, ["epochs_trained"] = EpochsTrained, ["map_at_r"] = MapAtR, ["r_precision"] = RPrecision,
         ["precision_at_1"] = PrecisionAt1, ["samples_per_second"] = SamplesPerSecond,
         ["per_query_map_at_r"] = Numbers(PerQueryMapAtR), ["projection"] = Numbers(Projection),
     };
@@ -99,6 +101,7 @@ internal sealed record EmbedRun
     {
         Recipe = o["recipe"]!.GetValue<string>(), Seed = o["seed"]!.GetValue<int>(), EpochLoss = Doubles(o["epoch_loss"]),
         EpochMapAtR = Doubles(o["epoch_map_at_r"]), EpochSpread = Doubles(o["epoch_spread"]), Warning = o["warning"]?.GetValue<string>(),
+        EpochsTrained = o["epochs_trained"]?.GetValue<double>() ?? Doubles(o["epoch_map_at_r"]).Length,
         MapAtR = o["map_at_r"]!.GetValue<double>(), RPrecision = o["r_precision"]!.GetValue<double>(), PrecisionAt1 = o["precision_at_1"]!.GetValue<double>(),
         SamplesPerSecond = o["samples_per_second"]!.GetValue<double>(), PerQueryMapAtR = Doubles(o["per_query_map_at_r"]), Projection = Doubles(o["projection"]),
     };
@@ -233,13 +236,19 @@ internal static class EmbedExperiment
                 int d = model.Encoder.Dimension;
                 var report = RetrievalEvaluator.Evaluate(embeddings, test.Classes, d, model.Distance, options: evaluation);
                 var epochs = model.Events.Where(e => e.Warning is null).ToList();
+                var warning = model.Events.FirstOrDefault(e => e.Warning is not null);
+                // An epoch event counts its own samples and seconds; a warning event the samples and seconds since the start.
+                double seconds = epochs.Sum(e => e.Seconds), trained = epochs.Sum(e => (double)e.Samples);
+                if (warning is not null && epochs.Count == 0) { seconds = warning.Seconds; trained = warning.Samples; }
+                double samplesPerEpoch = (double)Math.Min(train.Count / options.BatchSize, options.MaxBatchesPerEpoch ?? int.MaxValue) * options.BatchSize;
                 var run = new EmbedRun
                 {
                     Recipe = recipe.Name, Seed = seed,
                     EpochLoss = epochs.Select(e => e.Loss).ToArray(), EpochMapAtR = epochs.Select(e => e.MapAtR).ToArray(), EpochSpread = epochs.Select(e => e.Spread).ToArray(),
-                    Warning = model.Events.FirstOrDefault(e => e.Warning is not null)?.Warning,
+                    Warning = warning?.Warning,
+                    EpochsTrained = warning is null ? epochs.Count : warning.Samples / Math.Max(samplesPerEpoch, 1),
                     MapAtR = report.MapAtR, RPrecision = report.RPrecision, PrecisionAt1 = report.PrecisionAt1,
-                    SamplesPerSecond = epochs.Sum(e => (double)e.Samples) / Math.Max(epochs.Sum(e => e.Seconds), 1e-9),
+                    SamplesPerSecond = trained / Math.Max(seconds, 1e-9),
                     PerQueryMapAtR = report.PerQueryMapAtR,
                     Projection = PrincipalComponents.Project(embeddings, test.Count, d, 2).Projection,
                 };

@@ -81,7 +81,7 @@ internal static class EmbedReportWriter
         md.AppendLine("|---|---:|---|---:|---|---|");
         foreach (var r in results)
             foreach (var run in r.Runs)
-                md.AppendLine(Invariant($"| {r.Recipe.Name} | {run.Seed} | {Join(run.EpochMapAtR, "F4")} | {run.MapAtR:F4} | {Join(run.EpochLoss, "F4")} | {Join(run.EpochSpread, "G3")} |"));
+                md.AppendLine(Invariant($"| {r.Recipe.Name} | {run.Seed} | {Join(run.EpochMapAtR, "F4")}{(run.Warning is null ? "" : $" (collapse: stopped at epoch {run.EpochsTrained:F2})")} | {run.MapAtR:F4} | {Join(run.EpochLoss, "F4")} | {Join(run.EpochSpread, "G3")} |"));
         md.AppendLine();
         var warnings = results.SelectMany(r => r.Runs.Where(x => x.Warning is not null).Select(x => (r.Recipe.Name, x.Seed, x.Warning))).ToList();
         if (warnings.Count > 0)
@@ -93,7 +93,8 @@ internal static class EmbedReportWriter
         md.AppendLine("## Plots").AppendLine();
         foreach (string png in plots.Where(p => p.EndsWith(".png", StringComparison.Ordinal)))
             md.AppendLine($"![{Path.GetFileNameWithoutExtension(png)}]({png})").AppendLine();
-        md.AppendLine(Invariant($"The projection shows {best.Recipe.Name} (seed {best.Runs[0].Seed}), the best recipe, on its first two principal axes."));
+        md.AppendLine(Invariant($"The projection shows {best.Recipe.Name} (seed {best.Runs[0].Seed}), the best recipe, on its first two principal axes. ") +
+                      "A run stopped by a collapse keeps the parameters of its best epoch when an epoch had finished (here judged on the test items), else the collapsed ones.");
         return md.ToString();
     }
 
@@ -150,24 +151,40 @@ internal static class EmbedReportWriter
         return [name + ".png", name + ".svg"];
     }
 
-    /// <summary>Test MAP@R per epoch, one line per recipe (mean over seeds).</summary>
+    /// <summary>
+    /// Test MAP@R per epoch, one line per recipe (mean over seeds); a run stopped by a collapse is a cross at the
+    /// (fractional) epoch where it stopped and the MAP@R of the model it returned.
+    /// </summary>
     internal static Plot EpochPlot(IReadOnlyList<EmbedRecipeResult> results)
     {
         var plot = new Plot();
         IPalette palette = results.Count <= 10 ? new ScottPlot.Palettes.Category10() : new ScottPlot.Palettes.Category20();
+        int epochs = 1;
         for (int i = 0; i < results.Count; i++)
         {
             double[] y = results[i].EpochMapAtR();
-            var x = Enumerable.Range(1, y.Length).Select(e => (double)e).ToArray();
+            epochs = Math.Max(epochs, y.Length);
             var keep = Enumerable.Range(0, y.Length).Where(e => double.IsFinite(y[e])).ToArray();
-            if (keep.Length == 0) continue;
-            var line = plot.Add.Scatter(keep.Select(e => x[e]).ToArray(), keep.Select(e => y[e]).ToArray());
-            line.LegendText = results[i].Recipe.Name;
-            line.Color = palette.GetColor(i);
-            line.LineWidth = 2;
-            line.MarkerSize = 6;
+            string name = results[i].Recipe.Name;
+            if (keep.Length > 0)
+            {
+                var line = plot.Add.Scatter(keep.Select(e => e + 1.0).ToArray(), keep.Select(e => y[e]).ToArray());
+                line.LegendText = name;
+                line.Color = palette.GetColor(i);
+                line.LineWidth = 2;
+                line.MarkerSize = 6;
+                name = "";
+            }
+            var stopped = results[i].Runs.Where(r => r.Warning is not null).ToList();
+            if (stopped.Count == 0) continue;
+            var crosses = plot.Add.ScatterPoints(stopped.Select(r => r.EpochsTrained).ToArray(), stopped.Select(r => r.MapAtR).ToArray());
+            crosses.Color = palette.GetColor(i);
+            crosses.MarkerShape = MarkerShape.Cross;
+            crosses.MarkerSize = 12;
+            crosses.LegendText = name.Length > 0 ? $"{name} (stopped: collapse)" : "";
         }
-        plot.Title("Test MAP@R per epoch (leave-one-out, mean over seeds)");
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, epochs + 1).Select(e => (double)e).ToArray(), Enumerable.Range(0, epochs + 1).Select(e => e.ToString(CultureInfo.InvariantCulture)).ToArray());
+        plot.Title("Test MAP@R per epoch (leave-one-out, mean over seeds; x: a run stopped by a collapse)");
         plot.XLabel("epoch");
         plot.YLabel("MAP@R");
         plot.ShowLegend(Edge.Right);

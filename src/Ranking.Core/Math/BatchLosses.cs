@@ -139,7 +139,15 @@ public static class BatchLosses
     /// <summary>Mines then computes one anchor's row: the whole per-row work of a batch loss, shared by the CPU loop and the GPU kernel.</summary>
     public static RowLoss Row<TRow>(ref TRow row, BatchLossSettings s, int iteration, int anchor) where TRow : struct, IBatchRow
     {
-        Mine(ref row, s, iteration, anchor);
+        // The triplet loss applies the semi-hard window to each (positive, negative) pair itself, so the miner's
+        // own pass over every pair would only mark what the loss then skips: the mask of all pairs gives the same terms.
+        if (s.Loss == BatchLossKind.Triplet && s.Miner == MinerKind.SemiHard)
+        {
+            var all = s;
+            all.Miner = MinerKind.All;
+            Mine(ref row, all, iteration, anchor);
+        }
+        else Mine(ref row, s, iteration, anchor);
         return Loss(ref row, s);
     }
 
