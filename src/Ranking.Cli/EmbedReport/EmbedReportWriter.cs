@@ -152,7 +152,7 @@ internal static class EmbedReportWriter
     }
 
     /// <summary>
-    /// Test MAP@R per epoch, one line per recipe (mean over seeds); a run stopped by a collapse is a cross at the
+    /// Test MAP@R per epoch, one line per recipe (mean over seeds); a run stopped by a collapse is a + at the
     /// (fractional) epoch where it stopped and the MAP@R of the model it returned.
     /// </summary>
     internal static Plot EpochPlot(IReadOnlyList<EmbedRecipeResult> results)
@@ -184,7 +184,7 @@ internal static class EmbedReportWriter
             crosses.LegendText = name.Length > 0 ? $"{name} (stopped: collapse)" : "";
         }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, epochs + 1).Select(e => (double)e).ToArray(), Enumerable.Range(0, epochs + 1).Select(e => e.ToString(CultureInfo.InvariantCulture)).ToArray());
-        plot.Title("Test MAP@R per epoch (leave-one-out, mean over seeds; x: a run stopped by a collapse)");
+        plot.Title("Test MAP@R per epoch (mean over seeds; +: stopped by a collapse)");
         plot.XLabel("epoch");
         plot.YLabel("MAP@R");
         plot.ShowLegend(Edge.Right);
