@@ -92,37 +92,13 @@ public class MlpBenchmarks
 
     private sealed class GflopsConfig : ManualConfig
     {
-        public GflopsConfig() => AddColumn(new GflopsColumn());
-    }
-
-    /// <summary>GFLOP/s = the benchmark's flop count / its mean time.</summary>
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => "GFLOP/s";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "billions of floating-point operations per second (a fused multiply-add counts 2)";
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats) return "n/a";
-            int threads = (int)benchmarkCase.Parameters["Threads"];
-            long flops = benchmarkCase.Descriptor.WorkloadMethod.Name switch
+        public GflopsConfig() => AddColumn(new RateColumn("GFLOP/s", "billions of floating-point operations per second (a fused multiply-add counts 2)",
+            benchmarkCase => benchmarkCase.Descriptor.WorkloadMethod.Name switch
             {
                 nameof(Forward) => ForwardFlops,
                 nameof(ForwardBackward) => ForwardBackwardFlops,
-                nameof(PeakFma) => PeakFmaFlops(threads),
+                nameof(PeakFma) => PeakFmaFlops((int)benchmarkCase.Parameters["Threads"]),
                 _ => 0,
-            };
-            return (flops / stats.Mean).ToString("F1", CultureInfo.InvariantCulture); // flops per ns = GFLOP/s
-        }
+            }, perNanosecond: 1, "F1")); // flops per ns = GFLOP/s
     }
 }

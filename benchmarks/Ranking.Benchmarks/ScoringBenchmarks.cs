@@ -123,30 +123,7 @@ public class ScoringBenchmarks
 
     private sealed class RowsPerSecondConfig : ManualConfig
     {
-        public RowsPerSecondConfig() => AddColumn(new RowsPerSecondColumn());
-    }
-
-    /// <summary>rows/s = the batch's rows / its mean time.</summary>
-    private sealed class RowsPerSecondColumn : IColumn
-    {
-        public string Id => "rows/s";
-        public string ColumnName => "rows/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "rows scored per second (batch rows / mean time)";
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats) return "n/a";
-            int rows = (int)benchmarkCase.Parameters["Rows"];
-            return (rows / (stats.Mean * 1e-9)).ToString("N0", CultureInfo.InvariantCulture);
-        }
+        public RowsPerSecondConfig() => AddColumn(new RateColumn("rows/s", "rows scored per second (batch rows / mean time)",
+            benchmarkCase => (int)benchmarkCase.Parameters["Rows"], perNanosecond: 1e9, "N0"));
     }
 }

@@ -32,12 +32,7 @@ public static class LightGbmJsonDump
     /// </summary>
     public static string Write(TreeEnsemble ensemble, int featureCount, IReadOnlyList<string>? featureNames = null, string objective = "lambdarank")
     {
-        ArgumentNullException.ThrowIfNull(ensemble);
-        ensemble.Validate(featureCount);
-        if (featureNames is not null && featureNames.Count != featureCount)
-            throw new ArgumentException($"{featureNames.Count} feature names for {featureCount} features.", nameof(featureNames));
-        var trees = ensemble.Trees.ToList();
-        if (ensemble.BaseScore != 0) trees.Add(new DecisionTree([], [ensemble.BaseScore]));
+        var trees = TreeJson.TreesToWrite(ensemble, featureCount, featureNames);
         return TreeJson.Write(w =>
         {
             w.WriteStartObject();
@@ -188,12 +183,7 @@ public static class XgboostJsonDump
     /// <summary>The dump of <paramref name="ensemble"/> as JSON text; <paramref name="featureNames"/> name the splits' features (default f0, f1, ...).</summary>
     public static string Write(TreeEnsemble ensemble, int featureCount, IReadOnlyList<string>? featureNames = null)
     {
-        ArgumentNullException.ThrowIfNull(ensemble);
-        ensemble.Validate(featureCount);
-        if (featureNames is not null && featureNames.Count != featureCount)
-            throw new ArgumentException($"{featureNames.Count} feature names for {featureCount} features.", nameof(featureNames));
-        var trees = ensemble.Trees.ToList();
-        if (ensemble.BaseScore != 0) trees.Add(new DecisionTree([], [ensemble.BaseScore]));
+        var trees = TreeJson.TreesToWrite(ensemble, featureCount, featureNames);
         return TreeJson.Write(w =>
         {
             w.WriteStartArray();
@@ -302,6 +292,21 @@ public static class XgboostJsonDump
 /// <summary>JSON plumbing the tree formats share.</summary>
 internal static class TreeJson
 {
+    /// <summary>
+    /// The ensemble's trees as both formats write them, checked against the feature count and names. Neither format has
+    /// a base score, so a non-zero one becomes a last tree of one leaf (the sum is the same).
+    /// </summary>
+    public static List<DecisionTree> TreesToWrite(TreeEnsemble ensemble, int featureCount, IReadOnlyList<string>? featureNames)
+    {
+        ArgumentNullException.ThrowIfNull(ensemble);
+        ensemble.Validate(featureCount);
+        if (featureNames is not null && featureNames.Count != featureCount)
+            throw new ArgumentException($"{featureNames.Count} feature names for {featureCount} features.", nameof(featureNames));
+        var trees = ensemble.Trees.ToList();
+        if (ensemble.BaseScore != 0) trees.Add(new DecisionTree([], [ensemble.BaseScore]));
+        return trees;
+    }
+
     public static string Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new MemoryStream();
