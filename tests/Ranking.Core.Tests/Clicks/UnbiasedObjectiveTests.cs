@@ -49,6 +49,27 @@ public class UnbiasedObjectiveTests
     /// all 16 click outcomes (probability prod theta_i r_i or 1 - theta_i r_i), the IPW loss and gradient equal the
     /// full-information ones (the same loss with the relevance r as weights and no propensities).
     /// </summary>
+    /// <summary>
+    /// Every click outcome of one session under the position-based model (row i clicked with probability
+    /// theta_i * r_i, independently) with its probability.
+    /// </summary>
+    private static IEnumerable<(float[] Clicks, double Probability)> ClickOutcomes(double[] theta, float[] r)
+    {
+        for (int outcome = 0; outcome < 1 << r.Length; outcome++)
+        {
+            var clicks = new float[r.Length];
+            double probability = 1;
+            for (int i = 0; i < r.Length; i++)
+            {
+                bool click = ((outcome >> i) & 1) == 1;
+                double pc = theta[i] * r[i];
+                probability *= click ? pc : 1 - pc;
+                clicks[i] = click ? 1 : 0;
+            }
+            yield return (clicks, probability);
+        }
+    }
+
     [Theory]
     [InlineData("ipw-ranknet")]
     [InlineData("ipw-lambdarank")]
@@ -62,17 +83,8 @@ public class UnbiasedObjectiveTests
         var ipw = Create(name, "propensities=1,0.5,0.25,0.125;clip=0");
         double expectedLoss = 0;
         var expectedGradient = new double[4];
-        for (int outcome = 0; outcome < 16; outcome++)
+        foreach (var (clicks, probability) in ClickOutcomes(theta, r))
         {
-            var clicks = new float[4];
-            double probability = 1;
-            for (int i = 0; i < 4; i++)
-            {
-                bool click = ((outcome >> i) & 1) == 1;
-                double pc = theta[i] * r[i];
-                probability *= click ? pc : 1 - pc;
-                clicks[i] = click ? 1 : 0;
-            }
             var (loss, grad, _) = Run(ipw, clicks, scores, offsets);
             expectedLoss += probability * loss;
             for (int i = 0; i < 4; i++) expectedGradient[i] += probability * grad[i];
@@ -84,19 +96,8 @@ public class UnbiasedObjectiveTests
         // and naive clicks (no weighting) are biased: their expected loss differs
         var naive = Create(name, "propensities=1;clip=0");
         double naiveLoss = 0;
-        for (int outcome = 0; outcome < 16; outcome++)
-        {
-            var clicks = new float[4];
-            double probability = 1;
-            for (int i = 0; i < 4; i++)
-            {
-                bool click = ((outcome >> i) & 1) == 1;
-                double pc = theta[i] * r[i];
-                probability *= click ? pc : 1 - pc;
-                clicks[i] = click ? 1 : 0;
-            }
+        foreach (var (clicks, probability) in ClickOutcomes(theta, r))
             naiveLoss += probability * Run(naive, clicks, scores, offsets).Loss;
-        }
         Assert.True(Math.Abs(naiveLoss - fullLoss) > 0.05 * fullLoss);
     }
 
