@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ranking.Models;
 
 namespace Ranking.LightGbm;
 
@@ -250,7 +251,7 @@ public sealed class LightGbmEnsemble
                 }
                 lefts = tree.Ints("left_child", internals);
                 rights = tree.Ints("right_child", internals);
-                CheckStructure(tree, leaves, lefts, rights);
+                if (TreeStructure.Problem(lefts, rights, leaves) is { } problem) throw tree.Bad("left_child", problem);
                 if (categoricalSets > 0)
                 {
                     boundaries = tree.Ints("cat_boundaries", categoricalSets + 1);
@@ -296,42 +297,6 @@ public sealed class LightGbmEnsemble
             }
             return new LightGbmTree(leaves, features, thresholds, decisions, lefts, rights, leafValues, boundaries, bitset, shrinkage,
                 constants, linearFeatures, coefficients);
-        }
-
-        /// <summary>Every internal node and every leaf reached exactly once from the root: one tree, no cycle, no orphan.</summary>
-        private static void CheckStructure(TreeFields tree, int leaves, int[] lefts, int[] rights)
-        {
-            int internals = leaves - 1;
-            var seenNode = new bool[internals];
-            var seenLeaf = new bool[leaves];
-            var stack = new Stack<int>();
-            stack.Push(0);
-            seenNode[0] = true;
-            while (stack.Count > 0)
-            {
-                int node = stack.Pop();
-                foreach (int child in (ReadOnlySpan<int>)[lefts[node], rights[node]])
-                {
-                    if (child >= 0)
-                    {
-                        if (child >= internals) throw tree.Bad("left_child", $"node {node} points to node {child}; the tree has {internals}.");
-                        if (seenNode[child]) throw tree.Bad("left_child", $"node {child} is reached twice (a cycle or a shared subtree).");
-                        seenNode[child] = true;
-                        stack.Push(child);
-                    }
-                    else
-                    {
-                        int leaf = ~child;
-                        if (leaf >= leaves) throw tree.Bad("left_child", $"node {node} points to leaf {leaf}; the tree has {leaves}.");
-                        if (seenLeaf[leaf]) throw tree.Bad("left_child", $"leaf {leaf} is reached twice.");
-                        seenLeaf[leaf] = true;
-                    }
-                }
-            }
-            int orphan = Array.IndexOf(seenNode, false);
-            if (orphan >= 0) throw tree.Bad("left_child", $"node {orphan} is not reachable from the root.");
-            int lost = Array.IndexOf(seenLeaf, false);
-            if (lost >= 0) throw tree.Bad("left_child", $"leaf {lost} is not reachable from the root.");
         }
 
         /// <summary>The key=value lines of one tree, read into arrays whose length is checked against the declared count.</summary>

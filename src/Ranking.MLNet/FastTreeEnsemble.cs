@@ -1,4 +1,5 @@
 using Microsoft.ML.Trainers.FastTree;
+using Ranking.Models;
 
 namespace Ranking.MLNet;
 
@@ -69,28 +70,8 @@ internal sealed class FastTreeEnsemble
             if (!double.IsFinite(v)) throw new InvalidDataException($"FastTree tree {index} has a leaf value {v}.");
         foreach (float v in tree.Threshold)
             if (float.IsNaN(v)) throw new InvalidDataException($"FastTree tree {index} has a NaN threshold.");
-        if (nodes == 0) return;
-        var seenNode = new bool[nodes];
-        var seenLeaf = new bool[leaves];
-        var stack = new Stack<int>();
-        stack.Push(0);
-        seenNode[0] = true;
-        while (stack.Count > 0)
-        {
-            int node = stack.Pop();
-            foreach (int child in (ReadOnlySpan<int>)[tree.Left[node], tree.Right[node]])
-            {
-                bool isNode = child >= 0;
-                int at = isNode ? child : ~child;
-                var seen = isNode ? seenNode : seenLeaf;
-                if (at >= seen.Length) throw new InvalidDataException($"FastTree tree {index}: node {node} points past the tree ({child}).");
-                if (seen[at]) throw new InvalidDataException($"FastTree tree {index}: {(isNode ? "node" : "leaf")} {at} is reached twice (a cycle or a shared subtree).");
-                seen[at] = true;
-                if (isNode) stack.Push(at);
-            }
-        }
-        if (Array.IndexOf(seenNode, false) >= 0 || Array.IndexOf(seenLeaf, false) >= 0)
-            throw new InvalidDataException($"FastTree tree {index}: some nodes or leaves are not reachable from the root.");
+        if (TreeStructure.Problem(tree.Left, tree.Right, leaves) is { } problem)
+            throw new InvalidDataException($"FastTree tree {index}: {problem}");
     }
 
     public double Bias { get; }
