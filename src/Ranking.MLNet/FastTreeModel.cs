@@ -85,17 +85,21 @@ public sealed class FastTreeModel : IScoringModel, Ranking.Onnx.IOnnxExportable,
     public static FastTreeModel FromZip(byte[] zip)
     {
         ArgumentNullException.ThrowIfNull(zip);
+        var limits = ModelReadLimits.InEffect;
         IReadOnlyList<(string Name, byte[] Bytes)> entries;
         try
         {
-            entries = BoundedZip.ReadAll(new MemoryStream(zip, writable: false), ModelReadLimits.InEffect);
+            entries = BoundedZip.ReadAll(new MemoryStream(zip, writable: false), limits);
         }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or ArgumentException)
         {
             throw new InvalidDataException($"the fasttree payload is not a readable zip: {e.Message}", e);
         }
         var ensemble = FastTreeModelReader.Read(entries);
-        return new FastTreeModel(zip, ensemble, new Lazy<RankingPredictionTransformer<FastTreeRankingModelParameters>>(() => LoadWithMLNet(entries)));
+        // The inflated entries are not kept for ML.NET: a model scored only by our walk holds just its zip, and the
+        // rare Transformer request inflates it again within the same limits.
+        return new FastTreeModel(zip, ensemble, new Lazy<RankingPredictionTransformer<FastTreeRankingModelParameters>>(
+            () => LoadWithMLNet(BoundedZip.ReadAll(new MemoryStream(zip, writable: false), limits))));
     }
 
     /// <summary>ML.NET's own loader over the checked entries, stored uncompressed (sizes true by construction).</summary>
