@@ -1,11 +1,5 @@
 using System.Reflection;
-using ILGPU;
-using ILGPU.Algorithms;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
-using ILGPU.Runtime.Cuda;
+using Ranking.Gpu.Diagnostics;
 
 namespace Ranking.Gpu.Tests;
 
@@ -17,52 +11,9 @@ namespace Ranking.Gpu.Tests;
 /// </summary>
 public class PtxCompileTests
 {
-    private static readonly Lazy<(Context Context, PTXBackend Backend)> Compiler = new(() =>
-    {
-        // The same context settings as GpuDevice.Open (math mode, ILGPU.Algorithms), without libdevice
-        // (it needs the CUDA SDK, absent here).
-        var context = Context.Create(builder => builder.Cuda().CPU().Math(MathMode.Default).EnableAlgorithms());
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90), CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, nvvmAPI: null);
-        return (context, backend);
-    });
+    private static IEnumerable<MethodInfo> Kernels() => KernelCatalog.Kernels();
 
-    /// <summary>
-    /// Kernel entry points: static methods of Ranking.Gpu.Kernels whose first parameter is a thread index.
-    /// Generic kernels (the loss bodies' kernels) are closed over every loss body and pair term of
-    /// Ranking.Core, found by reflection: a new loss is compiled here without being listed.
-    /// </summary>
-    private static IEnumerable<MethodInfo> Kernels() =>
-        typeof(GpuDevice).Assembly.GetTypes()
-            .Where(t => t.Namespace == "Ranking.Gpu.Kernels")
-            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly))
-            .Where(m => m.GetParameters() is [{ ParameterType: var first }, ..] && (first == typeof(Index1D) || first == typeof(Index2D)))
-            .SelectMany(m => m.IsGenericMethodDefinition ? Instantiations(m) : [m])
-            .OrderBy(Name, StringComparer.Ordinal);
-
-    private static string Name(MethodInfo m) =>
-        m.DeclaringType!.Name + "." + m.Name + (m.IsGenericMethod ? "<" + string.Join(",", m.GetGenericArguments().Select(TypeName)) + ">" : "");
-
-    private static string TypeName(Type t) => t.IsGenericType ? t.Name.Split('`')[0] + "<" + string.Join(",", t.GetGenericArguments().Select(TypeName)) + ">" : t.Name;
-
-    /// <summary>A generic kernel closed over every struct of Ranking.Core that meets its one type parameter's constraints.</summary>
-    private static IEnumerable<MethodInfo> Instantiations(MethodInfo kernel)
-    {
-        var parameter = kernel.GetGenericArguments().Single();
-        var constraints = parameter.GetGenericParameterConstraints().Where(c => c.IsInterface).ToArray();
-        return LossStructs().Where(t => constraints.All(c => c.IsAssignableFrom(t))).Select(t => kernel.MakeGenericMethod(t));
-    }
-
-    /// <summary>Every loss body and pair term struct of Ranking.Core, generic bodies closed over every pair term.</summary>
-    private static IEnumerable<Type> LossStructs()
-    {
-        var structs = typeof(Ranking.Numerics.IQueryLoss).Assembly.GetTypes().Where(t => t.IsValueType && !t.IsAbstract).ToArray();
-        var terms = structs.Where(t => !t.IsGenericTypeDefinition && typeof(Ranking.Numerics.IPairTerm).IsAssignableFrom(t)).ToArray();
-        foreach (var t in structs.Where(t => typeof(Ranking.Numerics.IQueryLoss).IsAssignableFrom(t) || typeof(Ranking.Numerics.IPairTerm).IsAssignableFrom(t)))
-        {
-            if (!t.IsGenericTypeDefinition) yield return t;
-            else foreach (var term in terms) yield return t.MakeGenericType(term);
-        }
-    }
+    private static string Name(MethodInfo m) => KernelCatalog.Name(m);
 
     public static TheoryData<string> KernelNames()
     {
@@ -89,17 +40,52 @@ public class PtxCompileTests
     public void Kernel_compiles_to_ptx_for_an_H200_with_nothing_unresolved(string name)
     {
         var method = Kernels().Single(m => Name(m) == name);
-        var (_, backend) = Compiler.Value;
-        string ptx;
-        lock (backend)
-        {
-            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
-            var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
-            ptx = compiled.PTXAssembly;
-        }
+        string ptx = KernelCatalog.CompilePtx(method);
         Assert.Contains(".entry", ptx);
-        var unresolved = ptx.Split('\n').Where(line => line.TrimStart().StartsWith(".extern", StringComparison.Ordinal)).ToList();
+        var unresolved = KernelCatalog.Summarise(name, ptx).Unresolved;
         Assert.True(unresolved.Count == 0, $"{name}: unresolved calls in the PTX:\n{string.Join("\n", unresolved)}");
+    }
+
+    [Fact]
+    public void The_ptx_summary_counts_registers_local_memory_and_unresolved_calls()
+    {
+        const string ptx = """
+            .version 8.0
+            .target sm_90
+            .extern .func (.param .b64 func_retval0) log2
+            .visible .entry K(
+            {
+                .local .align 8 .b8 __local_depot0[48];
+                .reg .pred %p<3>;
+                .reg .b32 %r<12>;
+                .reg .f64 %fd<7>;
+                ret;
+            }
+            """;
+        var summary = KernelCatalog.Summarise("K", ptx);
+        Assert.Equal(3 + 12 + 7, summary.Registers);
+        Assert.Equal(48, summary.LocalBytes);
+        Assert.Equal(ptx.Length, summary.PtxBytes);
+        Assert.Equal([".extern .func (.param .b64 func_retval0) log2"], summary.Unresolved);
+    }
+
+    [Fact]
+    public void Ptx_dump_writes_one_file_per_kernel_and_a_summary()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ranking-ptx-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var log = new StringWriter();
+            var summaries = KernelCatalog.WriteAll(dir, log);
+            Assert.Equal(Kernels().Count(), summaries.Count);
+            Assert.All(summaries, s => Assert.Empty(s.Unresolved));
+            Assert.Equal(summaries.Count, Directory.GetFiles(dir, "*.ptx").Length);
+            var lines = File.ReadAllLines(Path.Combine(dir, "summary.tsv"));
+            Assert.Equal(summaries.Count + 1, lines.Length);
+            Assert.Contains(lines, l => l.StartsWith("DenseKernels.AdamKernel\t", StringComparison.Ordinal));
+            Assert.All(summaries, s => Assert.True(s.Registers > 0, $"{s.Kernel}: no register declarations read"));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
     }
 
     private sealed class BodyType : Ranking.Objectives.IQueryLossVisitor<Type>

@@ -29,6 +29,8 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
     public double SecondsPerMeasurement { get; init; } = 8;
     /// <summary>The MLP epoch on the CPU is skipped above this many rows (it takes minutes at 10M).</summary>
     public int MlpCpuMaxRows { get; init; } = 1_000_000;
+    /// <summary>Queries per batch of the MLP epochs: the trainer's default 16, and a larger batch that amortises the device's per-batch launches.</summary>
+    public IReadOnlyList<int> MlpBatchQueries { get; init; } = [16, 256];
 
     public List<BenchmarkRow> Results { get; } = new();
 
@@ -136,11 +138,14 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         var clock = Stopwatch.StartNew();
         var data = MslrLikeWorkload.Generate(rows, withFeatures: true);
         log.WriteLine($"# {data.RowCount:N0} rows with {MslrLikeWorkload.FeatureCount} features generated in {clock.Elapsed.TotalSeconds:F1} s");
-        using var epoch = new MlpEpochBenchmark(device, data, CpuThreads);
-        double cpu = data.RowCount <= MlpCpuMaxRows ? Measure(epoch.RunCpuEpoch, maxRuns: 2) : double.NaN;
-        double gpu = Measure(epoch.RunGpuEpoch, maxRuns: 3);
-        Add($"MLP epoch ({epoch.Describe()})", data, cpu, gpu, double.NaN,
-            (double.IsNaN(cpu) ? $"CPU epoch not run above {MlpCpuMaxRows:N0} rows; " : "") + "features resident on the device");
+        foreach (int batchQueries in MlpBatchQueries)
+        {
+            using var epoch = new MlpEpochBenchmark(device, data, CpuThreads, batchQueries);
+            double cpu = data.RowCount <= MlpCpuMaxRows ? Measure(epoch.RunCpuEpoch, maxRuns: 2) : double.NaN;
+            double gpu = Measure(epoch.RunGpuEpoch, maxRuns: 3);
+            Add($"MLP epoch ({epoch.Describe()})", data, cpu, gpu, double.NaN,
+                (double.IsNaN(cpu) ? $"CPU epoch not run above {MlpCpuMaxRows:N0} rows; " : "") + "features resident on the device");
+        }
     }
 
     private void Add(string name, MslrLikeWorkload data, double cpu, double gpu, double withTransfers, string note)

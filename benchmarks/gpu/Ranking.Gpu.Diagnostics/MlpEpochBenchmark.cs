@@ -5,8 +5,9 @@ using Ranking.Training;
 namespace Ranking.Gpu.Diagnostics;
 
 /// <summary>
-/// One epoch of MLP training (136 -> 64 -> 32 -> 1, ReLU, Adam, LambdaRank, batches of 16 whole queries:
-/// the trainer's defaults) on both paths over the same batches. CPU: Ranking.Models' training pass and
+/// One epoch of MLP training (136 -> 64 -> 32 -> 1, ReLU, Adam, LambdaRank, batches of whole queries: 16 is the
+/// trainer's default) on both paths over the same batches. The device path is launch-bound on small batches
+/// (about twenty launches per batch whatever its size), so the suite also runs larger batches. CPU: Ranking.Models' training pass and
 /// Ranking.Training's Adam, as GradientTrainer runs them (batch features copied into one buffer, the
 /// objective and the products on <c>cpuThreads</c> threads). GPU: <see cref="GpuMlpSession"/>, everything
 /// on the device.
@@ -14,7 +15,6 @@ namespace Ranking.Gpu.Diagnostics;
 public sealed class MlpEpochBenchmark : IDisposable
 {
     private static readonly int[] Hidden = [64, 32];
-    private const int BatchQueries = 16;
     private const float LearningRate = 1e-3f;
     private readonly MslrLikeWorkload _data;
     private readonly int _cpuThreads;
@@ -26,9 +26,12 @@ public sealed class MlpEpochBenchmark : IDisposable
     private readonly DeviceQuerySet _set;
     private readonly GpuMlpSession _gpu;
 
-    public MlpEpochBenchmark(GpuDevice device, MslrLikeWorkload data, int cpuThreads)
+    /// <param name="batchQueries">Whole queries per batch (the trainer's default is 16).</param>
+    public MlpEpochBenchmark(GpuDevice device, MslrLikeWorkload data, int cpuThreads, int batchQueries = 16)
     {
+        if (batchQueries < 1) throw new ArgumentOutOfRangeException(nameof(batchQueries), "a batch holds at least one query.");
         _data = data;
+        BatchQueries = batchQueries;
         _cpuThreads = cpuThreads;
         int f = MslrLikeWorkload.FeatureCount;
         _cpuModel = new MlpModel(f, Hidden, 0f, seed: 42);
@@ -44,6 +47,9 @@ public sealed class MlpEpochBenchmark : IDisposable
         _set = new DeviceQuerySet(device, data.Labels, data.Offsets, null, data.Features, f);
         _gpu = new GpuMlpSession(_set, _objective, Hidden, (float[])_cpuModel.Parameters.Clone(), BatchQueries);
     }
+
+    /// <summary>Whole queries per batch.</summary>
+    public int BatchQueries { get; }
 
     public string Describe() => $"{DenseNetwork.Describe(MslrLikeWorkload.FeatureCount, Hidden)}, LambdaRank, Adam, {BatchQueries} queries/batch";
 
