@@ -44,6 +44,21 @@ public class EmbeddingKernelTests
     }
 
     [Fact]
+    public void A_memory_filled_before_the_compared_step_matches_the_cpu_queue()
+    {
+        // The benchmark's way to a full 65,536-entry memory: batches that only fill it (device computes, CPU enqueues),
+        // then a compared step. Three fills of 16 wrap a memory of 40, so the compared step sees evicted slots too.
+        var options = new BatchLossOptions { Loss = "supcon", Miner = "all", Distance = EmbeddingDistance.Cosine };
+        var result = EmbeddingParity.CompareBatchLoss(TestDevice.Cpu, options, batch: 16, dim: 5, classes: 4, memory: 40, steps: 1, fillSteps: 3);
+        Assert.True(result.CpuLoss > 0, $"{result.Name}: the compared step should have an active loss");
+        Assert.True(result.LossDifference <= 1e-5 * Math.Max(1, Math.Abs(result.CpuLoss)), $"{result.Name}: loss {result.CpuLoss} vs {result.GpuLoss}");
+        Assert.True(result.GradientDifference <= 1e-5, $"{result.Name}: gradient differs by {result.GradientDifference}");
+        // Without the fills the same step sees a memory of one batch: a different loss, so the fills did reach both queues.
+        var unfilled = EmbeddingParity.CompareBatchLoss(TestDevice.Cpu, options, batch: 16, dim: 5, classes: 4, memory: 40, steps: 1);
+        Assert.NotEqual(unfilled.CpuLoss, result.CpuLoss, 6);
+    }
+
+    [Fact]
     public void Device_memory_holds_the_same_queue_as_the_cpu_memory()
     {
         var options = new BatchLossOptions { Loss = "supcon" };

@@ -29,9 +29,12 @@ public static class EmbeddingParity
 
     /// <summary>
     /// Loss and gradient of <paramref name="options"/> on both paths for <paramref name="steps"/> batches (the memory, when
-    /// given, fills over the steps on both sides alike); the worst differences over the steps.
+    /// given, fills over the steps on both sides alike); the worst differences over the steps. With a memory,
+    /// <paramref name="fillSteps"/> batches go first that only fill it: the device computes them (its queue fills as in
+    /// training), the CPU only enqueues them, and neither is compared or timed; a large memory is then full when the
+    /// compared steps run.
     /// </summary>
-    public static Result CompareBatchLoss(GpuDevice device, BatchLossOptions options, int batch, int dim, int classes, int memory = 0, int steps = 1, int threads = -1)
+    public static Result CompareBatchLoss(GpuDevice device, BatchLossOptions options, int batch, int dim, int classes, int memory = 0, int steps = 1, int threads = -1, int fillSteps = 0)
     {
         var cpu = new BatchLoss(options, threads);
         using var gpu = new GpuBatchLoss(device, options, memory, dim);
@@ -41,6 +44,12 @@ public static class EmbeddingParity
         var self = Enumerable.Range(0, batch).ToArray();
         var gCpu = new float[batch * dim];
         var gGpu = new float[batch * dim];
+        for (int fill = 0; fill < (memory > 0 ? fillSteps : 0); fill++)
+        {
+            var (e, labels) = RandomBatch(batch, dim, classes, 10_000 + fill, options.Distance.NeedsNormalisedInput());
+            cpuMemory!.Enqueue(e, labels, batch, slots);
+            gpu.Compute(e, labels, batch, dim, gGpu, fill);
+        }
         for (int step = 0; step < steps; step++)
         {
             var (e, labels) = RandomBatch(batch, dim, classes, 100 + step, options.Distance.NeedsNormalisedInput());
@@ -48,10 +57,10 @@ public static class EmbeddingParity
             BatchReferences refs;
             if (cpuMemory is null) refs = new BatchReferences(e, labels, batch, self, AreTheBatch: true);
             else { cpuMemory.Enqueue(e, labels, batch, slots); refs = cpuMemory.References(slots); }
-            cpuLoss = cpu.Compute(e, labels, batch, dim, refs, gCpu, step);
+            cpuLoss = cpu.Compute(e, labels, batch, dim, refs, gCpu, fillSteps + step);
             cpuSeconds += clock.Elapsed.TotalSeconds;
             clock.Restart();
-            gpuLoss = gpu.Compute(e, labels, batch, dim, gGpu, step);
+            gpuLoss = gpu.Compute(e, labels, batch, dim, gGpu, fillSteps + step);
             gpuSeconds += clock.Elapsed.TotalSeconds;
             worstLoss = Math.Max(worstLoss, Math.Abs(cpuLoss - gpuLoss));
             for (int i = 0; i < gCpu.Length; i++) worstGradient = Math.Max(worstGradient, Math.Abs(gCpu[i] - gGpu[i]));

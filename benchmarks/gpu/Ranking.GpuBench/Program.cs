@@ -6,6 +6,7 @@ using Ranking.Gpu.Diagnostics;
 // ranking-gpu-bench [parity] [bench] [--accelerator cuda|best|cpu] [--rows 100000,1000000,10000000]
 //                   [--cpu-threads 2] [--repeats 5] [--seconds-per-measurement 8] [--out results.md]
 //                   [--no-mlp] [--mlp-cpu-max-rows 1000000] [--mlp-batch-queries 16,256] [--long-queries 1000000:100000|none]
+//                   [--embedding-batches 256,1024,4096,8192|none] [--embedding-memory 65536]
 // ranking-gpu-bench ptx [--ptx-out DIR]   every kernel's PTX for sm_90 and DIR/summary.tsv (registers, local memory,
 //                                     unresolved calls); needs no GPU. Exit code 1 if a kernel has an unresolved call.
 // Exit code: 0 all parity checks passed (and the benchmarks ran), 1 a parity check failed, 2 bad usage or no device.
@@ -15,6 +16,8 @@ int[] sizes = [100_000, 1_000_000, 10_000_000];
 int cpuThreads = 2, repeats = 5, mlpCpuMaxRows = 1_000_000;
 bool mlp = true;
 int[] mlpBatchQueries = [16, 256];
+int[] embeddingBatches = [256, 1024, 4096, 8192];
+int embeddingMemory = 65_536;
 // Rows and query length of the long-query workload (segmented-sort ranks against counting); "none" skips it.
 (int Rows, int Length)? longQueries = (1_000_000, 100_000);
 double secondsPerMeasurement = 8;
@@ -38,6 +41,8 @@ for (int i = 0; i < args.Length; i++)
             longQueries = spec == "none" ? null : (int.Parse(spec.Split(':')[0], CultureInfo.InvariantCulture), int.Parse(spec.Split(':')[1], CultureInfo.InvariantCulture));
             break;
         case "--mlp-cpu-max-rows": mlpCpuMaxRows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--embedding-batches": { string v = Next(); embeddingBatches = v == "none" ? [] : v.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break; }
+        case "--embedding-memory": embeddingMemory = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--mlp-batch-queries": mlpBatchQueries = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
         default: Console.Error.WriteLine($"unknown argument '{a}'"); return 2;
     }
@@ -88,6 +93,8 @@ if (modes.Contains("bench"))
     // The table is rewritten after each size, so a run cut short by a time limit still leaves its results.
     suite.Run(sizes, () => { if (output.Length > 0) File.WriteAllText(output, suite.ToMarkdown()); }, mlp);
     if (longQueries is { } longSpec) suite.RunLongQueries(longSpec.Rows, longSpec.Length);
+    if (output.Length > 0) File.WriteAllText(output, suite.ToMarkdown());
+    if (embeddingBatches.Length > 0) suite.RunEmbeddings(embeddingBatches, memory: embeddingMemory, memoryBatch: Math.Min(1_024, embeddingBatches.Max()));
     string table = suite.ToMarkdown();
     Console.WriteLine();
     Console.WriteLine(table);
