@@ -43,7 +43,8 @@ public sealed class LightGbmDataset : IDisposable
         {
             reference?.Handle.DangerousAddRef(ref addedRef);
             IntPtr referencePtr = reference is null ? IntPtr.Zero : reference.Handle.DangerousGetHandle();
-            fixed (float* features = data.Features)
+            // FeatureSpan: a mapped .rkds set hands LightGBM its mapped pages, with no copy on our side.
+            fixed (float* features = data.FeatureSpan)
                 LightGbmException.Check(
                     LightGbmNative.LGBM_DatasetCreateFromMat(features, LightGbmNative.DTypeFloat32, data.RowCount, data.FeatureCount,
                         1, parameters, referencePtr, out handle),

@@ -62,7 +62,7 @@ public static class DatasetReader
         if (options.FeatureCount is < 0) throw new ArgumentOutOfRangeException(nameof(options), "FeatureCount must not be negative.");
         return DetectFormat(path) switch
         {
-            DatasetFormat.Rkds => CheckFeatureCount(RkdsFile.Read(CheckRkdsBudget(path, options)), options, path),
+            DatasetFormat.Rkds => CheckMappedFeatureCount(RkdsFile.Map(CheckRkdsBudget(path, options)), options, path),
             DatasetFormat.Csv or DatasetFormat.Tsv => DelimitedText.Read(path, options, maxErrors, errors),
             _ => SvmLightReader.Read(path, options, maxErrors, errors),
         };
@@ -80,6 +80,22 @@ public static class DatasetReader
         if (rows > 0 && features >= 0 && rows <= int.MaxValue)
             MemoryBudget.Check(path, rows, features, options.MaxMemoryBytes);
         return path;
+    }
+
+    /// <summary><see cref="CheckFeatureCount"/> for a mapped set: a resized copy no longer needs the mapping, which is released.</summary>
+    private static RankingDataset CheckMappedFeatureCount(RankingDataset data, DatasetReadOptions options, string path)
+    {
+        try
+        {
+            var checkedData = CheckFeatureCount(data, options, path);
+            if (!ReferenceEquals(checkedData, data)) data.Dispose();
+            return checkedData;
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
     }
 
     internal static RankingDataset CheckFeatureCount(RankingDataset data, DatasetReadOptions options, string path)
@@ -123,7 +139,7 @@ internal static class FeatureColumns
         int keep = Math.Min(featureCount, data.FeatureCount);
         var features = new float[(long)data.RowCount * featureCount];
         for (int r = 0; r < data.RowCount; r++)
-            Array.Copy(data.Features, (long)r * data.FeatureCount, features, (long)r * featureCount, keep);
+            data.Row(r)[..keep].CopyTo(features.AsSpan(checked((int)((long)r * featureCount)), keep));
         return new RankingDataset(features, featureCount, data.Labels, data.GroupOffsets, data.QueryIds, data.QueryWeights, data.RowComments, data.Source, data.Positions);
     }
 }

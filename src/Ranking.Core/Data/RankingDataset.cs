@@ -4,8 +4,12 @@ namespace Ranking.Data;
 /// Rows grouped by query, rows of one query contiguous. Features are dense float32, row-major
 /// (rows x <see cref="FeatureCount"/>), which is what LightGBM and the MLP both consume without copying.
 /// Query q owns rows [GroupOffsets[q], GroupOffsets[q + 1]).
+/// The features are either a managed array or, for a set read from a <c>.rkds</c> file
+/// (<see cref="RkdsFile.Map"/>), the file's own pages mapped read-only (<see cref="FeaturesMapped"/>); read
+/// them through <see cref="FeatureSpan"/>, <see cref="Row"/> and <see cref="Query"/>, which copy nothing in
+/// either case. <see cref="Dispose"/> releases a mapping (a no-op for an array-backed set).
 /// </summary>
-public sealed class RankingDataset
+public sealed class RankingDataset : IDisposable
 {
     /// <summary>A dataset over the given arrays (kept by reference, not copied), checked for consistent lengths: features hold rows x <paramref name="featureCount"/> values, offsets start at 0, ascend strictly (no empty query) and end at the row count; query ids default to 0..queryCount-1.</summary>
     public RankingDataset(
@@ -44,7 +48,7 @@ public sealed class RankingDataset
             if (bad >= 0) throw new ArgumentException($"row {bad}: position {positions[bad]}; positions are 1-based display ranks.", nameof(positions));
         }
 
-        Features = features;
+        _features = features;
         FeatureCount = featureCount;
         Labels = labels;
         GroupOffsets = groupOffsets;
@@ -55,8 +59,64 @@ public sealed class RankingDataset
         Positions = positions;
     }
 
-    /// <summary>Dense row-major features, rows x FeatureCount.</summary>
-    public float[] Features { get; }
+    /// <summary>
+    /// A dataset whose features are the mapped block of a <c>.rkds</c> file; <paramref name="ownsMapping"/>
+    /// says whether <see cref="Dispose"/> unmaps it (the set read from the file) or not (a set sharing it).
+    /// </summary>
+    internal RankingDataset(FeatureMapping mapping, bool ownsMapping, int featureCount, float[] labels, int[] groupOffsets,
+        long[]? queryIds, float[]? queryWeights, string?[]? rowComments, string? source, int[]? positions)
+        : this([], 0, labels, groupOffsets, queryIds, queryWeights, rowComments, source, positions)
+    {
+        if (mapping.Count != (long)labels.Length * featureCount)
+            throw new ArgumentException($"the mapping holds {mapping.Count} values, expected rows ({labels.Length}) x features ({featureCount}).", nameof(mapping));
+        _features = null;
+        _mapping = mapping;
+        _ownsMapping = ownsMapping;
+        FeatureCount = featureCount;
+    }
+
+    // Array-backed: the features. Mapped: null until Features asks for a managed copy.
+    private float[]? _features;
+    private readonly FeatureMapping? _mapping;
+    private readonly bool _ownsMapping;
+
+    /// <summary>
+    /// Dense row-major features, rows x FeatureCount, as a managed array. For a mapped set
+    /// (<see cref="FeaturesMapped"/>) the first call copies the mapped block into a new array (once; later calls
+    /// return the same copy): the consumers that need an array (feature pipelines, the MLP and linear trainers,
+    /// the GPU paths) pay that copy. Consumers that only read use <see cref="FeatureSpan"/>, which never copies.
+    /// </summary>
+    public float[] Features => _features ?? CopyMappedFeatures();
+
+    /// <summary>The features, rows x FeatureCount row-major, without a copy (the array, or the mapped file's pages).</summary>
+    public ReadOnlySpan<float> FeatureSpan => _mapping is null ? _features : _mapping.Slice(0, checked((int)_mapping.Count));
+
+    /// <summary>True when the features are a <c>.rkds</c> file's pages mapped into memory rather than a managed array.</summary>
+    public bool FeaturesMapped => _mapping is not null;
+
+    /// <summary>True once a mapped set has made its managed copy for <see cref="Features"/> (how tests see that a path copied nothing).</summary>
+    internal bool HasFeatureCopy => _mapping is not null && Volatile.Read(ref _features) is not null;
+
+    private float[] CopyMappedFeatures()
+    {
+        lock (_mapping!)
+            return _features ??= FeatureSpan.ToArray();
+    }
+
+    /// <summary>Features [start, start + length) of the row-major matrix, without a copy.</summary>
+    internal ReadOnlySpan<float> FeatureSlice(long start, int length)
+        => _mapping is null ? new ReadOnlySpan<float>(_features, checked((int)start), length) : _mapping.Slice(start, length);
+
+    /// <summary>
+    /// Unmaps the features of a set read with <see cref="RkdsFile.Map"/> (then <see cref="FeatureSpan"/>, <see cref="Row"/>
+    /// and <see cref="Query"/> throw <see cref="ObjectDisposedException"/>, and the file can be replaced or deleted
+    /// on every system). Sets made from it by <see cref="WithLabels"/> or <see cref="WithPositions"/> share the
+    /// mapping and are only valid until then. Nothing to release for an array-backed set.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_ownsMapping) _mapping!.Dispose();
+    }
     /// <summary>Features per row (the row length of <see cref="Features"/>).</summary>
     public int FeatureCount { get; }
     /// <summary>Relevance grade per row.</summary>
@@ -97,7 +157,11 @@ public sealed class RankingDataset
     }
 
     /// <summary>Features of one row, without copying.</summary>
-    public ReadOnlySpan<float> Row(int row) => new(Features, row * FeatureCount, FeatureCount);
+    public ReadOnlySpan<float> Row(int row)
+    {
+        if ((uint)row >= (uint)RowCount) throw new ArgumentOutOfRangeException(nameof(row));
+        return FeatureSlice((long)row * FeatureCount, FeatureCount);
+    }
 
     /// <summary>A view of some queries (a fold, a mini-batch) sharing this set's arrays.</summary>
     public DatasetView Subset(IReadOnlyList<int> queries) => new(this, queries.ToArray());
@@ -125,7 +189,7 @@ public sealed class RankingDataset
         {
             int q = queries[i];
             int start = GroupOffsets[q], n = QueryLength(q);
-            Array.Copy(Features, (long)start * FeatureCount, features, (long)at * FeatureCount, (long)n * FeatureCount);
+            FeatureSlice((long)start * FeatureCount, n * FeatureCount).CopyTo(features.AsSpan(checked((int)((long)at * FeatureCount))));
             Array.Copy(Labels, start, labels, at, n);
             if (comments is not null) Array.Copy(RowComments!, start, comments, at, n);
             if (positions is not null) Array.Copy(Positions!, start, positions, at, n);
@@ -139,11 +203,15 @@ public sealed class RankingDataset
 
     /// <summary>The same rows with other labels (and, optionally, query weights), sharing the features.</summary>
     public RankingDataset WithLabels(float[] labels, float[]? queryWeights = null)
-        => new(Features, FeatureCount, labels, GroupOffsets, QueryIds, queryWeights ?? QueryWeights, RowComments, Source, Positions);
+        => _mapping is not null
+            ? new(_mapping, false, FeatureCount, labels, GroupOffsets, QueryIds, queryWeights ?? QueryWeights, RowComments, Source, Positions)
+            : new(_features!, FeatureCount, labels, GroupOffsets, QueryIds, queryWeights ?? QueryWeights, RowComments, Source, Positions);
 
     /// <summary>The same rows with per-row display positions (null removes them), sharing the features.</summary>
     public RankingDataset WithPositions(int[]? positions)
-        => new(Features, FeatureCount, Labels, GroupOffsets, QueryIds, QueryWeights, RowComments, Source, positions);
+        => _mapping is not null
+            ? new(_mapping, false, FeatureCount, Labels, GroupOffsets, QueryIds, QueryWeights, RowComments, Source, positions)
+            : new(_features!, FeatureCount, Labels, GroupOffsets, QueryIds, QueryWeights, RowComments, Source, positions);
 }
 
 /// <summary>One query's rows of a dataset: spans into the parent's arrays.</summary>
@@ -172,9 +240,9 @@ public readonly struct QueryView
     /// <summary>The query's grades, one per row.</summary>
     public ReadOnlySpan<float> Labels => new(_data.Labels, Start, Length);
     /// <summary>The query's features, row-major, Length x FeatureCount.</summary>
-    public ReadOnlySpan<float> Features => new(_data.Features, Start * _data.FeatureCount, Length * _data.FeatureCount);
+    public ReadOnlySpan<float> Features => _data.FeatureSlice((long)Start * _data.FeatureCount, Length * _data.FeatureCount);
     /// <summary>The features of the query's row <paramref name="i"/> (0-based within the query).</summary>
-    public ReadOnlySpan<float> Row(int i) => new(_data.Features, (Start + i) * _data.FeatureCount, _data.FeatureCount);
+    public ReadOnlySpan<float> Row(int i) => _data.FeatureSlice((long)(Start + i) * _data.FeatureCount, _data.FeatureCount);
 }
 
 /// <summary>

@@ -21,8 +21,9 @@ namespace Ranking.Data;
 ///     query ids i64[queries], [weights f32[queries]], [comment lengths i32[rows] (-1 = none), comment bytes]
 /// end-8: u64 XxHash64 of every byte before it
 /// </code>
-/// Loading reads each section straight into its array (no parsing, no per-row work) while hashing,
-/// then compares the checksum. A wrong magic, version, impossible size, short file or checksum
+/// <see cref="Read"/> reads each section straight into its array (no parsing, no per-row work) while
+/// hashing, then compares the checksum; <see cref="Map"/> checks the same way but maps the feature block
+/// from the file instead of copying it. A wrong magic, version, impossible size, short file or checksum
 /// mismatch is a <see cref="RankingDataException"/> naming the byte offset.
 /// </summary>
 public static class RkdsFile
@@ -44,12 +45,12 @@ public static class RkdsFile
         {
             var hash = new XxHash64();
             void Put(ReadOnlySpan<byte> bytes) { hash.Append(bytes); stream.Write(bytes); }
-            void PutArray<T>(T[] array) where T : unmanaged
+            void PutArray<T>(ReadOnlySpan<T> array) where T : unmanaged
             {
                 // in slices: a span of bytes cannot exceed 2 GiB
                 int perSlice = (1 << 30) / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-                for (long at = 0; at < array.LongLength; at += perSlice)
-                    Put(MemoryMarshal.AsBytes(array.AsSpan((int)at, (int)Math.Min(perSlice, array.LongLength - at))));
+                for (int at = 0; at < array.Length; at += perSlice)
+                    Put(MemoryMarshal.AsBytes(array.Slice(at, Math.Min(perSlice, array.Length - at))));
             }
 
             Span<byte> header = stackalloc byte[HeaderSize];
@@ -63,14 +64,14 @@ public static class RkdsFile
             BinaryPrimitives.WriteInt32LittleEndian(header[28..], data.QueryCount);
             BinaryPrimitives.WriteInt64LittleEndian(header[32..], commentTotal);
             Put(header);
-            PutArray(data.Features);
-            PutArray(data.Labels);
-            PutArray(data.GroupOffsets);
-            PutArray(data.QueryIds);
-            if (data.QueryWeights is not null) PutArray(data.QueryWeights);
+            PutArray(data.FeatureSpan);
+            PutArray<float>(data.Labels);
+            PutArray<int>(data.GroupOffsets);
+            PutArray<long>(data.QueryIds);
+            if (data.QueryWeights is not null) PutArray<float>(data.QueryWeights);
             if (commentBytes is not null)
             {
-                PutArray(commentBytes.Select(b => b is null ? -1 : b.Length).ToArray());
+                PutArray<int>(commentBytes.Select(b => b is null ? -1 : b.Length).ToArray());
                 foreach (var b in commentBytes) if (b is not null) Put(b);
             }
             Span<byte> checksum = stackalloc byte[8];
@@ -79,12 +80,55 @@ public static class RkdsFile
         });
     }
 
-    /// <summary>Reads a binary cache, checking magic, version, sizes and checksum; any problem is a <see cref="RankingDataException"/> naming the byte offset.</summary>
-    public static RankingDataset Read(string path)
+    /// <summary>Reads a binary cache into managed arrays, checking magic, version, sizes and checksum; any problem is a <see cref="RankingDataException"/> naming the byte offset. <see cref="Map"/> loads the same file without copying its features.</summary>
+    public static RankingDataset Read(string path) => Load(path, map: false);
+
+    /// <summary>
+    /// Loads a binary cache with its features memory-mapped read-only from the file instead of copied into an
+    /// array (<see cref="RankingDataset.FeaturesMapped"/>); labels, offsets, ids, weights and comments (a few
+    /// bytes per row) are read into arrays. The whole file is checked first as <see cref="Read"/> checks it
+    /// (magic, version, sizes, checksum, offsets): the checksum pass reads the feature block through a small
+    /// buffer, so it costs a sequential read but no memory, and the mapped pages become resident only where a
+    /// consumer touches them. Dispose the dataset to unmap the file. Every version-1 file maps as it is:
+    /// the features start at byte 48, a 16-byte boundary of the page-aligned mapping.
+    /// </summary>
+    public static RankingDataset Map(string path) => Load(path, map: true);
+
+    private static RankingDataset Load(string path, bool map)
     {
         ArgumentNullException.ThrowIfNull(path);
         EnsureLittleEndian();
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        FeatureMapping? mapping = null;
+        try
+        {
+            var data = LoadSections(stream, path, map, out long featureCount);
+            if (!map || featureCount == 0) return data.Build(null, false);
+            // The mapping takes the stream (and closes it on Dispose).
+            mapping = new FeatureMapping(stream, HeaderSize, featureCount);
+            stream = null!;
+            return data.Build(mapping, true);
+        }
+        catch
+        {
+            mapping?.Dispose();
+            throw;
+        }
+        finally
+        {
+            stream?.Dispose();
+        }
+    }
+
+    private sealed record Sections(string Path, float[]? Features, int FeatureCount, float[] Labels, int[] Offsets, long[] Ids, float[]? Weights, string?[]? Comments)
+    {
+        public RankingDataset Build(FeatureMapping? mapping, bool owns) => mapping is null
+            ? new RankingDataset(Features ?? [], FeatureCount, Labels, Offsets, Ids, Weights, Comments, Path)
+            : new RankingDataset(mapping, owns, FeatureCount, Labels, Offsets, Ids, Weights, Comments, Path, null);
+    }
+
+    private static Sections LoadSections(FileStream stream, string path, bool skipFeatures, out long featureValues)
+    {
         long fileLength = stream.Length;
         var hash = new XxHash64();
         long position = 0;
@@ -118,17 +162,19 @@ public static class RkdsFile
         position = HeaderSize;
 
         int n = (int)rows;
-        var features = new float[rows * featureCount];
+        featureValues = rows * featureCount;
+        float[]? features = null;
+        if (skipFeatures) HashThrough(stream, featureValues * sizeof(float), hash, ref position);
+        else { features = new float[featureValues]; ReadArray(stream, features, hash, ref position); }
         var labels = new float[n];
         var offsets = new int[queryCount + 1];
         var ids = new long[queryCount];
         var weights = hasWeights ? new float[queryCount] : null;
-        ReadArray(stream, features, hash, ref position);
         ReadArray(stream, labels, hash, ref position);
         long offsetsAt = position;
         ReadArray(stream, offsets, hash, ref position);
-        if (weights is not null) { ReadArray(stream, ids, hash, ref position); ReadArray(stream, weights, hash, ref position); }
-        else ReadArray(stream, ids, hash, ref position);
+        ReadArray(stream, ids, hash, ref position);
+        if (weights is not null) ReadArray(stream, weights, hash, ref position);
         string?[]? comments = null;
         long commentsAt = position;
         if (hasComments)
@@ -156,7 +202,28 @@ public static class RkdsFile
         if (offsets[0] != 0 || offsets[^1] != n) throw Bad(path, offsetsAt, "group offsets do not run from 0 to the row count");
         for (int q = 0; q < queryCount; q++)
             if (offsets[q + 1] <= offsets[q]) throw Bad(path, offsetsAt + 4L * (q + 1), $"group offsets are not ascending at query {q}");
-        return new RankingDataset(features, featureCount, labels, offsets, ids, weights, comments, path);
+        return new Sections(path, features, featureCount, labels, offsets, ids, weights, comments);
+    }
+
+    /// <summary>Hashes <paramref name="bytes"/> bytes of the stream through one small buffer: checked, never held.</summary>
+    private static void HashThrough(FileStream stream, long bytes, XxHash64 hash, ref long position)
+    {
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            for (long left = bytes; left > 0;)
+            {
+                int chunk = (int)Math.Min(buffer.Length, left);
+                stream.ReadExactly(buffer, 0, chunk);
+                hash.Append(buffer.AsSpan(0, chunk));
+                left -= chunk;
+                position += chunk;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static void ReadArray<T>(FileStream stream, T[] array, XxHash64 hash, ref long position) where T : unmanaged

@@ -77,7 +77,9 @@ public sealed class FeaturePipeline
     {
         ArgumentNullException.ThrowIfNull(train);
         var fitted = new List<FittedStep>();
-        float[] work = (float[])train.Features.Clone();
+        if (Steps.Count == 0) return new FittedPipeline(train.FeatureCount, fitted, Spec);
+        // The steps transform a working copy (the training set itself is never changed).
+        float[] work = train.FeatureSpan.ToArray();
         int width = train.FeatureCount;
         foreach (var step in Steps)
         {

@@ -47,7 +47,7 @@ public sealed class FittedPipeline
             throw new RankingDataException(data.Source, 0, 0,
                 $"has {data.FeatureCount} features but the feature pipeline was fitted on {InputFeatureCount} (read it with the training set's feature count)");
         if (IsIdentity) return data;
-        float[] features = Run((float[])data.Features.Clone(), data.RowCount, data.GroupOffsets);
+        float[] features = Run(data.FeatureSpan.ToArray(), data.RowCount, data.GroupOffsets);
         return new RankingDataset(features, OutputFeatureCount, data.Labels, data.GroupOffsets, data.QueryIds, data.QueryWeights, data.RowComments, data.Source, data.Positions);
     }
 

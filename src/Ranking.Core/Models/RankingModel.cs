@@ -39,8 +39,9 @@ public sealed class RankingModel(FittedPipeline pipeline, IScoringModel model, M
                     $"row {bad / transformed.FeatureCount + 1}: feature {bad % transformed.FeatureCount + 1} is {transformed.Features[bad]} after the model's pipeline '{Pipeline.Spec}' (its parameters overflow float); the {Model.ModelFamily} model cannot score it.");
         }
         var scores = new float[raw.RowCount];
+        // The device path takes an array (a mapped set is copied for it); the managed scorers read the span.
         if (!(compute is not null && Model is IDenseNetworkModel dense && compute.TryPredictDense(dense.Network, transformed.Features, transformed.RowCount, scores)))
-            Model.Predict(transformed.Features, transformed.RowCount, scores);
+            Model.Predict(transformed.FeatureSpan, transformed.RowCount, scores);
         // Finite parameters can still overflow (a crafted model: weights near float.MaxValue, leaves of +-1e308);
         // +-Inf scores rank, NaN ones cannot, so they are refused here rather than handed to an evaluator.
         int nan = Array.FindIndex(scores, float.IsNaN);
