@@ -143,14 +143,17 @@ internal sealed class SvmLightLineParser
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsSpace(byte b) => b == (byte)' ' || b == (byte)'\t';
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipSpaces(ReadOnlySpan<byte> s, int p)
     {
         while (p < s.Length && IsSpace(s[p])) p++;
         return p;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int TokenEnd(ReadOnlySpan<byte> s, int p)
     {
         while (p < s.Length && !IsSpace(s[p])) p++;
@@ -161,28 +164,16 @@ internal sealed class SvmLightLineParser
 
     private static string Clip(ReadOnlySpan<byte> s) => SvmLightReader.Clip(Encoding.UTF8.GetString(s.Length <= 60 ? s : s[..60]));
 
+    // The hot loop is kept small on purpose: the JIT inlines only so much into one method, and when the
+    // careful paths with their error messages sat in it too, it stopped inlining even SkipSpaces and the
+    // number scan, so every value paid calls into code that started at tier 0. Everything unusual (and
+    // every message) lives in the out-of-line methods below.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseLine(ReadOnlySpan<byte> line, int p, int lineNo, int row)
     {
         int hash = line.IndexOf((byte)'#');
         var data = hash < 0 ? line : line[..hash];
-
-        int end = TokenEnd(data, p);
-        var token = data[p..end];
-        if (!Utf8Number.TryParseFloat(token, out float label)) { Fail(lineNo, p, $"bad label '{Clip(token)}': expected a number"); return; }
-        if (!float.IsFinite(label)) { Fail(lineNo, p, $"label {Clip(token)} is not a finite number"); return; }
-        p = SkipSpaces(data, end);
-
-        long qid = NoQid;
-        int qidColumn = p + 1;
-        if (data.Length - p >= 4 && data.Slice(p, 4).SequenceEqual("qid:"u8))
-        {
-            end = TokenEnd(data, p);
-            token = data[(p + 4)..end];
-            if (token.Length == 0) { Fail(lineNo, p + 4, "missing query id after 'qid:'"); return; }
-            if (!Utf8Number.TryParseLong(token, out qid) || qid == NoQid) { Fail(lineNo, p + 4, $"bad query id '{Clip(token)}': expected an integer"); return; }
-            p = SkipSpaces(data, end);
-        }
+        if (!ParseHead(data, ref p, lineNo, out float label, out long qid, out int qidColumn)) return;
 
         // The row's features: written straight into the dense matrix (or chunk) when this row is held.
         int width = _rows.Width;
@@ -191,12 +182,11 @@ internal sealed class SvmLightLineParser
             dense = features.AsSpan((int)((long)(row - _rows.FeatureRowBase) * width), width);
         bool overflow = false;
         int previousIndex = 0;
-        int? fixedCount = _options.FeatureCount;
         while (p < data.Length)
         {
-            // Fast path for the common well-formed "index:value" token, in one pass; anything
-            // unusual falls through to the careful path below, which re-reads the token and
-            // names exactly what is wrong.
+            // Fast path for the common well-formed "index:value" token, in one pass over its bytes;
+            // anything unusual goes to the careful path, which re-reads the token and names exactly
+            // what is wrong.
             int q = p;
             uint fastIndex = 0;
             while (q < data.Length && q - p < 9)
@@ -208,9 +198,10 @@ internal sealed class SvmLightLineParser
             }
             if (q > p && q < data.Length && data[q] == (byte)':' && fastIndex > (uint)previousIndex && fastIndex <= (uint)width)
             {
-                int valueStart = q + 1, valueEnd = valueStart;
-                while (valueEnd < data.Length && !IsSpace(data[valueEnd])) valueEnd++;
-                if (valueEnd > valueStart && Utf8Number.TryParseFloat(data[valueStart..valueEnd], out float fastValue) && float.IsFinite(fastValue))
+                int valueStart = q + 1;
+                int taken = Utf8Number.ScanFloat(data[valueStart..], out float fastValue);
+                int valueEnd = valueStart + taken;
+                if (taken > 0 && (valueEnd == data.Length || IsSpace(data[valueEnd])))
                 {
                     int accepted = (int)fastIndex;
                     if (!dense.IsEmpty) dense[accepted - 1] = fastValue;
@@ -219,35 +210,8 @@ internal sealed class SvmLightLineParser
                     continue;
                 }
             }
-
-            end = TokenEnd(data, p);
-            token = data[p..end];
-            int colon = token.IndexOf((byte)':');
-            if (colon < 0) { Fail(lineNo, p, $"expected index:value, found '{Clip(token)}'"); return; }
-            var indexToken = token[..colon];
-            var valueToken = token[(colon + 1)..];
-            if (indexToken.SequenceEqual("qid"u8)) { Fail(lineNo, p, "qid: must come right after the label"); return; }
-            if (!Utf8Number.TryParseIndex(indexToken, out int index)) { Fail(lineNo, p, $"bad feature index '{Clip(indexToken)}': expected a positive integer"); return; }
-            if (index == 0) { Fail(lineNo, p, "feature index 0: indices are 1-based"); return; }
-            if (index <= previousIndex) { Fail(lineNo, p, $"feature indices must ascend: {index} after {previousIndex}"); return; }
-            previousIndex = index;
-            int valueColumn = p + colon + 1;
-            if (valueToken.Length == 0) { Fail(lineNo, valueColumn, $"missing value after '{index}:'"); return; }
-            if (!Utf8Number.TryParseFloat(valueToken, out float value)) { Fail(lineNo, valueColumn, $"bad number '{Clip(valueToken)}' for feature {index}"); return; }
-            if (!float.IsFinite(value))
-            {
-                if (float.IsInfinity(value)) { Fail(lineNo, valueColumn, $"infinite value for feature {index}"); return; }
-                if (!_options.AllowNaN) { Fail(lineNo, valueColumn, $"NaN value for feature {index} (allow missing values with AllowNaN / --allow-nan)"); return; }
-            }
-            if (fixedCount is int count && index > count)
-            {
-                if (_options.DropExtraFeatures) { p = SkipSpaces(data, end); continue; }
-                Fail(lineNo, p, $"feature index {index} is beyond the feature count {count} (drop such features with DropExtraFeatures / --drop-extra-features)");
-                return;
-            }
-            if (index > width) overflow = true; // the first pass saw a lower last index: the line must turn out bad
-            else if (!dense.IsEmpty) dense[index - 1] = value;
-            p = SkipSpaces(data, end);
+            p = ParseFeatureCarefully(data, p, lineNo, dense, ref previousIndex, ref overflow);
+            if (p < 0) return;
         }
         if (overflow)
             throw new InvalidOperationException($"line {lineNo} of a block: feature index beyond the width {width} the first pass found, on a line that parsed");
@@ -255,13 +219,76 @@ internal sealed class SvmLightLineParser
         _rows.Labels[row] = label;
         _rows.Qids[row] = qid;
         _rows.QidColumns[row] = qidColumn;
-        if (hash >= 0 && _options.KeepComments)
-        {
-            var tail = line[(hash + 1)..].Trim(" \t"u8);
-            if (tail.Length > 0) _rows.SetComment(row, Encoding.UTF8.GetString(tail));
-        }
+        if (hash >= 0 && _options.KeepComments) KeepComment(line, hash, row);
         // Lines are absolute in the file; the caller adds the block's line base (see Extent.LineBase).
         _rows.Lines[row] = LineBase + lineNo;
+    }
+
+    /// <summary>The label and the optional <c>qid:</c> of a data line; false (and the problem noted) when either is bad.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool ParseHead(ReadOnlySpan<byte> data, ref int p, int lineNo, out float label, out long qid, out int qidColumn)
+    {
+        qid = NoQid;
+        qidColumn = 0;
+        int end = TokenEnd(data, p);
+        var token = data[p..end];
+        if (!Utf8Number.TryParseFloat(token, out label)) { Fail(lineNo, p, $"bad label '{Clip(token)}': expected a number"); return false; }
+        if (!float.IsFinite(label)) { Fail(lineNo, p, $"label {Clip(token)} is not a finite number"); return false; }
+        p = SkipSpaces(data, end);
+
+        qidColumn = p + 1;
+        if (data.Length - p >= 4 && data.Slice(p, 4).SequenceEqual("qid:"u8))
+        {
+            end = TokenEnd(data, p);
+            token = data[(p + 4)..end];
+            if (token.Length == 0) { Fail(lineNo, p + 4, "missing query id after 'qid:'"); return false; }
+            if (!Utf8Number.TryParseLong(token, out qid) || qid == NoQid) { Fail(lineNo, p + 4, $"bad query id '{Clip(token)}': expected an integer"); return false; }
+            p = SkipSpaces(data, end);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// One feature token the fast path did not take (an exponent, NaN, a dropped index, or a mistake):
+    /// stores it and returns where the next token starts, or notes the problem and returns -1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private int ParseFeatureCarefully(ReadOnlySpan<byte> data, int p, int lineNo, Span<float> dense, ref int previousIndex, ref bool overflow)
+    {
+        int end = TokenEnd(data, p);
+        var token = data[p..end];
+        int colon = token.IndexOf((byte)':');
+        if (colon < 0) { Fail(lineNo, p, $"expected index:value, found '{Clip(token)}'"); return -1; }
+        var indexToken = token[..colon];
+        var valueToken = token[(colon + 1)..];
+        if (indexToken.SequenceEqual("qid"u8)) { Fail(lineNo, p, "qid: must come right after the label"); return -1; }
+        if (!Utf8Number.TryParseIndex(indexToken, out int index)) { Fail(lineNo, p, $"bad feature index '{Clip(indexToken)}': expected a positive integer"); return -1; }
+        if (index == 0) { Fail(lineNo, p, "feature index 0: indices are 1-based"); return -1; }
+        if (index <= previousIndex) { Fail(lineNo, p, $"feature indices must ascend: {index} after {previousIndex}"); return -1; }
+        previousIndex = index;
+        int valueColumn = p + colon + 1;
+        if (valueToken.Length == 0) { Fail(lineNo, valueColumn, $"missing value after '{index}:'"); return -1; }
+        if (!Utf8Number.TryParseFloat(valueToken, out float value)) { Fail(lineNo, valueColumn, $"bad number '{Clip(valueToken)}' for feature {index}"); return -1; }
+        if (!float.IsFinite(value))
+        {
+            if (float.IsInfinity(value)) { Fail(lineNo, valueColumn, $"infinite value for feature {index}"); return -1; }
+            if (!_options.AllowNaN) { Fail(lineNo, valueColumn, $"NaN value for feature {index} (allow missing values with AllowNaN / --allow-nan)"); return -1; }
+        }
+        if (_options.FeatureCount is int count && index > count)
+        {
+            if (_options.DropExtraFeatures) return SkipSpaces(data, end);
+            Fail(lineNo, p, $"feature index {index} is beyond the feature count {count} (drop such features with DropExtraFeatures / --drop-extra-features)");
+            return -1;
+        }
+        if (index > _rows.Width) overflow = true; // the first pass saw a lower last index: the line must turn out bad
+        else if (!dense.IsEmpty) dense[index - 1] = value;
+        return SkipSpaces(data, end);
+    }
+
+    private void KeepComment(ReadOnlySpan<byte> line, int hash, int row)
+    {
+        var tail = line[(hash + 1)..].Trim(" \t"u8);
+        if (tail.Length > 0) _rows.SetComment(row, Encoding.UTF8.GetString(tail));
     }
 
     /// <summary>The file line of this block's first line, minus one.</summary>

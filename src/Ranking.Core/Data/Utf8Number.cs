@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Ranking.Data;
 
@@ -12,7 +13,8 @@ namespace Ranking.Data;
 /// </summary>
 internal static class Utf8Number
 {
-    private static readonly double[] PowersOfTen =
+    /// <summary>The powers of ten a double holds exactly (data in the assembly image: no static base to fetch).</summary>
+    private static ReadOnlySpan<double> PowersOfTen =>
     [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -20,6 +22,26 @@ internal static class Utf8Number
 
     public static bool TryParseFloat(ReadOnlySpan<byte> s, out float value)
     {
+        if (ScanFloat(s, out value) == s.Length) return true;
+        return Fallback(s, out value);
+    }
+
+    /// <summary>
+    /// The fast path of <see cref="TryParseFloat(ReadOnlySpan{byte}, out float)"/> over the number at the
+    /// start of <paramref name="s"/>: <c>[+-]digits[.digits][e[+-]digits]</c>, stopping at the first byte that
+    /// cannot continue it. Returns how many bytes it took, with <paramref name="value"/> correctly rounded;
+    /// or -1 when the careful path must decide (no digit, an exponent without digits, more than 19 digits,
+    /// a mantissa or power of ten beyond exact doubles, a double on a float midpoint). A caller that finds a
+    /// delimiter right after the number has the token's value in one pass over its bytes (the SVMlight
+    /// reader's <c>index:value</c> loop); anything else goes the careful way.
+    /// </summary>
+    // Its own method, compiled fully optimised at once (a parse calls it millions of times in one go):
+    // inlined into the line loop it lost its registers to the loop's, and as a tiered method it spent the
+    // start of every command-line parse in tier-0 code.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static int ScanFloat(ReadOnlySpan<byte> s, out float value)
+    {
+        value = 0;
         int i = 0;
         bool negative = false;
         if (s.Length > 0 && (s[0] == (byte)'-' || s[0] == (byte)'+'))
@@ -27,54 +49,57 @@ internal static class Utf8Number
             negative = s[0] == (byte)'-';
             i = 1;
         }
+        // Every digit goes into the mantissa, leading zeros too: 19 decimal digits always fit a ulong,
+        // and a longer number is rare enough to leave to the careful path.
         ulong mantissa = 0;
-        int significant = 0, exponent = 0;
-        bool anyDigit = false, truncated = false;
-        for (; i < s.Length; i++)
+        int digitsStart = i;
+        for (; (uint)i < (uint)s.Length; i++)
         {
             uint d = (uint)(s[i] - '0');
             if (d > 9) break;
-            anyDigit = true;
-            if (significant < 19) { mantissa = mantissa * 10 + d; if (mantissa != 0) significant++; }
-            else { exponent++; truncated |= d != 0; }
+            mantissa = mantissa * 10 + d;
         }
-        if (i < s.Length && s[i] == (byte)'.')
+        int digits = i - digitsStart, exponent = 0;
+        if ((uint)i < (uint)s.Length && s[i] == (byte)'.')
         {
-            for (i++; i < s.Length; i++)
+            int fractionStart = ++i;
+            for (; (uint)i < (uint)s.Length; i++)
             {
                 uint d = (uint)(s[i] - '0');
                 if (d > 9) break;
-                anyDigit = true;
-                if (significant < 19) { mantissa = mantissa * 10 + d; if (mantissa != 0) significant++; exponent--; }
-                else truncated |= d != 0;
+                mantissa = mantissa * 10 + d;
             }
+            exponent = fractionStart - i;
+            digits -= exponent;
         }
-        if (anyDigit && i < s.Length && (s[i] | 0x20) == (byte)'e')
+        if (digits == 0 || digits > 19) return -1;
+        if ((uint)i < (uint)s.Length && (s[i] | 0x20) == (byte)'e')
         {
             int j = i + 1;
             bool expNegative = false;
-            if (j < s.Length && (s[j] == (byte)'-' || s[j] == (byte)'+')) { expNegative = s[j] == (byte)'-'; j++; }
+            if ((uint)j < (uint)s.Length && (s[j] == (byte)'-' || s[j] == (byte)'+')) { expNegative = s[j] == (byte)'-'; j++; }
             int e = 0, start = j;
-            for (; j < s.Length; j++)
+            for (; (uint)j < (uint)s.Length; j++)
             {
                 uint d = (uint)(s[j] - '0');
                 if (d > 9) break;
                 if (e < 100000) e = e * 10 + (int)d;
             }
-            if (j == start) return Fallback(s, out value);
+            if (j == start) return -1;
             exponent += expNegative ? -e : e;
             i = j;
         }
-        if (!anyDigit || i != s.Length || truncated) return Fallback(s, out value);
-        if (mantissa == 0) { value = negative ? -0f : 0f; return true; }
-        if (mantissa > (1UL << 53) || exponent < -22 || exponent > 22) return Fallback(s, out value);
-        double exact = exponent >= 0 ? mantissa * PowersOfTen[exponent] : mantissa / PowersOfTen[-exponent];
+        if (mantissa == 0) { value = negative ? -0f : 0f; return i; }
+        if (mantissa > (1UL << 53) || exponent < -22 || exponent > 22) return -1;
+        ReadOnlySpan<double> powers = PowersOfTen;
+        double m = (long)mantissa;
+        double exact = exponent >= 0 ? m * powers[exponent] : m / powers[-exponent];
         // Below float precision a double keeps 29 more bits; exactly 1000...0 there means the double may
         // be a rounded value sitting on a float midpoint, where a second rounding could go the wrong way.
-        if ((BitConverter.DoubleToUInt64Bits(exact) & 0x1FFFFFFFUL) == 0x10000000UL) return Fallback(s, out value);
+        if ((BitConverter.DoubleToUInt64Bits(exact) & 0x1FFFFFFFUL) == 0x10000000UL) return -1;
         float f = (float)exact;
         value = negative ? -f : f;
-        return true;
+        return i;
     }
 
     /// <summary>The same grammar for text already decoded (CSV cells).</summary>

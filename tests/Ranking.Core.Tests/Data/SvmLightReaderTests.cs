@@ -43,7 +43,8 @@ public class SvmLightReaderTests
     public void ParsesFloatsExactlyLikeFloatParse()
     {
         string[] samples = ["0.1", "3.4028235e38", "1e-45", "1.17549435e-38", "-0", "16777217", "0.30000001192092896",
-            "123456789012345678901234567890", "2.5e-3", "7.006492321624085e-46", "1.00000005960464477539062", "0.000001", "9.99999999999999999999"];
+            "123456789012345678901234567890", "2.5e-3", "7.006492321624085e-46", "1.00000005960464477539062", "0.000001", "9.99999999999999999999",
+            "0.00000000000000000000123", "-00000000000000000000001.5", "1E5", "+2.5", "12.", ".25", "1234567890123456789", "-0.0e-0"];
         var random = new Random(5);
         var all = samples.Concat(Enumerable.Range(0, 20000).Select(i =>
             i % 3 == 0 ? (random.NextDouble() * 1000).ToString("F" + (i % 9), System.Globalization.CultureInfo.InvariantCulture)
@@ -57,6 +58,34 @@ public class SvmLightReaderTests
         }
         foreach (string bad in new[] { "", "-", ".", "1e", "1.2.3", "abc", "1,5", "0x10" })
             Assert.False(Utf8Number.TryParseFloat(Encoding.ASCII.GetBytes(bad), out _), bad);
+    }
+
+    [Fact]
+    public void ScanFloatReadsTheNumberBeforeADelimiterOrLeavesItToTheCarefulPath()
+    {
+        // The reader's one-pass fast path: the number at the start of the bytes, how many bytes it took.
+        var random = new Random(11);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        int fast = 0, total = 0;
+        foreach (string number in Enumerable.Range(0, 5000).Select(i => i % 2 == 0
+            ? (random.NextDouble() * 2000 - 1000).ToString("F" + (i % 7), inv)
+            : ((float)(random.NextDouble() * Math.Pow(10, random.Next(-12, 12)))).ToString("R", inv)))
+            foreach (string tail in new[] { "", " 7:1", "\t", ":", "x" })
+            {
+                total++;
+                int taken = Utf8Number.ScanFloat(Encoding.ASCII.GetBytes(number + tail), out float value);
+                if (taken < 0) continue; // the careful path decides; TryParseFloat is checked above
+                fast++;
+                Assert.Equal(number.Length, taken);
+                float expected = float.Parse(number, inv);
+                Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(value), $"{number}: {expected:R} vs {value:R}");
+            }
+        // Short decimals, what real files hold, must take the fast path (else the reader is slow but right).
+        Assert.True(fast > total * 9 / 10, $"{fast} of {total} took the fast path");
+        foreach (string careful in new[] { "", "-", ".", "1e", "1e+", "12345678901234567890", "0.00000000000000000001", "1e23", "nan" })
+            Assert.Equal(-1, Utf8Number.ScanFloat(Encoding.ASCII.GetBytes(careful), out _));
+        Assert.Equal(4, Utf8Number.ScanFloat("-1.5e3"u8[..4], out float cut));
+        Assert.Equal(-1.5f, cut);
     }
 
     [Fact]
