@@ -42,9 +42,12 @@ internal static class ClicksExperimentCommand
         var output = new Option<string?>("--out") { Description = "Folder for report.md, results.json, propensities.tsv and the plots (propensities, learning curve; PNG and SVG)." };
         var json = new Option<bool>("--json") { Description = "Print results.json instead of the table." };
         var curveOnly = new Option<bool>("--curve-only") { Description = "Only the learning curve (naive and IPW softmax, linear and with trees when --trees > 0), the production ranker and the skylines: no propensity estimation, no other estimator." };
+        var temperature = new Option<double>("--production-temperature") { Description = "0 = the deterministic production top k (the issue's protocol); T > 0 = each session shows a Plackett-Luce draw, score + T sd G (Gumbel noise scaled by the query's score spread).", DefaultValueFactory = _ => 0.0 };
+        var clickSets = new Option<string>("--click-sets") { Description = "Training sets of the learning curve: session (one group per distinct session, weighted by its count), query (one group per query, labels aggregated over its sessions: naive, IPW, policy-aware IPW), or both.", DefaultValueFactory = _ => "session,query" };
+        var clip = new Option<double>("--clip") { Description = "Smallest propensity a click is divided by in the IPW runs (clipping bounds the variance and biases deep rows down).", DefaultValueFactory = _ => 0.01 };
         var flags = new ClicksCommands.ModelFlags();
         var command = new Command("experiment", "Naive vs IPW vs unbiased LambdaMART vs LightGBM's position GAM on simulated clicks, evaluated on held-out true grades.")
-            { data, synthetic, queries, sessions, swapSessions, fraction, model, epochs, trees, pipeline, seed, threads, output, json, curveOnly };
+            { data, synthetic, queries, sessions, swapSessions, fraction, model, epochs, trees, pipeline, seed, threads, output, json, curveOnly, temperature, clickSets, clip };
         flags.AddTo(command);
         command.SetAction(parse =>
         {
@@ -55,7 +58,10 @@ internal static class ClicksExperimentCommand
             if (family is not ("linear" or "mlp")) throw new UsageException($"--model must be linear or mlp, got '{family}'.");
             var settings = new Settings(flags.Get(parse, train), flags.GetIntervention(parse), parse.GetValue(flags.TopK), sizes, parse.GetValue(swapSessions),
                 parse.GetValue(fraction), family, parse.GetValue(epochs), parse.GetValue(trees), parse.GetValue(pipeline)!, parse.GetValue(seed), parse.GetValue(threads),
-                parse.GetValue(curveOnly));
+                parse.GetValue(curveOnly), parse.GetValue(temperature), ParseClickSets(parse.GetValue(clickSets)!), parse.GetValue(clip));
+            if (!(settings.ProductionTemperature >= 0) || !double.IsFinite(settings.ProductionTemperature))
+                throw new UsageException($"--production-temperature must be finite and >= 0, got {settings.ProductionTemperature}.");
+            if (!(settings.Clip >= 0 && settings.Clip <= 1)) throw new UsageException($"--clip must be within [0, 1], got {settings.Clip}.");
             Result result;
             try { result = Run(name, train, test, settings, line => Console.Error.WriteLine(line)); }
             catch (ArgumentException ex) { throw new UsageException(ex.Message); }
@@ -76,6 +82,19 @@ internal static class ClicksExperimentCommand
         return command;
     }
 
+    private static (bool Sessions, bool Queries) ParseClickSets(string text)
+    {
+        bool sessions = false, queries = false;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals("session", StringComparison.OrdinalIgnoreCase)) sessions = true;
+            else if (part.Equals("query", StringComparison.OrdinalIgnoreCase)) queries = true;
+            else throw new UsageException($"--click-sets takes session, query or both (comma-separated), got '{part}'.");
+        }
+        if (!sessions && !queries) throw new UsageException("--click-sets needs session, query or both.");
+        return (sessions, queries);
+    }
+
     private static (RankingDataset Train, RankingDataset Test, string Name) Load(string? folder, string? preset, int queries, int seed)
     {
         if ((folder is null) == (preset is null)) throw new UsageException("give exactly one of --data DIR and --synthetic PRESET.");
@@ -91,13 +110,19 @@ internal static class ClicksExperimentCommand
 
     /// <summary>Everything the experiment is run with.</summary>
     public sealed record Settings(ClickModel Model, ClickIntervention Intervention, int TopK, int[] Sessions, int SwapSessions, double ProductionFraction,
-        string Family, int Epochs, int Trees, string Pipeline, int Seed, int Threads, bool CurveOnly = false);
+        string Family, int Epochs, int Trees, string Pipeline, int Seed, int Threads, bool CurveOnly = false, double ProductionTemperature = 0,
+        (bool Sessions, bool Queries)? ClickSets = null, double Clip = 0.01)
+    {
+        /// <summary>Which training sets the learning curve builds (both unless set).</summary>
+        public (bool Sessions, bool Queries) Sets => ClickSets ?? (true, true);
+    }
 
     /// <summary>
-    /// One log size of the learning curve: NDCG@10 of naive and IPW softmax (true propensities) with the gradient-trained
-    /// model, and as LightGBM custom objectives (null without trees).
+    /// One log size of the learning curve: test NDCG@10 of each curve estimator (naive and IPW softmax on the
+    /// per-session and per-query click sets, with the gradient-trained model and as LightGBM custom objectives),
+    /// in one order for every point.
     /// </summary>
-    public sealed record CurvePoint(int Sessions, double Naive, double Ipw, double? NaiveTrees, double? IpwTrees);
+    public sealed record CurvePoint(int Sessions, int DistinctSessions, IReadOnlyDictionary<string, double> Ndcg);
 
     /// <summary>One estimator's test metrics and its paired comparison with naive.</summary>
     public sealed record Row(string Estimator, string Description, IReadOnlyDictionary<string, double> Means, MetricComparison? VersusNaive, double Seconds);
@@ -132,14 +157,16 @@ internal static class ClicksExperimentCommand
             }
             if (Curve.Count > 0)
             {
-                bool trees = Curve.Any(c => c.IpwTrees is not null);
-                sb.Append(trees
-                    ? "\nNDCG@10 against sessions:\n\n| sessions | naive-softmax | ipw-softmax (true) | gbdt naive-softmax | gbdt ipw-softmax (true) |\n|---:|---:|---:|---:|---:|\n"
-                    : "\nNDCG@10 against sessions:\n\n| sessions | naive-softmax | ipw-softmax (true) |\n|---:|---:|---:|\n");
+                var names = Curve[0].Ndcg.Keys.ToArray();
+                sb.Append("\nNDCG@10 against sessions:\n\n| sessions | distinct sessions |");
+                foreach (var n in names) sb.Append(Inv, $" {n} |");
+                sb.Append("\n|---:|---:|");
+                foreach (var _ in names) sb.Append("---:|");
+                sb.Append('\n');
                 foreach (var c in Curve)
                 {
-                    sb.Append(Inv, $"| {c.Sessions} | {c.Naive:F4} | {c.Ipw:F4} |");
-                    if (trees) sb.Append(Inv, $" {c.NaiveTrees:F4} | {c.IpwTrees:F4} |");
+                    sb.Append(Inv, $"| {c.Sessions} | {c.DistinctSessions} |");
+                    foreach (var n in names) sb.Append(Inv, $" {c.Ndcg[n]:F4} |");
                     sb.Append('\n');
                 }
             }
@@ -208,10 +235,10 @@ internal static class ClicksExperimentCommand
             {
                 w.WriteStartObject();
                 w.WriteNumber("sessions", c.Sessions);
-                w.WriteNumber("naive_softmax_ndcg@10", c.Naive);
-                w.WriteNumber("ipw_softmax_ndcg@10", c.Ipw);
-                if (c.NaiveTrees is { } nt) w.WriteNumber("gbdt_naive_softmax_ndcg@10", nt);
-                if (c.IpwTrees is { } it) w.WriteNumber("gbdt_ipw_softmax_ndcg@10", it);
+                w.WriteNumber("distinct_sessions", c.DistinctSessions);
+                w.WriteStartObject("ndcg@10");
+                foreach (var (k, v) in c.Ndcg) w.WriteNumber(k, v);
+                w.WriteEndObject();
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -233,10 +260,11 @@ internal static class ClicksExperimentCommand
         int largest = s.Sessions[^1];
         var simClock = Stopwatch.StartNew();
         var clickLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
-            { Sessions = largest, TopK = s.TopK, Model = s.Model, Intervention = s.Intervention, Seed = s.Seed, Threads = s.Threads });
+            { Sessions = largest, TopK = s.TopK, Model = s.Model, Intervention = s.Intervention, Seed = s.Seed, Threads = s.Threads, ProductionTemperature = s.ProductionTemperature });
         double simulateSeconds = simClock.Elapsed.TotalSeconds;
-        var clicks = ClickTrainingSet.Build(clickLog);
-        log($"{largest} sessions simulated in {simulateSeconds:F2} s: {clicks.QueryCount} distinct sessions, {clicks.RowCount} rows");
+        // The per-session set of the largest log trains the table (not built for a curve-only run without session sets).
+        var clicks = !s.CurveOnly || s.Sets.Sessions ? ClickTrainingSet.Build(clickLog) : null;
+        log($"{largest} sessions simulated in {simulateSeconds:F2} s" + (clicks is null ? "" : $": {clicks.QueryCount} distinct sessions, {clicks.RowCount} rows"));
 
         // Propensities: true, from a randomised-swap log, by regression-EM on the plain log.
         var truth = s.Model.Propensities(s.TopK);
@@ -244,7 +272,7 @@ internal static class ClicksExperimentCommand
         if (!s.CurveOnly)
         {
             var swapLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
-                { Sessions = s.SwapSessions, TopK = s.TopK, Model = s.Model, Intervention = ClickIntervention.SwapWithFirst, Seed = s.Seed + 1, Threads = s.Threads });
+                { Sessions = s.SwapSessions, TopK = s.TopK, Model = s.Model, Intervention = ClickIntervention.SwapWithFirst, Seed = s.Seed + 1, Threads = s.Threads, ProductionTemperature = s.ProductionTemperature });
             estimated["interventions"] = PropensityEstimator.FromInterventions(swapLog.Aggregate(), s.TopK).Propensities;
             estimated["regression-em"] = PropensityEstimator.RegressionEm(clickLog.Take(Math.Min(largest, 100_000)).Aggregate(), s.TopK).Propensities;
             log("propensities estimated");
@@ -270,6 +298,7 @@ internal static class ClicksExperimentCommand
         {
             var options = new RankerOptions { Seed = s.Seed, Threads = s.Threads, Iterations = s.Epochs, EarlyStoppingRounds = 0 };
             foreach (var (k, v) in knobs) options.Parameters[k] = v;
+            if (objective.StartsWith("ipw-", StringComparison.Ordinal) && !options.Parameters.ContainsKey("clip")) options.Parameters["clip"] = s.Clip.ToString("R", Inv);
             var (m, _) = RankerTraining.Train(catalog.Compose(objective, s.Family), set, null, options, s.Pipeline, metrics, contract);
             return m.Predict(test);
         }
@@ -278,6 +307,7 @@ internal static class ClicksExperimentCommand
         {
             var options = new RankerOptions { Seed = s.Seed, Threads = 1, Iterations = s.Trees, EarlyStoppingRounds = 0 };
             foreach (var (k, v) in knobs) options.Parameters[k] = v;
+            if (objective is not null && objective.StartsWith("ipw-", StringComparison.Ordinal) && !options.Parameters.ContainsKey("clip")) options.Parameters["clip"] = s.Clip.ToString("R", Inv);
             var descriptor = objective is null ? catalog.Get(ranker) : catalog.Compose(objective, "gbdt");
             var (m, _) = RankerTraining.Train(descriptor, set, null, options, "none", metrics, contract);
             return m.Predict(test);
@@ -300,28 +330,65 @@ internal static class ClicksExperimentCommand
         var sky = Timed(() => TrainGradient(train, "softmax"));
         Add("skyline softmax", $"softmax cross-entropy on the true grades, {s.Family}", sky.Scores, sky.Seconds);
 
+        // The infinite-data limits of the click estimators, from the true grades: every row the log showed, labelled
+        // with its true P(click | examined) (what IPW's labels converge to), and every row of the training set so
+        // labelled (what a ranker that shows every row would converge to). The gap between the two is the
+        // item-selection bias no position correction removes.
+        if (s.Trees > 0)
+        {
+            var logged = LoggedRows(clickLog);
+            var o1 = Timed(() => TrainTrees(Attractiveness(train, logged, s.Model), "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+            Add("limit: true P(click|examined), logged rows", $"gbdt softmax on a(g) of the {logged.Count(b => b)} rows the log showed: the limit of IPW with unlimited sessions", o1.Scores, o1.Seconds);
+            var o2 = Timed(() => TrainTrees(Attractiveness(train, null, s.Model), "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+            Add("limit: true P(click|examined), all rows", "gbdt softmax on a(g) of every training row: the limit if every row could be shown", o2.Scores, o2.Seconds);
+        }
+
         var curve = new List<CurvePoint>();
-        if (s.Sessions.Length > 1)
+        if (s.Sessions.Length > 1 || s.CurveOnly)
             foreach (int n in s.Sessions)
             {
-                var part = ClickTrainingSet.Build(clickLog.Take(n));
+                var taken = clickLog.Take(n);
+                var ndcg = new Dictionary<string, double>();
                 double Ndcg(float[] scores) => RankingEvaluator.Evaluate(test, scores, metrics, contract, s.Threads).Means["ndcg@10"];
-                double naive = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
-                double ipw = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", trueList)));
-                double? naiveTrees = null, ipwTrees = null;
-                if (s.Trees > 0)
+                int distinct = 0;
+                if (s.Sets.Sessions)
                 {
-                    naiveTrees = Ndcg(TrainTrees(part, "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
-                    ipwTrees = Ndcg(TrainTrees(part, "", "ipw-softmax", ("propensities", trueList)));
+                    var part = ClickTrainingSet.Build(taken);
+                    distinct = part.QueryCount;
+                    ndcg["naive-softmax"] = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                    ndcg["ipw-softmax (true)"] = Ndcg(TrainGradient(part, "ipw-softmax", ("propensities", trueList)));
+                    if (s.Trees > 0)
+                    {
+                        ndcg["gbdt naive-softmax"] = Ndcg(TrainTrees(part, "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                        ndcg["gbdt ipw-softmax (true)"] = Ndcg(TrainTrees(part, "", "ipw-softmax", ("propensities", trueList)));
+                    }
                 }
-                curve.Add(new CurvePoint(n, naive, ipw, naiveTrees, ipwTrees));
-                log($"curve {n}: {part.QueryCount} distinct sessions; naive {naive:F4}, ipw {ipw:F4}" + (s.Trees > 0 ? $"; gbdt naive {naiveTrees:F4}, gbdt ipw {ipwTrees:F4}" : ""));
+                if (s.Sets.Queries)
+                {
+                    var sets = new (string Name, RankingDataset Set)[]
+                    {
+                        ("naive", ClickTrainingSet.BuildPerQuery(taken, ClickLabelCorrection.None)),
+                        ("ipw", ClickTrainingSet.BuildPerQuery(taken, ClickLabelCorrection.PositionIpw, truth, s.Clip)),
+                        ("policy-aware ipw", ClickTrainingSet.BuildPerQuery(taken, ClickLabelCorrection.PolicyAware, truth, s.Clip)),
+                    };
+                    // Under a deterministic production ranker the two IPW labels coincide: train one.
+                    bool same = sets[1].Set.Labels.AsSpan().SequenceEqual(sets[2].Set.Labels);
+                    foreach (var (label, set) in sets)
+                    {
+                        if (same && label == "policy-aware ipw") continue;
+                        ndcg[$"{label} per query"] = Ndcg(TrainGradient(set, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                        if (s.Trees > 0) ndcg[$"gbdt {label} per query"] = Ndcg(TrainTrees(set, "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                    }
+                }
+                curve.Add(new CurvePoint(n, distinct, ndcg));
+                log($"curve {n}: {distinct} distinct sessions; " + string.Join(", ", ndcg.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             }
-        return new Result(name, s, largest, clickLog.ClickCount, simulateSeconds, clicks.QueryCount, clicks.RowCount, rows, truth, estimated, curve);
+        return new Result(name, s, largest, clickLog.ClickCount, simulateSeconds, clicks?.QueryCount ?? 0, clicks?.RowCount ?? 0, rows, truth, estimated, curve);
 
         // Every estimator of the table, on the largest log.
         void Estimators()
         {
+            clicks ??= ClickTrainingSet.Build(clickLog);
             var naiveRun = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
             Add("naive-softmax", "softmax cross-entropy on clicks, no correction", naiveRun.Scores, naiveRun.Seconds);
             var r1 = Timed(() => TrainGradient(clicks, "ipw-softmax", ("propensities", trueList)));
@@ -366,5 +433,51 @@ internal static class ClicksExperimentCommand
                 Add("gbdt unbiased-lambdarank", "unbiased LambdaMART as a LightGBM custom objective", g4.Scores, g4.Seconds);
             }
         }
+    }
+
+    /// <summary>Which training rows (flat index) the log showed at least once.</summary>
+    private static bool[] LoggedRows(ClickLog log)
+    {
+        var shown = new bool[log.Data.RowCount];
+        for (int s = 0; s < log.SessionCount; s++)
+        {
+            int rowBase = log.Data.GroupOffsets[log.SessionQuery[s]];
+            for (int e = log.SessionOffsets[s]; e < log.SessionOffsets[s + 1]; e++) shown[rowBase + log.ShownRow[e]] = true;
+        }
+        return shown;
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="train"/> kept by <paramref name="keep"/> (all when null), one group per query,
+    /// labelled with the click model's P(click | examined, grade): what IPW's per-query labels converge to.
+    /// </summary>
+    private static RankingDataset Attractiveness(RankingDataset train, bool[]? keep, ClickModel model)
+    {
+        var rowsOf = new List<int>[train.QueryCount];
+        var queries = new List<int>();
+        for (int q = 0; q < train.QueryCount; q++)
+        {
+            var rows = new List<int>();
+            for (int r = train.GroupOffsets[q]; r < train.GroupOffsets[q + 1]; r++) if (keep is null || keep[r]) rows.Add(r - train.GroupOffsets[q]);
+            rowsOf[q] = rows;
+            if (rows.Count > 0) queries.Add(q);
+        }
+        int total = queries.Sum(q => rowsOf[q].Count), f = train.FeatureCount;
+        var features = new float[(long)total * f];
+        var labels = new float[total];
+        var offsets = new int[queries.Count + 1];
+        int at = 0;
+        for (int g = 0; g < queries.Count; g++)
+        {
+            int q = queries[g];
+            foreach (int i in rowsOf[q])
+            {
+                int row = train.GroupOffsets[q] + i;
+                Array.Copy(train.Features, (long)row * f, features, (long)at * f, f);
+                labels[at++] = (float)model.Attractiveness(train.Labels[row]);
+            }
+            offsets[g + 1] = at;
+        }
+        return new RankingDataset(features, f, labels, offsets, queries.Select(q => train.QueryIds[q]).ToArray(), null, null, $"attractiveness:{train.Source}");
     }
 }

@@ -66,16 +66,8 @@ internal static class ClicksReportPlots
         if (result.Curve.Count < 2) return null;
         var plot = new Plot();
         double[] logSessions = result.Curve.Select(c => Math.Log10(c.Sessions)).ToArray();
-        var series = new List<(string Name, double[] Values)>
-        {
-            ("naive-softmax", result.Curve.Select(c => c.Naive).ToArray()),
-            ("ipw-softmax (true)", result.Curve.Select(c => c.Ipw).ToArray()),
-        };
-        if (result.Curve.All(c => c.NaiveTrees is not null && c.IpwTrees is not null))
-        {
-            series.Add(("gbdt naive-softmax", result.Curve.Select(c => c.NaiveTrees!.Value).ToArray()));
-            series.Add(("gbdt ipw-softmax (true)", result.Curve.Select(c => c.IpwTrees!.Value).ToArray()));
-        }
+        var series = result.Curve[0].Ndcg.Keys
+            .Select(name => (Name: name, Values: result.Curve.Select(c => c.Ndcg[name]).ToArray())).ToList();
         for (int s = 0; s < series.Count; s++)
         {
             var line = plot.Add.Scatter(logSessions, series[s].Values);
