@@ -99,7 +99,8 @@ public sealed class ClicksExperimentTests
             Assert.Equal(0.5, truth[1], 12);
             Assert.Equal(2, json.RootElement.GetProperty("learning_curve").GetArrayLength());
             foreach (var point in json.RootElement.GetProperty("learning_curve").EnumerateArray())
-                Assert.InRange(point.GetProperty("gbdt_ipw_softmax_ndcg@10").GetDouble(), 0.0, 1.0);
+                foreach (var key in new[] { "gbdt ipw-softmax (true)", "naive per query", "ipw per query", "gbdt ipw per query" })
+                    Assert.InRange(point.GetProperty("ndcg@10").GetProperty(key).GetDouble(), 0.0, 1.0);
             Assert.True(File.Exists(Path.Combine(dir, "report.md")));
             foreach (var plot in new[] { "propensities", "learning-curve" })
             {
@@ -125,9 +126,29 @@ public sealed class ClicksExperimentTests
         Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
         var names = json.RootElement.GetProperty("estimators").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
-        Assert.Equal(new[] { "production", "skyline lambdamart", "skyline softmax" }, names);
+        Assert.Equal(new[] { "production", "skyline lambdamart", "skyline softmax", "naive per query (linear)", "gbdt naive per query", "ipw per query (linear)", "gbdt ipw per query",
+            "limit: true P(click|examined), logged rows", "limit: true P(click|examined), all rows" }, names);
+        // each per-query IPW run is tested against the naive run of its own model
+        var ipwTrees = json.RootElement.GetProperty("estimators").EnumerateArray().First(e => e.GetProperty("name").GetString() == "gbdt ipw per query");
+        Assert.Equal("gbdt naive per query", ipwTrees.GetProperty("versus_naive").GetProperty("baseline").GetString());
         var curve = json.RootElement.GetProperty("learning_curve").EnumerateArray().ToArray();
         Assert.Equal(new[] { 1000, 3000 }, curve.Select(c => c.GetProperty("sessions").GetInt32()));
-        Assert.All(curve, c => Assert.InRange(c.GetProperty("gbdt_naive_softmax_ndcg@10").GetDouble(), 0.0, 1.0));
+        Assert.All(curve, c => Assert.InRange(c.GetProperty("ndcg@10").GetProperty("gbdt naive-softmax").GetDouble(), 0.0, 1.0));
+    }
+
+    [Fact]
+    public void StochasticProductionRankerWithPerQuerySetsTrainsNaiveIpwAndPolicyAware()
+    {
+        var result = CliHarness.Run("clicks", "experiment", "--synthetic", "small", "--queries", "60", "--sessions", "1000,3000",
+            "--production-fraction", "0.1", "--epochs", "2", "--trees", "3", "--threads", "2", "--curve-only", "--click-sets", "query",
+            "--production-temperature", "1", "--json");
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var point = json.RootElement.GetProperty("learning_curve")[1].GetProperty("ndcg@10");
+        var keys = point.EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(new[] { "naive per query", "gbdt naive per query", "ipw per query", "gbdt ipw per query", "policy-aware ipw per query", "gbdt policy-aware ipw per query" }, keys);
+        var bad = CliHarness.Run("clicks", "experiment", "--synthetic", "small", "--queries", "60", "--sessions", "1000", "--click-sets", "rows");
+        Assert.Equal(ExitCodes.BadInput, bad.ExitCode);
+        Assert.Contains("--click-sets", bad.Stderr);
     }
 }

@@ -184,3 +184,38 @@ public class CompareCommandTests
         Assert.Contains("bad.txt:2", bad.Stderr);
     }
 }
+
+public class CompareClicksTests
+{
+    [Fact]
+    public void SimulatedClicksTrainTheEstimatorsAndTheSkylineMatchesAPlainCompare()
+    {
+        using var tmp = new TempDir();
+        CompareCommandTests.WriteSyntheticFold(tmp["data"], 60, 7);
+        string[] common = ["--train", tmp["data/train.txt"], "--valid", tmp["data/vali.txt"], "--test", tmp["data/test.txt"], "--iterations", "4", "--threads", "1"];
+        var clicks = CliHarness.Run(["compare", .. common, "--simulate-clicks", "3000", "--production-fraction", "0.1", "--out", tmp["clicks"],
+            "--rankers", "production,naive-linear,ipw-linear,policy-aware-gbdt,lambdamart,unbiased-lambdarank/gbdt,skyline-lambdamart"]);
+        Assert.True(clicks.ExitCode == ExitCodes.Ok, clicks.Stderr);
+        var json = JsonNode.Parse(File.ReadAllText(tmp["clicks/results.json"]))!;
+        var names = json["rankers"]!.AsArray().Select(r => (string)r!["name"]!).ToArray();
+        Assert.Equal(new[] { "production", "naive-linear", "ipw-linear", "policy-aware-gbdt", "lambdamart", "unbiased-lambdarank/gbdt", "skyline-lambdamart" }, names);
+        Assert.Contains("Trained on simulated clicks: 3000 sessions", File.ReadAllText(tmp["clicks/report.md"]));
+
+        // The skyline learns from the true grades as a plain compare does; lambdamart on clicks does not.
+        var plain = CliHarness.Run(["compare", .. common, "--rankers", "lambdamart", "--out", tmp["plain"]]);
+        Assert.True(plain.ExitCode == ExitCodes.Ok, plain.Stderr);
+        string Predictions(string dir, string ranker)
+        {
+            var root = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!;
+            var fold = root["rankers"]!.AsArray().First(r => (string)r!["name"]! == ranker)!["folds"]![0]!;
+            return File.ReadAllText(Path.Combine(dir, (string)fold["predictions"]!));
+        }
+        Assert.Equal(Predictions(tmp["plain"], "lambdamart"), Predictions(tmp["clicks"], "skyline-lambdamart"));
+        Assert.NotEqual(Predictions(tmp["plain"], "lambdamart"), Predictions(tmp["clicks"], "lambdamart"));
+        Assert.NotEqual(Predictions(tmp["clicks"], "naive-linear"), Predictions(tmp["clicks"], "ipw-linear"));
+
+        var zero = CliHarness.Run(["compare", .. common, "--simulate-clicks", "0", "--rankers", "naive-linear", "--out", tmp["bad"]]);
+        Assert.Equal(ExitCodes.BadInput, zero.ExitCode);
+        Assert.Contains("--simulate-clicks", zero.Stderr);
+    }
+}

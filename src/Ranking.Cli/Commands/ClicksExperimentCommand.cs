@@ -125,7 +125,13 @@ internal static class ClicksExperimentCommand
     public sealed record CurvePoint(int Sessions, int DistinctSessions, IReadOnlyDictionary<string, double> Ndcg);
 
     /// <summary>One estimator's test metrics and its paired comparison with naive.</summary>
-    public sealed record Row(string Estimator, string Description, IReadOnlyDictionary<string, double> Means, MetricComparison? VersusNaive, double Seconds);
+    /// <param name="Estimator">The row's name.</param>
+    /// <param name="Description">What it was trained on, and how.</param>
+    /// <param name="Means">Test metrics on the true grades.</param>
+    /// <param name="VersusNaive">Paired comparison of NDCG@10 with <paramref name="Baseline"/> (null for the baseline itself).</param>
+    /// <param name="Seconds">Training time.</param>
+    /// <param name="Baseline">The naive run of the same model and click set this row is tested against.</param>
+    public sealed record Row(string Estimator, string Description, IReadOnlyDictionary<string, double> Means, MetricComparison? VersusNaive, double Seconds, string Baseline = "naive-softmax");
 
     /// <summary>The whole outcome.</summary>
     public sealed record Result(string Data, Settings Settings, int LogSessions, long Clicks, double SimulateSeconds, int ClickGroups, int ClickRows,
@@ -141,7 +147,7 @@ internal static class ClicksExperimentCommand
             sb.Append("| estimator | NDCG@1 | NDCG@3 | NDCG@5 | NDCG@10 | vs naive NDCG@10 (p) | train s |\n|---|---:|---:|---:|---:|---|---:|\n");
             foreach (var r in Rows)
             {
-                string versus = r.VersusNaive is { } c ? $"{c.MeanDifference:+0.0000;-0.0000} (p {c.PValue:0.000})" : "";
+                string versus = r.VersusNaive is { } c ? $"{c.MeanDifference:+0.0000;-0.0000} (p {c.PValue:0.000})" + (r.Baseline == "naive-softmax" ? "" : $" vs {r.Baseline}") : "";
                 sb.Append(Inv, $"| {r.Estimator} | {r.Means["ndcg@1"]:F4} | {r.Means["ndcg@3"]:F4} | {r.Means["ndcg@5"]:F4} | {r.Means["ndcg@10"]:F4} | {versus} | {r.Seconds:F1} |\n");
             }
             sb.Append("\nPropensities (relative to position 1):\n\n| position | true |");
@@ -210,6 +216,7 @@ internal static class ClicksExperimentCommand
                 if (r.VersusNaive is { } c)
                 {
                     w.WriteStartObject("versus_naive");
+                    w.WriteString("baseline", r.Baseline);
                     w.WriteNumber("ndcg@10_difference", c.MeanDifference);
                     w.WriteNumber("p_value", c.PValue);
                     w.WriteNumber("ci_low", c.CiLow);
@@ -283,14 +290,14 @@ internal static class ClicksExperimentCommand
         var rows = new List<Row>();
         var scoresOf = new Dictionary<string, float[]>();
 
-        void Add(string estimator, string description, float[] scores, double seconds)
+        void Add(string estimator, string description, float[] scores, double seconds, string baseline = "naive-softmax")
         {
             var report = RankingEvaluator.Evaluate(test, scores, metrics, contract, s.Threads);
             scoresOf[estimator] = scores;
             MetricComparison? versus = null;
-            if (scoresOf.TryGetValue("naive-softmax", out var naive) && estimator != "naive-softmax")
+            if (scoresOf.TryGetValue(baseline, out var naive) && estimator != baseline)
                 versus = RankingEvaluator.Compare(test, scores, naive, metrics, contract, s.Seed)["ndcg@10"];
-            rows.Add(new Row(estimator, description, report.Means, versus, seconds));
+            rows.Add(new Row(estimator, description, report.Means, versus, seconds, baseline));
             log($"{estimator}: NDCG@10 {report.Means["ndcg@10"]:F4}");
         }
 
@@ -329,6 +336,25 @@ internal static class ClicksExperimentCommand
         }
         var sky = Timed(() => TrainGradient(train, "softmax"));
         Add("skyline softmax", $"softmax cross-entropy on the true grades, {s.Family}", sky.Scores, sky.Seconds);
+
+        // The per-query click sets of the largest log: naive, IPW and (with a stochastic production ranker, where they
+        // differ) policy-aware IPW, each tested against the naive run of the same model.
+        if (s.Sets.Queries)
+        {
+            var corrections = new List<(string Name, ClickLabelCorrection Correction)> { ("naive", ClickLabelCorrection.None), ("ipw", ClickLabelCorrection.PositionIpw) };
+            if (s.ProductionTemperature > 0) corrections.Add(("policy-aware ipw", ClickLabelCorrection.PolicyAware));
+            foreach (var (label, correction) in corrections)
+            {
+                var set = ClickTrainingSet.BuildPerQuery(clickLog, correction, truth, s.Clip);
+                var linear = Timed(() => TrainGradient(set, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                Add($"{label} per query ({s.Family})", $"softmax on per-query {label} click labels, {s.Family}", linear.Scores, linear.Seconds, $"naive per query ({s.Family})");
+                if (s.Trees > 0)
+                {
+                    var trees = Timed(() => TrainTrees(set, "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
+                    Add($"gbdt {label} per query", $"softmax on per-query {label} click labels, LightGBM custom objective", trees.Scores, trees.Seconds, "gbdt naive per query");
+                }
+            }
+        }
 
         // The infinite-data limits of the click estimators, from the true grades: every row the log showed, labelled
         // with its true P(click | examined) (what IPW's labels converge to), and every row of the training set so

@@ -41,10 +41,21 @@ internal static class CompareCommand
             Description = "Subtopic judgements for alpha-ndcg/alpha-dcg in --metrics: a TREC diversity qrels file ('topic subtopic docno judgment' per line), " +
                 "joined to each test set by query id and document id (LETOR '# docid = X' comments or a docno column).",
         };
+        var simulateClicks = new Option<int?>("--simulate-clicks")
+        {
+            Description = "Learn from clicks: replace each fold's training set by this many simulated sessions (production ranker, top k, click model on the true grades); " +
+                "rankers: production, naive-F / ipw-F / policy-aware-F (F = linear, mlp, gbdt), skyline-R (R on the true grades), OBJECTIVE/F or R on the per-session clicks. Tested on the true grades.",
+        };
+        var productionFraction = new Option<double>("--production-fraction") { Description = "With --simulate-clicks: share of training queries the production ranker learns from.", DefaultValueFactory = _ => 0.01 };
+        var productionTemperature = new Option<double>("--production-temperature") { Description = "With --simulate-clicks: 0 = deterministic top k; T > 0 = Plackett-Luce draws (Gumbel noise T x the query's score spread).", DefaultValueFactory = _ => 0.0 };
+        var clip = new Option<double>("--clip") { Description = "With --simulate-clicks: smallest propensity a click is divided by.", DefaultValueFactory = _ => 0.01 };
+        var clickFlags = new ClicksCommands.ModelFlags();
         var command = new Command("compare", "Train several rankers on the same data and compare them on the test set: report.md, results.json, plots.")
         {
             train, valid, test, folds, rankers, metrics, contract, outDir, json, iterations, seed, threads, title, pipeline, backend, subtopics,
+            simulateClicks, productionFraction, productionTemperature, clip,
         };
+        clickFlags.AddTo(command);
         command.SetAction(pr =>
         {
             using var compute = BackendOption.Resolve(pr.GetValue(backend)!);
@@ -64,6 +75,24 @@ internal static class CompareCommand
                 Compute = compute,
                 SubtopicsPath = subtopicsPath,
             };
+            if (pr.GetValue(simulateClicks) is { } sessions)
+            {
+                double temperature = pr.GetValue(productionTemperature), clipValue = pr.GetValue(clip), fractionValue = pr.GetValue(productionFraction);
+                if (sessions < 1) throw new UsageException($"--simulate-clicks takes a positive number of sessions, got {sessions}.");
+                if (!(temperature >= 0) || !double.IsFinite(temperature)) throw new UsageException($"--production-temperature must be finite and >= 0, got {temperature}.");
+                if (!(clipValue >= 0 && clipValue <= 1)) throw new UsageException($"--clip must be within [0, 1], got {clipValue}.");
+                if (!(fractionValue > 0 && fractionValue <= 1)) throw new UsageException($"--production-fraction must be within (0, 1], got {fractionValue}.");
+                // The click model's top grade comes from the first fold's training grades unless --max-grade says.
+                var first = foldList[0].Load().Train;
+                var clicks = new ClickCompare(new ClickCompareSettings(sessions, clickFlags.Get(pr, first), pr.GetValue(clickFlags.TopK), clickFlags.GetIntervention(pr),
+                    fractionValue, temperature, clipValue, settings.Seed, settings.Threads));
+                settings = new CompareSettings
+                {
+                    Rankers = settings.Rankers, Metrics = settings.Metrics, Contract = settings.Contract, Seed = settings.Seed, Threads = settings.Threads,
+                    Iterations = settings.Iterations, Title = pr.GetValue(title) ?? "Learning from clicks", Compute = settings.Compute,
+                    SubtopicsPath = settings.SubtopicsPath, TrainingSets = clicks, Notes = clicks.Notes,
+                };
+            }
             return Execute(foldList, settings, pr.GetValue(outDir)!, pr.GetValue(json), pr.GetValue(pipeline));
         });
         return command;

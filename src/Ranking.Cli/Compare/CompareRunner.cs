@@ -66,6 +66,8 @@ internal sealed class CompareSettings
     public Ranking.Compute.IComputeBackend? Compute { get; init; }
     /// <summary>A TREC diversity qrels file for alpha-NDCG/alpha-DCG, joined to each fold's test set by query id and docno (CLI <c>--subtopics</c>).</summary>
     public string? SubtopicsPath { get; init; }
+    /// <summary>Where each ranker learns from (null: the fold's training set; <see cref="ClickCompare"/>: simulated clicks).</summary>
+    public ICompareTrainingSets? TrainingSets { get; init; }
 
     /// <summary>Whether valid and test sets must keep their document ids: for the docno tie order or the subtopic join.</summary>
     public static bool NeedsDocumentIds(NdcgContract contract, string? subtopicsPath) =>
@@ -83,7 +85,7 @@ internal sealed class CompareSettings
     {
         Rankers = rankers, Metrics = Metrics, Contract = Contract, PrimaryMetric = PrimaryMetric, Seed = Seed, Threads = Threads,
         Iterations = Iterations, RankerParameters = RankerParameters, Title = Title, Notes = Notes, Compute = Compute,
-        SubtopicsPath = SubtopicsPath,
+        SubtopicsPath = SubtopicsPath, TrainingSets = TrainingSets,
     };
 }
 
@@ -102,7 +104,7 @@ internal static class CompareRunner
         if (settings.Rankers.Count == 0) throw new UsageException("compare needs at least one ranker (--rankers a,b,c).");
         var descriptors = settings.Rankers.Select(name =>
         {
-            try { return catalog.Get(name); }
+            try { return settings.TrainingSets?.Resolve(catalog, name) ?? catalog.Get(name); }
             catch (ArgumentException ex) { throw new UsageException(ex.Message); }
         }).ToList();
         var metrics = settings.Metrics.Any(m => m.Name == settings.PrimaryMetric)
@@ -143,7 +145,8 @@ internal static class CompareRunner
                     }
                 var progress = observer?.RankerStarted(fold.Name, ranker.Name);
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var trained = train(ranker, trainSet, validSet, options, validMetrics, settings.Contract, progress);
+                var (rankerTrain, rankerValid) = settings.TrainingSets?.For(ranker, trainSet, validSet, options) ?? (trainSet, validSet);
+                var trained = train(ranker, rankerTrain, rankerValid, options, validMetrics, settings.Contract, progress);
                 double seconds = clock.Elapsed.TotalSeconds;
                 float[] scores = trained.Predict(testSet);
 
