@@ -44,7 +44,7 @@ internal static class ClicksExperimentCommand
         var curveOnly = new Option<bool>("--curve-only") { Description = "Only the learning curve (naive and IPW softmax, linear and with trees when --trees > 0), the production ranker and the skylines: no propensity estimation, no other estimator." };
         var temperature = new Option<double>("--production-temperature") { Description = "0 = the deterministic production top k (the issue's protocol); T > 0 = each session shows a Plackett-Luce draw, score + T sd G (Gumbel noise scaled by the query's score spread).", DefaultValueFactory = _ => 0.0 };
         var clickSets = new Option<string>("--click-sets") { Description = "Training sets of the learning curve: session (one group per distinct session, weighted by its count), query (one group per query, labels aggregated over its sessions: naive, IPW, policy-aware IPW), or both.", DefaultValueFactory = _ => "session,query" };
-        var clip = new Option<double>("--clip") { Description = "Smallest propensity a click is divided by in the IPW runs (clipping bounds the variance and biases deep rows down).", DefaultValueFactory = _ => 0.01 };
+        var clip = new Option<double>("--clip") { Description = "Smallest propensity a click is divided by in the IPW runs (0 = none; clipping bounds the variance and biases deep rows down; the policy-aware labels are bounded by 1/theta_k without it).", DefaultValueFactory = _ => 0.0 };
         var flags = new ClicksCommands.ModelFlags();
         var command = new Command("experiment", "Naive vs IPW vs unbiased LambdaMART vs LightGBM's position GAM on simulated clicks, evaluated on held-out true grades.")
             { data, synthetic, queries, sessions, swapSessions, fraction, model, epochs, trees, pipeline, seed, threads, output, json, curveOnly, temperature, clickSets, clip };
@@ -111,7 +111,7 @@ internal static class ClicksExperimentCommand
     /// <summary>Everything the experiment is run with.</summary>
     public sealed record Settings(ClickModel Model, ClickIntervention Intervention, int TopK, int[] Sessions, int SwapSessions, double ProductionFraction,
         string Family, int Epochs, int Trees, string Pipeline, int Seed, int Threads, bool CurveOnly = false, double ProductionTemperature = 0,
-        (bool Sessions, bool Queries)? ClickSets = null, double Clip = 0.01)
+        (bool Sessions, bool Queries)? ClickSets = null, double Clip = 0)
     {
         /// <summary>Which training sets the learning curve builds (both unless set).</summary>
         public (bool Sessions, bool Queries) Sets => ClickSets ?? (true, true);
@@ -137,13 +137,17 @@ internal static class ClicksExperimentCommand
     public sealed record Result(string Data, Settings Settings, int LogSessions, long Clicks, double SimulateSeconds, int ClickGroups, int ClickRows,
         List<Row> Rows, double[] TruePropensities, Dictionary<string, double[]> Estimated, List<CurvePoint> Curve)
     {
+        /// <summary>Mean NDCG of the lists the log showed, on the training queries' true grades (<see cref="ClickLog.ShownNdcg"/>).</summary>
+        public double ShownNdcg { get; init; } = double.NaN;
+
         /// <summary>The report as markdown.</summary>
         public string Markdown()
         {
             var sb = new StringBuilder();
             sb.Append(Inv, $"# Learning from clicks: {Data}\n\n");
             sb.Append(Inv, $"{Settings.Model.Kind} eta={Settings.Model.Eta} noise={Settings.Model.NoiseNegative}/{Settings.Model.NoisePositive}, top {Settings.TopK}, production ranker from {Settings.ProductionFraction:P0} of the training queries, ");
-            sb.Append(Inv, $"{LogSessions} sessions ({Clicks} clicks, simulated in {SimulateSeconds:F2} s) -> {ClickGroups} distinct sessions / {ClickRows} rows; {Settings.Family} models, {Settings.Epochs} epochs; seed {Settings.Seed}.\n\n");
+            sb.Append(Inv, $"{LogSessions} sessions ({Clicks} clicks, simulated in {SimulateSeconds:F2} s) -> {ClickGroups} distinct sessions / {ClickRows} rows; {Settings.Family} models, {Settings.Epochs} epochs; seed {Settings.Seed}. ");
+            sb.Append(Inv, $"Production ranker {(Settings.ProductionTemperature > 0 ? $"sampled (Plackett-Luce, temperature {Settings.ProductionTemperature})" : "deterministic")}; NDCG of the lists shown (training queries, true grades): {ShownNdcg:F4}.\n\n");
             sb.Append("| estimator | NDCG@1 | NDCG@3 | NDCG@5 | NDCG@10 | vs naive NDCG@10 (p) | train s |\n|---|---:|---:|---:|---:|---|---:|\n");
             foreach (var r in Rows)
             {
@@ -203,6 +207,8 @@ internal static class ClicksExperimentCommand
             w.WriteNumber("sessions", LogSessions);
             w.WriteNumber("clicks", Clicks);
             w.WriteNumber("simulate_seconds", SimulateSeconds);
+            w.WriteNumber("production_temperature", Settings.ProductionTemperature);
+            if (double.IsFinite(ShownNdcg)) w.WriteNumber("shown_ndcg", ShownNdcg);
             w.WriteStartArray("estimators");
             foreach (var r in Rows)
             {
@@ -271,16 +277,21 @@ internal static class ClicksExperimentCommand
         double simulateSeconds = simClock.Elapsed.TotalSeconds;
         // The per-session set of the largest log trains the table (not built for a curve-only run without session sets).
         var clicks = !s.CurveOnly || s.Sets.Sessions ? ClickTrainingSet.Build(clickLog) : null;
-        log($"{largest} sessions simulated in {simulateSeconds:F2} s" + (clicks is null ? "" : $": {clicks.QueryCount} distinct sessions, {clicks.RowCount} rows"));
+        double shownNdcg = clickLog.ShownNdcg();
+        log($"{largest} sessions simulated in {simulateSeconds:F2} s; NDCG of the shown lists {shownNdcg:F4}" + (clicks is null ? "" : $": {clicks.QueryCount} distinct sessions, {clicks.RowCount} rows"));
 
         // Propensities: true, from a randomised-swap log, by regression-EM on the plain log.
         var truth = s.Model.Propensities(s.TopK);
         var estimated = new Dictionary<string, double[]>();
-        if (!s.CurveOnly)
+        // The swap log is cheap: the per-query estimators use its estimate even in a curve-only run.
+        if (!s.CurveOnly || s.Sets.Queries)
         {
             var swapLog = ClickSimulator.Simulate(train, productionTrain, new ClickSimulationOptions
                 { Sessions = s.SwapSessions, TopK = s.TopK, Model = s.Model, Intervention = ClickIntervention.SwapWithFirst, Seed = s.Seed + 1, Threads = s.Threads, ProductionTemperature = s.ProductionTemperature });
             estimated["interventions"] = PropensityEstimator.FromInterventions(swapLog.Aggregate(), s.TopK).Propensities;
+        }
+        if (!s.CurveOnly)
+        {
             estimated["regression-em"] = PropensityEstimator.RegressionEm(clickLog.Take(Math.Min(largest, 100_000)).Aggregate(), s.TopK).Propensities;
             log("propensities estimated");
         }
@@ -343,15 +354,21 @@ internal static class ClicksExperimentCommand
         {
             var corrections = new List<(string Name, ClickLabelCorrection Correction)> { ("naive", ClickLabelCorrection.None), ("ipw", ClickLabelCorrection.PositionIpw) };
             if (s.ProductionTemperature > 0) corrections.Add(("policy-aware ipw", ClickLabelCorrection.PolicyAware));
-            foreach (var (label, correction) in corrections)
+            // The last correction again with the propensities estimated from the swap log.
+            var (lastLabel, lastCorrection) = corrections[^1];
+            var runs = corrections.Select(c => (c.Name, c.Correction, Propensities: truth, Source: "true")).ToList();
+            if (estimated.TryGetValue("interventions", out var harvested))
+                runs.Add(($"{lastLabel} (interventions)", lastCorrection, harvested.Select(v => Math.Clamp(v, 1e-6, 1.0)).ToArray(), "swap-log"));
+            foreach (var (label, correction, theta, source) in runs)
             {
-                var set = ClickTrainingSet.BuildPerQuery(clickLog, correction, truth, s.Clip);
+                var set = ClickTrainingSet.BuildPerQuery(clickLog, correction, theta, s.Clip);
+                string propensities = correction == ClickLabelCorrection.None ? "" : $", {source} propensities";
                 var linear = Timed(() => TrainGradient(set, "ipw-softmax", ("propensities", "1"), ("clip", "0")));
-                Add($"{label} per query ({s.Family})", $"softmax on per-query {label} click labels, {s.Family}", linear.Scores, linear.Seconds, $"naive per query ({s.Family})");
+                Add($"{label} per query ({s.Family})", $"softmax on per-query {label} click labels{propensities}, {s.Family}", linear.Scores, linear.Seconds, $"naive per query ({s.Family})");
                 if (s.Trees > 0)
                 {
                     var trees = Timed(() => TrainTrees(set, "", "ipw-softmax", ("propensities", "1"), ("clip", "0")));
-                    Add($"gbdt {label} per query", $"softmax on per-query {label} click labels, LightGBM custom objective", trees.Scores, trees.Seconds, "gbdt naive per query");
+                    Add($"gbdt {label} per query", $"softmax on per-query {label} click labels{propensities}, LightGBM custom objective", trees.Scores, trees.Seconds, "gbdt naive per query");
                 }
             }
         }
@@ -409,7 +426,7 @@ internal static class ClicksExperimentCommand
                 curve.Add(new CurvePoint(n, distinct, ndcg));
                 log($"curve {n}: {distinct} distinct sessions; " + string.Join(", ", ndcg.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             }
-        return new Result(name, s, largest, clickLog.ClickCount, simulateSeconds, clicks?.QueryCount ?? 0, clicks?.RowCount ?? 0, rows, truth, estimated, curve);
+        return new Result(name, s, largest, clickLog.ClickCount, simulateSeconds, clicks?.QueryCount ?? 0, clicks?.RowCount ?? 0, rows, truth, estimated, curve) { ShownNdcg = shownNdcg };
 
         // Every estimator of the table, on the largest log.
         void Estimators()

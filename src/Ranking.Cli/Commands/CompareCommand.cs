@@ -48,7 +48,7 @@ internal static class CompareCommand
         };
         var productionFraction = new Option<double>("--production-fraction") { Description = "With --simulate-clicks: share of training queries the production ranker learns from.", DefaultValueFactory = _ => 0.01 };
         var productionTemperature = new Option<double>("--production-temperature") { Description = "With --simulate-clicks: 0 = deterministic top k; T > 0 = Plackett-Luce draws (Gumbel noise T x the query's score spread).", DefaultValueFactory = _ => 0.0 };
-        var clip = new Option<double>("--clip") { Description = "With --simulate-clicks: smallest propensity a click is divided by.", DefaultValueFactory = _ => 0.01 };
+        var clip = new Option<double>("--clip") { Description = "With --simulate-clicks: smallest propensity a click is divided by (0 = none).", DefaultValueFactory = _ => 0.0 };
         var clickFlags = new ClicksCommands.ModelFlags();
         var command = new Command("compare", "Train several rankers on the same data and compare them on the test set: report.md, results.json, plots.")
         {

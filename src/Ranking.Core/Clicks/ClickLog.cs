@@ -113,6 +113,36 @@ public sealed class ClickLog
         return rate;
     }
 
+    /// <summary>
+    /// Mean over sessions of the NDCG of the list shown, on the true grades of <see cref="Data"/> (gain 2^g - 1,
+    /// discount 1/log2(rank + 1), ideal = the query's best <c>shown length</c> rows; a query without a relevant
+    /// row counts 1): what users were served, e.g. the cost of a stochastic production ranker's exploration.
+    /// </summary>
+    public double ShownNdcg()
+    {
+        var idealOf = new double[Data.QueryCount];
+        int longest = MaxPosition;
+        for (int q = 0; q < Data.QueryCount; q++)
+        {
+            var grades = Data.Labels.AsSpan(Data.GroupOffsets[q], Data.QueryLength(q)).ToArray();
+            Array.Sort(grades, (a, b) => b.CompareTo(a));
+            double ideal = 0;
+            for (int i = 0; i < Math.Min(longest, grades.Length); i++) ideal += Numerics.RankingMath.ExponentialGain(grades[i]) * Numerics.RankingMath.Discount(i);
+            idealOf[q] = ideal;
+        }
+        double total = 0;
+        for (int s = 0; s < SessionCount; s++)
+        {
+            int q = SessionQuery[s], rowBase = Data.GroupOffsets[q];
+            if (!(idealOf[q] > 0)) { total += 1; continue; }
+            double dcg = 0;
+            for (int e = SessionOffsets[s]; e < SessionOffsets[s + 1]; e++)
+                dcg += Numerics.RankingMath.ExponentialGain(Data.Labels[rowBase + ShownRow[e]]) * Numerics.RankingMath.Discount(e - SessionOffsets[s]);
+            total += dcg / idealOf[q];
+        }
+        return SessionCount == 0 ? double.NaN : total / SessionCount;
+    }
+
     /// <summary>The first <paramref name="sessions"/> sessions (a learning curve over log size); shares no arrays.</summary>
     public ClickLog Take(int sessions)
     {

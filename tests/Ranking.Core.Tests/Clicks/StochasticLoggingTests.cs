@@ -122,6 +122,17 @@ public class StochasticLoggingTests
         Assert.True(Math.Abs(expectedNaive[1] - relevance[1]) > 0.1);
     }
 
+    [Fact]
+    public void ShownNdcgByHand()
+    {
+        // grades 2, 0, 1, 0; session 1 shows rows 1, 0, 2 (gains 0, 3, 1); session 2 shows the ideal 0, 2, 1.
+        var data = OneQuery(4, [2, 0, 1, 0]);
+        var log = new ClickLog(data, [0, 0], [0, 3, 6], [1, 0, 2, 0, 2, 1], new byte[6]);
+        double ideal = 3 + 1 / Math.Log2(3);
+        double first = (3 / Math.Log2(3) + 1 / Math.Log2(4)) / ideal;
+        Assert.Equal((first + 1) / 2, log.ShownNdcg(), 12);
+    }
+
     private static RankingDataset OneQuery(int rows, float[] grades)
         => new(new float[rows], 1, grades, [0, rows], [1L], source: "one-query");
 }
