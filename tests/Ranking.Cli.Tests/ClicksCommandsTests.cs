@@ -127,7 +127,7 @@ public sealed class ClicksExperimentTests
         using var json = JsonDocument.Parse(result.Stdout);
         var names = json.RootElement.GetProperty("estimators").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(new[] { "production", "skyline lambdamart", "skyline softmax", "naive per query (linear)", "gbdt naive per query", "ipw per query (linear)", "gbdt ipw per query",
-            "limit: true P(click|examined), logged rows", "limit: true P(click|examined), all rows" }, names);
+            "ipw (interventions) per query (linear)", "gbdt ipw (interventions) per query", "limit: true P(click|examined), logged rows", "limit: true P(click|examined), all rows" }, names);
         // each per-query IPW run is tested against the naive run of its own model
         var ipwTrees = json.RootElement.GetProperty("estimators").EnumerateArray().First(e => e.GetProperty("name").GetString() == "gbdt ipw per query");
         Assert.Equal("gbdt naive per query", ipwTrees.GetProperty("versus_naive").GetProperty("baseline").GetString());
