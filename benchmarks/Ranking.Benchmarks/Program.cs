@@ -2,8 +2,11 @@ using BenchmarkDotNet.Running;
 
 // Run with: dotnet run -c Release --project benchmarks/Ranking.Benchmarks -- --filter '*'
 // BenchmarkDotNet refuses Debug builds (and still exits 0): always pass -c Release and read the output.
+// `-- embed-step-breakdown [steps]` prints where a SupCon training step's time goes (wall and CPU per phase).
 // `-- clicks-cpu-time [epochs]` prints ClickTrainingBenchmarks' epochs in process CPU time instead (a shared, loaded machine).
-if (args is ["clicks-cpu-time", ..])
+if (args is ["embed-step-breakdown", ..])
+    Ranking.Benchmarks.EmbeddingBenchmarks.PrintStepBreakdown(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+else if (args is ["clicks-cpu-time", ..])
     Ranking.Benchmarks.ClickTrainingBenchmarks.PrintCpuTimes(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
 else
     BenchmarkSwitcher.FromAssembly(typeof(Ranking.Benchmarks.BenchmarkData).Assembly).Run(args);

@@ -87,6 +87,7 @@ public sealed class GpuBatchLoss : IDisposable
             using var farness = acc.Allocate1D<float>(cells);
             using var mask = acc.Allocate1D<int>(cells);
             using var gradient = acc.Allocate1D<float>(cells);
+            using var order = acc.Allocate1D<int>(_settings.Miner == MinerKind.SemiHard ? cells : 1);
             using var q = acc.Allocate1D<float>(Math.Max(1, m));
             if (logQ is not null) q.View.SubView(0, m).CopyFromCPU(logQ.AsSpan(0, m).ToArray());
             using var rowLoss = acc.Allocate1D<double>(count);
@@ -95,7 +96,7 @@ public sealed class GpuBatchLoss : IDisposable
             _kernels.Farness(e.View, refs, farness.View, count, m, dim, _distanceKind, _settings.Sign);
             var template = new DeviceBatchRow
             {
-                FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, ReferenceLabels = refLabels,
+                FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, OrderMatrix = order.View, ReferenceLabels = refLabels,
                 LogQ = q.View, References = m, HasLogQ = logQ is null ? 0 : 1,
             };
             _kernels.Rows(count, template, lab.View, self.View, _settings, iteration, rowLoss.View, rowTerms.View, rowNonZero.View);

@@ -119,7 +119,7 @@ public sealed class BatchLoss
 {
     private readonly BatchLossSettings _settings;
     private float[] _farness = [], _gradient = [], _transposed = [], _scratch = [], _rowScale = [];
-    private int[] _mask = [];
+    private int[] _mask = [], _order = [];
     private RowLoss[] _rows = [];
 
     /// <summary>A loss from checked options.</summary>
@@ -157,11 +157,11 @@ public sealed class BatchLoss
 
         var settings = _settings;
         float[] farness = _farness, gradient = _gradient;
-        int[] mask = _mask;
+        int[] mask = _mask, order = _order;
         RowLoss[] rows = _rows;
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads <= 0 ? -1 : Threads }, i =>
         {
-            var row = new ArrayBatchRow(farness, mask, gradient, i * m, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
+            var row = new ArrayBatchRow(farness, mask, gradient, order, i * m, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
             rows[i] = BatchLosses.Row(ref row, settings, iteration, i);
         });
 
@@ -209,10 +209,11 @@ public sealed class BatchLoss
         Array.Fill(constant, farness);
         var mask = new int[m];
         var gradient = new float[m];
+        var order = new int[m];
         var rows = new RowLoss[count];
         for (int i = 0; i < count; i++)
         {
-            var row = new ArrayBatchRow(constant, mask, gradient, 0, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
+            var row = new ArrayBatchRow(constant, mask, gradient, order, 0, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
             rows[i] = BatchLosses.Row(ref row, _settings, iteration, i);
         }
         return ReducerScales(rows, count, Options.EffectiveReducer, _settings.Sign, new float[count], out _, out _);
@@ -324,6 +325,8 @@ public sealed class BatchLoss
     {
         long cells = (long)count * m;
         if (_farness.Length < cells) { _farness = new float[cells]; _gradient = new float[cells]; _mask = new int[cells]; }
+        // Only the semi-hard miner sorts (a row's positives, in the row's own cells).
+        if (_settings.Miner == MinerKind.SemiHard && _order.Length < cells) _order = new int[cells];
         if (_transposed.Length < (long)m * dim) _transposed = new float[(long)m * dim];
         int scratch = Math.Max(m, Math.Max(count, m) * dim);
         if (_scratch.Length < scratch) _scratch = new float[scratch];
@@ -338,7 +341,7 @@ public sealed class BatchLoss
 public readonly record struct BatchStatistics(long Terms, long NonZero, double MeanRowSpread, double MeanFarness);
 
 /// <summary>The CPU's <see cref="IBatchRow"/>: one row of the batch's farness, mask and gradient matrices.</summary>
-internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int offset, int count, int label, int[] referenceLabels, int self, float[]? logQ) : IBatchRow
+internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int[] order, int offset, int count, int label, int[] referenceLabels, int self, float[]? logQ) : IBatchRow
 {
     public readonly int Count => count;
     public readonly float Farness(int j) => farness[offset + j];
@@ -348,4 +351,6 @@ internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int
     public readonly float LogitCorrection(int j) => logQ is null ? 0f : logQ[j];
     public readonly float Gradient(int j) => gradient[offset + j];
     public readonly void SetGradient(int j, float value) => gradient[offset + j] = value;
+    public readonly int Order(int i) => order[offset + i];
+    public readonly void SetOrder(int i, int j) => order[offset + i] = j;
 }

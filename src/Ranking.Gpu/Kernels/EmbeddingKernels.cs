@@ -16,6 +16,8 @@ public struct DeviceBatchRow : IBatchRow
     public ArrayView<int> MaskMatrix;
     /// <summary>d loss / d farness (batch x references).</summary>
     public ArrayView<float> GradientMatrix;
+    /// <summary>The semi-hard miner's sort scratch (batch x references; a single cell for the other miners).</summary>
+    public ArrayView<int> OrderMatrix;
     /// <summary>Labels of the references.</summary>
     public ArrayView<int> ReferenceLabels;
     /// <summary>log q of each reference (read when <see cref="HasLogQ"/> is 1).</summary>
@@ -47,6 +49,10 @@ public struct DeviceBatchRow : IBatchRow
     public readonly float Gradient(int j) => GradientMatrix[Offset + j];
     /// <inheritdoc/>
     public readonly void SetGradient(int j, float gradient) => GradientMatrix[Offset + j] = gradient;
+    /// <inheritdoc/>
+    public readonly int Order(int i) => OrderMatrix[Offset + i];
+    /// <inheritdoc/>
+    public readonly void SetOrder(int i, int j) => OrderMatrix[Offset + i] = j;
 }
 
 /// <summary>

@@ -81,7 +81,7 @@ public class BatchLossTests
         var farness = new float[n];
         for (int j = 0; j < n; j++)
             farness[j] = (float)(settings.Sign * options.Distance.Value(e.AsSpan(anchor * dim, dim), e.AsSpan(j * dim, dim)));
-        var row = new ArrayBatchRow(farness, new int[n], new float[n], 0, n, labels[anchor], labels, anchor, null);
+        var row = new ArrayBatchRow(farness, new int[n], new float[n], new int[n], 0, n, labels[anchor], labels, anchor, null);
         return BatchLosses.Row(ref row, settings, 0, anchor);
     }
 
@@ -89,7 +89,7 @@ public class BatchLossTests
     {
         var settings = new BatchLossOptions { Miner = miner, Distance = EmbeddingDistance.L2, Margin = margin, MinerEpsilon = epsilon, RandomNegatives = negatives }.Settings();
         var mask = new int[farness.Length];
-        var row = new ArrayBatchRow(farness, mask, new float[farness.Length], 0, farness.Length, label, labels, self, null);
+        var row = new ArrayBatchRow(farness, mask, new float[farness.Length], new int[farness.Length], 0, farness.Length, label, labels, self, null);
         BatchLosses.Mine(ref row, settings, 3, 5);
         return mask;
     }
@@ -195,6 +195,92 @@ public class BatchLossTests
                 double numeric = (Loss(plus, null) - Loss(minus, null)) / (2 * h);
                 Assert.True(Math.Abs(numeric - analytic[k]) <= 2e-3 + 2e-2 * Math.Abs(numeric),
                     $"{lossName}/{miner}/{distance} memory={withMemory}: d/de[{k}] analytic {analytic[k]}, numeric {numeric}");
+            }
+        }
+    }
+    /// <summary>
+    /// The semi-hard window scanned pair by pair, O(P N) per anchor, as the miner was first written: the reference the
+    /// sorted-window miner must reproduce. Returns the mask of the pairs that form a semi-hard triplet, and the triplet
+    /// loss over those triplets (terms, non-zero terms, summed loss, d loss / d f).
+    /// </summary>
+    private static (int[] Mask, RowLoss Row, double[] Gradient) SemiHardByScanning(float[] f, int[] labels, int label, int self, float margin, bool soft)
+    {
+        int n = f.Length;
+        var mask = new int[n];
+        var gradient = new double[n];
+        var row = new RowLoss();
+        bool IsPositive(int j) => j != self && labels[j] == label;
+        bool IsNegative(int j) => j != self && labels[j] != label;
+        for (int p = 0; p < n; p++)
+        {
+            if (!IsPositive(p)) continue;
+            for (int q = 0; q < n; q++)
+            {
+                if (!IsNegative(q) || !(f[q] > f[p] && f[q] < f[p] + margin)) continue;
+                mask[p] = BatchLosses.Positive;
+                mask[q] = BatchLosses.Negative;
+                row.Terms++;
+                double x = (double)f[p] - f[q];
+                double term = soft ? Math.Log(1 + Math.Exp(x)) : x + margin;
+                double slope = soft ? 1 / (1 + Math.Exp(-x)) : 1;
+                if (term <= 0) continue;
+                row.Loss += term;
+                row.NonZero++;
+                gradient[p] += slope;
+                gradient[q] -= slope;
+            }
+        }
+        return (mask, row, gradient);
+    }
+
+    public static TheoryData<int, int, float, bool> SemiHardCases() => new()
+    {
+        // seed, classes, margin, farness on a coarse grid (ties between positives, negatives and f_ap + m)
+        { 1, 10, 0.1f, false }, { 2, 10, 0.1f, true }, { 3, 3, 0.25f, true }, { 4, 40, 0.05f, false },
+        { 5, 2, 0f, true }, { 6, 10, 1.5f, false }, { 7, 5, 0.1f, true }, { 8, 128, 0.2f, true },
+    };
+
+    /// <summary>
+    /// The sorted-window semi-hard miner and triplet loss give what scanning every (positive, negative) pair gives, on
+    /// random rows with ties: the same masks, terms and non-zero terms, the same hinge gradient bit for bit (it counts
+    /// triplets), the loss to rounding, and the soft margin's gradient to float rounding.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SemiHardCases))]
+    public void Sorted_semi_hard_window_equals_the_pair_by_pair_scan(int seed, int classes, float margin, bool grid)
+    {
+        var random = new Random(seed);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int n = 2 + random.Next(300);
+            int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(classes)).ToArray();
+            // Grid values in steps of 0.05 make f_an = f_ap + m and f_an = f_ap exact ties; some rows are all one value.
+            float[] f = Enumerable.Range(0, n).Select(_ => grid ? (float)(random.Next(-20, 21) * 0.05) : (float)(random.NextDouble() * 2 - 1)).ToArray();
+            if (trial % 10 == 9) Array.Fill(f, 0.3f);
+            int self = random.Next(-1, n);
+            int label = self >= 0 ? labels[self] : random.Next(classes);
+
+            var mineSettings = new BatchLossOptions { Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = margin }.Settings();
+            var mask = new int[n];
+            var mined = new ArrayBatchRow(f, mask, new float[n], new int[n], 0, n, label, labels, self, null);
+            BatchLosses.Mine(ref mined, mineSettings, 0, 0);
+            foreach (bool soft in new[] { false, true })
+            {
+                var expected = SemiHardByScanning(f, labels, label, self, margin, soft);
+                Assert.Equal(expected.Mask, mask);
+                var settings = new BatchLossOptions { Loss = "triplet", Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = margin, SoftMargin = soft }.Settings();
+                var gradient = new float[n];
+                var row = new ArrayBatchRow(f, new int[n], gradient, new int[n], 0, n, label, labels, self, null);
+                var result = BatchLosses.Row(ref row, settings, 0, 0);
+                string where = $"seed {seed} trial {trial} n {n} soft {soft}";
+                Assert.True(expected.Row.Terms == result.Terms, $"{where}: terms {result.Terms}, expected {expected.Row.Terms}");
+                Assert.True(expected.Row.NonZero == result.NonZero, $"{where}: non-zero {result.NonZero}, expected {expected.Row.NonZero}");
+                Assert.True(Math.Abs(expected.Row.Loss - result.Loss) <= 1e-9 * (1 + Math.Abs(expected.Row.Loss)), $"{where}: loss {result.Loss}, expected {expected.Row.Loss}");
+                for (int j = 0; j < n; j++)
+                {
+                    if (soft) Assert.True(Math.Abs(expected.Gradient[j] - gradient[j]) <= 1e-5 * (1 + Math.Abs(expected.Gradient[j])), $"{where}: d/df[{j}] {gradient[j]}, expected {expected.Gradient[j]}");
+                    else Assert.True((float)expected.Gradient[j] == gradient[j], $"{where}: d/df[{j}] {gradient[j]}, expected {expected.Gradient[j]}");
+                }
             }
         }
     }
