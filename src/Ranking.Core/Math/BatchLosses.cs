@@ -517,35 +517,41 @@ public static class BatchLosses
 
     /// <summary>
     /// SupCon with logits l_j = -f_j / t - c_j over the kept pairs: loss = logsumexp(l) - mean over positives of l_p;
-    /// one term per anchor with a kept positive.
+    /// one term per anchor with a kept positive. One exp per pair: exp(l_j - max) is kept in the gradient cell between
+    /// the sum and the gradient pass (the hot loop of a SupCon training step).
     /// </summary>
     public static RowLoss SupCon<TRow>(ref TRow row, float temperature) where TRow : struct, IBatchRow
     {
         var result = new RowLoss();
         int n = row.Count, positives = 0;
+        double inverseTemperature = 1.0 / temperature;
         double max = double.NegativeInfinity, sumPositiveLogits = 0.0;
         for (int j = 0; j < n; j++)
         {
             int mask = row.Mask(j);
             if (mask == NotAPair) continue;
-            double logit = -row.Farness(j) / (double)temperature - row.LogitCorrection(j);
+            double logit = -row.Farness(j) * inverseTemperature - row.LogitCorrection(j);
             max = Math.Max(max, logit);
             if (mask == Positive) { positives++; sumPositiveLogits += logit; }
         }
         if (positives == 0) return result;
         double sum = 0.0;
         for (int j = 0; j < n; j++)
-            if (row.Mask(j) != NotAPair) sum += Math.Exp(-row.Farness(j) / (double)temperature - row.LogitCorrection(j) - max);
-        double logSum = max + Math.Log(sum);
+        {
+            if (row.Mask(j) == NotAPair) continue;
+            double shifted = Math.Exp(-row.Farness(j) * inverseTemperature - row.LogitCorrection(j) - max);
+            sum += shifted;
+            row.SetGradient(j, (float)shifted);
+        }
+        double inverseSum = 1.0 / sum, positiveShare = 1.0 / positives;
         for (int j = 0; j < n; j++)
         {
             int mask = row.Mask(j);
             if (mask == NotAPair) continue;
-            double logit = -row.Farness(j) / (double)temperature - row.LogitCorrection(j);
-            double dLogit = Math.Exp(logit - logSum) - (mask == Positive ? 1.0 / positives : 0.0);
-            row.SetGradient(j, (float)(-dLogit / temperature));
+            double dLogit = row.Gradient(j) * inverseSum - (mask == Positive ? positiveShare : 0.0);
+            row.SetGradient(j, (float)(-dLogit * inverseTemperature));
         }
-        result.Loss = logSum - sumPositiveLogits / positives;
+        result.Loss = max + Math.Log(sum) - sumPositiveLogits / positives;
         result.Terms = 1;
         result.NonZero = result.Loss > 0 ? 1 : 0;
         return result;

@@ -17,6 +17,8 @@ internal static unsafe class DenseKernels
     private const int ColTile = 16;
     /// <summary>Rows per parallel task of <see cref="Multiply(float*, int, int, float*, int, float*, float*, int)"/>: a multiple of the row tile.</summary>
     private const int RowsPerTask = 96;
+    /// <summary>Columns per parallel task of <see cref="Multiply(float*, int, int, float*, int, float*, float*, int)"/>: a multiple of the column tile.</summary>
+    private const int ColumnsPerTask = 64;
     /// <summary>Rows of A and B kept hot while <see cref="MultiplyTransposedA(float*, int, int, float*, int, float*, int)"/> sweeps the output tiles.</summary>
     private const int ReductionBlock = 256;
     /// <summary>Below this many multiply-adds a product runs on the calling thread.</summary>
@@ -27,22 +29,28 @@ internal static unsafe class DenseKernels
     /// <summary>C[m x n] = A[m x k] * B[k x n] (+ bias[n] broadcast to every row when bias is not null).</summary>
     public static void Multiply(float* a, int m, int k, float* b, int n, float* c, float* bias, int threads)
     {
-        int tasks = (m + RowsPerTask - 1) / RowsPerTask;
+        int rowBlocks = (m + RowsPerTask - 1) / RowsPerTask;
+        // Tasks are (row block, column group) tiles: a batch of 256 rows is only three row blocks, which two
+        // threads would share 2:1; with groups of 64 columns a 256 x 256 product is twelve tiles.
+        int columnGroups = n >= 2 * ColumnsPerTask ? (n + ColumnsPerTask - 1) / ColumnsPerTask : 1;
+        int tasks = rowBlocks * columnGroups;
         if (threads == 1 || tasks <= 1 || (long)m * k * n < ParallelThreshold)
         {
             // Same blocking as the parallel path: a block of rows of A stays in L2 while every panel of B passes.
-            for (int r0 = 0; r0 < m; r0 += RowsPerTask) MultiplyRows(a, r0, Math.Min(m, r0 + RowsPerTask), k, b, n, c, bias);
+            for (int r0 = 0; r0 < m; r0 += RowsPerTask) MultiplyRows(a, r0, Math.Min(m, r0 + RowsPerTask), k, b, n, c, bias, 0, n);
             return;
         }
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c, pbias = (nint)bias;
         Parallel.For(0, tasks, Options(threads), t =>
         {
-            int r0 = t * RowsPerTask;
-            MultiplyRows((float*)pa, r0, Math.Min(m, r0 + RowsPerTask), k, (float*)pb, n, (float*)pc, (float*)pbias);
+            int r0 = t / columnGroups * RowsPerTask, j0 = t % columnGroups * ColumnsPerTask;
+            int j1 = t % columnGroups == columnGroups - 1 ? n : j0 + ColumnsPerTask;
+            MultiplyRows((float*)pa, r0, Math.Min(m, r0 + RowsPerTask), k, (float*)pb, n, (float*)pc, (float*)pbias, j0, j1);
         });
     }
 
-    private static void MultiplyRows(float* a, int r0, int r1, int k, float* b, int n, float* c, float* bias)
+    /// <summary>Rows [r0, r1) and columns [j0, j1) of C (j0 a multiple of the column tile).</summary>
+    private static void MultiplyRows(float* a, int r0, int r1, int k, float* b, int n, float* c, float* bias, int j0, int j1)
     {
         if (n == 1)
         {
@@ -50,8 +58,8 @@ internal static unsafe class DenseKernels
             for (int i = r0; i < r1; i++) c[i] = Dot(a + (long)i * k, b, k) + b0;
             return;
         }
-        int j = 0;
-        for (; j + ColTile <= n; j += ColTile)
+        int j = j0;
+        for (; j + ColTile <= j1; j += ColTile)
         {
             float* biasJ = bias == null ? null : bias + j;
             int i = r0;
@@ -60,7 +68,7 @@ internal static unsafe class DenseKernels
             for (; i < r1; i++)
                 Kernel1x16(a + (long)i * k, k, b + j, n, c + (long)i * n + j, biasJ);
         }
-        for (; j < n; j++)
+        for (; j < j1; j++)
         {
             for (int i = r0; i < r1; i++)
             {

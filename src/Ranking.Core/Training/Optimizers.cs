@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Ranking.Training;
 
 /// <summary>Updates a flat parameter array from its gradient; keeps its own state (moments, velocity).</summary>
@@ -36,11 +39,39 @@ public sealed class AdamOptimizer(int parameterCount, float beta1 = 0.9f, float 
         double c1 = 1 - Math.Pow(beta1, _t), c2 = 1 - Math.Pow(beta2, _t);
         float stepSize = (float)(learningRate * Math.Sqrt(c2) / c1);
         float eps = (float)(epsilon * Math.Sqrt(c2));
-        for (int i = 0; i < parameters.Length; i++)
+        float b1 = beta1, b2 = beta2, oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2;
+        int n = parameters.Length;
+        if (gradients.Length < n || _m.Length < n) throw new ArgumentException("one gradient per parameter is required.", nameof(gradients));
+        ref float p = ref MemoryMarshal.GetArrayDataReference(parameters);
+        ref float gr = ref MemoryMarshal.GetArrayDataReference(gradients);
+        ref float mr = ref MemoryMarshal.GetArrayDataReference(_m);
+        ref float vr = ref MemoryMarshal.GetArrayDataReference(_v);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The scalar loop's operations in the same order, eight lanes at a time (no fused multiply-add), so each
+            // element gets the bit-identical result; Adam streams ~235k parameters x 4 arrays per step of the encoder.
+            var vb1 = Vector256.Create(b1);
+            var vb2 = Vector256.Create(b2);
+            var v1b1 = Vector256.Create(oneMinusB1);
+            var v1b2 = Vector256.Create(oneMinusB2);
+            var vStep = Vector256.Create(stepSize);
+            var vEps = Vector256.Create(eps);
+            for (; i + 8 <= n; i += 8)
+            {
+                var g = Vector256.LoadUnsafe(ref gr, (nuint)i);
+                var m = vb1 * Vector256.LoadUnsafe(ref mr, (nuint)i) + v1b1 * g;
+                var v = vb2 * Vector256.LoadUnsafe(ref vr, (nuint)i) + v1b2 * g * g;
+                m.StoreUnsafe(ref mr, (nuint)i);
+                v.StoreUnsafe(ref vr, (nuint)i);
+                (Vector256.LoadUnsafe(ref p, (nuint)i) - vStep * m / (Vector256.Sqrt(v) + vEps)).StoreUnsafe(ref p, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
         {
             float g = gradients[i];
-            float m = _m[i] = beta1 * _m[i] + (1 - beta1) * g;
-            float v = _v[i] = beta2 * _v[i] + (1 - beta2) * g * g;
+            float m = _m[i] = b1 * _m[i] + oneMinusB1 * g;
+            float v = _v[i] = b2 * _v[i] + oneMinusB2 * g * g;
             parameters[i] -= stepSize * m / (MathF.Sqrt(v) + eps);
         }
     }
