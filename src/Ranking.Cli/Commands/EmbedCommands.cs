@@ -53,7 +53,7 @@ internal static class EmbedCommands
         var loss = new Option<string>("--loss") { Description = $"Batch loss: {string.Join("|", BatchLossOptions.LossNames)}.", DefaultValueFactory = _ => "supcon" };
         var miner = new Option<string>("--miner") { Description = $"Miner: {string.Join("|", BatchLossOptions.MinerNames)}.", DefaultValueFactory = _ => "all" };
         var distance = new Option<string>("--distance") { Description = $"Distance: {string.Join("|", EmbeddingDistances.Names)}.", DefaultValueFactory = _ => "cosine" };
-        var reducer = new Option<string?>("--reducer") { Description = "Reducer: mean|nonzero|anchor (default: nonzero for contrastive and triplet, mean otherwise)." };
+        var reducer = new Option<string?>("--reducer") { Description = "Reducer: mean|nonzero|anchor|sum (default: nonzero for contrastive and triplet, sum for proxy-anchor, mean otherwise)." };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training items.", DefaultValueFactory = _ => 5 };
         var batch = new Option<int>("--batch") { Description = "Items per batch.", DefaultValueFactory = _ => 256 };
         var perClass = new Option<int?>("--per-class") { Description = "K, items of one class per batch (P = batch / K classes)." };
@@ -69,12 +69,15 @@ internal static class EmbedCommands
         var softMargin = new Option<bool>("--soft-margin") { Description = "Triplet loss in its soft-margin form log(1 + exp(d_ap - d_an))." };
         var noNormalise = new Option<bool>("--no-normalise") { Description = "Do not L2-normalise the embeddings (cosine always does)." };
         var maxBatches = new Option<int?>("--max-batches") { Description = "Cap the batches of an epoch (quick runs)." };
+        var proxyNegatives = new Option<int>("--proxy-negatives") { Description = "Proxy losses: negative proxies drawn per batch besides the batch's own classes (sampled softmax with the log-Q correction, or NCE); 0 = every class (the full softmax).", DefaultValueFactory = _ => 0 };
+        var proxyAlpha = new Option<float>("--proxy-alpha") { Description = "proxy-anchor's scale alpha (its margin delta is --margin).", DefaultValueFactory = _ => 32f };
+        var proxyLr = new Option<double>("--proxy-lr-scale") { Description = "Proxy losses: the proxies' learning rate as a multiple of --lr.", DefaultValueFactory = _ => 1.0 };
         var output = new Option<string>("--out") { Description = "Model file to write.", Required = true };
         var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
         var command = new Command("train", "Train an encoder with a batch loss, a miner and optionally a cross-batch memory; write a model file.")
         {
             data, valid, loss, miner, distance, reducer, epochs, batch, perClass, hidden, dim, lr, seed, memory, margin, temperature,
-            posMargin, negMargin, softMargin, noNormalise, maxBatches, output, classColumn, limit, threads, json,
+            posMargin, negMargin, softMargin, noNormalise, maxBatches, proxyNegatives, proxyAlpha, proxyLr, output, classColumn, limit, threads, json,
         };
         command.SetAction(parse =>
         {
@@ -85,11 +88,11 @@ internal static class EmbedCommands
                     Loss = parse.GetValue(loss)!, Miner = parse.GetValue(miner)!, Distance = EmbeddingDistances.Parse(parse.GetValue(distance)!),
                     Reducer = parse.GetValue(reducer) switch
                     {
-                        null => null, "mean" => LossReducer.Mean, "nonzero" => LossReducer.MeanNonZero, "anchor" => LossReducer.PerAnchor,
-                        var r => throw new ArgumentException($"unknown reducer '{r}'; known: mean, nonzero, anchor."),
+                        null => null, "mean" => LossReducer.Mean, "nonzero" => LossReducer.MeanNonZero, "anchor" => LossReducer.PerAnchor, "sum" => LossReducer.Sum,
+                        var r => throw new ArgumentException($"unknown reducer '{r}'; known: mean, nonzero, anchor, sum."),
                     },
                     PositiveMargin = parse.GetValue(posMargin), NegativeMargin = parse.GetValue(negMargin), SoftMargin = parse.GetValue(softMargin),
-                    Seed = parse.GetValue(seed),
+                    Seed = parse.GetValue(seed), ProxyNegatives = parse.GetValue(proxyNegatives), ProxyAlpha = parse.GetValue(proxyAlpha),
                 };
                 if (parse.GetValue(margin) is { } m) o = o with { Margin = m };
                 if (parse.GetValue(temperature) is { } t) o = o with { Temperature = t };
@@ -102,13 +105,14 @@ internal static class EmbedCommands
                 Loss = lossOptions, Hidden = widths, Dimension = parse.GetValue(dim), Normalise = !parse.GetValue(noNormalise),
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), PerClass = parse.GetValue(perClass), LearningRate = parse.GetValue(lr),
                 Seed = parse.GetValue(seed), Memory = parse.GetValue(memory), Threads = parse.GetValue(threads), MaxBatchesPerEpoch = parse.GetValue(maxBatches),
+                ProxyLearningRateScale = parse.GetValue(proxyLr),
             };
             Usage(() => { options.Validate(); return 0; });
             var train = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
             var validItems = parse.GetValue(valid) is { } v ? Read(v, parse.GetValue(classColumn), parse.GetValue(limit)) : null;
             bool asJson = parse.GetValue(json);
             var console = ConsoleOutput.Create();
-            if (!asJson) console.WriteLine($"{train.Count} items, {train.ClassCount} classes, {train.Dimension} features; {lossOptions.Loss} + {lossOptions.Miner} miner, {lossOptions.Distance.Name()}, {lossOptions.EffectiveReducer} reducer, batch {options.BatchSize}{(options.Memory > 0 ? $", memory {options.Memory}" : "")}");
+            if (!asJson) console.WriteLine($"{train.Count} items, {train.ClassCount} classes, {train.Dimension} features; {lossOptions.Loss} + {lossOptions.Miner} miner, {lossOptions.Distance.Name()}, {lossOptions.EffectiveReducer} reducer, batch {options.BatchSize}{(options.Memory > 0 ? $", memory {options.Memory}" : "")}{(lossOptions.IsProxyLoss ? $", {train.ClassCount} proxies, {(lossOptions.ProxyNegatives == 0 ? "all" : lossOptions.ProxyNegatives.ToString(CultureInfo.InvariantCulture))} negatives per batch" : "")}");
             var model = EmbeddingTrainer.Train(train, options, validItems, e =>
             {
                 if (asJson) return;

@@ -12,12 +12,18 @@ public enum LossReducer
     MeanNonZero,
     /// <summary>Each anchor's terms averaged, then those means averaged over the anchors that have terms.</summary>
     PerAnchor,
+    /// <summary>The plain sum of every row's loss: for losses whose row bodies weight their own terms (proxy-anchor).</summary>
+    Sum,
 }
 
 /// <summary>A batch loss as configured: the loss, its miner, the distance and the reducer; every knob with its default.</summary>
 public sealed record BatchLossOptions
 {
-    /// <summary>contrastive, triplet, multisim, supcon, ntxent (InfoNCE), sampled-softmax (NT-Xent with the log-Q correction).</summary>
+    /// <summary>
+    /// contrastive, triplet, multisim, supcon, ntxent (InfoNCE), sampled-softmax (NT-Xent with the log-Q correction);
+    /// the proxy losses (against learnable class proxies, <see cref="ProxyLoss"/>): proxy-nca, proxy-nce (proxy-NCA's
+    /// NCE estimator), proxy-anchor.
+    /// </summary>
     public string Loss { get; init; } = "supcon";
     /// <summary>all, random, semihard, batchhard, multisim.</summary>
     public string Miner { get; init; } = "all";
@@ -47,9 +53,13 @@ public sealed record BatchLossOptions
     public bool SoftMargin { get; init; }
     /// <summary>Seed of the random miner.</summary>
     public int Seed { get; init; } = 42;
+    /// <summary>Proxy losses: negative proxies sampled per batch besides the batch's own classes (0 = every proxy: the full softmax).</summary>
+    public int ProxyNegatives { get; init; }
+    /// <summary>Proxy-anchor's scale alpha (Kim et al.: 32); its margin delta is <see cref="Margin"/>.</summary>
+    public float ProxyAlpha { get; init; } = 32f;
 
     /// <summary>Loss names the parser knows.</summary>
-    public static IReadOnlyList<string> LossNames { get; } = ["contrastive", "triplet", "multisim", "supcon", "ntxent", "sampled-softmax"];
+    public static IReadOnlyList<string> LossNames { get; } = ["contrastive", "triplet", "multisim", "supcon", "ntxent", "sampled-softmax", "proxy-nca", "proxy-nce", "proxy-anchor"];
     /// <summary>Miner names the parser knows.</summary>
     public static IReadOnlyList<string> MinerNames { get; } = ["all", "random", "semihard", "batchhard", "multisim"];
 
@@ -60,9 +70,14 @@ public sealed record BatchLossOptions
         "triplet" => BatchLossKind.Triplet,
         "multisim" or "multi-similarity" or "ms" => BatchLossKind.MultiSimilarity,
         "supcon" => BatchLossKind.SupCon,
-        "ntxent" or "infonce" or "nt-xent" or "sampled-softmax" => BatchLossKind.NtXent,
+        "ntxent" or "infonce" or "nt-xent" or "sampled-softmax" or "proxy-nca" => BatchLossKind.NtXent,
+        "proxy-nce" => BatchLossKind.Nce,
+        "proxy-anchor" => BatchLossKind.ProxyAnchor,
         _ => throw new ArgumentException($"unknown loss '{Loss}'; known: {string.Join(", ", LossNames)}."),
     };
+
+    /// <summary>True for the losses against learnable class proxies (trained by <see cref="ProxyLoss"/>, not against the batch).</summary>
+    public bool IsProxyLoss => Loss.Trim().ToLowerInvariant() is "proxy-nca" or "proxy-nce" or "proxy-anchor";
 
     /// <summary>True for the in-batch sampled softmax with the log-Q correction.</summary>
     public bool LogQCorrection => Loss.Trim().Equals("sampled-softmax", StringComparison.OrdinalIgnoreCase);
@@ -79,7 +94,12 @@ public sealed record BatchLossOptions
     };
 
     /// <summary>The reducer in effect.</summary>
-    public LossReducer EffectiveReducer => Reducer ?? (LossKind is BatchLossKind.Contrastive or BatchLossKind.Triplet ? LossReducer.MeanNonZero : LossReducer.Mean);
+    public LossReducer EffectiveReducer => Reducer ?? LossKind switch
+    {
+        BatchLossKind.Contrastive or BatchLossKind.Triplet => LossReducer.MeanNonZero,
+        BatchLossKind.ProxyAnchor => LossReducer.Sum,
+        _ => LossReducer.Mean,
+    };
 
     /// <summary>Checks every knob; an <see cref="ArgumentException"/> names the bad one.</summary>
     public BatchLossSettings Settings()
@@ -90,10 +110,16 @@ public sealed record BatchLossOptions
         if (!(Margin >= 0) || !float.IsFinite(Margin)) throw new ArgumentException($"margin must be non-negative, got {Margin}.");
         if (!(Alpha > 0) || !(Beta > 0)) throw new ArgumentException("multi-similarity alpha and beta must be positive.");
         if (RandomNegatives < 1) throw new ArgumentException("the random miner keeps at least one negative per anchor.");
+        if (ProxyNegatives < 0) throw new ArgumentException($"--proxy-negatives must not be negative, got {ProxyNegatives}.");
+        if (!(ProxyAlpha > 0) || !float.IsFinite(ProxyAlpha)) throw new ArgumentException($"proxy-anchor's alpha must be positive, got {ProxyAlpha}.");
+        if (IsProxyLoss && miner != MinerKind.All) throw new ArgumentException($"the proxy loss '{Loss}' compares items with class proxies; it takes no miner (--miner all), got '{Miner}'.");
+        if (loss == BatchLossKind.ProxyAnchor && EffectiveReducer != LossReducer.Sum)
+            throw new ArgumentException("proxy-anchor weights its own two averages; it takes the sum reducer.");
+        if (!IsProxyLoss && loss is BatchLossKind.Nce or BatchLossKind.ProxyAnchor) throw new ArgumentException($"'{Loss}' is a proxy loss.");
         bool similarity = Distance.IsSimilarity();
         return BatchLossSettings.ForDistance(loss, miner, similarity, Margin,
             PositiveMargin ?? (similarity ? 1f : 0f), NegativeMargin ?? (similarity ? 0.5f : 1f),
-            Alpha, Beta, Base, Temperature, MinerEpsilon, RandomNegatives, SoftMargin, Seed);
+            loss == BatchLossKind.ProxyAnchor ? ProxyAlpha : Alpha, Beta, Base, Temperature, MinerEpsilon, RandomNegatives, SoftMargin, Seed);
     }
 }
 
@@ -146,27 +172,33 @@ public sealed class BatchLoss
     /// <summary>
     /// The reduced loss of a batch of <paramref name="count"/> embeddings (row-major, <paramref name="dim"/>
     /// wide, already normalised where the distance wants it) against <paramref name="references"/>, and
-    /// d loss / d embeddings in <paramref name="embeddingGradient"/> (overwritten).
+    /// d loss / d embeddings in <paramref name="embeddingGradient"/> (overwritten). With
+    /// <paramref name="referenceGradient"/> (references that are not the batch: class proxies, another tower's
+    /// items), d loss / d references is written there too (overwritten, Count x dim). <paramref name="settings"/>
+    /// replaces the loss's settings for this batch (proxy-anchor's per-batch weights).
     /// </summary>
-    public double Compute(float[] embeddings, int[] labels, int count, int dim, BatchReferences references, float[] embeddingGradient, int iteration)
+    public double Compute(float[] embeddings, int[] labels, int count, int dim, BatchReferences references, float[] embeddingGradient, int iteration,
+        float[]? referenceGradient = null, BatchLossSettings? settings = null)
     {
         int m = references.Count;
         if (embeddingGradient.Length < count * dim) throw new ArgumentException("the gradient buffer is too small.", nameof(embeddingGradient));
+        if (referenceGradient is not null && (references.AreTheBatch || referenceGradient.Length < (long)m * dim))
+            throw new ArgumentException("a reference gradient needs references apart from the batch and room for Count x dim values.", nameof(referenceGradient));
         Grow(count, m, dim);
         FarnessMatrix(embeddings, count, dim, references, _farness);
 
-        var settings = _settings;
+        var rowSettings = settings ?? _settings;
         float[] farness = _farness, gradient = _gradient;
         int[] mask = _mask, order = _order;
         RowLoss[] rows = _rows;
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads <= 0 ? -1 : Threads }, i =>
         {
             var row = new ArrayBatchRow(farness, mask, gradient, order, i * m, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
-            rows[i] = BatchLosses.Row(ref row, settings, iteration, i);
+            rows[i] = BatchLosses.Row(ref row, rowSettings, iteration, i);
         });
 
         double loss = Reduce(count, m, references.SelfIndex);
-        Backward(embeddings, count, dim, references, embeddingGradient);
+        Backward(embeddings, count, dim, references, embeddingGradient, referenceGradient);
         return loss;
     }
 
@@ -241,6 +273,7 @@ public sealed class BatchLoss
             {
                 LossReducer.Mean => terms == 0 ? 0 : 1.0 / terms,
                 LossReducer.MeanNonZero => nonZero == 0 ? 0 : 1.0 / nonZero,
+                LossReducer.Sum => 1.0,
                 _ => rows[i].Terms == 0 ? 0 : 1.0 / ((double)rows[i].Terms * anchorsWithTerms),
             };
             loss += rows[i].Loss * scale;
@@ -281,7 +314,7 @@ public sealed class BatchLoss
     /// G^T E when the references are the batch. L2 distances: with W = G (squared) or G / (2 D) (plain) scaled
     /// by 2, dE_i = 2 (sum_j W_ij) e_i - 2 (W R)_i, and the mirror term for batch references.
     /// </summary>
-    private void Backward(float[] e, int count, int dim, BatchReferences refs, float[] dE)
+    private void Backward(float[] e, int count, int dim, BatchReferences refs, float[] dE, float[]? dR)
     {
         int m = refs.Count;
         var distance = Options.Distance;
@@ -304,10 +337,11 @@ public sealed class BatchLoss
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(e.AsSpan(i * dim, dim), 2f * rowSum, dE.AsSpan(i * dim, dim), dE.AsSpan(i * dim, dim));
             }
         }
-        if (!refs.AreTheBatch) return;
-        // References are the batch itself: reference j is embedding j and takes G^T's share.
-        var mirror = _scratch.AsSpan(0, count * dim);
-        DenseKernels.MultiplyTransposedA(_gradient, count, m, e, dim, _scratch, Threads);
+        if (!refs.AreTheBatch && dR is null) return;
+        // Reference j's share, G^T's side of each pair: the batch's own mirror term, or the references' gradient.
+        var mirrorArray = dR ?? _scratch;
+        var mirror = mirrorArray.AsSpan(0, m * dim);
+        DenseKernels.MultiplyTransposedA(_gradient, count, m, e, dim, mirrorArray, Threads);
         if (squared)
         {
             System.Numerics.Tensors.TensorPrimitives.Multiply(mirror, -2f, mirror);
@@ -318,7 +352,7 @@ public sealed class BatchLoss
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(refs.Embeddings.AsSpan(j * dim, dim), 2f * colSum, mirror.Slice(j * dim, dim), mirror.Slice(j * dim, dim));
             }
         }
-        System.Numerics.Tensors.TensorPrimitives.Add(dE.AsSpan(0, count * dim), mirror, dE.AsSpan(0, count * dim));
+        if (refs.AreTheBatch) System.Numerics.Tensors.TensorPrimitives.Add(dE.AsSpan(0, count * dim), mirror, dE.AsSpan(0, count * dim));
     }
 
     private void Grow(int count, int m, int dim)

@@ -39,6 +39,8 @@ public sealed class EmbeddingModel
     public bool Collapsed { get; }
     /// <summary>The manifest a loaded model was read with.</summary>
     public ModelManifest? Manifest { get; }
+    /// <summary>The class proxies a proxy loss trained (saved as payload/<see cref="ClassProxies.PayloadEntry"/>); null for other losses.</summary>
+    public ClassProxies? Proxies { get; init; }
 
     /// <summary>Embeds items (rows x Dimension, normalised when the encoder normalises).</summary>
     public float[] Encode(LabelledItems items, int threads = -1)
@@ -64,7 +66,9 @@ public sealed class EmbeddingModel
             o["loss"] = t.Loss.Loss; o["miner"] = t.Loss.Miner; o["reducer"] = t.Loss.EffectiveReducer.ToString();
             o["epochs"] = t.Epochs; o["batch"] = t.BatchSize; o["lr"] = t.LearningRate; o["seed"] = t.Seed; o["memory"] = t.Memory;
             o["margin"] = t.Loss.Margin; o["temperature"] = t.Loss.Temperature;
+            if (t.Loss.IsProxyLoss) { o["proxy_negatives"] = t.Loss.ProxyNegatives; o["proxy_alpha"] = t.Loss.ProxyAlpha; }
         }
+        if (Proxies is not null) o["proxies"] = Proxies.Count;
         var last = Events.LastOrDefault(e => e.Warning is null && !double.IsNaN(e.MapAtR));
         var manifest = new ModelManifest
         {
@@ -77,8 +81,9 @@ public sealed class EmbeddingModel
             BestIteration = Events.Count(e => e.Warning is null),
             ValidMetrics = last is null ? new Dictionary<string, double>() : new Dictionary<string, double> { ["map_at_r"] = last.MapAtR, ["precision_at_1"] = last.PrecisionAt1 },
         };
-        ModelFile.WriteContainer(path, manifest, FittedPipeline.Identity(Encoder.InputCount).ToJson(),
-            new Dictionary<string, byte[]> { [EmbeddingEncoder.PayloadEntry] = Encoder.Network.ToBytes() });
+        var payload = new Dictionary<string, byte[]> { [EmbeddingEncoder.PayloadEntry] = Encoder.Network.ToBytes() };
+        if (Proxies is not null) payload[ClassProxies.PayloadEntry] = Proxies.ToBytes();
+        ModelFile.WriteContainer(path, manifest, FittedPipeline.Identity(Encoder.InputCount).ToJson(), payload);
     }
 
     /// <summary>Reads a model file written by <see cref="Save"/>; anything else is a <see cref="RankingDataException"/> naming the file.</summary>
@@ -95,7 +100,10 @@ public sealed class EmbeddingModel
             var distance = EmbeddingDistances.Parse(manifest.Options["distance"]?.GetValue<string>() ?? "cosine");
             bool normalise = manifest.Options["normalise"]?.GetValue<bool>() ?? distance.NeedsNormalisedInput();
             bool collapsed = manifest.Options["collapsed"]?.GetValue<bool>() ?? false;
-            return new EmbeddingModel(new EmbeddingEncoder(network, normalise), distance, null, null, collapsed, manifest);
+            var proxies = payload.TryGetValue(ClassProxies.PayloadEntry, out var proxyBytes) ? ClassProxies.FromBytes(proxyBytes, ClassProxies.PayloadEntry) : null;
+            if (proxies is not null && proxies.Dimension != network.OutputWidth)
+                throw new InvalidDataException($"{ClassProxies.PayloadEntry}: {proxies.Dimension}-dimensional proxies for a {network.OutputWidth}-dimensional encoder.");
+            return new EmbeddingModel(new EmbeddingEncoder(network, normalise), distance, null, null, collapsed, manifest) { Proxies = proxies };
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or InvalidOperationException or FormatException)
         {

@@ -56,6 +56,10 @@ public enum BatchLossKind
     SupCon = 3,
     /// <summary>InfoNCE / NT-Xent: per positive, its softmax against the negatives only (with the log-Q correction: in-batch sampled softmax).</summary>
     NtXent = 4,
+    /// <summary>Noise-contrastive estimation over the row: the positive a data point, each negative a noise draw, logistic on the logit corrected by log of its expected draws.</summary>
+    Nce = 5,
+    /// <summary>Proxy-anchor (Kim et al. 2020): the row is a class proxy against the batch's items.</summary>
+    ProxyAnchor = 6,
 }
 
 /// <summary>The miners: which pairs of a row the loss sees.</summary>
@@ -107,6 +111,12 @@ public struct BatchLossSettings
     public float Sign;
     /// <summary>Seed of the random miner's draws.</summary>
     public int Seed;
+    /// <summary>Proxy-anchor: weight of a row's positive term (1 / proxies with a positive in the batch).</summary>
+    public float PositiveWeight;
+    /// <summary>Proxy-anchor: weight of the negative term of a row that has positives (1 / all proxies).</summary>
+    public float NegativeWeight;
+    /// <summary>Proxy-anchor: weight of the negative term of a row without positives (a sampled proxy: 1 / all proxies times the proxies each drawn one stands for).</summary>
+    public float UnseenNegativeWeight;
 
     /// <summary>
     /// Settings with margins given in the distance's own units (pytorch-metric-learning's convention: for a
@@ -131,7 +141,7 @@ public struct BatchLossSettings
 /// (it needs totals over the batch). Same rules as <see cref="RankingMath"/>: no allocation, no throw
 /// paths, finite output for finite input (softmaxes and log-sum-exps are shifted by their maximum).
 /// </summary>
-public static class BatchLosses
+public static partial class BatchLosses
 {
     /// <summary>Relation / mask value: not a pair (the anchor itself), or dropped by the miner.</summary>
     public const int NotAPair = 0;
@@ -217,6 +227,8 @@ public static class BatchLosses
         if (s.Loss == BatchLossKind.Triplet) return s.Miner == MinerKind.SemiHard ? SemiHardTriplet(ref row, s.Margin, s.SoftMargin != 0) : Triplet(ref row, s.Margin, s.SoftMargin != 0);
         if (s.Loss == BatchLossKind.MultiSimilarity) return MultiSimilarity(ref row, s.Alpha, s.Beta, s.Base);
         if (s.Loss == BatchLossKind.SupCon) return SupCon(ref row, s.Temperature);
+        if (s.Loss == BatchLossKind.Nce) return Nce(ref row, s.Temperature);
+        if (s.Loss == BatchLossKind.ProxyAnchor) return ProxyAnchor(ref row, s.Alpha, s.Sign * s.Margin, s.PositiveWeight, s.NegativeWeight, s.UnseenNegativeWeight);
         return NtXent(ref row, s.Temperature);
     }
 

@@ -105,6 +105,27 @@ public static partial class RankingMath
         return 0.5 * h * h;
     }
 
+    // ---------------------------------------------------------------- sampling
+
+    /// <summary>
+    /// log(k q): the log of how often a candidate of probability q is expected among k draws, subtracted from
+    /// a sampled logit so that the drawn terms estimate the sum over every candidate (sampled softmax's log-Q
+    /// correction) and used as NCE's log(k p_noise). Drawn without replacement, k q is the candidate's inclusion
+    /// probability; 1 (no correction) when every candidate is in the sample.
+    /// </summary>
+    public static double LogExpectedDraws(int draws, double probability) => Math.Log(draws * probability);
+
+    /// <summary>
+    /// NCE's logistic term (Gutmann and Hyvarinen 2010) on u = logit - log(k p_noise): a data point -log sigmoid(u),
+    /// a noise draw -log(1 - sigmoid(u)); <paramref name="slope"/> = d term / d u (sigmoid(u) - 1, or sigmoid(u)).
+    /// </summary>
+    public static double NceTerm(double u, bool data, out double slope)
+    {
+        double h = Sigmoid(u);
+        slope = data ? h - 1.0 : h;
+        return data ? Softplus(-u) : Softplus(u);
+    }
+
     // ---------------------------------------------------------------- contrastive
 
     /// <summary>The distance of a document from its query, falling as the score rises: D = softplus(-s) &gt;= 0.</summary>

@@ -12,6 +12,14 @@ public abstract class Optimizer
     /// <summary>One update with the given learning rate.</summary>
     public abstract void Step(float[] parameters, float[] gradients, float learningRate);
 
+    /// <summary>
+    /// One update of some rows of a row-major table <paramref name="width"/> values wide (class proxies: only the
+    /// rows a batch touched have a gradient). <paramref name="gradients"/> holds the named rows' gradients in the
+    /// order of <paramref name="rows"/> (distinct row ids). Rows not named keep their parameters and their state
+    /// (a lazy update, as sparse Adam implementations do); the step counter advances once per call.
+    /// </summary>
+    public abstract void StepRows(float[] parameters, ReadOnlySpan<int> rows, int width, float[] gradients, float learningRate);
+
     /// <summary>Adam, or SGD with <paramref name="momentum"/>.</summary>
     public static Optimizer Create(OptimizerKind kind, int parameterCount, double momentum = 0.9) => kind switch
     {
@@ -67,13 +75,29 @@ public sealed class AdamOptimizer(int parameterCount, float beta1 = 0.9f, float 
                 (Vector256.LoadUnsafe(ref p, (nuint)i) - vStep * m / (Vector256.Sqrt(v) + vEps)).StoreUnsafe(ref p, (nuint)i);
             }
         }
-        for (; i < n; i++)
+        for (; i < n; i++) Update(parameters, i, gradients[i], stepSize, eps);
+    }
+
+    /// <summary>Adam's step on the named rows only (their moments; the bias correction of the shared step counter).</summary>
+    public override void StepRows(float[] parameters, ReadOnlySpan<int> rows, int width, float[] gradients, float learningRate)
+    {
+        _t++;
+        double c1 = 1 - Math.Pow(beta1, _t), c2 = 1 - Math.Pow(beta2, _t);
+        float stepSize = (float)(learningRate * Math.Sqrt(c2) / c1);
+        float eps = (float)(epsilon * Math.Sqrt(c2));
+        for (int r = 0; r < rows.Length; r++)
         {
-            float g = gradients[i];
-            float m = _m[i] = b1 * _m[i] + oneMinusB1 * g;
-            float v = _v[i] = b2 * _v[i] + oneMinusB2 * g * g;
-            parameters[i] -= stepSize * m / (MathF.Sqrt(v) + eps);
+            long offset = (long)rows[r] * width;
+            for (int k = 0; k < width; k++) Update(parameters, offset + k, gradients[(long)r * width + k], stepSize, eps);
         }
+    }
+
+    /// <summary>One parameter's update: the scalar formula (the lanes of <see cref="Step"/> compute the same, bit for bit).</summary>
+    private void Update(float[] parameters, long i, float g, float stepSize, float eps)
+    {
+        float m = _m[i] = beta1 * _m[i] + (1 - beta1) * g;
+        float v = _v[i] = beta2 * _v[i] + (1 - beta2) * g * g;
+        parameters[i] -= stepSize * m / (MathF.Sqrt(v) + eps);
     }
 }
 
@@ -92,6 +116,20 @@ public sealed class SgdMomentumOptimizer(int parameterCount, float momentum = 0.
         {
             float v = _velocity[i] = momentum * _velocity[i] + gradients[i];
             parameters[i] -= learningRate * v;
+        }
+    }
+
+    /// <summary>SGD with momentum on the named rows only (rows not named keep their velocity).</summary>
+    public override void StepRows(float[] parameters, ReadOnlySpan<int> rows, int width, float[] gradients, float learningRate)
+    {
+        for (int r = 0; r < rows.Length; r++)
+        {
+            long offset = (long)rows[r] * width;
+            for (int k = 0; k < width; k++)
+            {
+                float v = _velocity[offset + k] = momentum * _velocity[offset + k] + gradients[(long)r * width + k];
+                parameters[offset + k] -= learningRate * v;
+            }
         }
     }
 }

@@ -129,7 +129,7 @@ public class BatchLossTests
     public static TheoryData<string, string, EmbeddingDistance> Combinations()
     {
         var data = new TheoryData<string, string, EmbeddingDistance>();
-        foreach (string loss in BatchLossOptions.LossNames)
+        foreach (string loss in BatchLossOptions.LossNames.Where(l => !new BatchLossOptions { Loss = l }.IsProxyLoss)) // proxies: ProxyLossTests
             foreach (var distance in Enum.GetValues<EmbeddingDistance>())
                 data.Add(loss, "all", distance);
         foreach (string miner in BatchLossOptions.MinerNames.Where(m => m != "all"))

@@ -385,7 +385,7 @@ public struct SampledSoftmaxLoss : IQueryLoss
             rows.PlaceValue(negativeCount - 1) = 1.0;
             logNormalizer = maxProposal + Math.Log(sum);
         }
-        double uniformCorrection = logK - Math.Log(negativeCount);
+        double uniformCorrection = RankingMath.LogExpectedDraws(k, 1.0 / negativeCount);
 
         double loss = 0;
         for (int p = 0; p < n; p++)
@@ -465,7 +465,7 @@ public struct NceLoss : IQueryLoss
         for (int i = 0; i < n; i++)
         {
             double logP = given ? Math.Max(-700.0, Math.Log(rows.Auxiliary(i) / total)) : -Math.Log(n);
-            rows.RowValue(i) = Math.Log(k) + logP;
+            rows.RowValue(i) = Math.Log(k) + logP; // log(k p_noise), RankingMath.LogExpectedDraws in log space (p may underflow)
             if (given) rows.PlaceValue(i) /= total;
         }
         if (given) rows.PlaceValue(n - 1) = 1.0;
@@ -475,17 +475,15 @@ public struct NceLoss : IQueryLoss
         {
             if (!(rows.Label(x) > Threshold)) continue;
             double u = rows.Score(x) - rows.RowValue(x);
-            double h = RankingMath.Sigmoid(u);
-            loss += RankingMath.Softplus(-u);
-            rows.Gradient(x) += h - 1.0;
-            rows.Hessian(x) += h * (1.0 - h);
+            loss += RankingMath.NceTerm(u, true, out double slope);
+            rows.Gradient(x) += slope;
+            rows.Hessian(x) += -slope * (1.0 + slope);
             for (int t = 0; t < k; t++)
             {
                 long counter = (long)x * k + t;
                 int y = given ? LossMath.DrawFromCumulative(ref rows, n, RankingMath.RandomUnit(stream, counter)) : RankingMath.RandomIndex(stream, counter, n);
                 double v = rows.Score(y) - rows.RowValue(y);
-                double hy = RankingMath.Sigmoid(v);
-                loss += RankingMath.Softplus(v);
+                loss += RankingMath.NceTerm(v, false, out double hy);
                 rows.Gradient(y) += hy;
                 rows.Hessian(y) += hy * (1.0 - hy);
             }
