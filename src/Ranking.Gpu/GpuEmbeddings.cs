@@ -12,7 +12,7 @@ namespace Ranking.Gpu;
 /// <see cref="BatchLoss.ReducerScales"/>, on the host: one number per anchor crosses the bus), and the chain
 /// rule back to the embeddings; with a cross-batch memory held on the device (enqueued by a kernel).
 /// </summary>
-public sealed class GpuBatchLoss : IDisposable
+public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
 {
     private readonly GpuDevice _device;
     private readonly EmbeddingKernels _kernels;
@@ -48,6 +48,9 @@ public sealed class GpuBatchLoss : IDisposable
     /// <summary>Entries in the device memory.</summary>
     public int MemoryCount => _memoryCount;
 
+    /// <summary>The settings the shared row body receives.</summary>
+    public BatchLossSettings Settings => _settings;
+
     /// <summary>
     /// The reduced loss and d loss / d embeddings of a batch (host arrays in and out, as <see cref="BatchLoss.Compute"/>).
     /// With a memory, the batch is enqueued on the device first and the references are the memory; otherwise the batch itself.
@@ -61,59 +64,84 @@ public sealed class GpuBatchLoss : IDisposable
             using var e = _device.Upload(embeddings.AsSpan(0, count * dim).ToArray());
             using var lab = _device.Upload(labels.AsSpan(0, count).ToArray());
             using var self = acc.Allocate1D<int>(count);
-            ArrayView<float> refs;
-            ArrayView<int> refLabels;
-            int m;
-            bool batchRefs = _memory is null;
             if (_memory is null)
             {
                 self.CopyFromCPU(Enumerable.Range(0, count).ToArray());
-                refs = e.View;
-                refLabels = lab.View;
-                m = count;
+                return Run(e, lab, count, dim, e.View, lab.View, count, self, true, logQ, _settings, embeddingGradient, null, iteration);
             }
-            else
-            {
-                if (dim != _dim) throw new ArgumentException($"the memory holds {_dim}-dimensional embeddings, got {dim}.");
-                if (count > _memoryCapacity) throw new ArgumentException($"a batch of {count} does not fit a memory of {_memoryCapacity}.");
-                _kernels.Enqueue(e.View, lab.View, _memory.View, _memoryLabels!.View, self.View, count, dim, _memoryHead, _memoryCapacity);
-                _memoryHead = (_memoryHead + count) % _memoryCapacity;
-                _memoryCount = Math.Min(_memoryCapacity, _memoryCount + count);
-                refs = _memory.View;
-                refLabels = _memoryLabels.View;
-                m = _memoryCount;
-            }
-            long cells = (long)count * m;
-            using var farness = acc.Allocate1D<float>(cells);
-            using var mask = acc.Allocate1D<int>(cells);
-            using var gradient = acc.Allocate1D<float>(cells);
-            using var order = acc.Allocate1D<int>(_settings.Miner == MinerKind.SemiHard ? cells : 1);
-            using var q = acc.Allocate1D<float>(Math.Max(1, m));
-            if (logQ is not null) q.View.SubView(0, m).CopyFromCPU(logQ.AsSpan(0, m).ToArray());
-            using var rowLoss = acc.Allocate1D<double>(count);
-            using var rowTerms = acc.Allocate1D<int>(count);
-            using var rowNonZero = acc.Allocate1D<int>(count);
-            _kernels.Farness(e.View, refs, farness.View, count, m, dim, _distanceKind, _settings.Sign);
-            var template = new DeviceBatchRow
-            {
-                FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, OrderMatrix = order.View, ReferenceLabels = refLabels,
-                LogQ = q.View, References = m, HasLogQ = logQ is null ? 0 : 1,
-            };
-            _kernels.Rows(count, template, lab.View, self.View, _settings, iteration, rowLoss.View, rowTerms.View, rowNonZero.View);
-            var loss = rowLoss.GetAsArray1D();
-            var terms = rowTerms.GetAsArray1D();
-            var nonZero = rowNonZero.GetAsArray1D();
-            var rows = new RowLoss[count];
-            for (int i = 0; i < count; i++) rows[i] = new RowLoss { Loss = loss[i], Terms = terms[i], NonZero = nonZero[i] };
-            var scales = new float[count];
-            double value = BatchLoss.ReducerScales(rows, count, Options.EffectiveReducer, _settings.Sign, scales, out _, out _);
-            using var scaleBuffer = _device.Upload(scales);
-            _kernels.ScaleRows(gradient.View, scaleBuffer.View, count, m);
-            using var output = acc.Allocate1D<float>((long)count * dim);
-            _kernels.EmbeddingGradient(gradient.View, e.View, refs, output.View, count, m, dim, _distanceKind, batchRefs);
-            _device.Download(output.View, embeddingGradient.AsSpan(0, count * dim));
-            return value;
+            if (dim != _dim) throw new ArgumentException($"the memory holds {_dim}-dimensional embeddings, got {dim}.");
+            if (count > _memoryCapacity) throw new ArgumentException($"a batch of {count} does not fit a memory of {_memoryCapacity}.");
+            _kernels.Enqueue(e.View, lab.View, _memory.View, _memoryLabels!.View, self.View, count, dim, _memoryHead, _memoryCapacity);
+            _memoryHead = (_memoryHead + count) % _memoryCapacity;
+            _memoryCount = Math.Min(_memoryCapacity, _memoryCount + count);
+            return Run(e, lab, count, dim, _memory.View, _memoryLabels.View, _memoryCount, self, false, logQ, _settings, embeddingGradient, null, iteration);
         }
+    }
+
+    /// <summary>
+    /// <see cref="IBatchLossStep.Compute"/> on the device against host references (the batch itself, or references apart
+    /// from it such as class proxies, whose gradient comes back in <paramref name="referenceGradient"/>); the device memory is not used.
+    /// </summary>
+    public double Compute(float[] embeddings, int[] labels, int count, int dim, BatchReferences references, float[] embeddingGradient, int iteration,
+        float[]? referenceGradient = null, BatchLossSettings? settings = null)
+    {
+        if (referenceGradient is not null && references.AreTheBatch) throw new ArgumentException("the batch's own gradient is the embeddings' gradient.", nameof(referenceGradient));
+        lock (_device.Sync)
+        {
+            var acc = _device.Accelerator;
+            int m = references.Count;
+            using var e = _device.Upload(embeddings.AsSpan(0, count * dim).ToArray());
+            using var lab = _device.Upload(labels.AsSpan(0, count).ToArray());
+            using var self = _device.Upload(references.SelfIndex.AsSpan(0, count).ToArray());
+            if (references.AreTheBatch)
+                return Run(e, lab, count, dim, e.View, lab.View, count, self, true, references.LogQ, settings ?? _settings, embeddingGradient, null, iteration);
+            using var r = _device.Upload(references.Embeddings.AsSpan(0, m * dim).ToArray());
+            using var rl = _device.Upload(references.Labels.AsSpan(0, m).ToArray());
+            return Run(e, lab, count, dim, r.View, rl.View, m, self, false, references.LogQ, settings ?? _settings, embeddingGradient, referenceGradient, iteration);
+        }
+    }
+
+    /// <summary>Farness, rows, reducer (on the host, one number per anchor) and the chain rule; the caller holds the device lock.</summary>
+    private double Run(MemoryBuffer1D<float, Stride1D.Dense> e, MemoryBuffer1D<int, Stride1D.Dense> lab, int count, int dim, ArrayView<float> refs, ArrayView<int> refLabels, int m,
+        MemoryBuffer1D<int, Stride1D.Dense> self, bool batchRefs, float[]? logQ, BatchLossSettings settings, float[] embeddingGradient, float[]? referenceGradient, int iteration)
+    {
+        var acc = _device.Accelerator;
+        long cells = (long)count * m;
+        using var farness = acc.Allocate1D<float>(cells);
+        using var mask = acc.Allocate1D<int>(cells);
+        using var gradient = acc.Allocate1D<float>(cells);
+        using var order = acc.Allocate1D<int>(settings.Miner == MinerKind.SemiHard ? cells : 1);
+        using var q = acc.Allocate1D<float>(Math.Max(1, m));
+        if (logQ is not null) q.View.SubView(0, m).CopyFromCPU(logQ.AsSpan(0, m).ToArray());
+        using var rowLoss = acc.Allocate1D<double>(count);
+        using var rowTerms = acc.Allocate1D<int>(count);
+        using var rowNonZero = acc.Allocate1D<int>(count);
+        _kernels.Farness(e.View, refs, farness.View, count, m, dim, _distanceKind, settings.Sign);
+        var template = new DeviceBatchRow
+        {
+            FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, OrderMatrix = order.View, ReferenceLabels = refLabels,
+            LogQ = q.View, References = m, HasLogQ = logQ is null ? 0 : 1,
+        };
+        _kernels.Rows(count, template, lab.View, self.View, settings, iteration, rowLoss.View, rowTerms.View, rowNonZero.View);
+        var loss = rowLoss.GetAsArray1D();
+        var terms = rowTerms.GetAsArray1D();
+        var nonZero = rowNonZero.GetAsArray1D();
+        var rows = new RowLoss[count];
+        for (int i = 0; i < count; i++) rows[i] = new RowLoss { Loss = loss[i], Terms = terms[i], NonZero = nonZero[i] };
+        var scales = new float[count];
+        double value = BatchLoss.ReducerScales(rows, count, Options.EffectiveReducer, settings.Sign, scales, out _, out _);
+        using var scaleBuffer = _device.Upload(scales);
+        _kernels.ScaleRows(gradient.View, scaleBuffer.View, count, m);
+        using var output = acc.Allocate1D<float>((long)count * dim);
+        _kernels.EmbeddingGradient(gradient.View, e.View, refs, output.View, count, m, dim, _distanceKind, batchRefs);
+        _device.Download(output.View, embeddingGradient.AsSpan(0, count * dim));
+        if (referenceGradient is not null)
+        {
+            using var referenceOutput = acc.Allocate1D<float>((long)m * dim);
+            _kernels.ReferenceGradient(gradient.View, e.View, refs, referenceOutput.View, count, m, dim, _distanceKind);
+            _device.Download(referenceOutput.View, referenceGradient.AsSpan(0, m * dim));
+        }
+        return value;
     }
 
     /// <summary>The device memory's entries and labels (for tests: the queue's contents after the enqueues so far).</summary>

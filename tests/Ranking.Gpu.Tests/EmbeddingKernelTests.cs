@@ -30,6 +30,29 @@ public class EmbeddingKernelTests
         Assert.True(result.GradientDifference <= 1e-5, $"{result.Name}: gradient differs by {result.GradientDifference}");
     }
 
+    public static TheoryData<string, string, int> ProxyCases()
+    {
+        var data = new TheoryData<string, string, int>();
+        foreach (string loss in new[] { "proxy-nca", "proxy-nce", "proxy-anchor" })
+            foreach (string distance in EmbeddingDistances.Names)
+                data.Add(loss, distance, distance == "cosine" ? 0 : 6);
+        data.Add("proxy-nca", "cosine", 6);
+        data.Add("proxy-anchor", "cosine", 6);
+        return data;
+    }
+
+    /// <summary>The proxy losses with their batch step on the device (proxies as references, their gradient back) against the CPU.</summary>
+    [Theory]
+    [MemberData(nameof(ProxyCases))]
+    public void Proxy_loss_and_both_gradients_match_the_cpu(string loss, string distance, int negatives)
+    {
+        var options = new BatchLossOptions { Loss = loss, Distance = EmbeddingDistances.Parse(distance), Temperature = 0.5f, ProxyAlpha = 4f, ProxyNegatives = negatives };
+        var result = EmbeddingParity.CompareProxyLoss(TestDevice.Cpu, options, batch: 12, dim: 5, classes: 20, steps: 2);
+        Assert.True(result.CpuLoss > 0, $"{result.Name}: the test batch should have an active loss");
+        Assert.True(result.LossDifference <= 1e-5 * Math.Max(1, Math.Abs(result.CpuLoss)), $"{result.Name}: loss {result.CpuLoss} vs {result.GpuLoss}");
+        Assert.True(result.GradientDifference <= 1e-5, $"{result.Name}: gradient differs by {result.GradientDifference}");
+    }
+
     [Theory]
     [InlineData("supcon", "all")]
     [InlineData("triplet", "semihard")]

@@ -68,4 +68,37 @@ public static class EmbeddingParity
         string name = $"{options.Loss}+{options.Miner} {options.Distance.Name()} batch {batch}{(memory > 0 ? $" memory {memory}" : "")}";
         return new Result(name, worstLoss, worstGradient, cpuSeconds, gpuSeconds, cpuLoss, gpuLoss);
     }
+
+    /// <summary>
+    /// A proxy loss (<see cref="ProxyLoss"/>: proxy-nca, proxy-nce, proxy-anchor) with its batch step on the CPU and on the
+    /// device, over the same proxies, batches and draws: the worst differences of the loss and of both gradients
+    /// (embeddings and selected proxies; the proxy gradient's difference is folded into <see cref="Result.GradientDifference"/>).
+    /// </summary>
+    public static Result CompareProxyLoss(GpuDevice device, BatchLossOptions options, int batch, int dim, int classes, int steps = 1, int threads = -1)
+    {
+        bool normalise = options.Distance.NeedsNormalisedInput();
+        var proxies = ClassProxies.Create(classes, dim, 7);
+        var cpu = new ProxyLoss(options, new ClassProxies((float[])proxies.Vectors.Clone(), classes, dim), normalise, threads);
+        using var step = new GpuBatchLoss(device, options);
+        var gpu = new ProxyLoss(options, new ClassProxies((float[])proxies.Vectors.Clone(), classes, dim), normalise, threads, step);
+        double worstLoss = 0, worstGradient = 0, cpuSeconds = 0, gpuSeconds = 0, cpuLoss = 0, gpuLoss = 0;
+        var gCpu = new float[batch * dim];
+        var gGpu = new float[batch * dim];
+        for (int s = 0; s < steps; s++)
+        {
+            var (e, labels) = RandomBatch(batch, dim, classes, 300 + s, normalise);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            cpuLoss = cpu.Compute(e, labels, batch, dim, gCpu, s);
+            cpuSeconds += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            gpuLoss = gpu.Compute(e, labels, batch, dim, gGpu, s);
+            gpuSeconds += clock.Elapsed.TotalSeconds;
+            if (!cpu.Selected.SequenceEqual(gpu.Selected)) throw new InvalidOperationException("the two paths drew different proxies.");
+            worstLoss = Math.Max(worstLoss, Math.Abs(cpuLoss - gpuLoss));
+            for (int i = 0; i < gCpu.Length; i++) worstGradient = Math.Max(worstGradient, Math.Abs(gCpu[i] - gGpu[i]));
+            for (int i = 0; i < cpu.SelectedCount * dim; i++) worstGradient = Math.Max(worstGradient, Math.Abs(cpu.SelectedGradient[i] - gpu.SelectedGradient[i]));
+        }
+        string name = $"{options.Loss} {options.Distance.Name()} batch {batch}, {classes} classes, {(options.ProxyNegatives == 0 ? "all" : options.ProxyNegatives.ToString(System.Globalization.CultureInfo.InvariantCulture))} negatives";
+        return new Result(name, worstLoss, worstGradient, cpuSeconds, gpuSeconds, cpuLoss, gpuLoss);
+    }
 }

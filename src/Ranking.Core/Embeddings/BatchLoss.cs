@@ -137,11 +137,27 @@ public sealed record BatchLossOptions
 public readonly record struct BatchReferences(float[] Embeddings, int[] Labels, int Count, int[] SelfIndex, bool AreTheBatch, float[]? LogQ = null);
 
 /// <summary>
+/// The step of a batch loss against given references: farness, the shared row body, the reducer and the chain
+/// rule back to the anchors (and to references apart from the batch). <see cref="BatchLoss"/> on the CPU,
+/// Ranking.Gpu.GpuBatchLoss on a device; <see cref="ProxyLoss"/> runs on either.
+/// </summary>
+public interface IBatchLossStep
+{
+    /// <summary>The options the loss was built from.</summary>
+    BatchLossOptions Options { get; }
+    /// <summary>The settings the shared row body receives.</summary>
+    BatchLossSettings Settings { get; }
+    /// <summary>See <see cref="BatchLoss.Compute"/>.</summary>
+    double Compute(float[] embeddings, int[] labels, int count, int dim, BatchReferences references, float[] embeddingGradient, int iteration,
+        float[]? referenceGradient = null, BatchLossSettings? settings = null);
+}
+
+/// <summary>
 /// One batch loss on the CPU: the farness matrix of the batch against its references, the shared row
 /// body (<see cref="BatchLosses.Row"/>) per anchor in parallel, the reducer, and the chain rule back to
 /// the embeddings through matrix products. Buffers grow to the largest batch seen and are reused.
 /// </summary>
-public sealed class BatchLoss
+public sealed class BatchLoss : IBatchLossStep
 {
     private readonly BatchLossSettings _settings;
     private float[] _farness = [], _gradient = [], _transposed = [], _scratch = [], _rowScale = [];

@@ -101,7 +101,7 @@ public sealed class ClassProxies
 /// </summary>
 public sealed class ProxyLoss
 {
-    private readonly BatchLoss _loss;
+    private readonly IBatchLossStep _loss;
     private readonly BatchLossSettings _settings;
     private readonly bool _normalise, _anchorIsProxy;
     private readonly int[] _pool, _where, _seen;
@@ -109,14 +109,17 @@ public sealed class ProxyLoss
     private int[] _selected = [], _selfIndex = [];
     private float[] _gathered = [], _norms = [], _gradient = [], _logQ = [];
 
-    /// <summary>A proxy loss over <paramref name="proxies"/> with checked options; proxies are normalised when <paramref name="normalise"/> (or the distance wants it).</summary>
-    public ProxyLoss(BatchLossOptions options, ClassProxies proxies, bool normalise, int threads = -1)
+    /// <summary>
+    /// A proxy loss over <paramref name="proxies"/> with checked options; proxies are normalised when <paramref name="normalise"/>
+    /// (or the distance wants it). <paramref name="step"/>: where the batch loss runs (null: a <see cref="BatchLoss"/> on the CPU).
+    /// </summary>
+    public ProxyLoss(BatchLossOptions options, ClassProxies proxies, bool normalise, int threads = -1, IBatchLossStep? step = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Proxies = proxies ?? throw new ArgumentNullException(nameof(proxies));
         if (!options.IsProxyLoss) throw new ArgumentException($"'{options.Loss}' is not a proxy loss.", nameof(options));
         if (proxies.Count < 2) throw new ArgumentException($"a proxy loss needs at least two classes, got {proxies.Count}: with one class there is no negative.");
-        _loss = new BatchLoss(options, threads);
+        _loss = step ?? new BatchLoss(options, threads);
         _settings = _loss.Settings;
         _normalise = normalise || options.Distance.NeedsNormalisedInput();
         _anchorIsProxy = _settings.Loss == BatchLossKind.ProxyAnchor;
@@ -137,8 +140,8 @@ public sealed class ProxyLoss
     public int BatchClasses { get; private set; }
     /// <summary>d loss / d proxy of each selected class (raw parameters, before normalisation), <see cref="SelectedCount"/> x dimension.</summary>
     public float[] SelectedGradient => _gradient;
-    /// <summary>Statistics of the last batch's farness matrix.</summary>
-    public BatchStatistics LastStatistics => _loss.LastStatistics;
+    /// <summary>Statistics of the last batch's farness matrix (on the CPU; default on a device).</summary>
+    public BatchStatistics LastStatistics => (_loss as BatchLoss)?.LastStatistics ?? default;
 
     /// <summary>
     /// The reduced loss of a batch (embeddings row-major, normalised as the encoder does), d loss / d embeddings in

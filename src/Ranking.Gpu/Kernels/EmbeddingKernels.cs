@@ -68,6 +68,7 @@ public sealed class EmbeddingKernels
     private readonly Action<Index1D, DeviceBatchRow, ArrayView<int>, ArrayView<int>, BatchLossSettings, int, ArrayView<double>, ArrayView<int>, ArrayView<int>> _rows;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _scale;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _backward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> _referenceBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int> _enqueue;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, ArrayView<ulong>> _knn;
 
@@ -78,6 +79,7 @@ public sealed class EmbeddingKernels
         _rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, DeviceBatchRow, ArrayView<int>, ArrayView<int>, BatchLossSettings, int, ArrayView<double>, ArrayView<int>, ArrayView<int>>(RowKernel);
         _scale = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ScaleRowsKernel);
         _backward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(EmbeddingGradientKernel);
+        _referenceBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(ReferenceGradientKernel);
         _enqueue = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int>(EnqueueKernel);
         _knn = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, ArrayView<ulong>>(NearestKernel);
     }
@@ -106,6 +108,13 @@ public sealed class EmbeddingKernels
         int batch, int referenceCount, int dim, int distanceKind, bool referencesAreBatch)
     {
         if ((long)batch * dim > 0) _backward(batch * dim, gradient, embeddings, references, output, batch, referenceCount, dim, distanceKind, referencesAreBatch ? 1 : 0);
+    }
+
+    /// <summary>d loss / d references (references x dim) from G, for references apart from the batch (class proxies, another tower's items).</summary>
+    public void ReferenceGradient(ArrayView<float> gradient, ArrayView<float> embeddings, ArrayView<float> references, ArrayView<float> output,
+        int batch, int referenceCount, int dim, int distanceKind)
+    {
+        if ((long)referenceCount * dim > 0) _referenceBackward(referenceCount * dim, gradient, embeddings, references, output, batch, referenceCount, dim, distanceKind);
     }
 
     /// <summary>Writes a batch into the memory ring from slot <paramref name="head"/> on; slot of item i = (head + i) mod capacity.</summary>
@@ -190,6 +199,22 @@ public sealed class EmbeddingKernels
                 float ej = e[(long)j * dim + k];
                 sum += distanceKind >= 2 ? w * ej : 2f * w * (ei - ej);
             }
+        }
+        output[cell] = sum;
+    }
+
+    private static void ReferenceGradientKernel(Index1D index, ArrayView<float> g, ArrayView<float> e, ArrayView<float> r, ArrayView<float> output,
+        int batch, int referenceCount, int dim, int distanceKind)
+    {
+        int cell = index;
+        int j = cell / dim, k = cell % dim;
+        float sum = 0f;
+        float rj = r[(long)j * dim + k];
+        for (int i = 0; i < batch; i++)
+        {
+            float w = PairWeight(g[(long)i * referenceCount + j], e, (long)i * dim, r, (long)j * dim, dim, distanceKind);
+            float ei = e[(long)i * dim + k];
+            sum += distanceKind >= 2 ? w * ei : 2f * w * (rj - ei);
         }
         output[cell] = sum;
     }
