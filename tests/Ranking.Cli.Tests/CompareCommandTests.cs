@@ -214,6 +214,16 @@ public class CompareClicksTests
         Assert.NotEqual(Predictions(tmp["plain"], "lambdamart"), Predictions(tmp["clicks"], "lambdamart"));
         Assert.NotEqual(Predictions(tmp["clicks"], "naive-linear"), Predictions(tmp["clicks"], "ipw-linear"));
 
+        // "production" is the very ranker that chose what the log shows, not one retrained with compare's settings.
+        var trainSet = DatasetReader.Read(tmp["data/train.txt"]);
+        var testSet = DatasetReader.Read(tmp["data/test.txt"], new DatasetReadOptions { FeatureCount = trainSet.FeatureCount });
+        var (production, _) = Ranking.Clicks.ProductionRanker.Train(trainSet, 0.1, 42, threads: 1);
+        var expected = production.Predict(testSet);
+        var written = Predictions(tmp["clicks"], "production").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => float.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(expected.Length, written.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], written[i], 1e-5f);
+
         var zero = CliHarness.Run(["compare", .. common, "--simulate-clicks", "0", "--rankers", "naive-linear", "--out", tmp["bad"]]);
         Assert.Equal(ExitCodes.BadInput, zero.ExitCode);
         Assert.Contains("--simulate-clicks", zero.Stderr);

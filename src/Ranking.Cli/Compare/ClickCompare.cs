@@ -18,6 +18,9 @@ internal interface ICompareTrainingSets
     /// <summary>The training and validation sets <paramref name="ranker"/> learns from on a fold; may add knobs to <paramref name="options"/>.</summary>
     (RankingDataset Train, RankingDataset? Valid) For(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid, RankerOptions options);
 
+    /// <summary>A ranker that is not trained by compare but given (the click protocol's production ranker); null for the others.</summary>
+    TrainedRanker? Given(RankerDescriptor ranker, RankingDataset train);
+
     /// <summary>A line for the report on what the rankers learned from.</summary>
     string Notes { get; }
 }
@@ -32,7 +35,8 @@ internal sealed record ClickCompareSettings(int Sessions, ClickModel Model, int 
 /// queries, its top k shown, clicks by the click model on the true grades); the test set keeps its true grades, so
 /// compare's tables and paired tests rank the click estimators against each other and the skylines. Names:
 /// <list type="bullet">
-/// <item><c>production</c>: the production ranker (linear-ranknet on the production queries' true grades);</item>
+/// <item><c>production</c>: the production ranker that chose what the log shows (linear-ranknet on the production
+/// queries' true grades, with its own defaults), scored as it is;</item>
 /// <item><c>naive-F</c>, <c>ipw-F</c>, <c>policy-aware-F</c> (F = linear, mlp, gbdt): softmax on the per-query
 /// click set (<see cref="ClickTrainingSet.BuildPerQuery"/>) with naive, position-IPW or policy-aware labels
 /// (true propensities, clipped at the clip);</item>
@@ -75,6 +79,14 @@ internal sealed class ClickCompare(ClickCompareSettings settings) : ICompareTrai
     }
 
     /// <inheritdoc/>
+    public TrainedRanker? Given(RankerDescriptor ranker, RankingDataset train)
+    {
+        if (ranker.Name != "production") return null;
+        var model = _folds.GetValue(train, t => new FoldClicks(t, settings)).Production;
+        return new TrainedRanker(set => model.Predict(set), new TrainingResult(model.Model, 0, new Dictionary<string, double>(), [], TimeSpan.Zero));
+    }
+
+    /// <inheritdoc/>
     public (RankingDataset Train, RankingDataset? Valid) For(RankerDescriptor ranker, RankingDataset train, RankingDataset? valid, RankerOptions options)
     {
         var fold = _folds.GetValue(train, t => new FoldClicks(t, settings));
@@ -106,6 +118,7 @@ internal sealed class ClickCompare(ClickCompareSettings settings) : ICompareTrai
         {
             _settings = settings;
             var (production, queries) = ProductionRanker.Train(train, settings.ProductionFraction, settings.Seed, threads: settings.Threads);
+            Production = production;
             ProductionQueries = train.Materialize(queries);
             _log = ClickSimulator.Simulate(train, production.Predict(train), new ClickSimulationOptions
             {
@@ -113,6 +126,9 @@ internal sealed class ClickCompare(ClickCompareSettings settings) : ICompareTrai
                 Seed = settings.Seed, Threads = settings.Threads, ProductionTemperature = settings.ProductionTemperature,
             });
         }
+
+        /// <summary>The production ranker whose top k the log shows.</summary>
+        public Ranking.Models.RankingModel Production { get; }
 
         /// <summary>The judged queries the production ranker learned from.</summary>
         public RankingDataset ProductionQueries { get; }

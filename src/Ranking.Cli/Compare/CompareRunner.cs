@@ -143,10 +143,12 @@ internal static class CompareRunner
                             options.Threads = int.Parse(v, System.Globalization.CultureInfo.InvariantCulture);
                         else options.Parameters[k] = v;
                     }
+                // Building a ranker's training set (e.g. simulating a click log) is not its training time.
+                var (rankerTrain, rankerValid) = settings.TrainingSets?.For(ranker, trainSet, validSet, options) ?? (trainSet, validSet);
+                var given = settings.TrainingSets?.Given(ranker, trainSet);
                 var progress = observer?.RankerStarted(fold.Name, ranker.Name);
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var (rankerTrain, rankerValid) = settings.TrainingSets?.For(ranker, trainSet, validSet, options) ?? (trainSet, validSet);
-                var trained = train(ranker, rankerTrain, rankerValid, options, validMetrics, settings.Contract, progress);
+                var trained = given ?? train(ranker, rankerTrain, rankerValid, options, validMetrics, settings.Contract, progress);
                 double seconds = clock.Elapsed.TotalSeconds;
                 float[] scores = trained.Predict(testSet);
 
