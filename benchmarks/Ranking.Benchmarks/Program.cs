@@ -3,10 +3,15 @@ using BenchmarkDotNet.Running;
 // Run with: dotnet run -c Release --project benchmarks/Ranking.Benchmarks -- --filter '*'
 // BenchmarkDotNet refuses Debug builds (and still exits 0): always pass -c Release and read the output.
 // `-- embed-step-breakdown [steps] [threads]` prints where a SupCon training step's time goes (wall and CPU per phase).
+// `-- cost-curve STAGE ROWS [FILE]` and `-- cost-curve-report TSV OUTDIR`: see CostCurves (benchmarks/cost-curves.sh).
 // `-- clicks-cpu-time [epochs]` prints ClickTrainingBenchmarks' epochs in process CPU time instead (a shared, loaded machine).
 if (args is ["embed-step-breakdown", ..])
     Ranking.Benchmarks.EmbeddingBenchmarks.PrintStepBreakdown(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : -1);
+else if (args is ["cost-curve", var stage, var rows, ..])
+    Ranking.Benchmarks.CostCurves.Run(stage, int.Parse(rows, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? args[3] : null);
+else if (args is ["cost-curve-report", var tsv, var outDir])
+    Ranking.Benchmarks.CostCurves.Report(tsv, outDir);
 else if (args is ["clicks-cpu-time", ..])
     Ranking.Benchmarks.ClickTrainingBenchmarks.PrintCpuTimes(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
 else
