@@ -8,6 +8,7 @@
 #
 # Usage: benchmarks/cli-speed.sh [WORKDIR]      (default /tmp/ranking-cli-speed; the files are kept there)
 #   ROUNDS=5 (100k-row rounds), BIG_ROUNDS=3, BIG_QUERIES=20000 (0 = skip the big file), THREADS=-1 (--threads).
+#   RANKING=path/to/ranking: time this build instead of building src/Ranking.Cli.
 # Needs scikit-learn for step 1 (Debian: apt-get install python3-sklearn; PYTHON=/usr/bin/python3 by default).
 # Prints one line per run and a summary of medians; meant for an idle machine (on a shared one, read the ratio).
 set -euo pipefail
@@ -20,8 +21,9 @@ threads=${THREADS:--1}
 python=${PYTHON:-/usr/bin/python3}
 mkdir -p "$work"
 
-dotnet build "$repo/src/Ranking.Cli" -c Release -nologo -v q >/dev/null
-ranking="$repo/src/Ranking.Cli/bin/Release/net10.0/ranking"
+# RANKING names an already-built executable (then nothing is built).
+ranking=${RANKING:-$repo/src/Ranking.Cli/bin/Release/net10.0/ranking}
+[ -n "${RANKING:-}" ] || dotnet build "$repo/src/Ranking.Cli" -c Release -nologo -v q >/dev/null
 
 small="$work/mslr-like-830q.txt"
 [ -s "$small" ] || "$ranking" data generate --preset mslr-like --queries 830 --seed 1 --out "$small" >/dev/null

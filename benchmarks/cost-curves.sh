@@ -8,6 +8,7 @@
 #   SIZES="100000 1000000 10000000"   rows per size (parse's file is generated with 1 query per ~117 rows)
 #   STAGES="parse ndcg lambdarank mlp-epoch lambdamart-100"
 #   MAX_ROWS_parse=..., MAX_ROWS_lambdamart_100=... : skip a stage above that many rows (e.g. on a slow machine)
+#   RANKING=path/to/ranking BENCH=path/to/Ranking.Benchmarks : use these builds instead of building
 # 10^7 rows x 136 floats is 5.4 GB: stages that hold features at 10^7 rows run under
 # `flock /work/wt/bigrun.lock` when that lock file exists (the shared machine's rule for runs above 6 GB).
 set -euo pipefail
@@ -17,10 +18,13 @@ sizes=${SIZES:-100000 1000000 10000000}
 stages=${STAGES:-parse ndcg lambdarank mlp-epoch lambdamart-100}
 mkdir -p "$work"
 
-dotnet build "$repo/src/Ranking.Cli" -c Release -nologo -v q >/dev/null
-dotnet build "$repo/benchmarks/Ranking.Benchmarks" -c Release -nologo -v q >/dev/null
-ranking="$repo/src/Ranking.Cli/bin/Release/net10.0/ranking"
-bench="$repo/benchmarks/Ranking.Benchmarks/bin/Release/net10.0/Ranking.Benchmarks"
+# RANKING and BENCH name already-built executables (then nothing is built), e.g. copies kept aside.
+ranking=${RANKING:-$repo/src/Ranking.Cli/bin/Release/net10.0/ranking}
+bench=${BENCH:-$repo/benchmarks/Ranking.Benchmarks/bin/Release/net10.0/Ranking.Benchmarks}
+if [ -z "${RANKING:-}${BENCH:-}" ]; then
+    dotnet build "$repo/src/Ranking.Cli" -c Release -nologo -v q >/dev/null
+    dotnet build "$repo/benchmarks/Ranking.Benchmarks" -c Release -nologo -v q >/dev/null
+fi
 
 tsv="$work/cost-curves.tsv"
 [ -f "$tsv" ] || echo "# stage	rows	wall_s	cpu_s	peak_bytes" >"$tsv"

@@ -8,6 +8,7 @@
 # Usage: benchmarks/under-load.sh [WORKDIR]     (default /tmp/ranking-under-load)
 # Both use truncation 30 (the default of each).
 #   QUERIES=830 (mslr-like, 97k rows), TREES=50, ROUNDS=3, THREADS=-1 (--threads; -1 = every core, the default)
+#   RANKING=path/to/ranking: time this build instead of building src/Ranking.Cli.
 #   BURNERS=1 (processes started for the loaded phase)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +20,9 @@ threads=${THREADS:--1}
 burners=${BURNERS:-1}
 mkdir -p "$work"
 
-dotnet build "$repo/src/Ranking.Cli" -c Release -nologo -v q >/dev/null
-ranking="$repo/src/Ranking.Cli/bin/Release/net10.0/ranking"
+# RANKING names an already-built executable (then nothing is built).
+ranking=${RANKING:-$repo/src/Ranking.Cli/bin/Release/net10.0/ranking}
+[ -n "${RANKING:-}" ] || dotnet build "$repo/src/Ranking.Cli" -c Release -nologo -v q >/dev/null
 data="$work/mslr-like-${queries}q.txt"
 [ -s "$data" ] || "$ranking" data generate --preset mslr-like --queries "$queries" --seed 1 --out "$data" >/dev/null
 # The parse is the same for both paths: time training from the binary cache.
