@@ -2,7 +2,8 @@
 # Cost curves: wall time, CPU time and peak resident memory of parse, NDCG@10 evaluation, LambdaRank
 # gradients, one MLP epoch and 100 lambdamart trees at 10^5, 10^6 and 10^7 rows (mslr-like), each stage at
 # each size in its own process (CostCurves in Ranking.Benchmarks). Writes WORKDIR/cost-curves.tsv, a markdown
-# table (cost-curves.md, with the log-log slope between sizes: 1 = linear) and a log-log plot (cost-curves.png).
+# table (cost-curves.md, with the log-log slope between sizes: 1 = linear) and log-log plots
+# (cost-curves.png wall time, cost-curves-cpu.png CPU time, cost-curves-memory.png peak memory).
 #
 # Usage: benchmarks/cost-curves.sh [WORKDIR]         (default /tmp/ranking-cost-curves)
 #   SIZES="100000 1000000 10000000"   rows per size (parse's file is generated with 1 query per ~117 rows)
@@ -47,4 +48,4 @@ for rows in $sizes; do
     done
 done
 "$bench" cost-curve-report "$tsv" "$work"
-echo "wrote $work/cost-curves.md and $work/cost-curves.png"
+echo "wrote $work/cost-curves.md and $work/cost-curves*.png"
