@@ -138,7 +138,7 @@ internal static class CostCurves
             plot.Title(title);
             plot.XLabel("log10 rows");
             plot.YLabel(yLabel);
-            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+            plot.ShowLegend(ScottPlot.Alignment.LowerRight);
             plot.SavePng(Path.Combine(outDir, name), 900, 600);
         }
         Plot("cost-curves.png", "Cost curves, mslr-like: time", "log10 wall seconds", l => l.Wall);
