@@ -229,6 +229,26 @@ public class EmbeddingSearchBenchmarks
         _referenceLabels = Enumerable.Range(0, 60_000).Select(i => i % 10).ToArray();
     }
 
+    /// <summary>
+    /// The `embed-eval-time [queries]` mode of Program.cs: one evaluation of the first <paramref name="queries"/> queries
+    /// against the 60,000 references at k = 6,000, with its wall time and process CPU time (all threads).
+    /// </summary>
+    public static void PrintEvaluationTime(int queries)
+    {
+        var bench = new EmbeddingSearchBenchmarks();
+        bench.Setup();
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var report = RetrievalEvaluator.Evaluate(bench._queries[..(queries * 128)], bench._queryLabels[..queries], 128, EmbeddingDistance.Cosine,
+            bench._references, bench._referenceLabels, new RetrievalOptions { K = 6000, RecallAt = [1], KnnVote = 1 });
+        double wall = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        Console.WriteLine($"evaluation of {queries:N0} queries x 60,000 references, d = 128, k = 6,000, {Environment.ProcessorCount} cores: " +
+            $"{wall:F1} s wall, {cpu:F1} s CPU (MAP@R {report.MapAtR:F4})");
+    }
+
     /// <summary>P@1, R-precision and MAP@R of 10k queries against 60k references at k = 6,000.</summary>
     [Benchmark]
     public double Evaluate10kBy60k() =>
