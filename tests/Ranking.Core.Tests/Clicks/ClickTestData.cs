@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using Ranking.Clicks;
+using Ranking.Core.Tests.Data;
 using Ranking.Data;
 
 namespace Ranking.Core.Tests.Clicks;
@@ -23,5 +26,17 @@ internal static class ClickTestData
         }
         var ids = Enumerable.Range(0, queries).Select(q => 100L + q).ToArray();
         return (new RankingDataset(features, 3, labels, offsets, ids, source: "judged"), scores);
+    }
+
+    /// <summary>Simulates <paramref name="options"/> on one thread and on two, asserts that the written logs are the same bytes, and returns both logs.</summary>
+    public static (ClickLog One, ClickLog Two) SimulateOnOneAndTwoThreads(RankingDataset data, float[] scores, ClickSimulationOptions options)
+    {
+        var one = ClickSimulator.Simulate(data, scores, options with { Threads = 1 });
+        var two = ClickSimulator.Simulate(data, scores, options with { Threads = 2 });
+        using var dir = new TempFolder();
+        ClickLogFile.Write(one, dir.File("a.tsv"));
+        ClickLogFile.Write(two, dir.File("b.tsv"));
+        Assert.Equal(SHA256.HashData(File.ReadAllBytes(dir.File("a.tsv"))), SHA256.HashData(File.ReadAllBytes(dir.File("b.tsv"))));
+        return (one, two);
     }
 }
