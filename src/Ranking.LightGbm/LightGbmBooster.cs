@@ -113,23 +113,25 @@ public sealed class LightGbmBooster : IDisposable
     }
 
     /// <summary>The model text of the first <paramref name="iterations"/> rounds (-1 = all).</summary>
-    public unsafe string SaveModelToString(int iterations = -1)
-    {
-        LightGbmException.Check(LightGbmNative.LGBM_BoosterSaveModelToString(Handle, 0, iterations, 0, 0, out long length, null), "LGBM_BoosterSaveModelToString");
-        var buffer = new byte[length];
-        fixed (byte* p = buffer)
-            LightGbmException.Check(LightGbmNative.LGBM_BoosterSaveModelToString(Handle, 0, iterations, 0, length, out length, p), "LGBM_BoosterSaveModelToString");
-        int end = Array.IndexOf(buffer, (byte)0);
-        return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
-    }
+    public unsafe string SaveModelToString(int iterations = -1) =>
+        NativeString("LGBM_BoosterSaveModelToString", (long capacity, out long length, byte* buffer) =>
+            LightGbmNative.LGBM_BoosterSaveModelToString(Handle, 0, iterations, 0, capacity, out length, buffer));
 
     /// <summary>LightGBM's JSON dump of the model (<c>LGBM_BoosterDumpModel</c>, Python's <c>dump_model()</c>): the format Vespa reads.</summary>
-    public unsafe string DumpModel(int iterations = -1)
+    public unsafe string DumpModel(int iterations = -1) =>
+        NativeString("LGBM_BoosterDumpModel", (long capacity, out long length, byte* buffer) =>
+            LightGbmNative.LGBM_BoosterDumpModel(Handle, 0, iterations, 0, capacity, out length, buffer));
+
+    /// <summary>A LightGBM call that writes a NUL-terminated string into a caller's buffer of <c>capacity</c> bytes and reports the length it needs.</summary>
+    private unsafe delegate int StringCall(long capacity, out long length, byte* buffer);
+
+    /// <summary>LightGBM's two-call protocol for strings: ask the length, then fill a buffer that size; the text up to the first NUL.</summary>
+    private static unsafe string NativeString(string function, StringCall call)
     {
-        LightGbmException.Check(LightGbmNative.LGBM_BoosterDumpModel(Handle, 0, iterations, 0, 0, out long length, null), "LGBM_BoosterDumpModel");
+        LightGbmException.Check(call(0, out long length, null), function);
         var buffer = new byte[length];
         fixed (byte* p = buffer)
-            LightGbmException.Check(LightGbmNative.LGBM_BoosterDumpModel(Handle, 0, iterations, 0, length, out length, p), "LGBM_BoosterDumpModel");
+            LightGbmException.Check(call(length, out length, p), function);
         int end = Array.IndexOf(buffer, (byte)0);
         return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
     }
