@@ -185,15 +185,24 @@ public static class GpuParity
         {
             var cpu = RankingEvaluator.Evaluate(data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: ids, subtopics: judgements).PerQuery;
             var gpu = RankingEvaluator.Evaluate(backend, data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: ids, subtopics: judgements).PerQuery;
-            for (int m = 0; m < metrics.Count; m++)
-                for (int q = 0; q < data.QueryCount; q++)
-                {
-                    double c = cpu[m][q], g = gpu[m][q];
-                    double rel = double.IsNaN(c) || double.IsNaN(g) ? (double.IsNaN(c) && double.IsNaN(g) ? 0 : double.PositiveInfinity) : Relative(c, g, 0);
-                    if (rel > worst) { worst = rel; detail = $"worst {metrics[m].Name} ({label}) query {q}: cpu {c:R} gpu {g:R}"; }
-                }
+            WorstPerQuery(metrics, cpu, gpu, data.QueryCount, $" ({label})", ref worst, ref detail);
         }
         return new ParityResult($"diversity metrics{(sorted ? ", sorted" : "")} [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
+    }
+
+    /// <summary>
+    /// The largest relative difference between per-query metric values of the two paths (NaN on both sides is equal,
+    /// on one side infinitely far), raising <paramref name="worst"/> and naming the metric and query in <paramref name="detail"/>.
+    /// </summary>
+    private static void WorstPerQuery(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<double[]> cpu, IReadOnlyList<double[]> gpu, int queryCount, string label, ref double worst, ref string detail)
+    {
+        for (int m = 0; m < metrics.Count; m++)
+            for (int q = 0; q < queryCount; q++)
+            {
+                double c = cpu[m][q], g = gpu[m][q];
+                double rel = double.IsNaN(c) || double.IsNaN(g) ? (double.IsNaN(c) && double.IsNaN(g) ? 0 : double.PositiveInfinity) : Relative(c, g, 0);
+                if (rel > worst) { worst = rel; detail = $"worst {metrics[m].Name}{label} query {q}: cpu {c:R} gpu {g:R}"; }
+            }
     }
 
     public static ParityResult CheckMetrics(GpuDevice device, ParityData data, NdcgContract contract, bool sorted = false)
@@ -206,13 +215,7 @@ public static class GpuParity
         var gpu = RankingEvaluator.Evaluate(backend, data.Labels, data.Offsets, null, data.Scores, metrics, contract, documentIds: docIds).PerQuery;
         double worst = 0;
         string detail = "";
-        for (int m = 0; m < metrics.Count; m++)
-            for (int q = 0; q < data.QueryCount; q++)
-            {
-                double c = cpu[m][q], g = gpu[m][q];
-                double rel = double.IsNaN(c) || double.IsNaN(g) ? (double.IsNaN(c) && double.IsNaN(g) ? 0 : double.PositiveInfinity) : Relative(c, g, 0);
-                if (rel > worst) { worst = rel; detail = $"worst {metrics[m].Name} query {q}: cpu {c:R} gpu {g:R}"; }
-            }
+        WorstPerQuery(metrics, cpu, gpu, data.QueryCount, "", ref worst, ref detail);
         return new ParityResult($"metrics{(sorted ? ", sorted" : "")} [{contract.Name}: {Describe(contract)}]", worst <= Tolerance, worst, worst <= Tolerance ? "" : detail);
     }
 
