@@ -50,19 +50,6 @@ public class ManagedScorerTests
         return new RankingDataset(x, features, new float[rows], [0, rows]);
     }
 
-    /// <summary>The train set with NaN in ~30% of feature 1 and zeros in ~30% of feature 2, so trees learn missing-value directions.</summary>
-    private static RankingDataset WithMissing(RankingDataset data, int seed)
-    {
-        var x = (float[])data.Features.Clone();
-        var rng = new Random(seed);
-        for (int r = 0; r < data.RowCount; r++)
-        {
-            if (rng.NextDouble() < 0.3) x[r * data.FeatureCount + 1] = float.NaN;
-            if (rng.NextDouble() < 0.3) x[r * data.FeatureCount + 2] = 0f;
-        }
-        return new RankingDataset(x, data.FeatureCount, data.Labels, data.GroupOffsets);
-    }
-
     [Fact]
     public void Plain_trees_score_as_the_native_booster()
     {
@@ -74,7 +61,7 @@ public class ManagedScorerTests
     [Fact]
     public void Missing_values_as_NaN_and_as_zero_score_as_the_native_booster()
     {
-        var data = WithMissing(TinyData.Make(60, 12, 6, seed: 12), 5);
+        var data = TinyData.WithMissing(TinyData.Make(60, 12, 6, seed: 12), 5);
         var nan = TrainAndCompare(data, Params(), 30, EdgeProbe(6, 3));
         Assert.Contains(nan.Trees, t => Enumerable.Range(0, t.InternalCount).Any(n => t.Missing(n) == LightGbmMissingType.NaN));
         var p = Params();
@@ -113,7 +100,7 @@ public class ManagedScorerTests
     [Fact]
     public void Linear_trees_score_as_the_native_booster()
     {
-        var data = WithMissing(TinyData.Make(60, 12, 6, seed: 14), 6);
+        var data = TinyData.WithMissing(TinyData.Make(60, 12, 6, seed: 14), 6);
         var p = Params("regression");
         p.Extra["linear_tree"] = "true";
         var ensemble = TrainAndCompare(data, p, 15, EdgeProbe(6, 6));

@@ -29,6 +29,19 @@ internal static class TinyData
         return new RankingDataset(x, features, y, offsets, queryWeights: w);
     }
 
+    /// <summary>The train set with NaN in ~30% of feature 1 and zeros in ~30% of feature 2, so trees learn missing-value directions.</summary>
+    public static RankingDataset WithMissing(RankingDataset data, int seed)
+    {
+        var x = (float[])data.Features.Clone();
+        var rng = new Random(seed);
+        for (int r = 0; r < data.RowCount; r++)
+        {
+            if (rng.NextDouble() < 0.3) x[r * data.FeatureCount + 1] = float.NaN;
+            if (rng.NextDouble() < 0.3) x[r * data.FeatureCount + 2] = 0f;
+        }
+        return new RankingDataset(x, data.FeatureCount, data.Labels, data.GroupOffsets);
+    }
+
     /// <summary>Brute-force NDCG@k (gain 2^l - 1, log2 discount, ties broken by row order, empty query = 1) for tests.</summary>
     public static double MeanNdcg(RankingDataset data, ReadOnlySpan<float> scores, int k)
     {

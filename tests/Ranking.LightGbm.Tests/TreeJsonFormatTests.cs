@@ -16,7 +16,7 @@ public class TreeJsonFormatTests
     /// <summary>30 trees of up to 15 leaves on data with NaN in feature 1 (NaN missing type) and zeros in feature 2.</summary>
     private static Trained Train(int seed)
     {
-        var data = WithMissing(TinyData.Make(60, 12, 6, seed), seed);
+        var data = TinyData.WithMissing(TinyData.Make(60, 12, 6, seed), seed);
         string parameters = new LightGbmParameters { Objective = "lambdarank", NumLeaves = 15, MinDataInLeaf = 5, Threads = 1, Seed = 3 }.Render();
         using var dataset = LightGbmDataset.Create(data, parameters);
         using var booster = LightGbmBooster.Create(dataset, parameters);
@@ -157,15 +157,4 @@ public class TreeJsonFormatTests
         return new RankingDataset(rows.SelectMany(r => r).ToArray(), data.FeatureCount, new float[rows.Count], [0, rows.Count]);
     }
 
-    private static RankingDataset WithMissing(RankingDataset data, int seed)
-    {
-        var x = (float[])data.Features.Clone();
-        var rng = new Random(seed);
-        for (int r = 0; r < data.RowCount; r++)
-        {
-            if (rng.NextDouble() < 0.3) x[r * data.FeatureCount + 1] = float.NaN;
-            if (rng.NextDouble() < 0.3) x[r * data.FeatureCount + 2] = 0f;
-        }
-        return new RankingDataset(x, data.FeatureCount, data.Labels, data.GroupOffsets);
-    }
 }

@@ -151,14 +151,7 @@ internal static class PreviousClickLoops
             var grad = new double[n];
             var hess = new double[n];
             double loss = name == "ipw-softmax" ? Softmax(scores, w, grad, hess) : Pairs(scores, w, grad, hess, sigma, truncation, name == "ipw-lambdarank");
-            float wq = batch.QueryWeights?[q] ?? 1f;
-            for (int i = 0; i < n; i++)
-            {
-                g[start + i] = (float)grad[i];
-                h[start + i] = (float)hess[i];
-                if (wq != 1f) { g[start + i] *= wq; h[start + i] *= wq; }
-            }
-            total += wq != 1f ? loss * wq : loss;
+            total += WriteQuery(batch, q, start, grad, hess, loss, g, h);
         }
         return (total, g, h);
     }
@@ -180,6 +173,19 @@ internal static class PreviousClickLoops
             hess[i] = total * p * (1.0 - p);
         }
         return loss;
+    }
+
+    /// <summary>Writes one query's gradients and Hessians into the batch's arrays, scaled by its query weight as the objectives do, and returns its weighted loss.</summary>
+    private static double WriteQuery(in ObjectiveBatch batch, int q, int start, double[] grad, double[] hess, double loss, float[] g, float[] h)
+    {
+        float wq = batch.QueryWeights?[q] ?? 1f;
+        for (int i = 0; i < grad.Length; i++)
+        {
+            g[start + i] = (float)grad[i];
+            h[start + i] = (float)hess[i];
+            if (wq != 1f) { g[start + i] *= wq; h[start + i] *= wq; }
+        }
+        return wq != 1f ? loss * wq : loss;
     }
 
     private static double Pairs(ReadOnlySpan<float> scores, double[] w, double[] grad, double[] hess, double sigma, int truncation, bool discountWeighted)
@@ -298,14 +304,7 @@ internal static class PreviousClickLoops
                     for (int i = 0; i < n; i++) { grad[i] *= scale; hess[i] *= scale; }
                     loss *= scale;
                 }
-                float wq = batch.QueryWeights?[q] ?? 1f;
-                for (int i = 0; i < n; i++)
-                {
-                    g[start + i] = (float)grad[i];
-                    h[start + i] = (float)hess[i];
-                    if (wq != 1f) { g[start + i] *= wq; h[start + i] *= wq; }
-                }
-                total += wq != 1f ? loss * wq : loss;
+                total += WriteQuery(batch, q, start, grad, hess, loss, g, h);
             }
             if (o.LearnBias)
             {
