@@ -81,6 +81,8 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         Guard("ListMLE long", () => Objective($"ListMLE gradients{suffix}, order by segmented sort", data, set, new ListMleObjective()));
     }
 
+    private const int EmbeddingSteps = 2; // compared (and timed) batches per embedding workload; times are per batch
+
     /// <summary>
     /// Metric learning's large batches (issue 14): the batch loss and its gradient with respect to the embeddings
     /// (SupCon over all pairs, and triplet with semi-hard mining; cosine, d = <paramref name="dim"/>) at each
@@ -101,21 +103,20 @@ public sealed class GpuBenchmarkSuite(GpuDevice device, TextWriter log)
         {
             // P x K batches as the sampler makes them: 8 items per class on average.
             int classes = Math.Max(2, batch / 8);
-            Guard($"SupCon batch {batch}", () => AddEmbedding(EmbeddingParity.CompareBatchLoss(device, supCon, batch, dim, classes, steps: 2, threads: CpuThreads), batch, batch));
-            Guard($"semi-hard batch {batch}", () => AddEmbedding(EmbeddingParity.CompareBatchLoss(device, semiHard, batch, dim, classes, steps: 2, threads: CpuThreads), batch, batch));
+            Guard($"SupCon batch {batch}", () => AddEmbedding(EmbeddingParity.CompareBatchLoss(device, supCon, batch, dim, classes, steps: EmbeddingSteps, threads: CpuThreads), batch, batch));
+            Guard($"semi-hard batch {batch}", () => AddEmbedding(EmbeddingParity.CompareBatchLoss(device, semiHard, batch, dim, classes, steps: EmbeddingSteps, threads: CpuThreads), batch, batch));
         }
         if (memory > 0)
         {
             int fill = (memory + memoryBatch - 1) / memoryBatch;
             Guard($"SupCon memory {memory}", () => AddEmbedding(EmbeddingParity.CompareBatchLoss(device, supCon, memoryBatch, dim, Math.Max(2, memoryBatch / 8),
-                memory: memory, steps: 2, threads: CpuThreads, fillSteps: fill), memoryBatch, memory));
+                memory: memory, steps: EmbeddingSteps, threads: CpuThreads, fillSteps: fill), memoryBatch, memory));
         }
     }
 
     private void AddEmbedding(EmbeddingParity.Result r, int batch, int references)
     {
-        const int steps = 2; // CompareBatchLoss's compared steps, as RunEmbeddings asks for them
-        double cpuMs = r.CpuSeconds * 1000 / steps, gpuMs = r.GpuSeconds * 1000 / steps;
+        double cpuMs = r.CpuSeconds * 1000 / EmbeddingSteps, gpuMs = r.GpuSeconds * 1000 / EmbeddingSteps;
         double relativeLoss = r.LossDifference / Math.Max(1, Math.Abs(r.CpuLoss));
         bool match = relativeLoss <= 1e-4 && r.GradientDifference <= 1e-4;
         string note = $"{(match ? "match" : "MISMATCH")}: loss differs by {relativeLoss:E1} (relative), gradient by at most {r.GradientDifference:E1}; "
