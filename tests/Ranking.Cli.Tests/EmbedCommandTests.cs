@@ -135,4 +135,29 @@ public sealed class EmbedCommandTests : IDisposable
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("margin takes a number", bad.Stderr);
     }
+    [Fact]
+    public void Report_recipes_set_the_proxy_losses_knobs_and_every_recipe_is_checked_before_training()
+    {
+        Assert.Equal(0, CliHarness.Run("embed", "synth", "--classes", "40", "--items", "8", "--dim", "12", "--latent", "4", "--train-classes", "28", "--out", P("s")).ExitCode);
+        string[] common = ["embed", "report", "--data", P("s-train-images-idx2"), "--test", P("s-test-images-idx2"), "--seeds", "1", "--epochs", "1",
+            "--batch", "32", "--hidden", "16", "--dim", "6", "--lr", "0.003", "--threads", "1"];
+        var run = CliHarness.Run([.. common, "--recipes", "proxy-nca:all,proxy-nca:all:proxy-negatives=3:proxy-lr-scale=10,proxy-anchor:all:proxy-alpha=16", "--out", P("r"), "--json"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var maps = JsonNode.Parse(run.Stdout)!["recipes"]!.AsArray().Select(r => r!["map_at_r"]!.GetValue<double>()).ToArray();
+        Assert.Equal(3, maps.Length);
+        // One seed, one thread: were the knobs ignored, the first two recipes would train the same model bit for bit.
+        Assert.NotEqual(maps[0], maps[1]);
+
+        var notProxy = CliHarness.Run([.. common, "--recipes", "supcon:all:proxy-negatives=5", "--out", P("r2")]);
+        Assert.Equal(2, notProxy.ExitCode);
+        Assert.Contains("knobs of the proxy losses", notProxy.Stderr);
+        // The second recipe cannot take a memory: refused before the first recipe trains, nothing written.
+        var withMemory = CliHarness.Run([.. common, "--recipes", "supcon:all,proxy-nca:all", "--memory", "64", "--out", P("r3")]);
+        Assert.Equal(2, withMemory.ExitCode);
+        Assert.Contains("drop --memory", withMemory.Stderr);
+        Assert.False(Directory.Exists(P("r3")));
+        var negative = CliHarness.Run([.. common, "--recipes", "proxy-nca:all:proxy-negatives=-1", "--out", P("r4")]);
+        Assert.Equal(2, negative.ExitCode);
+        Assert.Contains("proxy-negatives takes a non-negative integer", negative.Stderr);
+    }
 }

@@ -151,7 +151,7 @@ internal static class EmbedCommands
         var test = new Option<string>("--test") { Description = "Test items: leave-one-out MAP@R after each epoch and at the end.", Required = true };
         var recipes = new Option<string>("--recipes")
         {
-            Description = "Comma-separated loss:miner[:key=value...] recipes (keys: margin, temperature, pos-margin, neg-margin, alpha, beta, base, epsilon, reducer, soft, per-class).",
+            Description = $"Comma-separated loss:miner[:key=value...] recipes (keys: {string.Join(", ", EmbedReport.EmbedRecipe.Keys)}).",
             DefaultValueFactory = _ => "supcon:all,triplet:semihard,multisim:multisim,contrastive:all",
         };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds; each recipe trains once per seed.", DefaultValueFactory = _ => "1,2,3" };
@@ -197,7 +197,8 @@ internal static class EmbedCommands
                 BatchSize = parse.GetValue(batch), PerClass = parse.GetValue(perClass), LearningRate = parse.GetValue(lr), Memory = parse.GetValue(memory),
                 Threads = parse.GetValue(threads), MaxBatchesPerEpoch = parse.GetValue(maxBatches),
             };
-            Usage(() => { training.Validate(); return 0; });
+            // Every recipe's own options, checked before the first training (a proxy recipe with --memory fails here, not after hours).
+            Usage(() => { foreach (var r in recipeList) r.Apply(training, seedList[0]).Validate(); return 0; });
             var settings = new EmbedReport.EmbedExperimentSettings { Recipes = recipeList, Seeds = seedList, Training = training, Targets = targetMap };
             var trainItems = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
             var testItems = Read(parse.GetValue(test)!, parse.GetValue(classColumn), parse.GetValue(limit));

@@ -8,11 +8,23 @@ namespace Ranking.Cli.EmbedReport;
 
 /// <summary>
 /// One recipe of an embedding experiment: a loss with its miner and any loss knob changed from its default,
-/// written <c>loss:miner[:key=value...]</c> (keys: margin, temperature, pos-margin, neg-margin, alpha, beta,
-/// base, epsilon, reducer, soft, per-class).
+/// written <c>loss:miner[:key=value...]</c> (keys: <see cref="Keys"/>). The proxy losses' knobs (negatives drawn
+/// per batch, proxy-anchor's alpha, the proxies' learning-rate scale) are recipe keys too, so one report can set
+/// the sampled softmax beside the full one.
 /// </summary>
-internal sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerClass)
+internal sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerClass, double? ProxyLearningRateScale = null)
 {
+    /// <summary>The keys a recipe may set, in the order the usage text lists them.</summary>
+    public static IReadOnlyList<string> Keys { get; } =
+        ["margin", "temperature", "pos-margin", "neg-margin", "alpha", "beta", "base", "epsilon", "reducer", "soft", "per-class", "proxy-negatives", "proxy-alpha", "proxy-lr-scale"];
+
+    /// <summary>The training options of this recipe with one seed: <paramref name="training"/> with the recipe's loss and overrides.</summary>
+    public EmbeddingTrainerOptions Apply(EmbeddingTrainerOptions training, int seed) => training with
+    {
+        Loss = Loss with { Seed = seed }, Seed = seed, PerClass = PerClass ?? training.PerClass,
+        ProxyLearningRateScale = ProxyLearningRateScale ?? training.ProxyLearningRateScale,
+    };
+
     /// <summary>Parses one recipe; an <see cref="ArgumentException"/> names what is wrong.</summary>
     public static EmbedRecipe Parse(string text, EmbeddingDistance distance)
     {
@@ -21,13 +33,17 @@ internal sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerC
             throw new ArgumentException($"recipe '{text}': write loss:miner[:key=value...], e.g. triplet:semihard:margin=0.2.");
         var loss = new BatchLossOptions { Loss = parts[0], Miner = parts[1], Distance = distance };
         int? perClass = null;
+        double? proxyLrScale = null;
         foreach (string part in parts.Skip(2))
         {
             int eq = part.IndexOf('=');
             string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
             float Number() => float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v)
                 ? v : throw new ArgumentException($"recipe '{text}': {key} takes a number, got '{value}'.");
+            int Count() => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int v)
+                ? v : throw new ArgumentException($"recipe '{text}': {key} takes a non-negative integer, got '{value}'.");
             if (key == "per-class") { perClass = PerClassOf(Number()); continue; }
+            if (key == "proxy-lr-scale") { proxyLrScale = Number(); continue; }
             loss = key switch
             {
                 "margin" => loss with { Margin = Number() },
@@ -39,19 +55,23 @@ internal sealed record EmbedRecipe(string Name, BatchLossOptions Loss, int? PerC
                 "base" => loss with { Base = Number() },
                 "epsilon" => loss with { MinerEpsilon = Number() },
                 "soft" => loss with { SoftMargin = true },
+                "proxy-negatives" => loss with { ProxyNegatives = Count() },
+                "proxy-alpha" => loss with { ProxyAlpha = Number() },
                 "reducer" => loss with
                 {
                     Reducer = value switch
                     {
-                        "mean" => LossReducer.Mean, "nonzero" => LossReducer.MeanNonZero, "anchor" => LossReducer.PerAnchor,
-                        _ => throw new ArgumentException($"recipe '{text}': unknown reducer '{value}'; known: mean, nonzero, anchor."),
+                        "mean" => LossReducer.Mean, "nonzero" => LossReducer.MeanNonZero, "anchor" => LossReducer.PerAnchor, "sum" => LossReducer.Sum,
+                        _ => throw new ArgumentException($"recipe '{text}': unknown reducer '{value}'; known: mean, nonzero, anchor, sum."),
                     },
                 },
-                _ => throw new ArgumentException($"recipe '{text}': unknown key '{key}'; known: margin, temperature, pos-margin, neg-margin, alpha, beta, base, epsilon, reducer, soft, per-class."),
+                _ => throw new ArgumentException($"recipe '{text}': unknown key '{key}'; known: {string.Join(", ", Keys)}."),
             };
         }
+        if (!loss.IsProxyLoss && (loss.ProxyNegatives != 0 || proxyLrScale is not null))
+            throw new ArgumentException($"recipe '{text}': proxy-negatives and proxy-lr-scale are knobs of the proxy losses ({string.Join(", ", BatchLossOptions.LossNames.Where(n => n.StartsWith("proxy-", StringComparison.Ordinal)))}).");
         loss.Settings();
-        return new EmbedRecipe(text.Trim(), loss, perClass);
+        return new EmbedRecipe(text.Trim(), loss, perClass, proxyLrScale);
 
         static int PerClassOf(float v) => v >= 2 && v == MathF.Floor(v) ? (int)v : throw new ArgumentException($"per-class takes an integer of at least 2, got {v}.");
     }
@@ -225,10 +245,7 @@ internal static class EmbedExperiment
                     runs.Add(finished);
                     continue;
                 }
-                var options = settings.Training with
-                {
-                    Loss = recipe.Loss with { Seed = seed }, Seed = seed, PerClass = recipe.PerClass ?? settings.Training.PerClass,
-                };
+                var options = recipe.Apply(settings.Training, seed);
                 var model = EmbeddingTrainer.Train(train, options, test, e => progress?.Invoke(e.Warning is not null
                     ? $"{recipe.Name}, seed {seed}: warning: {e.Warning}"
                     : string.Create(CultureInfo.InvariantCulture, $"{recipe.Name}, seed {seed}, epoch {e.Epoch}: loss {e.Loss:F4}, spread {e.Spread:G3}, test MAP@R {e.MapAtR:F4}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s")));
