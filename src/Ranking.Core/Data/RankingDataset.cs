@@ -88,8 +88,18 @@ public sealed class RankingDataset : IDisposable
     /// </summary>
     public float[] Features => _features ?? CopyMappedFeatures();
 
-    /// <summary>The features, rows x FeatureCount row-major, without a copy (the array, or the mapped file's pages).</summary>
-    public ReadOnlySpan<float> FeatureSpan => _mapping is null ? _features : _mapping.Slice(0, checked((int)_mapping.Count));
+    /// <summary>
+    /// The features, rows x FeatureCount row-major, without a copy (the array, or the mapped file's pages). A mapped
+    /// set of more than 2^31 - 1 values has no such span (nor a managed copy): an <see cref="InvalidOperationException"/>
+    /// says so; read it by row or query (<see cref="Row"/>, <see cref="Query"/>).
+    /// </summary>
+    public ReadOnlySpan<float> FeatureSpan => _mapping is null ? _features : _mapping.Slice(0, WholeMatrixLength());
+
+    /// <summary>The mapped block's length as one span's, or the error that names the set and the limit.</summary>
+    private int WholeMatrixLength() => _mapping!.Count <= Array.MaxLength
+        ? (int)_mapping.Count
+        : throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{Source ?? "the mapped set"}: {_mapping.Count:N0} feature values ({RowCount:N0} rows x {FeatureCount} features) are more than one span or array holds ({Array.MaxLength:N0}); read it by row or query (Row, Query), or split the set into smaller files."));
 
     /// <summary>True when the features are a <c>.rkds</c> file's pages mapped into memory rather than a managed array.</summary>
     public bool FeaturesMapped => _mapping is not null;

@@ -203,4 +203,24 @@ public class RkdsMappingTests
         string full = Path.GetFullPath(path);
         return File.ReadLines("/proc/self/maps").Any(line => line.EndsWith(full, StringComparison.Ordinal));
     }
+    [Fact]
+    public void A_mapped_set_past_two_to_the_31_values_reads_by_row_and_refuses_a_whole_span_with_a_clear_message()
+    {
+        using var tmp = new TempFolder();
+        string path = tmp.File("huge.bin");
+        const int features = 1024, rows = 2_097_153; // 2^31 + 1,024 values, 8 GiB: a sparse file, no disk is written
+        long values = (long)rows * features;
+        using (var sparse = new FileStream(path, FileMode.CreateNew)) sparse.SetLength(values * sizeof(float));
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var set = new RankingDataset(new FeatureMapping(stream, 0, values), ownsMapping: true, features, new float[rows], [0, rows],
+            null, null, null, "huge.rkds", null);
+
+        Assert.Equal(features, set.Row(rows - 1).Length);
+        Assert.Equal(0f, set.Row(rows - 1)[features - 1]);
+        var ex = Assert.Throws<InvalidOperationException>(() => set.FeatureSpan.Length);
+        Assert.Contains("huge.rkds", ex.Message);
+        Assert.Contains("2,147,484,672 feature values", ex.Message);
+        Assert.Contains("read it by row or query", ex.Message);
+        Assert.Throws<InvalidOperationException>(() => set.Features);
+    }
 }
