@@ -14,27 +14,36 @@ namespace Ranking.Embeddings;
 /// </summary>
 public static class EmbeddingOnnx
 {
-    /// <summary>The encoder of <paramref name="model"/> as ONNX bytes.</summary>
-    public static byte[] ToBytes(EmbeddingModel model)
+    /// <summary>
+    /// The encoder of <paramref name="model"/> as ONNX bytes; for a two-tower model, the graph of one
+    /// <paramref name="tower"/> (required there, and refused for a one-tower model), whose name the metadata carries.
+    /// </summary>
+    public static byte[] ToBytes(EmbeddingModel model, EmbeddingTower? tower = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var encoder = model.Encoder;
+        if (model.IsTwoTower && tower is null) throw new ArgumentException("a two-tower model exports one tower at a time: give the tower (query or item).", nameof(tower));
+        if (!model.IsTwoTower && tower is not null) throw new ArgumentException($"a one-tower model has no {tower.Value.Name()} tower: export it without one.", nameof(tower));
+        var encoder = model.Tower(tower ?? EmbeddingTower.Query);
         string network = DenseNetwork.Describe(encoder.InputCount, encoder.Network.Hidden, encoder.Dimension);
         string distance = model.Distance.Name();
+        string which = tower is { } t ? $"{t.Name()} tower of a two-tower " : "";
+        var metadata = new List<(string, string)>
+        {
+            ("model_family", EmbeddingModel.Family), ("network", network), ("normalise", encoder.Normalise ? "true" : "false"),
+            ("distance", distance), ("dimension", encoder.Dimension.ToString(CultureInfo.InvariantCulture)),
+            ("input_features", encoder.InputCount.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (tower is { } named) metadata.Add(("tower", named.Name()));
         var proto = OnnxExport.BuildEncoder(encoder.Network, encoder.Normalise,
-            $"embedding encoder {network}{(encoder.Normalise ? ", L2-normalised" : "")}, distance {distance}: features in, one embedding per row out",
-            [
-                ("model_family", EmbeddingModel.Family), ("network", network), ("normalise", encoder.Normalise ? "true" : "false"),
-                ("distance", distance), ("dimension", encoder.Dimension.ToString(CultureInfo.InvariantCulture)),
-                ("input_features", encoder.InputCount.ToString(CultureInfo.InvariantCulture)),
-            ]);
+            $"{which}embedding encoder {network}{(encoder.Normalise ? ", L2-normalised" : "")}, distance {distance}: features in, one embedding per row out",
+            [.. metadata]);
         return Google.Protobuf.MessageExtensions.ToByteArray(proto);
     }
 
-    /// <summary>Writes the encoder of <paramref name="model"/> as ONNX to <paramref name="path"/> atomically (a temp file, then a rename).</summary>
-    public static void Save(EmbeddingModel model, string path)
+    /// <summary>Writes the encoder (or one <paramref name="tower"/> of a two-tower model) of <paramref name="model"/> as ONNX to <paramref name="path"/> atomically (a temp file, then a rename).</summary>
+    public static void Save(EmbeddingModel model, string path, EmbeddingTower? tower = null)
     {
-        byte[] bytes = ToBytes(model);
+        byte[] bytes = ToBytes(model, tower);
         AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 }

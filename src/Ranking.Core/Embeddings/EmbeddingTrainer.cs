@@ -69,7 +69,8 @@ public sealed record EmbeddingTrainerOptions
 /// <param name="Samples">Items the epoch has seen so far.</param>
 /// <param name="Warning">Null for an epoch's numbers; otherwise what went wrong (e.g. the embeddings collapsed).</param>
 /// <param name="Spread">Mean row spread of farness over the epoch's batches (NaN where it was not measured).</param>
-public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAtR, double PrecisionAt1, double Seconds, long Samples, string? Warning = null, double Spread = double.NaN);
+/// <param name="Mrr">Validation MRR after the epoch (NaN where not measured); on held-out pairs the rank of the chosen item among all items.</param>
+public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAtR, double PrecisionAt1, double Seconds, long Samples, string? Warning = null, double Spread = double.NaN, double Mrr = double.NaN);
 
 /// <summary>
 /// Trains an <see cref="EmbeddingEncoder"/> with a batch loss: P x K batches, the encoder's forward pass,
@@ -86,10 +87,22 @@ public static class EmbeddingTrainer
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        train.CheckTrainable();
         if (valid is not null && valid.Dimension != train.Dimension)
             throw new RankingDataException($"{valid.Source}: {valid.Dimension} features, the training items have {train.Dimension}");
+        Func<EmbeddingEncoder, RetrievalReport>? validate = valid is null ? null : encoder =>
+            RetrievalEvaluator.Evaluate(encoder.Encode(valid.Features, valid.Count, options.Threads), valid.Classes, options.Dimension, options.Loss.Distance,
+                options: options.Validation with { Threads = options.Threads });
+        return Train(train, options, validate, progress);
+    }
+
+    /// <summary>
+    /// The training loop with any per-epoch validation: <paramref name="validate"/> evaluates the encoder after each
+    /// epoch (leave-one-out on validation items, or retrieval on held-out pairs).
+    /// </summary>
+    internal static EmbeddingModel Train(LabelledItems train, EmbeddingTrainerOptions options, Func<EmbeddingEncoder, RetrievalReport>? validate, Action<EmbeddingTrainingEvent>? progress)
+    {
+        options.Validate();
+        train.CheckTrainable();
         var distance = options.Loss.Distance;
         bool normalise = options.Normalise || distance.NeedsNormalisedInput();
         var encoder = EmbeddingEncoder.Create(train.Dimension, options.Hidden, options.Dimension, normalise, (ulong)options.Seed);
@@ -175,16 +188,16 @@ public static class EmbeddingTrainer
                 }
             }
             if (collapsed) break;
-            double map = double.NaN, p1 = double.NaN;
-            if (valid is not null)
+            double map = double.NaN, p1 = double.NaN, mrr = double.NaN;
+            if (validate is not null)
             {
-                var report = RetrievalEvaluator.Evaluate(encoder.Encode(valid.Features, valid.Count, options.Threads), valid.Classes, d, distance,
-                    options: options.Validation with { Threads = options.Threads });
+                var report = validate(encoder);
                 map = report.MapAtR;
                 p1 = report.PrecisionAt1;
+                mrr = report.Mrr;
                 if (map > bestMap) { bestMap = map; bestParameters = (float[])encoder.Network.Parameters.Clone(); }
             }
-            var e = new EmbeddingTrainingEvent(epoch + 1, lossSum / batches, map, p1, epochClock.Elapsed.TotalSeconds, (long)batches * b, Spread: spreadSum / batches);
+            var e = new EmbeddingTrainingEvent(epoch + 1, lossSum / batches, map, p1, epochClock.Elapsed.TotalSeconds, (long)batches * b, Spread: spreadSum / batches, Mrr: mrr);
             events.Add(e);
             progress?.Invoke(e);
         }

@@ -14,8 +14,12 @@ public static class LabelledItemsReader
     /// <summary>Header names taken as the class column when none is given.</summary>
     public static IReadOnlyList<string> ClassColumnNames { get; } = ["class", "label", "target", "y", "identity"];
 
-    /// <summary>Reads a file of labelled items. <paramref name="classColumn"/> names the CSV/TSV class column.</summary>
-    public static LabelledItems Read(string path, string? classColumn = null, int? limit = null)
+    /// <summary>
+    /// Reads a file of labelled items. <paramref name="classColumn"/> names the CSV/TSV class column. With
+    /// <paramref name="classOptional"/> a CSV/TSV header without a class column is a file of unlabelled items (the query
+    /// and item sets of a pair file): every column is a feature and each item is its own class, named by its row.
+    /// </summary>
+    public static LabelledItems Read(string path, string? classColumn = null, int? limit = null, bool classOptional = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
@@ -25,11 +29,11 @@ public static class LabelledItemsReader
         }
         if (IdxFile.LooksLikeIdx(path)) return IdxFile.ReadItems(path, null, limit);
         string ext = Path.GetExtension(path).ToLowerInvariant();
-        if (ext is ".csv" or ".tsv") return ReadDelimited(path, ext == ".tsv" ? '\t' : ',', classColumn, limit);
+        if (ext is ".csv" or ".tsv") return ReadDelimited(path, ext == ".tsv" ? '\t' : ',', classColumn, limit, classOptional);
         return ReadSvmLight(path, limit);
     }
 
-    private static LabelledItems ReadDelimited(string path, char separator, string? classColumn, int? limit)
+    private static LabelledItems ReadDelimited(string path, char separator, string? classColumn, int? limit, bool classOptional)
     {
         using var reader = new StreamReader(path);
         string? header = reader.ReadLine();
@@ -38,9 +42,10 @@ public static class LabelledItemsReader
         int classAt = classColumn is not null
             ? Array.FindIndex(names, n => n.Equals(classColumn, StringComparison.OrdinalIgnoreCase))
             : Array.FindIndex(names, n => ClassColumnNames.Contains(n, StringComparer.OrdinalIgnoreCase));
-        if (classAt < 0)
+        bool unlabelled = classAt < 0 && classOptional && classColumn is null;
+        if (classAt < 0 && !unlabelled)
             throw new RankingDataException(path, 1, 1, $"no class column in the header (looked for {classColumn ?? string.Join("/", ClassColumnNames)})");
-        int dim = names.Length - 1;
+        int dim = unlabelled ? names.Length : names.Length - 1;
         if (dim < 1) throw new RankingDataException(path, 1, 1, "the header names no feature column besides the class column");
         var features = new List<float>();
         var labels = new List<string>();
@@ -54,6 +59,7 @@ public static class LabelledItemsReader
             if (fields.Length != names.Length)
                 throw new RankingDataException(path, lineNo, 1, $"{fields.Length} fields, the header names {names.Length}");
             int column = 1;
+            if (unlabelled) labels.Add((labels.Count).ToString(CultureInfo.InvariantCulture));
             for (int f = 0; f < fields.Length; f++)
             {
                 string text = fields[f].Trim();
