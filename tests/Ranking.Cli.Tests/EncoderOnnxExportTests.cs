@@ -119,6 +119,32 @@ public sealed class EncoderOnnxExportTests(Xunit.Abstractions.ITestOutputHelper 
         AssertClose(ours, onnx);
     }
 
+    [Fact]
+    public void ExportCommandWritesEachTowerOfATwoTowerModel()
+    {
+        Directory.CreateDirectory(_dir);
+        string Path_(string name) => Path.Combine(_dir, name);
+        var set = SyntheticPairs.Generate(new SyntheticPairOptions { Items = 30, Queries = 300, QueryFeatures = 7, ItemFeatures = 5, SameView = false, Seed = 5 });
+        var model = PairTrainer.TrainTwoTowers(new PairSet(set.Queries, set.Items, set.Train),
+            new EmbeddingTrainerOptions { Hidden = [12], Dimension = 6, Epochs = 2, BatchSize = 32, Threads = 1 });
+        model.Save(Path_("two.rkm"));
+        Assert.Equal(2, CliHarness.Run("export", "--model", Path_("two.rkm"), "--out", Path_("none.onnx")).ExitCode);
+        Assert.False(File.Exists(Path_("none.onnx")));
+        foreach (var (tower, items) in new[] { (EmbeddingTower.Query, set.Queries), (EmbeddingTower.Item, set.Items) })
+        {
+            string onnxPath = Path_($"{tower.Name()}.onnx");
+            var export = CliHarness.Run("export", "--model", Path_("two.rkm"), "--out", onnxPath, "--tower", tower.Name(), "--json");
+            Assert.True(export.ExitCode == 0, export.Stderr);
+            Assert.Equal(tower.Name(), (string)JsonNode.Parse(export.Stdout)!["tower"]!);
+            Assert.Equal(items.Dimension, (int)JsonNode.Parse(export.Stdout)!["input_features"]!);
+            byte[] bytes = File.ReadAllBytes(onnxPath);
+            using (var session = new InferenceSession(bytes)) Assert.Equal(tower.Name(), session.ModelMetadata.CustomMetadataMap["tower"]);
+            float[] onnx = OnnxEmbeddings(bytes, items.Features, items.Count, items.Dimension, out var shape);
+            Assert.Equal([items.Count, 6], shape);
+            AssertClose(model.Encode(items, tower, threads: 1), onnx);
+        }
+    }
+
     private static (LabelledItems Train, LabelledItems Test) Split(ulong seed)
     {
         var set = SyntheticClasses.Generate(new SyntheticClassOptions { Classes = 24, ItemsPerClass = 6, Dimension = 10, LatentDimension = 4, Seed = seed });

@@ -14,7 +14,7 @@ namespace Ranking.Cli.Commands;
 /// MRR, kNN accuracy, NMI) of a model or of raw features, write embeddings, search neighbours, and generate the
 /// seeded many-class synthetic set. Data: IDX images (labels found beside them), CSV/TSV with a class column, SVMlight.
 /// </summary>
-internal static class EmbedCommands
+internal static partial class EmbedCommands
 {
     /// <summary>The <c>embed</c> command group.</summary>
     public static Command Create()
@@ -25,6 +25,7 @@ internal static class EmbedCommands
         embed.Subcommands.Add(CreateEncode());
         embed.Subcommands.Add(CreateSearch());
         embed.Subcommands.Add(CreateSynth());
+        embed.Subcommands.Add(CreateSynthPairs());
         embed.Subcommands.Add(CreateReport());
         return embed;
     }
@@ -48,8 +49,9 @@ internal static class EmbedCommands
 
     private static Command CreateTrain()
     {
-        var data = new Option<string>("--data") { Description = "Training items (IDX images, CSV/TSV with a class column, SVMlight).", Required = true };
+        var data = new Option<string?>("--data") { Description = "Training items (IDX images, CSV/TSV with a class column, SVMlight); or train on pairs with --pairs." };
         var valid = new Option<string?>("--valid") { Description = "Validation items: MAP@R (leave-one-out) after each epoch." };
+        var pairOptions = new PairTrainOptions();
         var loss = new Option<string>("--loss") { Description = $"Batch loss: {string.Join("|", BatchLossOptions.LossNames)}.", DefaultValueFactory = _ => "supcon" };
         var miner = new Option<string>("--miner") { Description = $"Miner: {string.Join("|", BatchLossOptions.MinerNames)}.", DefaultValueFactory = _ => "all" };
         var distance = new Option<string>("--distance") { Description = $"Distance: {string.Join("|", EmbeddingDistances.Names)}.", DefaultValueFactory = _ => "cosine" };
@@ -79,6 +81,7 @@ internal static class EmbedCommands
             data, valid, loss, miner, distance, reducer, epochs, batch, perClass, hidden, dim, lr, seed, memory, margin, temperature,
             posMargin, negMargin, softMargin, noNormalise, maxBatches, proxyNegatives, proxyAlpha, proxyLr, output, classColumn, limit, threads, json,
         };
+        pairOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var lossOptions = Usage(() =>
@@ -108,6 +111,13 @@ internal static class EmbedCommands
                 ProxyLearningRateScale = parse.GetValue(proxyLr),
             };
             Usage(() => { options.Validate(); return 0; });
+            if (pairOptions.Given(parse))
+            {
+                if (parse.GetValue(data) is not null || parse.GetValue(valid) is not null)
+                    throw new UsageException("--pairs trains on pairs of --queries and --items (validation: --valid-pairs); --data and --valid are for class-labelled items.");
+                return TrainPairs(parse, pairOptions, options, parse.GetValue(output)!, parse.GetValue(classColumn), parse.GetValue(limit), parse.GetValue(json));
+            }
+            if (parse.GetValue(data) is null) throw new UsageException("give --data TRAIN (class-labelled items), or --pairs PAIRS --queries QUERIES --items ITEMS.");
             var train = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
             var validItems = parse.GetValue(valid) is { } v ? Read(v, parse.GetValue(classColumn), parse.GetValue(limit)) : null;
             bool asJson = parse.GetValue(json);
@@ -232,9 +242,10 @@ internal static class EmbedCommands
 
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
-    private static (float[] Embeddings, int Dimension, EmbeddingDistance Distance) Embed(EmbeddingModel? model, LabelledItems items, EmbeddingDistance rawDistance, int threads)
+    private static (float[] Embeddings, int Dimension, EmbeddingDistance Distance) Embed(EmbeddingModel? model, LabelledItems items, EmbeddingDistance rawDistance, int threads,
+        EmbeddingTower tower = EmbeddingTower.Query)
     {
-        if (model is not null) return (model.Encode(items, threads), model.Encoder.Dimension, model.Distance);
+        if (model is not null) return (model.Encode(items, tower, threads), model.Encoder.Dimension, model.Distance);
         float[] x = (float[])items.Features.Clone();
         if (rawDistance.NeedsNormalisedInput()) EmbeddingDistances.NormaliseRows(x, items.Count, items.Dimension, new float[items.Count]);
         return (x, items.Dimension, rawDistance);
@@ -244,16 +255,19 @@ internal static class EmbedCommands
     {
         var modelPath = new Option<string?>("--model") { Description = "An embedding model file." };
         var raw = new Option<bool>("--raw") { Description = "Evaluate the raw features instead of a model's embeddings." };
-        var data = new Option<string>("--data") { Description = "Query items.", Required = true };
-        var references = new Option<string?>("--references") { Description = "Reference items (default: leave-one-out over the queries)." };
+        var data = new Option<string?>("--data") { Description = "Query items (a two-tower model embeds them with its query tower); or evaluate pairs with --pairs." };
+        var references = new Option<string?>("--references") { Description = "Reference items (default: leave-one-out over the queries; a two-tower model needs them and embeds them with its item tower)." };
         var distance = new Option<string>("--distance") { Description = "Distance for --raw.", DefaultValueFactory = _ => "cosine" };
-        var k = new Option<int?>("--k") { Description = "Neighbours retrieved (default: the largest class size, as AccuracyCalculator)." };
+        var k = new Option<int?>("--k") { Description = $"Neighbours retrieved (default: the largest class size, as AccuracyCalculator; with --pairs {PairRetrieval.DefaultK} or the item count)." };
+        var pairs = new Option<string?>("--pairs") { Description = "Instead of --data: pairs 'query_row item_row'; each query searches every item of --items for its chosen one (Recall@k, MRR)." };
+        var pairQueries = new Option<string?>("--queries") { Description = "With --pairs: the query set (a two-tower model's query tower embeds it)." };
+        var pairItems = new Option<string?>("--items") { Description = "With --pairs: the item set (a two-tower model's item tower embeds it)." };
         var nmi = new Option<bool>("--nmi") { Description = "Also cluster the queries (seeded k-means++, one cluster per class) and report NMI." };
         var perQuery = new Option<string?>("--per-query") { Description = "Write per-query MAP@R and P@1 to this CSV file." };
         var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
-        var command = new Command("eval", "Retrieval metrics of embeddings: P@1, R-precision, MAP@R, Recall@k, MRR, kNN accuracy (and NMI).")
+        var command = new Command("eval", "Retrieval metrics of embeddings: P@1, R-precision, MAP@R, Recall@k, MRR, kNN accuracy (and NMI); with --pairs, Recall@k and MRR of each query's chosen item.")
         {
-            modelPath, raw, data, references, distance, k, nmi, perQuery, classColumn, limit, threads, json,
+            modelPath, raw, data, references, distance, k, nmi, perQuery, classColumn, limit, threads, json, pairs, pairQueries, pairItems,
         };
         command.SetAction(parse =>
         {
@@ -262,15 +276,26 @@ internal static class EmbedCommands
             if (isRaw == (path is not null)) throw new UsageException("give exactly one of --model MODEL and --raw.");
             if (parse.GetValue(k) is < 1) throw new UsageException("--k must be at least 1.");
             var rawDistance = Usage(() => EmbeddingDistances.Parse(parse.GetValue(distance)!));
-            var model = path is null ? null : EmbeddingModel.Load(path);
             int threadCount = parse.GetValue(threads);
+            if (parse.GetValue(pairs) is { } pairsPath)
+            {
+                if (parse.GetValue(data) is not null || parse.GetValue(references) is not null || parse.GetValue(nmi) || parse.GetValue(perQuery) is not null)
+                    throw new UsageException("--pairs evaluates pairs of --queries and --items; --data, --references, --nmi and --per-query are for class-labelled items.");
+                return EvalPairs(path is null ? null : EmbeddingModel.Load(path), rawDistance, pairsPath, parse.GetValue(pairQueries), parse.GetValue(pairItems),
+                    parse.GetValue(classColumn), parse.GetValue(limit), parse.GetValue(k), threadCount, parse.GetValue(json));
+            }
+            if (parse.GetValue(pairQueries) is not null || parse.GetValue(pairItems) is not null) throw new UsageException("--queries and --items go with --pairs PAIRS.");
+            if (parse.GetValue(data) is null) throw new UsageException("give --data QUERIES (class-labelled items), or --pairs PAIRS --queries QUERIES --items ITEMS.");
+            var model = path is null ? null : EmbeddingModel.Load(path);
+            if (model is { IsTwoTower: true } && parse.GetValue(references) is null)
+                throw new UsageException($"{path}: a two-tower model embeds queries and references with different towers: give --references (the item tower's items).");
             var queries = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
             var refs = parse.GetValue(references) is { } r ? Read(r, parse.GetValue(classColumn), parse.GetValue(limit)) : null;
-            if (refs is not null && refs.Dimension != queries.Dimension)
+            if (refs is not null && refs.Dimension != queries.Dimension && model is not { IsTwoTower: true })
                 throw new RankingDataException($"{refs.Source}: {refs.Dimension} features, the queries have {queries.Dimension}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (qe, dim, dist) = Embed(model, queries, rawDistance, threadCount);
-            float[]? re = refs is null ? null : Embed(model, refs, rawDistance, threadCount).Embeddings;
+            float[]? re = refs is null ? null : Embed(model, refs, rawDistance, threadCount, EmbeddingTower.Item).Embeddings;
             var options = new RetrievalOptions { K = parse.GetValue(k), Threads = threadCount };
             var report = RetrievalEvaluator.Evaluate(qe, queries.Classes, dim, dist, re, refs?.Classes, options);
             if (parse.GetValue(nmi))
@@ -322,13 +347,18 @@ internal static class EmbedCommands
         var modelPath = new Option<string>("--model") { Description = "An embedding model file.", Required = true };
         var data = new Option<string>("--data") { Description = "Items to embed.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV file: class, then the embedding's values.", Required = true };
+        var tower = TowerOption("embeds --data");
         var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads();
-        var command = new Command("encode", "Embed items with a model; write class,e1..eD per item.") { modelPath, data, output, classColumn, limit, threads };
+        var command = new Command("encode", "Embed items with a model (a two-tower model: with --tower query|item); write class,e1..eD per item.") { modelPath, data, output, tower, classColumn, limit, threads };
         command.SetAction(parse =>
         {
-            var model = EmbeddingModel.Load(parse.GetValue(modelPath)!);
-            var items = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
-            float[] e = model.Encode(items, parse.GetValue(threads));
+            string path = parse.GetValue(modelPath)!;
+            var model = EmbeddingModel.Load(path);
+            var chosen = ResolveTower(model, path, parse.GetValue(tower));
+            if (parse.GetValue(limit) is < 1) throw new UsageException("--limit must be at least 1.");
+            // A CSV without a class column is accepted here (each item its own class): the class is only echoed.
+            var items = LabelledItemsReader.Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit), classOptional: true);
+            float[] e = model.Encode(items, chosen ?? EmbeddingTower.Query, parse.GetValue(threads));
             int d = model.Encoder.Dimension;
             var sb = new StringBuilder("class");
             for (int j = 0; j < d; j++) sb.Append(CultureInfo.InvariantCulture, $",e{j + 1}");
@@ -352,7 +382,7 @@ internal static class EmbedCommands
         var references = new Option<string>("--references") { Description = "Reference items searched.", Required = true };
         var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 10 };
         var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
-        var command = new Command("search", "The k nearest references of each query (exact search): query, rank, reference, class, distance.")
+        var command = new Command("search", "The k nearest references of each query (exact search; a two-tower model: query tower for --data, item tower for --references): query, rank, reference, class, distance.")
         {
             modelPath, data, references, k, classColumn, limit, threads, json,
         };
@@ -360,11 +390,14 @@ internal static class EmbedCommands
         {
             if (parse.GetValue(k) < 1) throw new UsageException("--k must be at least 1.");
             var model = EmbeddingModel.Load(parse.GetValue(modelPath)!);
-            var queries = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
-            var refs = Read(parse.GetValue(references)!, parse.GetValue(classColumn), parse.GetValue(limit));
+            if (parse.GetValue(limit) is < 1) throw new UsageException("--limit must be at least 1.");
+            // Classes are only echoed here: a CSV without a class column is accepted (each item its own class).
+            var queries = LabelledItemsReader.Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit), classOptional: true);
+            var refs = LabelledItemsReader.Read(parse.GetValue(references)!, parse.GetValue(classColumn), parse.GetValue(limit), classOptional: true);
             int threadCount = parse.GetValue(threads), d = model.Encoder.Dimension;
-            var search = new ExactNearestNeighbourSearch(model.Encode(refs, threadCount), refs.Count, d, model.Distance, threadCount);
-            var result = search.Search(model.Encode(queries, threadCount), queries.Count, parse.GetValue(k), leaveOneOut: false);
+            // A two-tower model: the query tower embeds the queries, the item tower the references.
+            var search = new ExactNearestNeighbourSearch(model.Encode(refs, EmbeddingTower.Item, threadCount), refs.Count, d, model.Distance, threadCount);
+            var result = search.Search(model.Encode(queries, EmbeddingTower.Query, threadCount), queries.Count, parse.GetValue(k), leaveOneOut: false);
             bool asJson = parse.GetValue(json);
             var sb = new StringBuilder(asJson ? "" : "query\trank\treference\tclass\tvalue\n");
             var rows = new JsonArray();

@@ -29,8 +29,9 @@ internal static class ExportCommand
             DefaultValueFactory = _ => "onnx",
         };
         var json = SharedOptions.Json("Print a JSON summary.");
+        var tower = new Option<string?>("--tower") { Description = "A two-tower embedding model: the tower to export (query|item), one ONNX file per tower." };
         var command = new Command("export", "Export a model file for serving: ONNX with the feature pipeline in the graph (input 'features' [N,F] raw, output 'score' [N]); an embedding model's encoder gives output 'embedding' [N,dim].")
-            { modelPath, output, format, json };
+            { modelPath, output, format, json, tower };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(modelPath)!, outPath = parse.GetValue(output)!, chosen = parse.GetValue(format)!.Trim().ToLowerInvariant();
@@ -39,9 +40,20 @@ internal static class ExportCommand
             if (manifest.ModelFamily == EmbeddingModel.Family)
             {
                 if (chosen != "onnx") throw new UsageException($"{path}: an embedding model exports as onnx only, not {chosen}.");
-                ExportEncoder(EmbeddingModel.Load(path), path, outPath, chosen, parse.GetValue(json));
+                var embedding = EmbeddingModel.Load(path);
+                string? towerName = parse.GetValue(tower);
+                if (embedding.IsTwoTower && towerName is null) throw new UsageException($"{path}: a two-tower model exports one tower per file: give --tower query or --tower item.");
+                if (!embedding.IsTwoTower && towerName is not null) throw new UsageException($"{path}: one shared encoder, no towers: drop --tower.");
+                EmbeddingTower? which = null;
+                if (towerName is not null)
+                {
+                    try { which = EmbeddingTowers.Parse(towerName); }
+                    catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+                }
+                ExportEncoder(embedding, path, outPath, chosen, parse.GetValue(json), which);
                 return ExitCodes.Ok;
             }
+            if (parse.GetValue(tower) is not null) throw new UsageException($"{path}: --tower is for two-tower embedding models.");
             var model = RankingModel.Load(path, CatalogFactory.CreateDefault());
             if (chosen != "onnx")
             {
@@ -74,20 +86,21 @@ internal static class ExportCommand
     }
 
     /// <summary>Writes an embedding model's encoder as ONNX (features in, embeddings out) and reports it.</summary>
-    private static void ExportEncoder(EmbeddingModel model, string path, string outPath, string format, bool json)
+    private static void ExportEncoder(EmbeddingModel model, string path, string outPath, string format, bool json, EmbeddingTower? tower)
     {
-        byte[] bytes = EmbeddingOnnx.ToBytes(model);
+        byte[] bytes = EmbeddingOnnx.ToBytes(model, tower);
         Ranking.Data.AtomicFile.WriteAllBytes(outPath, bytes);
-        var encoder = model.Encoder;
+        var encoder = model.Tower(tower ?? EmbeddingTower.Query);
         if (json)
             CliJson.Print(new JsonObject
             {
                 ["model"] = path, ["out"] = outPath, ["format"] = format, ["model_family"] = EmbeddingModel.Family,
                 ["input_features"] = encoder.InputCount, ["dimension"] = encoder.Dimension, ["normalise"] = encoder.Normalise,
                 ["distance"] = model.Distance.Name(), ["ir_version"] = OnnxFormat.IrVersion, ["opset"] = OnnxFormat.Opset, ["bytes"] = bytes.Length,
+                ["tower"] = tower?.Name(),
             });
         else
-            Console.Out.WriteLine($"{outPath}: ONNX (IR {OnnxFormat.IrVersion}, opset {OnnxFormat.Opset}), embedding encoder {DenseNetwork.Describe(encoder.InputCount, encoder.Network.Hidden, encoder.Dimension)}{(encoder.Normalise ? ", L2-normalised" : "")}, input 'features' [N,{encoder.InputCount}], output 'embedding' [N,{encoder.Dimension}]");
+            Console.Out.WriteLine($"{outPath}: ONNX (IR {OnnxFormat.IrVersion}, opset {OnnxFormat.Opset}), {(tower is { } t ? $"{t.Name()} tower, " : "")}embedding encoder {DenseNetwork.Describe(encoder.InputCount, encoder.Network.Hidden, encoder.Dimension)}{(encoder.Normalise ? ", L2-normalised" : "")}, input 'features' [N,{encoder.InputCount}], output 'embedding' [N,{encoder.Dimension}]");
     }
 
     /// <summary>
