@@ -143,6 +143,7 @@ public sealed class EmbedPairCommandTests : IDisposable
         Refused("--pairs needs --queries", ["embed", "train", "--pairs", P("b-train.pairs"), "--items", P("b-items.csv"), "--out", P("x.rkm")]);
         Refused("--data and --valid are for class-labelled items", ["embed", "train", .. Sets("b-train.pairs"), "--data", P("b-items.csv"), "--out", P("x.rkm")]);
         Refused("give --data TRAIN", ["embed", "train", "--out", P("x.rkm")]);
+        Refused("--per-class is for class-labelled items", ["embed", "train", .. Sets("b-train.pairs"), "--per-class", "4", "--out", P("x.rkm")]);
 
         var trained = CliHarness.Run(["embed", "train", .. Sets("b-train.pairs"), "--epochs", "1", "--batch", "32", "--hidden", "8", "--dim", "4", "--out", P("two.rkm")]);
         Assert.True(trained.ExitCode == 0, trained.Stderr);

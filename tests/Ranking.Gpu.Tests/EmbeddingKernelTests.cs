@@ -81,6 +81,50 @@ public class EmbeddingKernelTests
         Assert.NotEqual(unfilled.CpuLoss, result.CpuLoss, 6);
     }
 
+    /// <summary>
+    /// The two-tower loss with its batch step on the device (the item tower's batch as references apart from the
+    /// queries, its gradient back) against the CPU, one item twice in the batch and, for sampled-softmax, the log-Q
+    /// correction; then two-tower training with the device step gives the CPU's towers.
+    /// </summary>
+    [Theory]
+    [InlineData("ntxent", "cosine")]
+    [InlineData("sampled-softmax", "cosine")]
+    [InlineData("supcon", "l2")]
+    [InlineData("sampled-softmax", "dot")]
+    public void Two_tower_loss_and_both_gradients_match_the_cpu(string loss, string distance)
+    {
+        const int n = 10, dim = 5;
+        var options = new BatchLossOptions { Loss = loss, Distance = EmbeddingDistances.Parse(distance), Temperature = 0.5f };
+        var (queries, _) = EmbeddingParity.RandomBatch(n, dim, 3, 1, options.Distance.NeedsNormalisedInput());
+        var (items, _) = EmbeddingParity.RandomBatch(n, dim, 3, 2, options.Distance.NeedsNormalisedInput());
+        int[] itemRows = [0, 5, 2, 5, 1, 3, 4, 6, 7, 8];
+        float[] logShare = Enumerable.Range(0, 9).Select(i => -0.3f * (i + 1)).ToArray();
+        float[] cpuQ = new float[n * dim], cpuI = new float[n * dim], gpuQ = new float[n * dim], gpuI = new float[n * dim];
+        double cpuLoss = new TwoTowerLoss(options, logShare, threads: 1).Compute(queries, items, itemRows, n, dim, cpuQ, cpuI, 0);
+        using var device = new GpuBatchLoss(TestDevice.Cpu, options, memory: 0, dimension: dim);
+        double gpuLoss = new TwoTowerLoss(options, logShare, step: device).Compute(queries, items, itemRows, n, dim, gpuQ, gpuI, 0);
+        Assert.True(cpuLoss > 0);
+        Assert.Equal(cpuLoss, gpuLoss, 5);
+        for (int k = 0; k < n * dim; k++)
+        {
+            Assert.True(Math.Abs(cpuQ[k] - gpuQ[k]) <= 1e-5, $"query gradient {k}: cpu {cpuQ[k]}, gpu {gpuQ[k]}");
+            Assert.True(Math.Abs(cpuI[k] - gpuI[k]) <= 1e-5, $"item gradient {k}: cpu {cpuI[k]}, gpu {gpuI[k]}");
+        }
+        Assert.Contains(cpuI, v => Math.Abs(v) > 1e-3f);
+
+        var set = SyntheticPairs.Generate(new SyntheticPairOptions { Items = 12, Queries = 60, QueryFeatures = 4, ItemFeatures = 3, SameView = false, Seed = 9 });
+        var pairs = new PairSet(set.Queries, set.Items, set.Train);
+        var training = new EmbeddingTrainerOptions { Loss = options, Hidden = [6], Dimension = dim, Epochs = 1, BatchSize = 8, MaxBatchesPerEpoch = 3, Threads = 1 };
+        var onCpu = PairTrainer.TrainTwoTowers(pairs, training);
+        using var trainingDevice = new GpuBatchLoss(TestDevice.Cpu, options, memory: 0, dimension: dim);
+        var onDevice = PairTrainer.TrainTwoTowers(pairs, training, step: trainingDevice);
+        foreach (var tower in new[] { EmbeddingTower.Query, EmbeddingTower.Item })
+        {
+            float[] a = onCpu.Tower(tower).Network.Parameters, b = onDevice.Tower(tower).Network.Parameters;
+            for (int k = 0; k < a.Length; k++) Assert.True(Math.Abs(a[k] - b[k]) <= 1e-4, $"{tower} tower parameter {k}: cpu {a[k]}, device {b[k]}");
+        }
+    }
+
     [Fact]
     public void Device_memory_holds_the_same_queue_as_the_cpu_memory()
     {

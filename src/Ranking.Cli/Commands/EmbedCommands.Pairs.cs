@@ -46,6 +46,7 @@ internal static partial class EmbedCommands
     private static int TrainPairs(ParseResult parse, PairTrainOptions pairOptions, EmbeddingTrainerOptions options, string output, string? classColumn, int? limit, bool asJson)
     {
         string pairsPath = parse.GetValue(pairOptions.Pairs) ?? throw new UsageException("--queries, --items, --valid-pairs and --towers go with --pairs PAIRS.");
+        if (options.PerClass is not null) throw new UsageException("--per-class is for class-labelled items; a pair batch is --batch pairs (one shared encoder: two items per pair).");
         int towers = parse.GetValue(pairOptions.Towers) ?? 2;
         if (towers is not (1 or 2)) throw new UsageException($"--towers takes 1 (one shared encoder) or 2 (a query tower and an item tower), got {towers}.");
         var (queries, items) = ReadPairSets(parse.GetValue(pairOptions.Queries), parse.GetValue(pairOptions.Items), classColumn, limit);
