@@ -14,7 +14,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
 dotnet build "$root/src/Ranking.Cli" -c Release -v q -nologo >/dev/null
 ranking() { dotnet "$root/src/Ranking.Cli/bin/Release/net10.0/ranking.dll" "$@"; }
-common=(--hidden 64 --dim 16 --batch 128 --epochs "${EPOCHS:-20}" --lr 0.003 --temperature 0.1 --json)
+common=(--hidden 64 --dim 16 --batch 128 --epochs "${EPOCHS:-20}" --lr 0.003 --json)
+temperature=0.1
 report() { # label, eval json
   python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -25,7 +26,7 @@ PY
 run() { # prefix, name, seed, extra train args...
   local prefix=$1 name=$2 seed=$3; shift 3
   ranking embed train --pairs "$prefix-train.pairs" --queries "$prefix-queries.csv" --items "$prefix-items.csv" \
-    "${common[@]}" --seed "$seed" "$@" --out "$out/$name.rkm" > "$out/$name.train.json"
+    "${common[@]}" --temperature "$temperature" --seed "$seed" "$@" --out "$out/$name.rkm" > "$out/$name.train.json"
   ranking embed eval --model "$out/$name.rkm" --pairs "$prefix-held-out.pairs" --queries "$prefix-queries.csv" --items "$prefix-items.csv" --json > "$out/$name.eval.json"
   report "$name" "$out/$name.eval.json"
 }
@@ -61,9 +62,12 @@ held = items(sys.argv[2])
 def recall(k): return sum(i in ranked[:k] for i in held) / len(held)
 print(f'{"popularity only (training counts)":44s} Recall@1 {recall(1):.4f}  Recall@10 {recall(10):.4f}', flush=True)
 PY
+  # Cosine at temperature 0.1, and the unnormalised dot product (its norms can carry popularity) at temperature 1.
   for distance in cosine dot; do
-    norm=(); [[ $distance == dot ]] && norm=(--no-normalise --temperature 1)
+    norm=(); temperature=0.1
+    if [[ $distance == dot ]]; then norm=(--no-normalise); temperature=1; fi
     run "$p" "popular-ntxent-$distance-seed$seed" "$seed" --loss ntxent --distance "$distance" "${norm[@]}"
     run "$p" "popular-logq-$distance-seed$seed" "$seed" --loss sampled-softmax --distance "$distance" "${norm[@]}"
   done
+  temperature=0.1
 done
