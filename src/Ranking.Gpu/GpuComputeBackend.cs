@@ -114,6 +114,18 @@ public sealed class GpuComputeBackend : IComputeBackend
         return kernel is not null;
     }
 
+    /// <summary>
+    /// A <see cref="GpuBatchLoss"/> on this backend's device: farness, mining, row bodies, gradients and, with
+    /// <paramref name="memory"/> &gt; 0, the cross-batch memory as a device ring buffer (the batch enqueued by a kernel).
+    /// <paramref name="threads"/> is not used (the device computes).
+    /// </summary>
+    public Ranking.Embeddings.IEmbeddingLossStep CreateEmbeddingLoss(Ranking.Embeddings.BatchLossOptions options, int memory = 0, int dimension = 0, int threads = -1) =>
+        new GpuBatchLoss(Device, options, memory, dimension);
+
+    /// <summary>A <see cref="GpuNearestNeighbourSearch"/>: the references uploaded once, queries searched in chunks by a kernel.</summary>
+    public Ranking.Embeddings.INearestNeighbourSearch CreateNearestNeighbourSearch(float[] references, int count, int dimension, Ranking.Embeddings.EmbeddingDistance distance, int threads = -1) =>
+        new GpuNearestNeighbourSearch(Device, references, count, dimension, distance);
+
     /// <summary>Disposes the device when this backend owns it; a shared device stays open.</summary>
     public void Dispose()
     {

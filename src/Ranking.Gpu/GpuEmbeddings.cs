@@ -12,7 +12,7 @@ namespace Ranking.Gpu;
 /// <see cref="BatchLoss.ReducerScales"/>, on the host: one number per anchor crosses the bus), and the chain
 /// rule back to the embeddings; with a cross-batch memory held on the device (enqueued by a kernel).
 /// </summary>
-public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
+public sealed class GpuBatchLoss : IEmbeddingLossStep
 {
     private readonly GpuDevice _device;
     private readonly EmbeddingKernels _kernels;
@@ -21,6 +21,10 @@ public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
     private MemoryBuffer1D<float, Stride1D.Dense>? _memory;
     private MemoryBuffer1D<int, Stride1D.Dense>? _memoryLabels;
     private int _memoryHead, _memoryCount, _memoryCapacity, _dim;
+    // The host's copy of the memory's labels (ints, cheap): the log-Q correction and the collapse check read them without a download.
+    private int[] _hostMemoryLabels = [], _lastSlots = [];
+    private float[] _referenceLogQ = [];
+    private float[]? _lastLogQ;
 
     /// <summary>A device batch loss from checked options; <paramref name="memory"/> entries of cross-batch memory (0 = none).</summary>
     public GpuBatchLoss(GpuDevice device, BatchLossOptions options, int memory = 0, int dimension = 0)
@@ -40,6 +44,8 @@ public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
                 _memory = device.Accelerator.Allocate1D<float>((long)memory * dimension);
                 _memoryLabels = device.Accelerator.Allocate1D<int>(memory);
             }
+            _hostMemoryLabels = new int[memory];
+            _referenceLogQ = new float[memory];
         }
     }
 
@@ -47,6 +53,41 @@ public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
     public BatchLossOptions Options { get; }
     /// <summary>Entries in the device memory.</summary>
     public int MemoryCount => _memoryCount;
+    /// <summary>Entries the device memory holds at most (0: built without one).</summary>
+    public int MemoryCapacity => _memoryCapacity;
+    /// <summary>Statistics of the last batch's farness matrix, computed on the device (a row-statistics kernel; one spread, sum and count per anchor cross the bus).</summary>
+    public BatchStatistics LastStatistics { get; private set; }
+
+    /// <summary>
+    /// <see cref="IEmbeddingLossStep.ComputeAgainstMemory"/>: the batch enqueued into the device memory by a kernel, then the loss
+    /// against the memory (see <see cref="Compute(float[], int[], int, int, float[], int, float[])"/>); the slots are the ring's, as the CPU queue's.
+    /// </summary>
+    public double ComputeAgainstMemory(float[] embeddings, int[] labels, int count, int dim, float[] embeddingGradient, int iteration, int[] slots, float[]? classLogQ = null)
+    {
+        if (_memory is null) throw new InvalidOperationException("this loss step was built without a cross-batch memory.");
+        if (count > _memoryCapacity) throw new ArgumentException($"a batch of {count} does not fit a memory of {_memoryCapacity}.", nameof(count));
+        // The ring's slots and labels on the host, as the enqueue kernel writes them (the CPU queue's order).
+        for (int i = 0; i < count; i++)
+        {
+            int slot = (_memoryHead + i) % _memoryCapacity;
+            slots[i] = slot;
+            _hostMemoryLabels[slot] = labels[i];
+        }
+        int entries = Math.Min(_memoryCapacity, _memoryCount + count);
+        _lastLogQ = null;
+        if (classLogQ is not null)
+        {
+            for (int j = 0; j < entries; j++) _referenceLogQ[j] = classLogQ[_hostMemoryLabels[j]];
+            _lastLogQ = _referenceLogQ;
+        }
+        _lastSlots = slots;
+        return Compute(embeddings, labels, count, dim, embeddingGradient, iteration, _lastLogQ);
+    }
+
+    /// <summary>The memory as references of the batch last enqueued: the host's labels, slots and log q; no embeddings (they stay on the device).</summary>
+    public BatchReferences MemoryReferences => _memory is null
+        ? throw new InvalidOperationException("this loss step was built without a cross-batch memory.")
+        : new BatchReferences([], _hostMemoryLabels, _memoryCount, _lastSlots, AreTheBatch: false, _lastLogQ);
 
     /// <summary>The settings the shared row body receives.</summary>
     public BatchLossSettings Settings => _settings;
@@ -117,6 +158,7 @@ public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
         using var rowTerms = acc.Allocate1D<int>(count);
         using var rowNonZero = acc.Allocate1D<int>(count);
         _kernels.Farness(e.View, refs, farness.View, count, m, dim, _distanceKind, settings.Sign);
+        var (spread, farnessSum, pairs) = RowStatistics(farness, self, count, m);
         var template = new DeviceBatchRow
         {
             FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, OrderMatrix = order.View, ReferenceLabels = refLabels,
@@ -129,7 +171,8 @@ public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
         var rows = new RowLoss[count];
         for (int i = 0; i < count; i++) rows[i] = new RowLoss { Loss = loss[i], Terms = terms[i], NonZero = nonZero[i] };
         var scales = new float[count];
-        double value = BatchLoss.ReducerScales(rows, count, Options.EffectiveReducer, settings.Sign, scales, out _, out _);
+        double value = BatchLoss.ReducerScales(rows, count, Options.EffectiveReducer, settings.Sign, scales, out long termCount, out long nonZeroCount);
+        LastStatistics = new BatchStatistics(termCount, nonZeroCount, count == 0 ? 0 : spread / count, pairs == 0 ? 0 : farnessSum / pairs);
         using var scaleBuffer = _device.Upload(scales);
         _kernels.ScaleRows(gradient.View, scaleBuffer.View, count, m);
         using var output = acc.Allocate1D<float>((long)count * dim);
@@ -142,6 +185,24 @@ public sealed class GpuBatchLoss : IBatchLossStep, IDisposable
             _device.Download(referenceOutput.View, referenceGradient.AsSpan(0, m * dim));
         }
         return value;
+    }
+
+    /// <summary>Sums over anchors of the row spreads, the farness sum and the pairs, self-pairs left out (the CPU's <see cref="BatchLoss"/> statistics).</summary>
+    private (double Spread, double Sum, long Pairs) RowStatistics(MemoryBuffer1D<float, Stride1D.Dense> farness, MemoryBuffer1D<int, Stride1D.Dense> self, int count, int m)
+    {
+        var acc = _device.Accelerator;
+        using var rowSpread = acc.Allocate1D<float>(Math.Max(1, count));
+        using var rowSum = acc.Allocate1D<double>(Math.Max(1, count));
+        using var rowPairs = acc.Allocate1D<int>(Math.Max(1, count));
+        _kernels.RowStatistics(farness.View, self.View, count, m, rowSpread.View, rowSum.View, rowPairs.View);
+        if (count == 0) return (0, 0, 0);
+        var spreads = rowSpread.GetAsArray1D();
+        var sums = rowSum.GetAsArray1D();
+        var pairCounts = rowPairs.GetAsArray1D();
+        double spread = 0, sum = 0;
+        long pairs = 0;
+        for (int i = 0; i < count; i++) { spread += spreads[i]; sum += sums[i]; pairs += pairCounts[i]; }
+        return (spread, sum, pairs);
     }
 
     /// <summary>The device memory's entries and labels (for tests: the queue's contents after the enqueues so far).</summary>

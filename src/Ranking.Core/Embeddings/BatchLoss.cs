@@ -150,6 +150,8 @@ public interface IBatchLossStep
     /// <summary>See <see cref="BatchLoss.Compute"/>.</summary>
     double Compute(float[] embeddings, int[] labels, int count, int dim, BatchReferences references, float[] embeddingGradient, int iteration,
         float[]? referenceGradient = null, BatchLossSettings? settings = null);
+    /// <summary>Statistics of the last batch's farness matrix (terms, non-zero terms, mean row spread, mean farness): what collapse detection watches.</summary>
+    BatchStatistics LastStatistics { get; }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Ranking.Compute;
 using Ranking.Data;
 using Ranking.Training;
 
@@ -82,8 +83,13 @@ public sealed record EmbeddingTrainingEvent(int Epoch, double Loss, double MapAt
 /// </summary>
 public static class EmbeddingTrainer
 {
-    /// <summary>Trains on <paramref name="train"/>; <paramref name="progress"/> receives every event as it happens.</summary>
-    public static EmbeddingModel Train(LabelledItems train, EmbeddingTrainerOptions options, LabelledItems? valid = null, Action<EmbeddingTrainingEvent>? progress = null)
+    /// <summary>
+    /// Trains on <paramref name="train"/>; <paramref name="progress"/> receives every event as it happens. <paramref name="backend"/>:
+    /// where the batch loss (with its cross-batch memory) and the per-epoch validation search run (null: the managed CPU);
+    /// the encoder's forward and backward passes and the optimiser stay on the host. Every backend gives the same numbers to 1e-4.
+    /// </summary>
+    public static EmbeddingModel Train(LabelledItems train, EmbeddingTrainerOptions options, LabelledItems? valid = null, Action<EmbeddingTrainingEvent>? progress = null,
+        IComputeBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -91,15 +97,16 @@ public static class EmbeddingTrainer
             throw new RankingDataException($"{valid.Source}: {valid.Dimension} features, the training items have {train.Dimension}");
         Func<EmbeddingEncoder, RetrievalReport>? validate = valid is null ? null : encoder =>
             RetrievalEvaluator.Evaluate(encoder.Encode(valid.Features, valid.Count, options.Threads), valid.Classes, options.Dimension, options.Loss.Distance,
-                options: options.Validation with { Threads = options.Threads });
-        return Train(train, options, validate, progress);
+                options: options.Validation with { Threads = options.Threads, Backend = backend });
+        return Train(train, options, validate, progress, backend);
     }
 
     /// <summary>
     /// The training loop with any per-epoch validation: <paramref name="validate"/> evaluates the encoder after each
     /// epoch (leave-one-out on validation items, or retrieval on held-out pairs).
     /// </summary>
-    internal static EmbeddingModel Train(LabelledItems train, EmbeddingTrainerOptions options, Func<EmbeddingEncoder, RetrievalReport>? validate, Action<EmbeddingTrainingEvent>? progress)
+    internal static EmbeddingModel Train(LabelledItems train, EmbeddingTrainerOptions options, Func<EmbeddingEncoder, RetrievalReport>? validate, Action<EmbeddingTrainingEvent>? progress,
+        IComputeBackend? backend)
     {
         options.Validate();
         train.CheckTrainable();
@@ -110,12 +117,15 @@ public static class EmbeddingTrainer
         var sampler = new ClassBatchSampler(train, options.BatchSize, perClass, (ulong)options.Seed + 1);
         int b = options.BatchSize, d = options.Dimension, inputs = train.Dimension;
         var pass = encoder.CreateTrainingPass(b, options.Threads);
-        var loss = new BatchLoss(options.Loss with { Seed = options.Seed }, options.Threads);
+        var lossOptions = options.Loss with { Seed = options.Seed };
+        // The step (and the memory it holds) runs on the backend; this CPU loss only evaluates the loss at a collapse (no embedding needed).
+        using var lossStep = (backend ?? CpuComputeBackend.Instance).CreateEmbeddingLoss(lossOptions, options.Memory, d, options.Threads);
+        var loss = new BatchLoss(lossOptions, options.Threads);
+        bool hasMemory = options.Memory > 0;
         var optimizer = Optimizer.Create(options.Optimizer, encoder.Network.Parameters.Length);
-        var memory = options.Memory > 0 ? new CrossBatchMemory(options.Memory, d) : null;
         float[]? logQ = options.Loss.LogQCorrection ? LogClassFrequency(train) : null;
         var proxyLoss = options.Loss.IsProxyLoss
-            ? new ProxyLoss(options.Loss with { Seed = options.Seed }, ClassProxies.Create(train.ClassCount, d, (ulong)options.Seed + 2), normalise, options.Threads)
+            ? new ProxyLoss(lossOptions, ClassProxies.Create(train.ClassCount, d, (ulong)options.Seed + 2), normalise, options.Threads, lossStep)
             : null;
         var proxyOptimizer = proxyLoss is null ? null : Optimizer.Create(options.Optimizer, proxyLoss.Proxies.Vectors.Length);
 
@@ -126,7 +136,7 @@ public static class EmbeddingTrainer
         var gradP = new float[encoder.Network.Parameters.Length];
         var slots = new int[b];
         var selfIndex = Enumerable.Range(0, b).ToArray();
-        float[] refLogQ = memory is null ? new float[b] : new float[options.Memory];
+        float[] refLogQ = new float[b];
         var events = new List<EmbeddingTrainingEvent>();
         int batches = Math.Min(sampler.BatchesPerEpoch, options.MaxBatchesPerEpoch ?? int.MaxValue);
         int iteration = 0;
@@ -151,28 +161,27 @@ public static class EmbeddingTrainer
                     labels[i] = train.Classes[batch[i]];
                 }
                 pass.Forward(features, b);
-                BatchReferences refs;
-                if (memory is null)
+                BatchReferences refs = default;
+                double value;
+                if (proxyLoss is not null) value = proxyLoss.Compute(pass.Embeddings, labels, b, d, gradE, iteration);
+                else if (!hasMemory)
                 {
                     if (logQ is not null) for (int i = 0; i < b; i++) refLogQ[i] = logQ[labels[i]];
                     refs = new BatchReferences(pass.Embeddings, labels, b, selfIndex, AreTheBatch: true, logQ is null ? null : refLogQ);
+                    value = lossStep.Compute(pass.Embeddings, labels, b, d, refs, gradE, iteration);
                 }
                 else
                 {
-                    memory.Enqueue(pass.Embeddings, labels, b, slots);
-                    if (logQ is not null) for (int j = 0; j < memory.Count; j++) refLogQ[j] = logQ[memory.Labels[j]];
-                    refs = memory.References(slots, logQ is null ? null : refLogQ);
+                    value = lossStep.ComputeAgainstMemory(pass.Embeddings, labels, b, d, gradE, iteration, slots, logQ);
+                    refs = lossStep.MemoryReferences;
                 }
-                double value = proxyLoss is null
-                    ? loss.Compute(pass.Embeddings, labels, b, d, refs, gradE, iteration)
-                    : proxyLoss.Compute(pass.Embeddings, labels, b, d, gradE, iteration);
                 lossSum += value;
                 pass.Backward(gradE, gradP);
                 optimizer.Step(encoder.Network.Parameters, gradP, (float)options.LearningRate);
                 proxyLoss?.Step(proxyOptimizer!, (float)(options.LearningRate * options.ProxyLearningRateScale));
                 samples += b;
 
-                var statistics = proxyLoss?.LastStatistics ?? loss.LastStatistics;
+                var statistics = lossStep.LastStatistics;
                 spreadSum += statistics.MeanRowSpread;
                 if (monitor is not null && monitor.Observe(value, statistics.MeanRowSpread,
                         () => loss.LossAtCollapse(labels, b, refs, (float)statistics.MeanFarness, iteration)))

@@ -5,7 +5,7 @@ namespace Ranking.Embeddings;
 /// item set (embedded by the item tower), and the one relevant reference is the item the pair chose. With R = 1,
 /// P@1 = Recall@1 = MAP@R; MRR is 1 / the rank of the chosen item within the first k (0 beyond). A query in several
 /// pairs is evaluated once per pair, each time with its own chosen item as the target (leave-one-out next-item
-/// evaluation). The metrics are <see cref="RetrievalEvaluator"/>'s, over <see cref="ExactNearestNeighbourSearch"/>.
+/// evaluation). The metrics are <see cref="RetrievalEvaluator"/>'s, over the exact search of the options' backend (<see cref="RetrievalOptions.Backend"/>).
 /// </summary>
 public static class PairRetrieval
 {
@@ -46,9 +46,16 @@ public static class PairRetrieval
         options ??= new RetrievalOptions { RecallAt = DefaultRecallAt, KnnVote = 1 };
         int itemCount = pairs.Items.Count;
         var itemLabels = Enumerable.Range(0, itemCount).ToArray();
-        var search = new ExactNearestNeighbourSearch(items, itemCount, dimension, distance, options.Threads);
-        var resolved = options with { K = options.K ?? Math.Min(itemCount, Math.Max(DefaultK, options.RecallAt.DefaultIfEmpty(1).Max())) };
-        return RetrievalEvaluator.Evaluate(search, pairQueries, pairs.ItemRows, itemLabels, leaveOneOut: false, resolved);
+        var search = (options.Backend ?? Compute.CpuComputeBackend.Instance).CreateNearestNeighbourSearch(items, itemCount, dimension, distance, options.Threads);
+        try
+        {
+            var resolved = options with { K = options.K ?? Math.Min(itemCount, Math.Max(DefaultK, options.RecallAt.DefaultIfEmpty(1).Max())) };
+            return RetrievalEvaluator.Evaluate(search, pairQueries, pairs.ItemRows, itemLabels, leaveOneOut: false, resolved);
+        }
+        finally
+        {
+            (search as IDisposable)?.Dispose();
+        }
     }
 
     private static void CheckWidth(EmbeddingEncoder tower, LabelledItems items, string which)

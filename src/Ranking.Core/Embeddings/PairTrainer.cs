@@ -1,3 +1,4 @@
+using Ranking.Compute;
 using Ranking.Data;
 using Ranking.Training;
 
@@ -21,11 +22,12 @@ public static class PairTrainer
     /// <summary>
     /// Trains a two-tower model on <paramref name="train"/>; with <paramref name="valid"/> (held-out pairs over sets of the
     /// same feature counts), Recall@1 (as P@1) and MRR after each epoch. <paramref name="step"/>: where the batch loss
-    /// runs (null: the CPU's <see cref="BatchLoss"/>). The batch is at most the number of pairs. Cross-batch memory,
+    /// runs (null: <paramref name="backend"/>'s step). <paramref name="backend"/>: where the batch loss and the validation
+    /// search run (null: the managed CPU). The batch is at most the number of pairs. Cross-batch memory,
     /// proxy losses and collapse detection do not apply to two towers.
     /// </summary>
     public static EmbeddingModel TrainTwoTowers(PairSet train, EmbeddingTrainerOptions options, PairSet? valid = null,
-        Action<EmbeddingTrainingEvent>? progress = null, IBatchLossStep? step = null)
+        Action<EmbeddingTrainingEvent>? progress = null, IBatchLossStep? step = null, IComputeBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,7 +43,8 @@ public static class PairTrainer
         int b = Math.Min(options.BatchSize, train.Count), d = options.Dimension;
         int queryInputs = train.Queries.Dimension, itemInputs = train.Items.Dimension;
         var sampler = new PairBatchSampler(train.Count, b, (ulong)options.Seed + 1);
-        var loss = new TwoTowerLoss(options.Loss with { Seed = options.Seed }, options.Loss.LogQCorrection ? train.LogItemShare() : null, options.Threads, step);
+        using var ownStep = step is null ? (backend ?? CpuComputeBackend.Instance).CreateEmbeddingLoss(options.Loss with { Seed = options.Seed }, 0, options.Dimension, options.Threads) : null;
+        var loss = new TwoTowerLoss(options.Loss with { Seed = options.Seed }, options.Loss.LogQCorrection ? train.LogItemShare() : null, options.Threads, step ?? ownStep);
         var queryPass = queryTower.CreateTrainingPass(b, options.Threads);
         var itemPass = itemTower.CreateTrainingPass(b, options.Threads);
         var queryOptimizer = Optimizer.Create(options.Optimizer, queryTower.Network.Parameters.Length);
@@ -58,7 +61,7 @@ public static class PairTrainer
         var events = new List<EmbeddingTrainingEvent>();
         int batches = Math.Min(sampler.BatchesPerEpoch, options.MaxBatchesPerEpoch ?? int.MaxValue);
         int iteration = 0;
-        var validation = options.Validation with { Threads = options.Threads };
+        var validation = options.Validation with { Threads = options.Threads, Backend = backend };
 
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
@@ -77,7 +80,7 @@ public static class PairTrainer
                 queryPass.Forward(queryFeatures, b);
                 itemPass.Forward(itemFeatures, b);
                 lossSum += loss.Compute(queryPass.Embeddings, itemPass.Embeddings, itemRows, b, d, queryGradient, itemGradient, iteration);
-                if (loss.Step is BatchLoss cpu) spreadSum += cpu.LastStatistics.MeanRowSpread;
+                spreadSum += loss.Step.LastStatistics.MeanRowSpread;
                 queryPass.Backward(queryGradient, queryParameterGradient);
                 itemPass.Backward(itemGradient, itemParameterGradient);
                 queryOptimizer.Step(queryTower.Network.Parameters, queryParameterGradient, (float)options.LearningRate);
@@ -90,7 +93,7 @@ public static class PairTrainer
                 (map, p1, mrr) = (report.MapAtR, report.PrecisionAt1, report.Mrr);
             }
             var e = new EmbeddingTrainingEvent(epoch + 1, lossSum / batches, map, p1, epochClock.Elapsed.TotalSeconds, (long)batches * b,
-                Spread: loss.Step is BatchLoss ? spreadSum / batches : double.NaN, Mrr: mrr);
+                Spread: spreadSum / batches, Mrr: mrr);
             events.Add(e);
             progress?.Invoke(e);
         }
@@ -101,9 +104,11 @@ public static class PairTrainer
     /// Trains one shared encoder on the pairs by the existing path (<see cref="PairSet.ToSharedItems"/>, K = 2 items per
     /// pair-class in a batch, the options' loss, miner and memory; <see cref="EmbeddingTrainerOptions.BatchSize"/> counts
     /// pairs, so a batch holds twice as many items); with <paramref name="valid"/>, the same per-epoch
-    /// retrieval as <see cref="TrainTwoTowers"/>, the one encoder embedding both queries and items.
+    /// retrieval as <see cref="TrainTwoTowers"/>, the one encoder embedding both queries and items. <paramref name="backend"/>:
+    /// where the batch loss, its memory and the validation search run (null: the managed CPU).
     /// </summary>
-    public static EmbeddingModel TrainShared(PairSet train, EmbeddingTrainerOptions options, PairSet? valid = null, Action<EmbeddingTrainingEvent>? progress = null)
+    public static EmbeddingModel TrainShared(PairSet train, EmbeddingTrainerOptions options, PairSet? valid = null, Action<EmbeddingTrainingEvent>? progress = null,
+        IComputeBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -111,10 +116,10 @@ public static class PairTrainer
         train.CheckTrainable();
         var items = train.ToSharedItems();
         if (valid is not null) train.CheckSameShapes(valid);
-        var validation = options.Validation with { Threads = options.Threads };
+        var validation = options.Validation with { Threads = options.Threads, Backend = backend };
         Func<EmbeddingEncoder, RetrievalReport>? validate = valid is null ? null : encoder => PairRetrieval.Evaluate(encoder, encoder, valid, options.Loss.Distance, validation);
         // The batch counts pairs, as for two towers: B pairs are 2B items of B two-item classes.
-        return EmbeddingTrainer.Train(items, options with { PerClass = 2, BatchSize = Math.Max(4, Math.Min(2 * options.BatchSize, items.Count)) }, validate, progress);
+        return EmbeddingTrainer.Train(items, options with { PerClass = 2, BatchSize = Math.Max(4, Math.Min(2 * options.BatchSize, items.Count)) }, validate, progress, backend);
     }
 }
 

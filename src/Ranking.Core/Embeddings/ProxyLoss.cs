@@ -140,8 +140,8 @@ public sealed class ProxyLoss
     public int BatchClasses { get; private set; }
     /// <summary>d loss / d proxy of each selected class (raw parameters, before normalisation), <see cref="SelectedCount"/> x dimension.</summary>
     public float[] SelectedGradient => _gradient;
-    /// <summary>Statistics of the last batch's farness matrix (on the CPU; default on a device).</summary>
-    public BatchStatistics LastStatistics => (_loss as BatchLoss)?.LastStatistics ?? default;
+    /// <summary>Statistics of the last batch's farness matrix (from the step, on whichever backend it runs).</summary>
+    public BatchStatistics LastStatistics => _loss.LastStatistics;
 
     /// <summary>
     /// The reduced loss of a batch (embeddings row-major, normalised as the encoder does), d loss / d embeddings in

@@ -25,8 +25,15 @@ public static class RetrievalEvaluator
         bool leaveOneOut = references is null;
         references ??= queries;
         referenceLabels ??= queryLabels;
-        var search = new ExactNearestNeighbourSearch(references, referenceLabels.Length, dimension, distance, options.Threads);
-        return Evaluate(search, queries, queryLabels, referenceLabels, leaveOneOut, options);
+        var search = (options.Backend ?? Compute.CpuComputeBackend.Instance).CreateNearestNeighbourSearch(references, referenceLabels.Length, dimension, distance, options.Threads);
+        try
+        {
+            return Evaluate(search, queries, queryLabels, referenceLabels, leaveOneOut, options);
+        }
+        finally
+        {
+            (search as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>Evaluates through any search (exact or approximate).</summary>
@@ -120,6 +127,8 @@ public sealed record RetrievalOptions
     public int KnnVote { get; init; } = 10;
     /// <summary>Worker threads; -1 = all cores.</summary>
     public int Threads { get; init; } = -1;
+    /// <summary>Where the exact search runs (<see cref="Compute.IComputeBackend.CreateNearestNeighbourSearch"/>); null = the managed CPU search.</summary>
+    public Compute.IComputeBackend? Backend { get; init; }
 }
 
 /// <summary>Retrieval metrics (means over the queries kept) and the per-query values significance tests need.</summary>

@@ -71,6 +71,7 @@ public sealed class EmbeddingKernels
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> _referenceBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int> _enqueue;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, ArrayView<ulong>> _knn;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<double>, ArrayView<int>> _statistics;
 
     /// <summary>Loads (compiles) the kernels for an accelerator.</summary>
     public EmbeddingKernels(Accelerator accelerator)
@@ -82,12 +83,22 @@ public sealed class EmbeddingKernels
         _referenceBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(ReferenceGradientKernel);
         _enqueue = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int>(EnqueueKernel);
         _knn = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, ArrayView<ulong>>(NearestKernel);
+        _statistics = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<double>, ArrayView<int>>(RowStatisticsKernel);
     }
 
     /// <summary>F (batch x references) = sign * value of each pair.</summary>
     public void Farness(ArrayView<float> embeddings, ArrayView<float> references, ArrayView<float> farness, int batch, int referenceCount, int dim, int distanceKind, float sign)
     {
         if ((long)batch * referenceCount > 0) _farness(batch * referenceCount, embeddings, references, farness, referenceCount, dim, distanceKind, sign);
+    }
+
+    /// <summary>
+    /// Per anchor (a thread each), over its row of the farness matrix less its self-pair: the spread (max - min), the sum
+    /// and the count of pairs: the batch statistics collapse detection watches, as <see cref="Ranking.Embeddings.BatchLoss"/> computes them.
+    /// </summary>
+    public void RowStatistics(ArrayView<float> farness, ArrayView<int> selfIndex, int batch, int referenceCount, ArrayView<float> rowSpread, ArrayView<double> rowSum, ArrayView<int> rowPairs)
+    {
+        if (batch > 0) _statistics(batch, farness, selfIndex, referenceCount, rowSpread, rowSum, rowPairs);
     }
 
     /// <summary>Mines and computes every anchor's row (a thread per anchor); writes each row's loss, terms and non-zero terms.</summary>
@@ -225,6 +236,28 @@ public sealed class EmbeddingKernels
         if (distanceKind != 0) return g;
         float d = PairValue(a, aOffset, b, bOffset, dim, 0);
         return d * d > 1e-12f * 1.0001f ? g / (2f * d) : 0f;
+    }
+
+    private static void RowStatisticsKernel(Index1D index, ArrayView<float> farness, ArrayView<int> selfIndex, int referenceCount,
+        ArrayView<float> rowSpread, ArrayView<double> rowSum, ArrayView<int> rowPairs)
+    {
+        int anchor = index;
+        long offset = (long)anchor * referenceCount;
+        int self = selfIndex[anchor], pairs = 0;
+        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+        double sum = 0;
+        for (int j = 0; j < referenceCount; j++)
+        {
+            if (j == self) continue;
+            float f = farness[offset + j];
+            lo = f < lo ? f : lo;
+            hi = f > hi ? f : hi;
+            sum += f;
+            pairs++;
+        }
+        rowSpread[anchor] = hi >= lo ? hi - lo : 0f;
+        rowSum[anchor] = sum;
+        rowPairs[anchor] = pairs;
     }
 
     private static void EnqueueKernel(Index1D index, ArrayView<float> e, ArrayView<int> labels, ArrayView<float> memory, ArrayView<int> memoryLabels, ArrayView<int> slots,
