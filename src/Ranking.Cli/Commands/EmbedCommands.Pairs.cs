@@ -43,7 +43,8 @@ internal static partial class EmbedCommands
         return (LabelledItemsReader.Read(queriesPath, classColumn, limit, classOptional: true), LabelledItemsReader.Read(itemsPath, classColumn, limit, classOptional: true));
     }
 
-    private static int TrainPairs(ParseResult parse, PairTrainOptions pairOptions, EmbeddingTrainerOptions options, string output, string? classColumn, int? limit, bool asJson)
+    private static int TrainPairs(ParseResult parse, PairTrainOptions pairOptions, EmbeddingTrainerOptions options, string output, string? classColumn, int? limit, bool asJson,
+        Ranking.Compute.IComputeBackend compute)
     {
         string pairsPath = parse.GetValue(pairOptions.Pairs) ?? throw new UsageException("--queries, --items, --valid-pairs and --towers go with --pairs PAIRS.");
         if (options.PerClass is not null) throw new UsageException("--per-class is for class-labelled items; a pair batch is --batch pairs (one shared encoder: two items per pair).");
@@ -57,7 +58,7 @@ internal static partial class EmbedCommands
         if (!asJson)
             console.WriteLine($"{train.Count} pairs over {queries.Count} queries ({queries.Dimension} features) and {items.Count} items ({items.Dimension} features); "
                 + $"{(towers == 2 ? "two towers" : "one shared encoder")}, {lossOptions.Loss}{(lossOptions.LogQCorrection ? " (log-Q corrected)" : "")}, {lossOptions.Distance.Name()}, "
-                + $"batch {Math.Min(options.BatchSize, train.Count)} pairs{(valid is null ? "" : $", {valid.Count} held-out pairs")}");
+                + $"batch {Math.Min(options.BatchSize, train.Count)} pairs{(valid is null ? "" : $", {valid.Count} held-out pairs")}; backend: {compute.Description}");
         // One shared encoder counts items (a pair is two of them); two towers count pairs.
         double itemsPerPair = towers == 1 ? 2 : 1;
         void Progress(EmbeddingTrainingEvent e)
@@ -68,8 +69,8 @@ internal static partial class EmbedCommands
                 $"epoch {e.Epoch}: loss {e.Loss:F4}{(double.IsNaN(e.PrecisionAt1) ? "" : $", held-out Recall@1 {e.PrecisionAt1:F4}, MRR {e.Mrr:F4}")}, {e.Samples / itemsPerPair / Math.Max(e.Seconds, 1e-9):F0} pairs/s"));
         }
         var model = towers == 2
-            ? Usage(() => PairTrainer.TrainTwoTowers(train, options, valid, Progress))
-            : Usage(() => PairTrainer.TrainShared(train, options, valid, Progress));
+            ? Usage(() => PairTrainer.TrainTwoTowers(train, options, valid, Progress, backend: compute))
+            : Usage(() => PairTrainer.TrainShared(train, options, valid, Progress, compute));
         model.Save(output);
         if (asJson)
         {
@@ -82,7 +83,7 @@ internal static partial class EmbedCommands
                 });
             Console.Out.WriteLine(new JsonObject
             {
-                ["model"] = output, ["towers"] = towers, ["pairs"] = train.Count, ["valid_pairs"] = valid?.Count, ["collapsed"] = model.Collapsed, ["events"] = events,
+                ["model"] = output, ["backend"] = compute.Description, ["towers"] = towers, ["pairs"] = train.Count, ["valid_pairs"] = valid?.Count, ["collapsed"] = model.Collapsed, ["events"] = events,
             }.ToJsonString());
         }
         else console.WriteLine($"wrote {output} ({(towers == 2 ? "two towers" : "one shared encoder")}){(model.Collapsed ? " (training stopped on collapse)" : "")}");
@@ -158,12 +159,12 @@ internal static partial class EmbedCommands
 
     /// <summary><c>embed eval --pairs</c>: each pair's query searches every item; Recall@k and MRR of the chosen item.</summary>
     private static int EvalPairs(EmbeddingModel? model, EmbeddingDistance rawDistance, string pairsPath, string? queriesPath, string? itemsPath,
-        string? classColumn, int? limit, int? k, int threads, bool asJson)
+        string? classColumn, int? limit, int? k, int threads, bool asJson, Ranking.Compute.IComputeBackend compute)
     {
         var (queries, items) = ReadPairSets(queriesPath, itemsPath, classColumn, limit);
         var pairs = PairSet.Read(pairsPath, queries, items);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var options = new RetrievalOptions { K = k, RecallAt = PairRetrieval.DefaultRecallAt, KnnVote = 1, Threads = threads };
+        var options = new RetrievalOptions { K = k, RecallAt = PairRetrieval.DefaultRecallAt, KnnVote = 1, Threads = threads, Backend = compute };
         RetrievalReport report;
         if (model is not null) report = PairRetrieval.Evaluate(model, pairs, options);
         else
@@ -186,13 +187,14 @@ internal static partial class EmbedCommands
             foreach (var (at, value) in report.RecallAt) o[$"recall_at_{at}"] = value;
             o["queries"] = report.Queries; o["items"] = items.Count; o["k"] = report.K; o["mode"] = "pairs";
             o["towers"] = model is null ? null : model.IsTwoTower ? 2 : 1; o["distance"] = report.Distance.Name(); o["seconds"] = seconds;
+            o["backend"] = compute.Description;
             Console.Out.WriteLine(o.ToJsonString());
         }
         else
         {
             var console = ConsoleOutput.Create();
             console.WriteLine($"{report.Queries} pairs, each query against {items.Count} items, k = {report.K}, {report.Distance.Name()}"
-                + $"{(model is null ? ", raw features" : model.IsTwoTower ? ", query tower / item tower" : ", one shared encoder")}, {seconds:F1} s");
+                + $"{(model is null ? ", raw features" : model.IsTwoTower ? ", query tower / item tower" : ", one shared encoder")}, {seconds:F1} s; backend: {compute.Description}");
             var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
             foreach (var (at, value) in report.RecallAt) table.AddRow($"Recall@{at}", value.ToString("F4", CultureInfo.InvariantCulture));
             table.AddRow($"MRR (within {report.K})", report.Mrr.ToString("F4", CultureInfo.InvariantCulture));

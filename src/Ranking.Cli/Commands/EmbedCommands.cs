@@ -75,11 +75,11 @@ internal static partial class EmbedCommands
         var proxyAlpha = new Option<float>("--proxy-alpha") { Description = "proxy-anchor's scale alpha (its margin delta is --margin).", DefaultValueFactory = _ => 32f };
         var proxyLr = new Option<double>("--proxy-lr-scale") { Description = "Proxy losses: the proxies' learning rate as a multiple of --lr.", DefaultValueFactory = _ => 1.0 };
         var output = new Option<string>("--out") { Description = "Model file to write.", Required = true };
-        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json(); var backend = BackendOption.Create();
         var command = new Command("train", "Train an encoder with a batch loss, a miner and optionally a cross-batch memory; write a model file.")
         {
             data, valid, loss, miner, distance, reducer, epochs, batch, perClass, hidden, dim, lr, seed, memory, margin, temperature,
-            posMargin, negMargin, softMargin, noNormalise, maxBatches, proxyNegatives, proxyAlpha, proxyLr, output, classColumn, limit, threads, json,
+            posMargin, negMargin, softMargin, noNormalise, maxBatches, proxyNegatives, proxyAlpha, proxyLr, output, classColumn, limit, threads, json, backend,
         };
         pairOptions.AddTo(command);
         command.SetAction(parse =>
@@ -111,25 +111,26 @@ internal static partial class EmbedCommands
                 ProxyLearningRateScale = parse.GetValue(proxyLr),
             };
             Usage(() => { options.Validate(); return 0; });
+            using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
             if (pairOptions.Given(parse))
             {
                 if (parse.GetValue(data) is not null || parse.GetValue(valid) is not null)
                     throw new UsageException("--pairs trains on pairs of --queries and --items (validation: --valid-pairs); --data and --valid are for class-labelled items.");
-                return TrainPairs(parse, pairOptions, options, parse.GetValue(output)!, parse.GetValue(classColumn), parse.GetValue(limit), parse.GetValue(json));
+                return TrainPairs(parse, pairOptions, options, parse.GetValue(output)!, parse.GetValue(classColumn), parse.GetValue(limit), parse.GetValue(json), compute);
             }
             if (parse.GetValue(data) is null) throw new UsageException("give --data TRAIN (class-labelled items), or --pairs PAIRS --queries QUERIES --items ITEMS.");
             var train = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
             var validItems = parse.GetValue(valid) is { } v ? Read(v, parse.GetValue(classColumn), parse.GetValue(limit)) : null;
             bool asJson = parse.GetValue(json);
             var console = ConsoleOutput.Create();
-            if (!asJson) console.WriteLine($"{train.Count} items, {train.ClassCount} classes, {train.Dimension} features; {lossOptions.Loss} + {lossOptions.Miner} miner, {lossOptions.Distance.Name()}, {lossOptions.EffectiveReducer} reducer, batch {options.BatchSize}{(options.Memory > 0 ? $", memory {options.Memory}" : "")}{(lossOptions.IsProxyLoss ? $", {train.ClassCount} proxies, {(lossOptions.ProxyNegatives == 0 ? "all" : lossOptions.ProxyNegatives.ToString(CultureInfo.InvariantCulture))} negatives per batch" : "")}");
+            if (!asJson) console.WriteLine($"{train.Count} items, {train.ClassCount} classes, {train.Dimension} features; {lossOptions.Loss} + {lossOptions.Miner} miner, {lossOptions.Distance.Name()}, {lossOptions.EffectiveReducer} reducer, batch {options.BatchSize}{(options.Memory > 0 ? $", memory {options.Memory}" : "")}{(lossOptions.IsProxyLoss ? $", {train.ClassCount} proxies, {(lossOptions.ProxyNegatives == 0 ? "all" : lossOptions.ProxyNegatives.ToString(CultureInfo.InvariantCulture))} negatives per batch" : "")}; backend: {compute.Description}");
             var model = EmbeddingTrainer.Train(train, options, validItems, e =>
             {
                 if (asJson) return;
                 if (e.Warning is not null) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.Warning)}");
                 else console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {e.Epoch}: loss {e.Loss:F4}, distance spread {e.Spread:G3}{(double.IsNaN(e.MapAtR) ? "" : $", valid MAP@R {e.MapAtR:F4}, P@1 {e.PrecisionAt1:F4}")}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s"));
-            });
+            }, compute);
             model.Save(parse.GetValue(output)!);
             if (asJson)
             {
@@ -140,7 +141,10 @@ internal static partial class EmbedCommands
                         ["epoch"] = e.Epoch, ["loss"] = Finite(e.Loss), ["map_at_r"] = Finite(e.MapAtR), ["precision_at_1"] = Finite(e.PrecisionAt1),
                         ["seconds"] = e.Seconds, ["samples_per_second"] = e.Samples / Math.Max(e.Seconds, 1e-9), ["spread"] = Finite(e.Spread), ["warning"] = e.Warning,
                     });
-                Console.Out.WriteLine(new JsonObject { ["model"] = parse.GetValue(output), ["collapsed"] = model.Collapsed, ["events"] = events }.ToJsonString());
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["model"] = parse.GetValue(output), ["backend"] = compute.Description, ["collapsed"] = model.Collapsed, ["events"] = events,
+                }.ToJsonString());
             }
             else console.WriteLine($"wrote {parse.GetValue(output)}{(model.Collapsed ? " (training stopped on collapse)" : "")}");
             return ExitCodes.Ok;
@@ -178,10 +182,10 @@ internal static partial class EmbedCommands
         var title = new Option<string>("--title") { Description = "The report's title.", DefaultValueFactory = _ => "Embedding experiment" };
         var resume = new Option<bool>("--resume") { Description = $"Keep the runs already in OUT/{EmbedReport.EmbedExperiment.RunsFile} and train only the missing ones." };
         var output = new Option<string>("--out") { Description = "Folder for report.md, results.json, runs.jsonl and the plots (PNG and SVG).", Required = true };
-        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json(); var backend = BackendOption.Create();
         var command = new Command("report", "Train several loss/miner recipes over several seeds, evaluate each on test items, and write a report (markdown, JSON, PNG/SVG plots).")
         {
-            data, test, recipes, seeds, targets, distance, epochs, batch, perClass, hidden, dim, lr, memory, maxBatches, title, resume, output, classColumn, limit, threads, json,
+            data, test, recipes, seeds, targets, distance, epochs, batch, perClass, hidden, dim, lr, memory, maxBatches, title, resume, output, classColumn, limit, threads, json, backend,
         };
         command.SetAction(parse =>
         {
@@ -209,7 +213,8 @@ internal static partial class EmbedCommands
             };
             // Every recipe's own options, checked before the first training (a proxy recipe with --memory fails here, not after hours).
             Usage(() => { foreach (var r in recipeList) r.Apply(training, seedList[0]).Validate(); return 0; });
-            var settings = new EmbedReport.EmbedExperimentSettings { Recipes = recipeList, Seeds = seedList, Training = training, Targets = targetMap };
+            using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
+            var settings = new EmbedReport.EmbedExperimentSettings { Recipes = recipeList, Seeds = seedList, Training = training, Targets = targetMap, Backend = compute };
             var trainItems = Read(parse.GetValue(data)!, parse.GetValue(classColumn), parse.GetValue(limit));
             var testItems = Read(parse.GetValue(test)!, parse.GetValue(classColumn), parse.GetValue(limit));
             if (testItems.Dimension != trainItems.Dimension)
@@ -218,11 +223,17 @@ internal static partial class EmbedCommands
             string outDir = parse.GetValue(output)!;
             bool asJson = parse.GetValue(json);
             var console = ConsoleOutput.Create();
+            if (!asJson) console.WriteLine($"backend: {compute.Description}");
             var (results, raw) = EmbedReport.EmbedExperiment.Run(trainItems, testItems, settings, outDir, parse.GetValue(resume),
                 line => { if (!asJson) console.WriteLine(line); });
             string reportTitle = parse.GetValue(title)!;
             var files = EmbedReport.EmbedReportWriter.Write(outDir, reportTitle, results, raw, testItems, settings);
-            if (asJson) Console.Out.WriteLine(EmbedReport.EmbedReportWriter.Json(reportTitle, results, raw, settings).ToJsonString());
+            if (asJson)
+            {
+                var o = EmbedReport.EmbedReportWriter.Json(reportTitle, results, raw, settings);
+                o["backend"] = compute.Description;
+                Console.Out.WriteLine(o.ToJsonString());
+            }
             else
             {
                 var table = new Table().AddColumn("recipe").AddColumn(new TableColumn("MAP@R").RightAligned()).AddColumn(new TableColumn("± seeds").RightAligned())
@@ -264,10 +275,10 @@ internal static partial class EmbedCommands
         var pairItems = new Option<string?>("--items") { Description = "With --pairs: the item set (a two-tower model's item tower embeds it)." };
         var nmi = new Option<bool>("--nmi") { Description = "Also cluster the queries (seeded k-means++, one cluster per class) and report NMI." };
         var perQuery = new Option<string?>("--per-query") { Description = "Write per-query MAP@R and P@1 to this CSV file." };
-        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json(); var backend = BackendOption.Create();
         var command = new Command("eval", "Retrieval metrics of embeddings: P@1, R-precision, MAP@R, Recall@k, MRR, kNN accuracy (and NMI); with --pairs, Recall@k and MRR of each query's chosen item.")
         {
-            modelPath, raw, data, references, distance, k, nmi, perQuery, classColumn, limit, threads, json, pairs, pairQueries, pairItems,
+            modelPath, raw, data, references, distance, k, nmi, perQuery, classColumn, limit, threads, json, pairs, pairQueries, pairItems, backend,
         };
         command.SetAction(parse =>
         {
@@ -277,12 +288,13 @@ internal static partial class EmbedCommands
             if (parse.GetValue(k) is < 1) throw new UsageException("--k must be at least 1.");
             var rawDistance = Usage(() => EmbeddingDistances.Parse(parse.GetValue(distance)!));
             int threadCount = parse.GetValue(threads);
+            using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
             if (parse.GetValue(pairs) is { } pairsPath)
             {
                 if (parse.GetValue(data) is not null || parse.GetValue(references) is not null || parse.GetValue(nmi) || parse.GetValue(perQuery) is not null)
                     throw new UsageException("--pairs evaluates pairs of --queries and --items; --data, --references, --nmi and --per-query are for class-labelled items.");
                 return EvalPairs(path is null ? null : EmbeddingModel.Load(path), rawDistance, pairsPath, parse.GetValue(pairQueries), parse.GetValue(pairItems),
-                    parse.GetValue(classColumn), parse.GetValue(limit), parse.GetValue(k), threadCount, parse.GetValue(json));
+                    parse.GetValue(classColumn), parse.GetValue(limit), parse.GetValue(k), threadCount, parse.GetValue(json), compute);
             }
             if (parse.GetValue(pairQueries) is not null || parse.GetValue(pairItems) is not null) throw new UsageException("--queries and --items go with --pairs PAIRS.");
             if (parse.GetValue(data) is null) throw new UsageException("give --data QUERIES (class-labelled items), or --pairs PAIRS --queries QUERIES --items ITEMS.");
@@ -296,7 +308,7 @@ internal static partial class EmbedCommands
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (qe, dim, dist) = Embed(model, queries, rawDistance, threadCount);
             float[]? re = refs is null ? null : Embed(model, refs, rawDistance, threadCount, EmbeddingTower.Item).Embeddings;
-            var options = new RetrievalOptions { K = parse.GetValue(k), Threads = threadCount };
+            var options = new RetrievalOptions { K = parse.GetValue(k), Threads = threadCount, Backend = compute };
             var report = RetrievalEvaluator.Evaluate(qe, queries.Classes, dim, dist, re, refs?.Classes, options);
             if (parse.GetValue(nmi))
             {
@@ -323,12 +335,13 @@ internal static partial class EmbedCommands
                 if (!double.IsNaN(report.Nmi)) o["nmi"] = report.Nmi;
                 o["queries"] = report.Queries; o["left_out"] = report.LeftOut; o["k"] = report.K;
                 o["mode"] = report.LeaveOneOut ? "leave-one-out" : "query-reference"; o["distance"] = report.Distance.Name(); o["seconds"] = seconds;
+                o["backend"] = compute.Description;
                 Console.Out.WriteLine(o.ToJsonString());
             }
             else
             {
                 var console = ConsoleOutput.Create();
-                console.WriteLine($"{report.Queries} queries ({report.LeftOut} left out), {(report.LeaveOneOut ? "leave-one-out" : $"{refs!.Count} references")}, k = {report.K}, {report.Distance.Name()}, {seconds:F1} s");
+                console.WriteLine($"{report.Queries} queries ({report.LeftOut} left out), {(report.LeaveOneOut ? "leave-one-out" : $"{refs!.Count} references")}, k = {report.K}, {report.Distance.Name()}, {seconds:F1} s; backend: {compute.Description}");
                 var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
                 void Row(string name, double value) => table.AddRow(name, value.ToString("F4", CultureInfo.InvariantCulture));
                 Row("P@1", report.PrecisionAt1); Row("R-precision", report.RPrecision); Row("MAP@R", report.MapAtR); Row("MRR", report.Mrr);
@@ -381,14 +394,15 @@ internal static partial class EmbedCommands
         var data = new Option<string>("--data") { Description = "Query items.", Required = true };
         var references = new Option<string>("--references") { Description = "Reference items searched.", Required = true };
         var k = new Option<int>("--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 10 };
-        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json();
+        var classColumn = ClassColumn(); var limit = Limit(); var threads = Threads(); var json = Json(); var backend = BackendOption.Create();
         var command = new Command("search", "The k nearest references of each query (exact search; a two-tower model: query tower for --data, item tower for --references): query, rank, reference, class, distance.")
         {
-            modelPath, data, references, k, classColumn, limit, threads, json,
+            modelPath, data, references, k, classColumn, limit, threads, json, backend,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(k) < 1) throw new UsageException("--k must be at least 1.");
+            using var compute = BackendOption.Resolve(parse.GetValue(backend)!);
             var model = EmbeddingModel.Load(parse.GetValue(modelPath)!);
             if (parse.GetValue(limit) is < 1) throw new UsageException("--limit must be at least 1.");
             // Classes are only echoed here: a CSV without a class column is accepted (each item its own class).
@@ -396,8 +410,16 @@ internal static partial class EmbedCommands
             var refs = LabelledItemsReader.Read(parse.GetValue(references)!, parse.GetValue(classColumn), parse.GetValue(limit), classOptional: true);
             int threadCount = parse.GetValue(threads), d = model.Encoder.Dimension;
             // A two-tower model: the query tower embeds the queries, the item tower the references.
-            var search = new ExactNearestNeighbourSearch(model.Encode(refs, EmbeddingTower.Item, threadCount), refs.Count, d, model.Distance, threadCount);
-            var result = search.Search(model.Encode(queries, EmbeddingTower.Query, threadCount), queries.Count, parse.GetValue(k), leaveOneOut: false);
+            var search = compute.CreateNearestNeighbourSearch(model.Encode(refs, EmbeddingTower.Item, threadCount), refs.Count, d, model.Distance, threadCount);
+            NeighbourList result;
+            try
+            {
+                result = search.Search(model.Encode(queries, EmbeddingTower.Query, threadCount), queries.Count, parse.GetValue(k), leaveOneOut: false);
+            }
+            finally
+            {
+                (search as IDisposable)?.Dispose();
+            }
             bool asJson = parse.GetValue(json);
             var sb = new StringBuilder(asJson ? "" : "query\trank\treference\tclass\tvalue\n");
             var rows = new JsonArray();
@@ -410,7 +432,7 @@ internal static partial class EmbedCommands
                     if (asJson) rows.Add(new JsonObject { ["query"] = q, ["rank"] = t + 1, ["reference"] = j, ["class"] = refs.ClassNames[refs.Classes[j]], ["value"] = value });
                     else sb.Append(CultureInfo.InvariantCulture, $"{q}\t{t + 1}\t{j}\t{refs.ClassNames[refs.Classes[j]]}\t{value:R}\n");
                 }
-            Console.Out.Write(asJson ? new JsonObject { ["distance"] = model.Distance.Name(), ["neighbours"] = rows }.ToJsonString() + "\n" : sb.ToString());
+            Console.Out.Write(asJson ? new JsonObject { ["distance"] = model.Distance.Name(), ["backend"] = compute.Description, ["neighbours"] = rows }.ToJsonString() + "\n" : sb.ToString());
             return ExitCodes.Ok;
         });
         return command;

@@ -200,6 +200,8 @@ internal sealed record EmbedExperimentSettings
     public required EmbeddingTrainerOptions Training { get; init; }
     /// <summary>A reference value per recipe name to print beside the result (e.g. a published number), if any.</summary>
     public IReadOnlyDictionary<string, double> Targets { get; init; } = new Dictionary<string, double>();
+    /// <summary>Where the batch losses and the evaluations' searches run (null: the managed CPU).</summary>
+    public Ranking.Compute.IComputeBackend? Backend { get; init; }
 }
 
 /// <summary>
@@ -226,7 +228,7 @@ internal static class EmbedExperiment
 
         var distance = settings.Training.Loss.Distance;
         int threads = settings.Training.Threads;
-        var evaluation = new RetrievalOptions { RecallAt = [1], KnnVote = 1, Threads = threads };
+        var evaluation = new RetrievalOptions { RecallAt = [1], KnnVote = 1, Threads = threads, Backend = settings.Backend };
         float[] rawTest = (float[])test.Features.Clone();
         if (distance.NeedsNormalisedInput()) EmbeddingDistances.NormaliseRows(rawTest, test.Count, test.Dimension, new float[test.Count]);
         var raw = RetrievalEvaluator.Evaluate(rawTest, test.Classes, test.Dimension, distance, options: evaluation);
@@ -248,7 +250,8 @@ internal static class EmbedExperiment
                 var options = recipe.Apply(settings.Training, seed);
                 var model = EmbeddingTrainer.Train(train, options, test, e => progress?.Invoke(e.Warning is not null
                     ? $"{recipe.Name}, seed {seed}: warning: {e.Warning}"
-                    : string.Create(CultureInfo.InvariantCulture, $"{recipe.Name}, seed {seed}, epoch {e.Epoch}: loss {e.Loss:F4}, spread {e.Spread:G3}, test MAP@R {e.MapAtR:F4}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s")));
+                    : string.Create(CultureInfo.InvariantCulture, $"{recipe.Name}, seed {seed}, epoch {e.Epoch}: loss {e.Loss:F4}, spread {e.Spread:G3}, test MAP@R {e.MapAtR:F4}, {e.Samples / Math.Max(e.Seconds, 1e-9):F0} samples/s")),
+                    settings.Backend);
                 var embeddings = model.Encode(test, threads);
                 int d = model.Encoder.Dimension;
                 var report = RetrievalEvaluator.Evaluate(embeddings, test.Classes, d, model.Distance, options: evaluation);
