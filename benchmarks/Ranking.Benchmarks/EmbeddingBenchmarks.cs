@@ -9,12 +9,8 @@ namespace Ranking.Benchmarks;
 /// <summary>
 /// Metric learning at the recipe (MLP 784-256-128, cosine, batch 256 of 10 classes x ~25 items, Fashion-MNIST
 /// pixels when Debian's dataset-fashion-mnist is installed, else uniform random pixels): one SupCon training step
-/// (forward, batch loss, backward, Adam; samples/s = 256 / mean), and the triplet loss with the semi-hard miner against
-/// all triplets, fused (the shared row body over the farness matrix) and enumerated (every (anchor, positive, negative)
-/// index triple materialised, its two distances gathered, the semi-hard ones kept: the vectorised approach of
-/// pytorch-metric-learning's TripletMarginMiner). The semi-hard category's baseline is that enumeration; its Ratio
-/// column is the "semi-hard mining at least 10x faster than enumerating all triplets": the sorted-window
-/// miner's row bodies over the same farness matrix on one thread (the same work: mine, loss, d loss / d farness).
+/// (forward, batch loss, backward, Adam; samples/s = 256 / mean). The semi-hard mining target is
+/// <see cref="SemiHardMiningBenchmarks"/>.
 /// Run: dotnet run -c Release --project benchmarks/Ranking.Benchmarks -- --filter '*EmbeddingBenchmarks*' --job short
 /// (or benchmarks/embedding-speed.sh).
 /// </summary>
@@ -25,55 +21,24 @@ public class EmbeddingBenchmarks
     public const int Batch = 256, Inputs = 784, Dim = 128;
     private EmbeddingEncoder.TrainingPass _pass = null!;
     private EmbeddingEncoder _encoder = null!;
-    private BatchLoss _supCon = null!, _semiHard = null!, _allTriplets = null!;
+    private BatchLoss _supCon = null!;
     private AdamOptimizer _adam = null!;
-    private float[] _features = null!, _gradE = null!, _gradP = null!, _embeddings = null!;
+    private float[] _features = null!, _gradE = null!, _gradP = null!;
     private int[] _labels = null!, _self = null!;
-    private float[] _farness = null!, _farnessGradient = null!;
-    private int[] _a = null!, _p = null!, _n = null!, _mask = null!, _order = null!;
-    private BatchLossSettings _semiHardSettings;
     private int _threads = -1;
 
     [GlobalSetup]
     public void Setup()
     {
-        const string fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
-        var random = new Random(3);
-        _labels = Enumerable.Range(0, Batch).Select(i => i % 10).ToArray();
-        if (File.Exists(fashion))
-        {
-            var items = LabelledItemsReader.Read(fashion, limit: 5000);
-            // The first 25-26 items of each class: a P x K batch of real images.
-            var picked = new List<int>();
-            for (int i = 0; i < Batch; i++) picked.Add(Enumerable.Range(0, items.Count).Where(j => items.Classes[j] == _labels[i]).Skip(i / 10).First());
-            _features = picked.SelectMany(j => items.Item(j).ToArray()).ToArray();
-        }
-        else _features = Enumerable.Range(0, Batch * Inputs).Select(_ => (float)random.NextDouble()).ToArray();
+        _labels = RecipeBatch.Labels();
+        _features = RecipeBatch.Features(RecipeBatch.Items(), _labels, 0);
         _encoder = EmbeddingEncoder.Create(Inputs, [256], Dim, normalise: true, seed: 1);
         _pass = _encoder.CreateTrainingPass(Batch, threads: _threads);
         _supCon = new BatchLoss(new BatchLossOptions { Loss = "supcon", Miner = "all" }, _threads);
-        _semiHard = new BatchLoss(new BatchLossOptions { Loss = "triplet", Miner = "semihard", Margin = 0.1f });
-        _allTriplets = new BatchLoss(new BatchLossOptions { Loss = "triplet", Miner = "all", Margin = 0.1f });
         _adam = new AdamOptimizer(_encoder.Network.Parameters.Length);
         _gradE = new float[Batch * Dim];
         _gradP = new float[_encoder.Network.Parameters.Length];
         _self = Enumerable.Range(0, Batch).ToArray();
-        _pass.Forward(_features, Batch);
-        _embeddings = (float[])_pass.Embeddings.Clone();
-        _farness = new float[Batch * Batch];
-        _farnessGradient = new float[Batch * Batch];
-        for (int i = 0; i < Batch; i++)
-            for (int j = 0; j < Batch; j++)
-                _farness[i * Batch + j] = -System.Numerics.Tensors.TensorPrimitives.Dot(_embeddings.AsSpan(i * Dim, Dim), _embeddings.AsSpan(j * Dim, Dim));
-        int triplets = 0;
-        for (int a = 0; a < Batch; a++)
-            for (int p = 0; p < Batch; p++)
-                if (p != a && _labels[p] == _labels[a])
-                    for (int n = 0; n < Batch; n++) if (_labels[n] != _labels[a]) triplets++;
-        _a = new int[triplets]; _p = new int[triplets]; _n = new int[triplets];
-        _mask = new int[Batch * Batch];
-        _order = new int[Batch * Batch];
-        _semiHardSettings = _semiHard.Settings;
     }
 
     private BatchReferences Self(float[] e) => new(e, _labels, Batch, _self, AreTheBatch: true);
@@ -86,66 +51,6 @@ public class EmbeddingBenchmarks
         _supCon.Compute(_pass.Embeddings, _labels, Batch, Dim, Self(_pass.Embeddings), _gradE, 0);
         _pass.Backward(_gradE, _gradP);
         _adam.Step(_encoder.Network.Parameters, _gradP, 1e-6f);
-    }
-
-    /// <summary>
-    /// The semi-hard triplets' loss and d loss / d farness by the shared row body (the sorted-window miner) over the
-    /// given farness matrix, one thread: the same inputs and outputs as <see cref="SemiHardByEnumeratingAllTriplets"/>.
-    /// </summary>
-    [Benchmark, BenchmarkCategory("SemiHard")]
-    public double SemiHardTripletRows()
-    {
-        double loss = 0;
-        for (int a = 0; a < Batch; a++)
-        {
-            var row = new MatrixRow(_farness, _mask, _farnessGradient, _order, a * Batch, Batch, _labels[a], _labels, a);
-            loss += BatchLosses.Row(ref row, _semiHardSettings, 0, a).Loss;
-        }
-        return loss;
-    }
-
-    /// <summary>Triplet loss and gradient over the semi-hard triplets, mined in the shared row body (farness matrix and backward included, all cores).</summary>
-    [Benchmark, BenchmarkCategory("SemiHard")]
-    public double SemiHardTripletFused() => _semiHard.Compute(_embeddings, _labels, Batch, Dim, Self(_embeddings), _gradE, 0);
-
-    /// <summary>Triplet loss and gradient over every triplet, in the shared row body.</summary>
-    [Benchmark, BenchmarkCategory("SemiHard")]
-    public double AllTripletsFused() => _allTriplets.Compute(_embeddings, _labels, Batch, Dim, Self(_embeddings), _gradE, 0);
-
-    /// <summary>
-    /// The semi-hard triplets found by enumerating every triplet: index triples materialised, distances gathered,
-    /// the window applied, loss and d loss / d farness accumulated (the farness matrix is given, as for the fused path's body).
-    /// </summary>
-    [Benchmark(Baseline = true), BenchmarkCategory("SemiHard")]
-    public double SemiHardByEnumeratingAllTriplets()
-    {
-        int t = 0;
-        for (int a = 0; a < Batch; a++)
-            for (int p = 0; p < Batch; p++)
-            {
-                if (p == a || _labels[p] != _labels[a]) continue;
-                for (int n = 0; n < Batch; n++)
-                {
-                    if (_labels[n] == _labels[a]) continue;
-                    _a[t] = a; _p[t] = p; _n[t] = n; t++;
-                }
-            }
-        Array.Clear(_farnessGradient);
-        double loss = 0;
-        int kept = 0;
-        const float margin = 0.1f;
-        for (int i = 0; i < t; i++)
-        {
-            float fap = _farness[_a[i] * Batch + _p[i]], fan = _farness[_a[i] * Batch + _n[i]];
-            if (!(fan > fap && fan < fap + margin)) continue;
-            float term = fap - fan + margin;
-            if (term <= 0) continue;
-            loss += term;
-            kept++;
-            _farnessGradient[_a[i] * Batch + _p[i]] += 1;
-            _farnessGradient[_a[i] * Batch + _n[i]] -= 1;
-        }
-        return kept == 0 ? 0 : loss / kept;
     }
 
     /// <summary>
@@ -190,8 +95,219 @@ public class EmbeddingBenchmarks
         Console.WriteLine($"allocated per step (all threads): {allocated / (double)steps:F0} bytes");
     }
 
+}
+
+/// <summary>
+/// The batches (10 classes x ~25 items of batch 256, the class of item i being i mod 10): Fashion-MNIST images
+/// when Debian's dataset-fashion-mnist is installed, else uniform random pixels.
+/// </summary>
+internal static class RecipeBatch
+{
+    private const string FashionMnist = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+
+    public static int[] Labels() => Enumerable.Range(0, EmbeddingBenchmarks.Batch).Select(i => i % 10).ToArray();
+
+    /// <summary>The first <paramref name="limit"/> training images, or null without the dataset.</summary>
+    public static LabelledItems? Items(int limit = 5000) => File.Exists(FashionMnist) ? LabelledItemsReader.Read(FashionMnist, limit: limit) : null;
+
+    /// <summary>
+    /// Batch number <paramref name="batch"/>: item i is the (26 batch + i / 10)-th image of class i mod 10 (wrapping),
+    /// so batch 0 holds the first 25-26 images of each class. Random pixels (seeded by the batch) without the dataset.
+    /// </summary>
+    public static float[] Features(LabelledItems? items, int[] labels, int batch)
+    {
+        const int inputs = EmbeddingBenchmarks.Inputs;
+        var features = new float[labels.Length * inputs];
+        if (items is null)
+        {
+            var random = new Random(3 + batch);
+            for (int k = 0; k < features.Length; k++) features[k] = (float)random.NextDouble();
+            return features;
+        }
+        var byClass = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, items.Count).Where(j => items.Classes[j] == c).ToArray()).ToArray();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int[] members = byClass[labels[i]];
+            items.Item(members[(batch * 26 + i / 10) % members.Length]).CopyTo(features.AsSpan(i * inputs, inputs));
+        }
+        return features;
+    }
+}
+
+/// <summary>
+/// The "semi-hard mining at least 10x faster than enumerating all triplets", at its recipe (MLP 784-256-128,
+/// cosine, batch 256 = 10 classes x ~25 items, margin 0.1), in two cases: the embeddings of the <c>untrained</c>
+/// encoder (all cosines alike, so ~22% of the 1.45 M triplets are semi-hard and most negatives fall in some window:
+/// the first few batches of training only), and of the encoder <c>trained</c> for one epoch's worth of batches
+/// (234 batches of the semi-hard triplet loss on Fashion-MNIST's first 20,000 images, Adam 1e-3: ~1.5% semi-hard,
+/// the case during the rest of the recipe's 1,170 batches). The baseline
+/// <see cref="SemiHardByEnumeratingAllTriplets"/> enumerates every (anchor, positive, negative) index triple,
+/// gathers its two farness values and keeps the semi-hard ones (the vectorisable approach of pytorch-metric-learning's
+/// TripletMarginMiner); <see cref="SemiHardTripletRows"/> does the same work (mine, loss, d loss / d farness over the
+/// same farness matrix, one thread) through the shared row body. Their Ratio is the target.
+/// Run: dotnet run -c Release --project benchmarks/Ranking.Benchmarks -- --filter '*SemiHardMiningBenchmarks*' --job short
+/// (or benchmarks/embedding-speed.sh).
+/// </summary>
+[CategoriesColumn]
+public class SemiHardMiningBenchmarks
+{
+    private const int Batch = EmbeddingBenchmarks.Batch, Dim = EmbeddingBenchmarks.Dim;
+    private const float Margin = 0.1f;
+    /// <summary>Batches of training for the <c>trained</c> case: one epoch of the recipe (60,000 / 256).</summary>
+    public const int TrainingBatches = 234;
+    private static readonly int ScratchCells = BatchLosses.SemiHardScratchCells(Batch);
+    private BatchLoss _semiHard = null!, _allTriplets = null!;
+    private float[] _embeddings = null!, _gradE = null!, _farness = null!, _farnessGradient = null!;
+    private int[] _labels = null!, _self = null!, _a = null!, _p = null!, _n = null!, _mask = null!, _scratch = null!;
+    private BatchLossSettings _semiHardSettings;
+
+    /// <summary>Embeddings of the untrained encoder, or of the encoder after <see cref="TrainingBatches"/> batches.</summary>
+    [Params("untrained", "trained")]
+    public string Encoder { get; set; } = "untrained";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _labels = RecipeBatch.Labels();
+        _self = Enumerable.Range(0, Batch).ToArray();
+        _semiHard = new BatchLoss(new BatchLossOptions { Loss = "triplet", Miner = "semihard", Margin = Margin });
+        _allTriplets = new BatchLoss(new BatchLossOptions { Loss = "triplet", Miner = "all", Margin = Margin });
+        _semiHardSettings = _semiHard.Settings;
+        _gradE = new float[Batch * Dim];
+        var items = RecipeBatch.Items(Encoder == "trained" ? 20_000 : 5000);
+        var encoder = EmbeddingEncoder.Create(EmbeddingBenchmarks.Inputs, [256], Dim, normalise: true, seed: 1);
+        var pass = encoder.CreateTrainingPass(Batch, threads: -1);
+        if (Encoder == "trained") Train(encoder, pass, items);
+        pass.Forward(RecipeBatch.Features(items, _labels, 0), Batch);
+        _embeddings = (float[])pass.Embeddings.Clone();
+        _farness = new float[Batch * Batch];
+        _farnessGradient = new float[Batch * Batch];
+        for (int i = 0; i < Batch; i++)
+            for (int j = 0; j < Batch; j++)
+                _farness[i * Batch + j] = -System.Numerics.Tensors.TensorPrimitives.Dot(_embeddings.AsSpan(i * Dim, Dim), _embeddings.AsSpan(j * Dim, Dim));
+        int triplets = 0;
+        for (int a = 0; a < Batch; a++)
+            for (int p = 0; p < Batch; p++)
+                if (p != a && _labels[p] == _labels[a])
+                    for (int n = 0; n < Batch; n++) if (_labels[n] != _labels[a]) triplets++;
+        _a = new int[triplets]; _p = new int[triplets]; _n = new int[triplets];
+        _mask = new int[Batch * Batch];
+        _scratch = new int[Batch * ScratchCells];
+    }
+
+    /// <summary>The recipe's training (semi-hard triplet loss, Adam 1e-3) for <see cref="TrainingBatches"/> batches.</summary>
+    private void Train(EmbeddingEncoder encoder, EmbeddingEncoder.TrainingPass pass, LabelledItems? items)
+    {
+        var adam = new AdamOptimizer(encoder.Network.Parameters.Length);
+        var gradP = new float[encoder.Network.Parameters.Length];
+        for (int batch = 1; batch <= TrainingBatches; batch++)
+        {
+            var features = RecipeBatch.Features(items, _labels, batch);
+            pass.Forward(features, Batch);
+            _semiHard.Compute(pass.Embeddings, _labels, Batch, Dim, new BatchReferences(pass.Embeddings, _labels, Batch, _self, AreTheBatch: true), _gradE, batch);
+            pass.Backward(_gradE, gradP);
+            adam.Step(encoder.Network.Parameters, gradP, 1e-3f);
+        }
+    }
+
+    private BatchReferences Self(float[] e) => new(e, _labels, Batch, _self, AreTheBatch: true);
+
+    /// <summary>
+    /// The semi-hard triplets' loss and d loss / d farness by the shared row body (the sorted-window miner) over the
+    /// given farness matrix, one thread: the same inputs and outputs as <see cref="SemiHardByEnumeratingAllTriplets"/>.
+    /// </summary>
+    [Benchmark, BenchmarkCategory("SemiHard")]
+    public double SemiHardTripletRows()
+    {
+        double loss = 0;
+        for (int a = 0; a < Batch; a++)
+        {
+            var row = new MatrixRow(_farness, _mask, _farnessGradient, _scratch, a * Batch, a * ScratchCells, Batch, _labels[a], _labels, a);
+            loss += BatchLosses.Row(ref row, _semiHardSettings, 0, a).Loss;
+        }
+        return loss;
+    }
+
+    /// <summary>Triplet loss and gradient over the semi-hard triplets, mined in the shared row body (farness matrix and backward included, all cores).</summary>
+    [Benchmark, BenchmarkCategory("SemiHard")]
+    public double SemiHardTripletFused() => _semiHard.Compute(_embeddings, _labels, Batch, Dim, Self(_embeddings), _gradE, 0);
+
+    /// <summary>Triplet loss and gradient over every triplet, in the shared row body.</summary>
+    [Benchmark, BenchmarkCategory("SemiHard")]
+    public double AllTripletsFused() => _allTriplets.Compute(_embeddings, _labels, Batch, Dim, Self(_embeddings), _gradE, 0);
+
+    /// <summary>
+    /// The semi-hard triplets found by enumerating every triplet: index triples materialised, distances gathered,
+    /// the window applied, loss and d loss / d farness accumulated (the farness matrix is given, as for the fused path's body).
+    /// </summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("SemiHard")]
+    public double SemiHardByEnumeratingAllTriplets()
+    {
+        int t = 0;
+        for (int a = 0; a < Batch; a++)
+            for (int p = 0; p < Batch; p++)
+            {
+                if (p == a || _labels[p] != _labels[a]) continue;
+                for (int n = 0; n < Batch; n++)
+                {
+                    if (_labels[n] == _labels[a]) continue;
+                    _a[t] = a; _p[t] = p; _n[t] = n; t++;
+                }
+            }
+        Array.Clear(_farnessGradient);
+        double loss = 0;
+        int kept = 0;
+        for (int i = 0; i < t; i++)
+        {
+            float fap = _farness[_a[i] * Batch + _p[i]], fan = _farness[_a[i] * Batch + _n[i]];
+            if (!(fan > fap && fan < fap + Margin)) continue;
+            float term = fap - fan + Margin;
+            if (term <= 0) continue;
+            loss += term;
+            kept++;
+            _farnessGradient[_a[i] * Batch + _p[i]] += 1;
+            _farnessGradient[_a[i] * Batch + _n[i]] -= 1;
+        }
+        return kept == 0 ? 0 : loss / kept;
+    }
+
+    /// <summary>
+    /// The `semihard-cases` mode of Program.cs: per case, the share of the batch's triplets that are semi-hard and of
+    /// its negatives that lie between an anchor's nearest positive and farthest positive + m (where a window can hold them).
+    /// </summary>
+    public static void PrintCases()
+    {
+        foreach (string encoder in new[] { "untrained", "trained" })
+        {
+            var bench = new SemiHardMiningBenchmarks { Encoder = encoder };
+            bench.Setup();
+            long triplets = 0, semiHard = 0, negatives = 0, inRange = 0;
+            for (int a = 0; a < Batch; a++)
+            {
+                float low = float.PositiveInfinity, high = float.NegativeInfinity;
+                for (int p = 0; p < Batch; p++)
+                    if (p != a && bench._labels[p] == bench._labels[a]) { low = MathF.Min(low, bench._farness[a * Batch + p]); high = MathF.Max(high, bench._farness[a * Batch + p]); }
+                for (int n = 0; n < Batch; n++)
+                {
+                    if (bench._labels[n] == bench._labels[a]) continue;
+                    float fn = bench._farness[a * Batch + n];
+                    negatives++;
+                    if (fn > low && fn < high + Margin) inRange++;
+                    for (int p = 0; p < Batch; p++)
+                        if (p != a && bench._labels[p] == bench._labels[a])
+                        {
+                            triplets++;
+                            if (BatchLosses.InSemiHardWindow(bench._farness[a * Batch + p], fn, Margin)) semiHard++;
+                        }
+                }
+            }
+            Console.WriteLine($"{encoder}: {semiHard:N0} of {triplets:N0} triplets semi-hard ({100.0 * semiHard / triplets:F2}%), " +
+                $"{100.0 * inRange / negatives:F1}% of negatives between an anchor's nearest positive and its farthest + m");
+        }
+    }
+
     /// <summary>One anchor's row of the benchmark's matrices (the library's own row type is internal to Core).</summary>
-    private readonly struct MatrixRow(float[] farness, int[] mask, float[] gradient, int[] order, int offset, int count, int label, int[] labels, int self) : IBatchRow
+    private readonly struct MatrixRow(float[] farness, int[] mask, float[] gradient, int[] scratch, int offset, int scratchOffset, int count, int label, int[] labels, int self) : IBatchRow
     {
         public int Count => count;
         public float Farness(int j) => farness[offset + j];
@@ -201,8 +317,8 @@ public class EmbeddingBenchmarks
         public float LogitCorrection(int j) => 0f;
         public float Gradient(int j) => gradient[offset + j];
         public void SetGradient(int j, float value) => gradient[offset + j] = value;
-        public int Order(int i) => order[offset + i];
-        public void SetOrder(int i, int j) => order[offset + i] = j;
+        public int Scratch(int i) => scratch[scratchOffset + i];
+        public void SetScratch(int i, int value) => scratch[scratchOffset + i] = value;
     }
 }
 

@@ -151,7 +151,8 @@ public sealed class GpuBatchLoss : IEmbeddingLossStep
         using var farness = acc.Allocate1D<float>(cells);
         using var mask = acc.Allocate1D<int>(cells);
         using var gradient = acc.Allocate1D<float>(cells);
-        using var order = acc.Allocate1D<int>(settings.Miner == MinerKind.SemiHard ? cells : 1);
+        int scratchCells = settings.Miner == MinerKind.SemiHard ? BatchLosses.SemiHardScratchCells(m) : 0;
+        using var scratch = acc.Allocate1D<int>(Math.Max(1L, (long)count * scratchCells));
         using var q = acc.Allocate1D<float>(Math.Max(1, m));
         if (logQ is not null) q.View.SubView(0, m).CopyFromCPU(logQ.AsSpan(0, m).ToArray());
         using var rowLoss = acc.Allocate1D<double>(count);
@@ -161,7 +162,7 @@ public sealed class GpuBatchLoss : IEmbeddingLossStep
         var (spread, farnessSum, pairs) = RowStatistics(farness, self, count, m);
         var template = new DeviceBatchRow
         {
-            FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, OrderMatrix = order.View, ReferenceLabels = refLabels,
+            FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, ScratchMatrix = scratch.View, ScratchCells = scratchCells, ReferenceLabels = refLabels,
             LogQ = q.View, References = m, HasLogQ = logQ is null ? 0 : 1,
         };
         _kernels.Rows(count, template, lab.View, self.View, settings, iteration, rowLoss.View, rowTerms.View, rowNonZero.View);

@@ -13,6 +13,7 @@ public class EmbeddingKernelTests
         foreach (string loss in BatchLossOptions.LossNames.Where(l => !new BatchLossOptions { Loss = l }.IsProxyLoss)) cases.Add((loss, "all", "cosine"));
         foreach (string miner in BatchLossOptions.MinerNames) cases.Add(("triplet", miner, "cosine"));
         cases.Add(("multisim", "multisim", "cosine"));
+        cases.Add(("contrastive", "semihard", "cosine"));   // the semi-hard miner of the pair losses (the triplet loss mines in its own body)
         foreach (string distance in EmbeddingDistances.Names) { cases.Add(("contrastive", "all", distance)); cases.Add(("supcon", "batchhard", distance)); }
         var data = new TheoryData<string, string, string>();
         foreach (var (loss, miner, distance) in cases.Distinct()) data.Add(loss, miner, distance);

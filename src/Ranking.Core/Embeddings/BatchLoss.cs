@@ -163,7 +163,7 @@ public sealed class BatchLoss : IBatchLossStep
 {
     private readonly BatchLossSettings _settings;
     private float[] _farness = [], _gradient = [], _transposed = [], _scratch = [], _rowScale = [];
-    private int[] _mask = [], _order = [];
+    private int[] _mask = [], _minerScratch = [];
     private RowLoss[] _rows = [];
 
     /// <summary>A loss from checked options.</summary>
@@ -202,16 +202,17 @@ public sealed class BatchLoss : IBatchLossStep
         if (embeddingGradient.Length < count * dim) throw new ArgumentException("the gradient buffer is too small.", nameof(embeddingGradient));
         if (referenceGradient is not null && (references.AreTheBatch || referenceGradient.Length < (long)m * dim))
             throw new ArgumentException("a reference gradient needs references apart from the batch and room for Count x dim values.", nameof(referenceGradient));
-        Grow(count, m, dim);
+        var rowSettings = settings ?? _settings;
+        int scratchCells = rowSettings.Miner == MinerKind.SemiHard ? BatchLosses.SemiHardScratchCells(m) : 0;
+        Grow(count, m, dim, scratchCells);
         FarnessMatrix(embeddings, count, dim, references, _farness);
 
-        var rowSettings = settings ?? _settings;
         float[] farness = _farness, gradient = _gradient;
-        int[] mask = _mask, order = _order;
+        int[] mask = _mask, minerScratch = _minerScratch;
         RowLoss[] rows = _rows;
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads <= 0 ? -1 : Threads }, i =>
         {
-            var row = new ArrayBatchRow(farness, mask, gradient, order, i * m, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
+            var row = new ArrayBatchRow(farness, mask, gradient, minerScratch, i * m, i * scratchCells, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
             rows[i] = BatchLosses.Row(ref row, rowSettings, iteration, i);
         });
 
@@ -259,11 +260,11 @@ public sealed class BatchLoss : IBatchLossStep
         Array.Fill(constant, farness);
         var mask = new int[m];
         var gradient = new float[m];
-        var order = new int[m];
+        var minerScratch = new int[BatchLosses.SemiHardScratchCells(m)];
         var rows = new RowLoss[count];
         for (int i = 0; i < count; i++)
         {
-            var row = new ArrayBatchRow(constant, mask, gradient, order, 0, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
+            var row = new ArrayBatchRow(constant, mask, gradient, minerScratch, 0, 0, m, labels[i], references.Labels, references.SelfIndex[i], references.LogQ);
             rows[i] = BatchLosses.Row(ref row, _settings, iteration, i);
         }
         return ReducerScales(rows, count, Options.EffectiveReducer, _settings.Sign, new float[count], out _, out _);
@@ -373,12 +374,13 @@ public sealed class BatchLoss : IBatchLossStep
         if (refs.AreTheBatch) System.Numerics.Tensors.TensorPrimitives.Add(dE.AsSpan(0, count * dim), mirror, dE.AsSpan(0, count * dim));
     }
 
-    private void Grow(int count, int m, int dim)
+    private void Grow(int count, int m, int dim, int scratchCellsPerRow)
     {
         long cells = (long)count * m;
         if (_farness.Length < cells) { _farness = new float[cells]; _gradient = new float[cells]; _mask = new int[cells]; }
-        // Only the semi-hard miner sorts (a row's positives, in the row's own cells).
-        if (_settings.Miner == MinerKind.SemiHard && _order.Length < cells) _order = new int[cells];
+        // Only the semi-hard miner sorts (a row's positives, in the row's own scratch cells).
+        long minerCells = (long)count * scratchCellsPerRow;
+        if (_minerScratch.Length < minerCells) _minerScratch = new int[minerCells];
         if (_transposed.Length < (long)m * dim) _transposed = new float[(long)m * dim];
         int scratch = Math.Max(m, Math.Max(count, m) * dim);
         if (_scratch.Length < scratch) _scratch = new float[scratch];
@@ -393,7 +395,8 @@ public sealed class BatchLoss : IBatchLossStep
 public readonly record struct BatchStatistics(long Terms, long NonZero, double MeanRowSpread, double MeanFarness);
 
 /// <summary>The CPU's <see cref="IBatchRow"/>: one row of the batch's farness, mask and gradient matrices.</summary>
-internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int[] order, int offset, int count, int label, int[] referenceLabels, int self, float[]? logQ) : IBatchRow
+internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int[] minerScratch, int offset, int scratchOffset, int count, int label,
+    int[] referenceLabels, int self, float[]? logQ) : IBatchRow
 {
     public readonly int Count => count;
     public readonly float Farness(int j) => farness[offset + j];
@@ -403,6 +406,6 @@ internal struct ArrayBatchRow(float[] farness, int[] mask, float[] gradient, int
     public readonly float LogitCorrection(int j) => logQ is null ? 0f : logQ[j];
     public readonly float Gradient(int j) => gradient[offset + j];
     public readonly void SetGradient(int j, float value) => gradient[offset + j] = value;
-    public readonly int Order(int i) => order[offset + i];
-    public readonly void SetOrder(int i, int j) => order[offset + i] = j;
+    public readonly int Scratch(int i) => minerScratch[scratchOffset + i];
+    public readonly void SetScratch(int i, int value) => minerScratch[scratchOffset + i] = value;
 }

@@ -26,10 +26,13 @@ public interface IBatchRow
     float Gradient(int j);
     /// <summary>Overwrites d loss / d f_ij.</summary>
     void SetGradient(int j, float gradient);
-    /// <summary>Scratch of the sorted-window semi-hard miner: the reference at position <paramref name="i"/> of the row's positives sorted by farness.</summary>
-    int Order(int i);
-    /// <summary>Writes position <paramref name="i"/> of the sorted-positives scratch.</summary>
-    void SetOrder(int i, int j);
+    /// <summary>
+    /// Cell <paramref name="i"/> of the row's own scratch for the semi-hard miner, <see cref="BatchLosses.SemiHardScratchCells"/>
+    /// cells (its sorted positives, their farness bits, a rank table; the miner writes every cell it reads).
+    /// </summary>
+    int Scratch(int i);
+    /// <summary>Writes cell <paramref name="i"/> of the semi-hard miner's scratch.</summary>
+    void SetScratch(int i, int value);
 }
 
 /// <summary>What one anchor's row contributed: its summed loss, the terms it holds and how many are non-zero.</summary>
@@ -154,14 +157,11 @@ public static partial class BatchLosses
     public static RowLoss Row<TRow>(ref TRow row, BatchLossSettings s, int iteration, int anchor) where TRow : struct, IBatchRow
     {
         // The triplet loss applies the semi-hard window to each (positive, negative) pair itself, so the miner's
-        // own pass over every pair would only mark what the loss then skips: the mask of all pairs gives the same terms.
+        // own pass over every pair would only mark what the loss then skips: the mask of all pairs gives the same
+        // terms, and the loss writes that mask (and clears the gradient) in its own first pass over the row.
         if (s.Loss == BatchLossKind.Triplet && s.Miner == MinerKind.SemiHard)
-        {
-            var all = s;
-            all.Miner = MinerKind.All;
-            Mine(ref row, all, iteration, anchor);
-        }
-        else Mine(ref row, s, iteration, anchor);
+            return SemiHardTriplet(ref row, s.Margin, s.SoftMargin != 0, AllPairs);
+        Mine(ref row, s, iteration, anchor);
         return Loss(ref row, s);
     }
 
@@ -300,188 +300,6 @@ public static partial class BatchLosses
     /// f_ap &lt; f_an &lt; f_ap + m (the sum in single precision, as every caller computes it).
     /// </summary>
     public static bool InSemiHardWindow(float fp, float fn, float margin) => fn > fp && fn < fp + margin;
-
-    /// <summary>
-    /// The triplet loss over the semi-hard triplets of the row's kept pairs (every kept positive p and kept negative n
-    /// with <see cref="InSemiHardWindow"/>), the same terms, loss and gradient as scanning every (p, n) pair, in
-    /// O((P + N) log P) instead of O(P N): the kept positives are sorted by farness once, and for a negative at f_an
-    /// the positives whose window holds it are one contiguous run of that order (f_ap &lt; f_an is a prefix, f_an &lt;
-    /// f_ap + m a suffix, both monotone in f_ap), found by binary search. With the hinge, a negative's gradient is
-    /// minus the length of its run of positive terms, and a positive's is the number of runs that hold it, counted by
-    /// a difference array kept in the positives' own gradient cells; the loss is sum_p k_p (f_ap + m) - sum_n c_n f_an.
-    /// The soft margin visits each triplet of the windows (the windows only, not every pair).
-    /// </summary>
-    public static RowLoss SemiHardTriplet<TRow>(ref TRow row, float margin, bool soft) where TRow : struct, IBatchRow
-    {
-        var result = new RowLoss();
-        int n = row.Count;
-        int positives = SortPositives(ref row, useMask: true);
-        if (positives == 0) return result;
-        for (int q = 0; q < n; q++)
-        {
-            if (row.Mask(q) != Negative) continue;
-            float fn = row.Farness(q);
-            WindowOfNegative(ref row, positives, fn, margin, out int first, out int end);
-            result.Terms += end - first;
-            if (first == end) continue;
-            if (soft)
-            {
-                double gradNegative = 0.0;
-                for (int at = first; at < end; at++)
-                {
-                    int p = row.Order(at);
-                    double term = TripletTerm(row.Farness(p), fn, margin, true, out double slope);
-                    if (term <= 0) continue;
-                    result.Loss += term;
-                    result.NonZero++;
-                    gradNegative += slope;
-                    row.SetGradient(p, row.Gradient(p) + (float)slope);
-                }
-                row.SetGradient(q, (float)-gradNegative);
-                continue;
-            }
-            // The hinge is positive on a suffix of the window (it grows with f_ap); almost always all of it.
-            int positiveFrom = FirstPositiveHinge(ref row, first, end, fn, margin);
-            int count = end - positiveFrom;
-            if (count == 0) continue;
-            result.NonZero += count;
-            result.Loss -= (double)count * fn;
-            row.SetGradient(q, -count);
-            // Difference array over the sorted positives: +1 where the run starts, -1 just after it ends.
-            AddToGradient(ref row, row.Order(positiveFrom), 1f);
-            if (end < positives) AddToGradient(ref row, row.Order(end), -1f);
-        }
-        if (soft) return result;
-        float running = 0f;
-        for (int at = 0; at < positives; at++)
-        {
-            int p = row.Order(at);
-            running += row.Gradient(p);
-            row.SetGradient(p, running);
-            result.Loss += running * ((double)row.Farness(p) + margin);
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// The semi-hard miner for the pair losses: keeps every positive and negative that form a triplet inside
-    /// <see cref="InSemiHardWindow"/>, by the same sorted search as <see cref="SemiHardTriplet"/>.
-    /// </summary>
-    private static void MineSemiHard<TRow>(ref TRow row, float margin) where TRow : struct, IBatchRow
-    {
-        int n = row.Count;
-        int positives = SortPositives(ref row, useMask: false);
-        for (int at = 0; at < positives; at++) row.SetGradient(row.Order(at), 0f);
-        for (int q = 0; q < n; q++)
-        {
-            if (row.Relation(q) != Negative) continue;
-            WindowOfNegative(ref row, positives, row.Farness(q), margin, out int first, out int end);
-            if (first == end) continue;
-            row.SetMask(q, Negative);
-            AddToGradient(ref row, row.Order(first), 1f);
-            if (end < positives) AddToGradient(ref row, row.Order(end), -1f);
-        }
-        float running = 0f;
-        for (int at = 0; at < positives; at++)
-        {
-            int p = row.Order(at);
-            running += row.Gradient(p);
-            row.SetGradient(p, 0f);
-            if (running > 0f) row.SetMask(p, Positive);
-        }
-    }
-
-    private static void AddToGradient<TRow>(ref TRow row, int j, float value) where TRow : struct, IBatchRow =>
-        row.SetGradient(j, row.Gradient(j) + value);
-
-    /// <summary>
-    /// The run [first, end) of the sorted positives whose semi-hard window holds a negative at <paramref name="fn"/>:
-    /// end is the first position with !(f_ap &lt; f_an), first the first position before end with f_an &lt; f_ap + m
-    /// (both the terms of <see cref="InSemiHardWindow"/>, monotone in f_ap).
-    /// </summary>
-    private static void WindowOfNegative<TRow>(ref TRow row, int positives, float fn, float margin, out int first, out int end) where TRow : struct, IBatchRow
-    {
-        int lo = 0, hi = positives;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >> 1;
-            if (row.Farness(row.Order(mid)) < fn) lo = mid + 1;
-            else hi = mid;
-        }
-        end = lo;
-        lo = 0;
-        hi = end;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >> 1;
-            if (fn < row.Farness(row.Order(mid)) + margin) hi = mid;
-            else lo = mid + 1;
-        }
-        first = lo;
-    }
-
-    /// <summary>The first position in [first, end) of the sorted positives whose hinge term with <paramref name="fn"/> is positive.</summary>
-    private static int FirstPositiveHinge<TRow>(ref TRow row, int first, int end, float fn, float margin) where TRow : struct, IBatchRow
-    {
-        int lo = first, hi = end;
-        if (TripletTerm(row.Farness(row.Order(lo)), fn, margin, false, out _) > 0) return lo;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >> 1;
-            if (TripletTerm(row.Farness(row.Order(mid)), fn, margin, false, out _) > 0) hi = mid;
-            else lo = mid + 1;
-        }
-        return lo;
-    }
-
-    /// <summary>
-    /// Writes the row's positives (kept ones with <paramref name="useMask"/>, else every positive relation) into the
-    /// order scratch, sorted by farness ascending, and returns how many: a heapsort, in place with no recursion or
-    /// allocation, so that the GPU kernel runs the same code.
-    /// </summary>
-    private static int SortPositives<TRow>(ref TRow row, bool useMask) where TRow : struct, IBatchRow
-    {
-        int count = 0;
-        for (int j = 0; j < row.Count; j++)
-            if ((useMask ? row.Mask(j) : row.Relation(j)) == Positive) row.SetOrder(count++, j);
-        for (int start = count / 2 - 1; start >= 0; start--) SiftDown(ref row, start, count);
-        for (int end = count - 1; end > 0; end--)
-        {
-            int top = row.Order(0);
-            row.SetOrder(0, row.Order(end));
-            row.SetOrder(end, top);
-            SiftDown(ref row, 0, end);
-        }
-        return count;
-    }
-
-    private static void SiftDown<TRow>(ref TRow row, int root, int count) where TRow : struct, IBatchRow
-    {
-        int item = row.Order(root);
-        float key = row.Farness(item);
-        while (true)
-        {
-            int child = 2 * root + 1;
-            if (child >= count) break;
-            int candidate = row.Order(child);
-            float candidateKey = row.Farness(candidate);
-            if (child + 1 < count)
-            {
-                int right = row.Order(child + 1);
-                float rightKey = row.Farness(right);
-                if (rightKey > candidateKey)
-                {
-                    child++;
-                    candidate = right;
-                    candidateKey = rightKey;
-                }
-            }
-            if (!(candidateKey > key)) break;
-            row.SetOrder(root, candidate);
-            root = child;
-        }
-        row.SetOrder(root, item);
-    }
 
     /// <summary>
     /// Multi-similarity over the kept pairs, with f = -s and base b in farness units:

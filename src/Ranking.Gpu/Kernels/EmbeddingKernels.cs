@@ -16,14 +16,18 @@ public struct DeviceBatchRow : IBatchRow
     public ArrayView<int> MaskMatrix;
     /// <summary>d loss / d farness (batch x references).</summary>
     public ArrayView<float> GradientMatrix;
-    /// <summary>The semi-hard miner's sort scratch (batch x references; a single cell for the other miners).</summary>
-    public ArrayView<int> OrderMatrix;
+    /// <summary>The semi-hard miner's scratch, <see cref="ScratchCells"/> per row (a single cell for the other miners).</summary>
+    public ArrayView<int> ScratchMatrix;
     /// <summary>Labels of the references.</summary>
     public ArrayView<int> ReferenceLabels;
     /// <summary>log q of each reference (read when <see cref="HasLogQ"/> is 1).</summary>
     public ArrayView<float> LogQ;
     /// <summary>The row's first cell.</summary>
     public long Offset;
+    /// <summary>Scratch cells per row: <see cref="BatchLosses.SemiHardScratchCells"/> for the semi-hard miner, else 0.</summary>
+    public int ScratchCells;
+    /// <summary>The row's first scratch cell.</summary>
+    public long ScratchOffset;
     /// <summary>References in the row.</summary>
     public int References;
     /// <summary>The anchor's label.</summary>
@@ -50,9 +54,9 @@ public struct DeviceBatchRow : IBatchRow
     /// <inheritdoc/>
     public readonly void SetGradient(int j, float gradient) => GradientMatrix[Offset + j] = gradient;
     /// <inheritdoc/>
-    public readonly int Order(int i) => OrderMatrix[Offset + i];
+    public readonly int Scratch(int i) => ScratchMatrix[ScratchOffset + i];
     /// <inheritdoc/>
-    public readonly void SetOrder(int i, int j) => OrderMatrix[Offset + i] = j;
+    public readonly void SetScratch(int i, int value) => ScratchMatrix[ScratchOffset + i] = value;
 }
 
 /// <summary>
@@ -174,6 +178,7 @@ public sealed class EmbeddingKernels
         int anchor = index;
         var row = template;
         row.Offset = (long)anchor * template.References;
+        row.ScratchOffset = (long)anchor * template.ScratchCells;
         row.Label = labels[anchor];
         row.Self = selfIndex[anchor];
         RowLoss result = BatchLosses.Row(ref row, settings, iteration, anchor);

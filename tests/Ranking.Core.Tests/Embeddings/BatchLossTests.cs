@@ -81,7 +81,7 @@ public class BatchLossTests
         var farness = new float[n];
         for (int j = 0; j < n; j++)
             farness[j] = (float)(settings.Sign * options.Distance.Value(e.AsSpan(anchor * dim, dim), e.AsSpan(j * dim, dim)));
-        var row = new ArrayBatchRow(farness, new int[n], new float[n], new int[n], 0, n, labels[anchor], labels, anchor, null);
+        var row = new ArrayBatchRow(farness, new int[n], new float[n], new int[BatchLosses.SemiHardScratchCells(n)], 0, 0, n, labels[anchor], labels, anchor, null);
         return BatchLosses.Row(ref row, settings, 0, anchor);
     }
 
@@ -89,7 +89,7 @@ public class BatchLossTests
     {
         var settings = new BatchLossOptions { Miner = miner, Distance = EmbeddingDistance.L2, Margin = margin, MinerEpsilon = epsilon, RandomNegatives = negatives }.Settings();
         var mask = new int[farness.Length];
-        var row = new ArrayBatchRow(farness, mask, new float[farness.Length], new int[farness.Length], 0, farness.Length, label, labels, self, null);
+        var row = new ArrayBatchRow(farness, mask, new float[farness.Length], new int[BatchLosses.SemiHardScratchCells(farness.Length)], 0, 0, farness.Length, label, labels, self, null);
         BatchLosses.Mine(ref row, settings, 3, 5);
         return mask;
     }
@@ -243,7 +243,8 @@ public class BatchLossTests
     /// <summary>
     /// The sorted-window semi-hard miner and triplet loss give what scanning every (positive, negative) pair gives, on
     /// random rows with ties: the same masks, terms and non-zero terms, the same hinge gradient bit for bit (it counts
-    /// triplets), the loss to rounding, and the soft margin's gradient to float rounding.
+    /// triplets), the loss to rounding, and the soft margin's gradient to float rounding. Two classes give rows of
+    /// ~150 positives (the heapsort past 32), 128 classes rows of one or two.
     /// </summary>
     [Theory]
     [MemberData(nameof(SemiHardCases))]
@@ -259,28 +260,79 @@ public class BatchLossTests
             if (trial % 10 == 9) Array.Fill(f, 0.3f);
             int self = random.Next(-1, n);
             int label = self >= 0 ? labels[self] : random.Next(classes);
+            AssertSemiHardEqualsTheScan(f, labels, label, self, margin, $"seed {seed} trial {trial} n {n}");
+        }
+    }
 
-            var mineSettings = new BatchLossOptions { Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = margin }.Settings();
-            var mask = new int[n];
-            var mined = new ArrayBatchRow(f, mask, new float[n], new int[n], 0, n, label, labels, self, null);
-            BatchLosses.Mine(ref mined, mineSettings, 0, 0);
-            foreach (bool soft in new[] { false, true })
+    /// <summary>Hand-made rows at the edges of the rank table: (farness, labels, the anchor's label, self, margin).</summary>
+    public static TheoryData<string, float[], int[], int, int, float> SemiHardEdgeCases() => new()
+    {
+        // One positive (at 0.5): negatives below it, inside its window (0.5, 0.6), on its ends and beyond.
+        { "one positive", [0.5f, 0.2f, 0.5f, 0.55f, 0.6f, 0.59f, 0.7f, 0f], [0, 1, 1, 1, 1, 1, 1, 0], 0, 7, 0.1f },
+        // Every negative outside [s_1, s_P + m): below the nearest positive or at/after the farthest + m.
+        { "all negatives outside", [0.1f, 0.2f, 0.3f, -1f, 0.1f, 0.4f, 2f, 0.35f], [0, 0, 0, 1, 1, 1, 1, 0], 0, -1, 0.05f },
+        // Negatives strictly between the nearest positive and the farthest + m, but in gaps no window covers.
+        { "empty windows in range", [0f, 1f, 2f, 0.5f, 1.5f, 0.9999f, 1.99f, 0.05f], [0, 0, 0, 1, 1, 1, 1, 1], 0, -1, 0.1f },
+        // Exact ties: f_an = f_ap and f_an = f_ap + m (0.25 + 0.25 = 0.5 exactly), several positives at one farness.
+        { "ties", [0.25f, 0.25f, 0.25f, 0.5f, 0.25f, 0.5f, 0.4999f, 0.2501f, 0.75f], [0, 0, 0, 0, 1, 1, 1, 1, 1], 0, 3, 0.25f },
+        // -0 and +0: f_ap = -0 with f_an = +0 is a tie, not a semi-hard triplet; -0.1f + 0.1f is +0 exactly.
+        { "signed zeros", [-0f, 0f, -0.1f, 0f, -0f, -0.05f, 1e-30f], [0, 1, 0, 1, 1, 1, 1], 0, -1, 0.1f },
+        // f_an in the window of f_ap = -0.1f (below f_ap + m = 0) while the double hinge -0.1f + 1e-20 + 0.1f rounds to 0:
+        // a term of the window that is not non-zero (the hinge's first positive term is found by search).
+        { "hinge rounds to zero", [-0.1f, -1e-20f, -0.05f, -0.2f, -1e-20f], [0, 1, 0, 1, 1], 0, -1, 0.1f },
+        // A margin below the farness' resolution: s_P + m = s_P, no room for any window.
+        { "margin below resolution", [1000f, 1000f, 1000f, 1000.00006f], [0, 0, 1, 1], 0, -1, 1e-6f },
+        // Every reference a positive (a memory row without the anchor): no negative, and the least scratch room.
+        { "no negatives", [0.3f, 0.1f, 0.2f], [4, 4, 4], 4, -1, 0.2f },
+        // One negative among 40 positives (heapsort, and the rank table in the least room the scratch leaves).
+        { "one negative", [.. Enumerable.Range(0, 40).Select(i => i * 0.01f), 0.205f], [.. Enumerable.Repeat(0, 40), 1], 0, -1, 0.05f },
+    };
+
+    [Theory]
+    [MemberData(nameof(SemiHardEdgeCases))]
+    public void Sorted_semi_hard_window_equals_the_scan_at_the_edges(string name, float[] f, int[] labels, int label, int self, float margin) =>
+        AssertSemiHardEqualsTheScan(f, labels, label, self, margin, name);
+
+    [Fact]
+    public void The_edge_cases_hold_what_they_name()
+    {
+        // The scan's own view of three of the cases, so that a change to them cannot quietly drop what they test.
+        var outside = SemiHardByScanning([0.1f, 0.2f, 0.3f, -1f, 0.1f, 0.4f, 2f, 0.35f], [0, 0, 0, 1, 1, 1, 1, 0], 0, -1, 0.05f, soft: false);
+        Assert.Equal(0, outside.Row.Terms);
+        var ties = SemiHardByScanning([0.25f, 0.25f, 0.25f, 0.5f, 0.25f, 0.5f, 0.4999f, 0.2501f, 0.75f], [0, 0, 0, 0, 1, 1, 1, 1, 1], 0, 3, 0.25f, soft: false);
+        Assert.True(ties.Row.Terms > 0);
+        var hinge = SemiHardByScanning([-0.1f, -1e-20f, -0.05f, -0.2f, -1e-20f], [0, 1, 0, 1, 1], 0, -1, 0.1f, soft: false);
+        Assert.True(hinge.Row.Terms > hinge.Row.NonZero, $"terms {hinge.Row.Terms}, non-zero {hinge.Row.NonZero}");
+    }
+
+    /// <summary>
+    /// One row through the semi-hard miner and the triplet loss (hinge and soft margin), each in a scratch of exactly
+    /// <see cref="BatchLosses.SemiHardScratchCells"/> cells, against <see cref="SemiHardByScanning"/>.
+    /// </summary>
+    private static void AssertSemiHardEqualsTheScan(float[] f, int[] labels, int label, int self, float margin, string where)
+    {
+        int n = f.Length;
+        var mineSettings = new BatchLossOptions { Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = margin }.Settings();
+        var mask = new int[n];
+        var mined = new ArrayBatchRow(f, mask, new float[n], new int[BatchLosses.SemiHardScratchCells(n)], 0, 0, n, label, labels, self, null);
+        BatchLosses.Mine(ref mined, mineSettings, 0, 0);
+        foreach (bool soft in new[] { false, true })
+        {
+            var expected = SemiHardByScanning(f, labels, label, self, margin, soft);
+            Assert.Equal(expected.Mask, mask);
+            var settings = new BatchLossOptions { Loss = "triplet", Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = margin, SoftMargin = soft }.Settings();
+            var gradient = new float[n];
+            Array.Fill(gradient, float.NaN);   // the row body clears what it does not write
+            var row = new ArrayBatchRow(f, new int[n], gradient, new int[BatchLosses.SemiHardScratchCells(n)], 0, 0, n, label, labels, self, null);
+            var result = BatchLosses.Row(ref row, settings, 0, 0);
+            string at = $"{where}, soft {soft}";
+            Assert.True(expected.Row.Terms == result.Terms, $"{at}: terms {result.Terms}, expected {expected.Row.Terms}");
+            Assert.True(expected.Row.NonZero == result.NonZero, $"{at}: non-zero {result.NonZero}, expected {expected.Row.NonZero}");
+            Assert.True(Math.Abs(expected.Row.Loss - result.Loss) <= 1e-9 * (1 + Math.Abs(expected.Row.Loss)), $"{at}: loss {result.Loss}, expected {expected.Row.Loss}");
+            for (int j = 0; j < n; j++)
             {
-                var expected = SemiHardByScanning(f, labels, label, self, margin, soft);
-                Assert.Equal(expected.Mask, mask);
-                var settings = new BatchLossOptions { Loss = "triplet", Miner = "semihard", Distance = EmbeddingDistance.L2, Margin = margin, SoftMargin = soft }.Settings();
-                var gradient = new float[n];
-                var row = new ArrayBatchRow(f, new int[n], gradient, new int[n], 0, n, label, labels, self, null);
-                var result = BatchLosses.Row(ref row, settings, 0, 0);
-                string where = $"seed {seed} trial {trial} n {n} soft {soft}";
-                Assert.True(expected.Row.Terms == result.Terms, $"{where}: terms {result.Terms}, expected {expected.Row.Terms}");
-                Assert.True(expected.Row.NonZero == result.NonZero, $"{where}: non-zero {result.NonZero}, expected {expected.Row.NonZero}");
-                Assert.True(Math.Abs(expected.Row.Loss - result.Loss) <= 1e-9 * (1 + Math.Abs(expected.Row.Loss)), $"{where}: loss {result.Loss}, expected {expected.Row.Loss}");
-                for (int j = 0; j < n; j++)
-                {
-                    if (soft) Assert.True(Math.Abs(expected.Gradient[j] - gradient[j]) <= 1e-5 * (1 + Math.Abs(expected.Gradient[j])), $"{where}: d/df[{j}] {gradient[j]}, expected {expected.Gradient[j]}");
-                    else Assert.True((float)expected.Gradient[j] == gradient[j], $"{where}: d/df[{j}] {gradient[j]}, expected {expected.Gradient[j]}");
-                }
+                if (soft) Assert.True(Math.Abs(expected.Gradient[j] - gradient[j]) <= 1e-5 * (1 + Math.Abs(expected.Gradient[j])), $"{at}: d/df[{j}] {gradient[j]}, expected {expected.Gradient[j]}");
+                else Assert.True((float)expected.Gradient[j] == gradient[j], $"{at}: d/df[{j}] {gradient[j]}, expected {expected.Gradient[j]}");
             }
         }
     }
