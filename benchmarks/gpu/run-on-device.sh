@@ -7,8 +7,13 @@
 # and 10M rows, then the long-query workload (LONG=rows:length, default 1M rows in queries of 100k; none
 # skips it): NDCG@10 and LambdaRank with sorted ranks against counted ranks; then metric learning's batch losses
 # (SupCon, semi-hard triplet) at EMB batch sizes (default 256,1024,4096,8192; none skips) and SupCon with a
-# 65,536-entry cross-batch memory, each checked against the CPU (1e-4) with samples/s on both. Results: $OUT/gpu-run.log (everything), $OUT/gpu-benchmarks.md (the table), $OUT/nvidia-smi.txt.
-# Finishes in under 8 minutes (the benchmark step is capped at 420 s; the table is written after each size).
+# 65,536-entry cross-batch memory, each checked against the CPU (1e-4) with samples/s on both. Then the user-facing
+# training path end to end (EmbeddingTrainer.Train with the GPU backend, what `ranking embed train --backend gpu` runs):
+# SupCon at EMBTRAIN=BATCH:MEMORY:BATCHES,... (default 8192:0:3,8192:65536:10; none skips), on the device and then on the
+# CPU (EMB_CPU_THREADS, default all cores), compared to 1e-4, samples/s of each.
+# Results: $OUT/gpu-run.log (everything), $OUT/gpu-benchmarks.md (the table), $OUT/embed-train.md (the training table), $OUT/nvidia-smi.txt.
+# Finishes in under 11 minutes (the benchmark step is capped at 440 s, the training step at 150 s; tables are written as rows finish).
+# A smoke run without a GPU: ACCEL=cpu ROWS=2000 LONG=none EMB=none EMBTRAIN=64:0:2,64:256:6 gpu-bundle/run-on-device.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$PWD/gpu-results}
@@ -39,4 +44,10 @@ fi
     --accelerator "${ACCEL:-cuda}" --rows "$ROWS" --cpu-threads 2 --repeats 5 --seconds-per-measurement 6 \
     --long-queries "${LONG:-1000000:100000}" --embedding-batches "${EMB:-256,1024,4096,8192}" --out "$OUT/gpu-benchmarks.md"
   echo "exit code $? after $(( $(date +%s) - start )) s"
+  EMBTRAIN=${EMBTRAIN:-8192:0:3,8192:65536:10}
+  if [ "$EMBTRAIN" != none ]; then
+    timeout 150 "$work/dotnet/dotnet" "$work/app/ranking-gpu-bench.dll" embed-train \
+      --accelerator "${ACCEL:-cuda}" --embed-train "$EMBTRAIN" --cpu-threads "${EMB_CPU_THREADS:--1}" --out "$OUT/embed-train.md"
+    echo "embed-train exit code $? after $(( $(date +%s) - start )) s"
+  fi
 } 2>&1 | tee "$OUT/gpu-run.log"

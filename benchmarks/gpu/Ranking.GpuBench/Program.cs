@@ -7,6 +7,9 @@ using Ranking.Gpu.Diagnostics;
 //                   [--cpu-threads 2] [--repeats 5] [--seconds-per-measurement 8] [--out results.md]
 //                   [--no-mlp] [--mlp-cpu-max-rows 1000000] [--mlp-batch-queries 16,256] [--long-queries 1000000:100000|none]
 //                   [--embedding-batches 256,1024,4096,8192|none] [--embedding-memory 65536]
+// ranking-gpu-bench embed-train [--embed-train 8192:0:3,8192:65536:10] [--cpu-threads N|-1] [--no-cpu-training] [--out results.md]
+//                   the user-facing training path (EmbeddingTrainer.Train, what `ranking embed train --backend gpu` runs): SupCon
+//                   at BATCH:MEMORY:BATCHES on the device, then on the CPU, compared to 1e-4, samples/s of each.
 // ranking-gpu-bench ptx [--ptx-out DIR]   every kernel's PTX for sm_90 and DIR/summary.tsv (registers, local memory,
 //                                     unresolved calls); needs no GPU. Exit code 1 if a kernel has an unresolved call.
 // Exit code: 0 all parity checks passed (and the benchmarks ran), 1 a parity check failed, 2 bad usage or no device.
@@ -20,6 +23,9 @@ int[] embeddingBatches = [256, 1024, 4096, 8192];
 int embeddingMemory = 65_536;
 // Rows and query length of the long-query workload (segmented-sort ranks against counting); "none" skips it.
 (int Rows, int Length)? longQueries = (1_000_000, 100_000);
+// embed-train: batch, memory entries and batches of each end-to-end training.
+var embedTrain = new List<(int Batch, int Memory, int Batches)> { (8_192, 0, 3), (8_192, 65_536, 10) };
+bool cpuTraining = true;
 double secondsPerMeasurement = 8;
 for (int i = 0; i < args.Length; i++)
 {
@@ -27,7 +33,13 @@ for (int i = 0; i < args.Length; i++)
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{a} needs a value");
     switch (a)
     {
-        case "parity" or "bench" or "ptx": modes.Add(a); break;
+        case "parity" or "bench" or "ptx" or "embed-train": modes.Add(a); break;
+        case "--embed-train":
+            embedTrain = Next().Split(',').Select(t => t.Split(':')).Select(p => p.Length == 3
+                ? (int.Parse(p[0], CultureInfo.InvariantCulture), int.Parse(p[1], CultureInfo.InvariantCulture), int.Parse(p[2], CultureInfo.InvariantCulture))
+                : throw new ArgumentException($"--embed-train takes BATCH:MEMORY:BATCHES, got '{string.Join(":", p)}'")).ToList();
+            break;
+        case "--no-cpu-training": cpuTraining = false; break;
         case "--accelerator": accelerator = Next().ToLowerInvariant(); break;
         case "--rows": sizes = Next().Split(',').Select(s => int.Parse(s.Replace("_", ""), CultureInfo.InvariantCulture)).ToArray(); break;
         case "--cpu-threads": cpuThreads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -99,5 +111,33 @@ if (modes.Contains("bench"))
     Console.WriteLine();
     Console.WriteLine(table);
     if (output.Length > 0) File.WriteAllText(output, table);
+}
+
+if (modes.Contains("embed-train"))
+{
+    using var backend = new GpuComputeBackend(device);
+    if (!device.IsRealGpu) Console.WriteLine("note: no GPU: the device column is ILGPU's CPU accelerator, a correctness tool, not a speed claim.");
+    string before = modes.Contains("bench") && output.Length > 0 && File.Exists(output) ? File.ReadAllText(output).TrimEnd() + "\n\n" : "";
+    // Warm-up (JIT on the host, kernels on the device; a memory so that every kernel is loaded), not recorded.
+    EmbeddingTrainingBenchmark.Run(backend, 32, 64, 3, TextWriter.Null, cpuTraining, cpuThreads, hidden: 8, dimension: 4);
+    var rows = new List<string> { $"Device: {backend.Description}; CPU: {(cpuThreads <= 0 ? "all" : cpuThreads.ToString(CultureInfo.InvariantCulture))} threads", "", EmbeddingTrainingBenchmark.MarkdownHeader };
+    foreach (var (batch, memory, batches) in embedTrain)
+    {
+        try
+        {
+            var result = EmbeddingTrainingBenchmark.Run(backend, batch, memory, batches, Console.Out, cpuTraining, cpuThreads);
+            rows.Add(result.ToMarkdownRow());
+            if (cpuTraining && !result.Matches) failures++;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Console.WriteLine($"FAILED embed train batch {batch} memory {memory}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+            rows.Add($"| supcon batch {batch} memory {memory} | FAILED: {ex.GetType().Name} | | |");
+        }
+        // Rewritten after each training, so a run cut short by a time limit keeps what finished.
+        if (output.Length > 0) File.WriteAllText(output, before + string.Join("\n", rows) + "\n");
+    }
+    Console.WriteLine();
+    Console.WriteLine(string.Join("\n", rows));
 }
 return failures == 0 ? 0 : 1;
