@@ -120,7 +120,7 @@ public static class EmbeddingTrainer
         var lossOptions = options.Loss with { Seed = options.Seed };
         // The step (and the memory it holds) runs on the backend; this CPU loss only evaluates the loss at a collapse (no embedding needed).
         using var lossStep = (backend ?? CpuComputeBackend.Instance).CreateEmbeddingLoss(lossOptions, options.Memory, d, options.Threads);
-        var loss = new BatchLoss(lossOptions, options.Threads);
+        var collapseLoss = new BatchLoss(lossOptions, options.Threads);
         bool hasMemory = options.Memory > 0;
         var optimizer = Optimizer.Create(options.Optimizer, encoder.Network.Parameters.Length);
         float[]? logQ = options.Loss.LogQCorrection ? LogClassFrequency(train) : null;
@@ -184,7 +184,7 @@ public static class EmbeddingTrainer
                 var statistics = lossStep.LastStatistics;
                 spreadSum += statistics.MeanRowSpread;
                 if (monitor is not null && monitor.Observe(value, statistics.MeanRowSpread,
-                        () => loss.LossAtCollapse(labels, b, refs, (float)statistics.MeanFarness, iteration)))
+                        () => collapseLoss.LossAtCollapse(labels, b, refs, (float)statistics.MeanFarness, iteration)))
                 {
                     collapsed = true;
                     var warning = new EmbeddingTrainingEvent(epoch + 1, lossSum / (step + 1), double.NaN, double.NaN, clock.Elapsed.TotalSeconds, samples,
