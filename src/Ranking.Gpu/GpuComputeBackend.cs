@@ -7,9 +7,10 @@ namespace Ranking.Gpu;
 /// <summary>
 /// The ILGPU compute path: objectives and metrics as kernels on one <see cref="GpuDevice"/> (CUDA, then
 /// OpenCL, then ILGPU's CPU accelerator). <see cref="Register"/> makes it what
-/// <see cref="ComputeBackends.Create"/> returns for Gpu and (with a real GPU) Auto.
+/// <see cref="ComputeBackends.Create"/> returns for Gpu and (with a real GPU) Auto. For metric learning it is also an
+/// <see cref="Ranking.Embeddings.IEmbeddingComputeBackend"/> (the device batch loss with its memory, and kNN search).
 /// </summary>
-public sealed class GpuComputeBackend : IComputeBackend
+public sealed class GpuComputeBackend : IComputeBackend, Ranking.Embeddings.IEmbeddingComputeBackend
 {
     private readonly bool _ownsDevice;
 

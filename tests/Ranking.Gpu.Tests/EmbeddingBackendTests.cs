@@ -78,7 +78,7 @@ public sealed class EmbeddingBackendTests(Xunit.Abstractions.ITestOutputHelper o
     public void The_device_memory_step_matches_the_host_memory_step_batch_by_batch()
     {
         var options = new BatchLossOptions { Loss = "sampled-softmax", Temperature = 0.5f };
-        using var cpu = CpuComputeBackend.Instance.CreateEmbeddingLoss(options, memory: 10, dimension: 3);
+        using var cpu = EmbeddingBackends.Cpu.CreateEmbeddingLoss(options, memory: 10, dimension: 3);
         using var backend = Gpu();
         using var gpu = backend.CreateEmbeddingLoss(options, memory: 10, dimension: 3);
         float[] classLogQ = [-1.2f, -0.4f, -2f];

@@ -410,7 +410,7 @@ internal static partial class EmbedCommands
             var refs = LabelledItemsReader.Read(parse.GetValue(references)!, parse.GetValue(classColumn), parse.GetValue(limit), classOptional: true);
             int threadCount = parse.GetValue(threads), d = model.Encoder.Dimension;
             // A two-tower model: the query tower embeds the queries, the item tower the references.
-            var search = compute.CreateNearestNeighbourSearch(model.Encode(refs, EmbeddingTower.Item, threadCount), refs.Count, d, model.Distance, threadCount);
+            var search = EmbeddingBackends.For(compute).CreateNearestNeighbourSearch(model.Encode(refs, EmbeddingTower.Item, threadCount), refs.Count, d, model.Distance, threadCount);
             NeighbourList result;
             try
             {

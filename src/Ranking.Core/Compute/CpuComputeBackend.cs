@@ -35,14 +35,6 @@ public sealed class CpuComputeBackend : IComputeBackend
     /// <summary>False: on the CPU the network's own Predict is the managed path.</summary>
     public bool TryPredictDense(Ranking.Models.DenseNetwork network, float[] features, int rowCount, float[] scores) => false;
 
-    /// <summary>A <see cref="Ranking.Embeddings.CpuEmbeddingLossStep"/>: <see cref="Ranking.Embeddings.BatchLoss"/> with a host <see cref="Ranking.Embeddings.CrossBatchMemory"/>.</summary>
-    public Ranking.Embeddings.IEmbeddingLossStep CreateEmbeddingLoss(Ranking.Embeddings.BatchLossOptions options, int memory = 0, int dimension = 0, int threads = -1) =>
-        new Ranking.Embeddings.CpuEmbeddingLossStep(options, memory, dimension, threads);
-
-    /// <summary>The blocked SIMD <see cref="Ranking.Embeddings.ExactNearestNeighbourSearch"/>.</summary>
-    public Ranking.Embeddings.INearestNeighbourSearch CreateNearestNeighbourSearch(float[] references, int count, int dimension, Ranking.Embeddings.EmbeddingDistance distance, int threads = -1) =>
-        new Ranking.Embeddings.ExactNearestNeighbourSearch(references, count, dimension, distance, threads);
-
     /// <summary>Nothing to release: the instance is shared.</summary>
     public void Dispose() { }
 }

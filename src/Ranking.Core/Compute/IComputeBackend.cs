@@ -44,21 +44,6 @@ public interface IComputeBackend : IDisposable, Ranking.Models.IDenseNetworkScor
     /// or an objective without a kernel): the caller then runs its own loop.
     /// </summary>
     IDeviceTrainingSession? TryStartDenseTraining(Ranking.Data.RankingDataset train, IReadOnlyList<int> hidden, float[] parameters, IRankingObjective objective, int batchQueries);
-
-    /// <summary>
-    /// The batch-loss step of an embedding training on this backend, for checked <paramref name="options"/>: farness,
-    /// mining, the shared row bodies, the reducer and the chain rule, with a cross-batch memory of <paramref name="memory"/>
-    /// entries of <paramref name="dimension"/> values held where the step computes (0 = none). The CPU returns a
-    /// <see cref="Ranking.Embeddings.CpuEmbeddingLossStep"/>; the GPU its device batch loss (the same numbers to 1e-4). The caller disposes it.
-    /// </summary>
-    Ranking.Embeddings.IEmbeddingLossStep CreateEmbeddingLoss(Ranking.Embeddings.BatchLossOptions options, int memory = 0, int dimension = 0, int threads = -1);
-
-    /// <summary>
-    /// Exact k-nearest-neighbour search over <paramref name="count"/> references (row-major, normalised already where the
-    /// distance wants it) on this backend: the CPU's blocked search, or the device's kernel; both rank by the same packed
-    /// (farness, index) keys, so ties break alike. The caller disposes it when it is <see cref="IDisposable"/>.
-    /// </summary>
-    Ranking.Embeddings.INearestNeighbourSearch CreateNearestNeighbourSearch(float[] references, int count, int dimension, Ranking.Embeddings.EmbeddingDistance distance, int threads = -1);
 }
 
 /// <summary>Training features a device session may support beyond plain Adam on ReLU layers (<see cref="IComputeBackend.DenseTrainingFeatures"/>).</summary>

@@ -4,7 +4,7 @@ namespace Ranking.Embeddings;
 
 /// <summary>
 /// The batch-loss step a training runs on, made by a compute backend
-/// (<see cref="Ranking.Compute.IComputeBackend.CreateEmbeddingLoss"/>): an <see cref="IBatchLossStep"/> against given
+/// (<see cref="IEmbeddingComputeBackend.CreateEmbeddingLoss"/>): an <see cref="IBatchLossStep"/> against given
 /// references (the batch itself, class proxies, another tower's items) and, when built with a memory, against its own
 /// cross-batch memory (<see cref="ComputeAgainstMemory"/>), which lives where the step computes: host arrays on the CPU,
 /// a device buffer on a GPU (so a 65,536-entry memory never crosses the bus). The math is the same on every backend

@@ -119,7 +119,7 @@ public static class EmbeddingTrainer
         var pass = encoder.CreateTrainingPass(b, options.Threads);
         var lossOptions = options.Loss with { Seed = options.Seed };
         // The step (and the memory it holds) runs on the backend; this CPU loss only evaluates the loss at a collapse (no embedding needed).
-        using var lossStep = (backend ?? CpuComputeBackend.Instance).CreateEmbeddingLoss(lossOptions, options.Memory, d, options.Threads);
+        using var lossStep = EmbeddingBackends.For(backend).CreateEmbeddingLoss(lossOptions, options.Memory, d, options.Threads);
         var collapseLoss = new BatchLoss(lossOptions, options.Threads);
         bool hasMemory = options.Memory > 0;
         var optimizer = Optimizer.Create(options.Optimizer, encoder.Network.Parameters.Length);

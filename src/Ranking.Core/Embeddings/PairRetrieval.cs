@@ -46,7 +46,7 @@ public static class PairRetrieval
         options ??= new RetrievalOptions { RecallAt = DefaultRecallAt, KnnVote = 1 };
         int itemCount = pairs.Items.Count;
         var itemLabels = Enumerable.Range(0, itemCount).ToArray();
-        var search = (options.Backend ?? Compute.CpuComputeBackend.Instance).CreateNearestNeighbourSearch(items, itemCount, dimension, distance, options.Threads);
+        var search = EmbeddingBackends.For(options.Backend).CreateNearestNeighbourSearch(items, itemCount, dimension, distance, options.Threads);
         try
         {
             var resolved = options with { K = options.K ?? Math.Min(itemCount, Math.Max(DefaultK, options.RecallAt.DefaultIfEmpty(1).Max())) };

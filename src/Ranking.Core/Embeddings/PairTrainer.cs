@@ -43,7 +43,7 @@ public static class PairTrainer
         int b = Math.Min(options.BatchSize, train.Count), d = options.Dimension;
         int queryInputs = train.Queries.Dimension, itemInputs = train.Items.Dimension;
         var sampler = new PairBatchSampler(train.Count, b, (ulong)options.Seed + 1);
-        using var ownStep = step is null ? (backend ?? CpuComputeBackend.Instance).CreateEmbeddingLoss(options.Loss with { Seed = options.Seed }, 0, options.Dimension, options.Threads) : null;
+        using var ownStep = step is null ? EmbeddingBackends.For(backend).CreateEmbeddingLoss(options.Loss with { Seed = options.Seed }, 0, options.Dimension, options.Threads) : null;
         var loss = new TwoTowerLoss(options.Loss with { Seed = options.Seed }, options.Loss.LogQCorrection ? train.LogItemShare() : null, options.Threads, step ?? ownStep);
         var queryPass = queryTower.CreateTrainingPass(b, options.Threads);
         var itemPass = itemTower.CreateTrainingPass(b, options.Threads);

@@ -25,7 +25,7 @@ public static class RetrievalEvaluator
         bool leaveOneOut = references is null;
         references ??= queries;
         referenceLabels ??= queryLabels;
-        var search = (options.Backend ?? Compute.CpuComputeBackend.Instance).CreateNearestNeighbourSearch(references, referenceLabels.Length, dimension, distance, options.Threads);
+        var search = EmbeddingBackends.For(options.Backend).CreateNearestNeighbourSearch(references, referenceLabels.Length, dimension, distance, options.Threads);
         try
         {
             return Evaluate(search, queries, queryLabels, referenceLabels, leaveOneOut, options);
@@ -127,7 +127,7 @@ public sealed record RetrievalOptions
     public int KnnVote { get; init; } = 10;
     /// <summary>Worker threads; -1 = all cores.</summary>
     public int Threads { get; init; } = -1;
-    /// <summary>Where the exact search runs (<see cref="Compute.IComputeBackend.CreateNearestNeighbourSearch"/>); null = the managed CPU search.</summary>
+    /// <summary>Where the exact search runs (<see cref="IEmbeddingComputeBackend.CreateNearestNeighbourSearch"/> of <see cref="EmbeddingBackends.For"/>); null = the managed CPU search.</summary>
     public Compute.IComputeBackend? Backend { get; init; }
 }
 
