@@ -12,7 +12,7 @@ namespace Ranking.Numerics;
 // i in [first, end) with end = #{s_i < f} and first = #{t_i <= f}. Both ranks come from a table over B equal-width
 // buckets of [s_1, t_P): bucket(v) = floor((v - s_1) * B / (t_P - s_1)) is monotone in v, so every s_i in a lower
 // bucket than f's is < f and every s_i in a higher one is > f; the table holds, per bucket k, how many s_i (and t_i)
-// lie in buckets below k, and the rank is that count plus a forward walk over f's own bucket (a sentinel +inf ends
+// lie in buckets below k, and the rank is that count plus a forward walk over f's own bucket (+inf sentinels end
 // it). With B = 4P buckets a walk is about one comparison. The comparisons are the window's own (s_i < f, f < t_i),
 // so the windows, and the terms, loss and gradient, are those of scanning every (p, n) pair.
 
@@ -20,6 +20,9 @@ public static partial class BatchLosses
 {
     /// <summary>Rank-table buckets per positive (fewer when the row's scratch is short).</summary>
     private const int BucketsPerPositive = 4;
+
+    /// <summary>2^-27 (exact): see <see cref="SortedPositives.ExactHinges"/>.</summary>
+    private const float TwoToMinus27 = 1f / 134217728f;
 
     /// <summary>Positives sorted by insertion up to this many, by heapsort past it (a memory row's thousands).</summary>
     private const int InsertionSortLimit = 32;
@@ -30,7 +33,7 @@ public static partial class BatchLosses
 
     /// <summary>
     /// Scratch cells (<see cref="IBatchRow.Scratch"/>) one row of <paramref name="references"/> references needs for the
-    /// semi-hard miner: the positives' references and farness (one row's worth each, and a sentinel), the difference
+    /// semi-hard miner: the positives' references and farness (one row's worth each, and two sentinels), the difference
     /// array of the windows and the rank table (the rest).
     /// </summary>
     public static int SemiHardScratchCells(int references) => 3 * references + 8;
@@ -51,7 +54,28 @@ public static partial class BatchLosses
     {
         var sorted = SortPositives(ref rowOfCaller, source, margin);
         if (sorted.Buckets == 0) return new RowLoss();
-        return soft ? SoftSemiHardTriplet(rowOfCaller, sorted, margin) : HingeSemiHardTriplet(ref rowOfCaller, sorted, margin);
+        if (soft) return SoftSemiHardTriplet(rowOfCaller, sorted, margin);
+        return sorted.ExactHinges
+            ? HingeSemiHardTriplet<TRow, HingesExact>(ref rowOfCaller, sorted, margin)
+            : HingeSemiHardTriplet<TRow, HingesChecked>(ref rowOfCaller, sorted, margin);
+    }
+
+    /// <summary>Whether the hinge loop checks each window's first hinge: a type, so that the JIT and ILGPU compile two loops.</summary>
+    private interface IHingeCheck
+    {
+        bool Needed { get; }
+    }
+
+    /// <summary>The row's hinges are exact (<see cref="SortedPositives.ExactHinges"/>): no check.</summary>
+    private struct HingesExact : IHingeCheck
+    {
+        public readonly bool Needed => false;
+    }
+
+    /// <summary>Each window's first hinge is checked (and the first positive one searched for if it is not).</summary>
+    private struct HingesChecked : IHingeCheck
+    {
+        public readonly bool Needed => true;
     }
 
     /// <summary>
@@ -59,7 +83,8 @@ public static partial class BatchLosses
     /// positive terms in its window, a positive's the number of windows holding it (a difference array over the
     /// sorted positives), the loss sum_p k_p (f_ap + m) - sum_n c_n f_an.
     /// </summary>
-    private static RowLoss HingeSemiHardTriplet<TRow>(ref TRow rowOfCaller, SortedPositives sorted, float margin) where TRow : struct, IBatchRow
+    private static RowLoss HingeSemiHardTriplet<TRow, TCheck>(ref TRow rowOfCaller, SortedPositives sorted, float margin)
+        where TRow : struct, IBatchRow where TCheck : struct, IHingeCheck
     {
         var result = new RowLoss();
         // A copy of the row (its fields are array or view handles) that is never passed by ref: the JIT keeps its
@@ -72,13 +97,13 @@ public static partial class BatchLosses
             float fn = row.Farness(q);
             if (!(fn > sorted.Low && fn < sorted.High)) continue;
             int cell = sorted.Table + 2 * Bucket(sorted, fn);
-            WindowOfNegative(row, values, cell, fn, margin, out int first, out int end);
+            WindowOfNegative(row, values, cell, fn, margin, out int first, out int end, out float firstFarness);
             result.Terms += end - first;
-            // The hinge is positive on a suffix of the window (it grows with f_ap); all of it unless f_an is within
-            // rounding of f_ap + m. An empty window (first == end) adds and removes the same run: no branch on it.
+            // The hinge is positive on a suffix of the window (it grows with f_ap): all of it where the row's hinges are
+            // exact (see SortedPositives.ExactHinges), else unless f_an is within rounding of f_ap + m. An empty window
+            // (first == end) adds and removes the same run: no branch on it.
             int positiveFrom = first;
-            float firstFarness = SortedFarness(row, values, first);
-            if ((first < end) & !(TripletTerm(firstFarness, fn, margin, false, out _) > 0))
+            if (default(TCheck).Needed && (first < end) & !(TripletTerm(firstFarness, fn, margin, false, out _) > 0))
                 positiveFrom = FirstPositiveHinge(row, values, first, end, fn, margin);
             int count = end - positiveFrom;
             result.NonZero += count;
@@ -110,7 +135,7 @@ public static partial class BatchLosses
             float fn = row.Farness(q);
             if (!(fn > sorted.Low && fn < sorted.High)) continue;
             int cell = sorted.Table + 2 * Bucket(sorted, fn);
-            WindowOfNegative(row, values, cell, fn, margin, out int first, out int end);
+            WindowOfNegative(row, values, cell, fn, margin, out int first, out int end, out _);
             result.Terms += end - first;
             double gradNegative = 0.0;
             for (int at = first; at < end; at++)
@@ -146,7 +171,7 @@ public static partial class BatchLosses
             float fn = row.Farness(q);
             if (!(fn > sorted.Low && fn < sorted.High)) continue;
             int cell = sorted.Table + 2 * Bucket(sorted, fn);
-            WindowOfNegative(row, values, cell, fn, margin, out int first, out int end);
+            WindowOfNegative(row, values, cell, fn, margin, out int first, out int end, out _);
             if (first == end) continue;
             row.SetMask(q, Negative);
             AddToScratch(row, runs + first, 1);
@@ -163,7 +188,7 @@ public static partial class BatchLosses
 
     /// <summary>
     /// A row's positives sorted by farness, in its scratch: cells [0, Count) hold the references, [Values, Values +
-    /// Count] their farness bits and a +inf sentinel, [Runs, Runs + Count] the difference array of the windows, and
+    /// Count + 1] their farness bits and two +inf sentinels, [Runs, Runs + Count] the difference array of the windows, and
     /// from Table on, per bucket k = 0..Buckets, the number of s_i (cell 2k) and of t_i (cell 2k + 1) in buckets below k.
     /// Buckets is 0 when no window can hold anything (no positive, a margin of 0, or no room between s_1 and t_P).
     /// </summary>
@@ -174,6 +199,15 @@ public static partial class BatchLosses
         public float Low, High;
         /// <summary>Buckets / (High - Low), or 0 (one bucket) when that is not finite.</summary>
         public float Scale;
+        /// <summary>
+        /// True when every triplet of the row's windows has a positive hinge as <see cref="TripletTerm"/> computes it, so
+        /// none needs checking. A window's f_an &lt; fl(f_ap + m) means f_an &lt; f_ap + m exactly (a float below the
+        /// rounded sum is below the exact one), and (double)f_ap - f_an is exact when the two exponents differ by at most
+        /// 28 (24 + 28 + 1 bits fit a double's 53), so the double hinge is the exact positive one. That holds when
+        /// [Low, High] keeps away from 0 by 2^-27 of its largest magnitude A (every f_ap and f_an in it then lies in
+        /// [2^-27 A, A]), with A a normal float.
+        /// </summary>
+        public bool ExactHinges;
     }
 
     /// <summary>
@@ -208,16 +242,20 @@ public static partial class BatchLosses
         sorted.Count = count;
         if (count == 0) return sorted;
         if (count > InsertionSortLimit) HeapSort(ref rowOfCaller, n, count);
-        row.SetScratch(n + count, BitConverter.SingleToInt32Bits(float.PositiveInfinity));
+        int infinity = BitConverter.SingleToInt32Bits(float.PositiveInfinity);
+        row.SetScratch(n + count, infinity);
+        row.SetScratch(n + count + 1, infinity);
         sorted.Low = SortedFarness(row, n, 0);
         float highest = SortedFarness(row, n, count - 1);
         sorted.High = highest + margin;
         if (!(margin > 0) || !(sorted.High > sorted.Low)) return sorted;
 
-        sorted.Runs = 2 * n + 1;
+        sorted.Runs = 2 * n + 2;
         sorted.Table = sorted.Runs + count + 1;
-        // The scratch's 3n + 8 cells leave room for (n + 4 - count) / 2 + 1 table entries after the runs: at least 3.
-        sorted.Buckets = Math.Min(BucketsPerPositive * count, (n + 4 - count) / 2);
+        // The scratch's 3n + 8 cells leave room for (n + 3 - count) / 2 + 1 table entries after the runs: at least 2.
+        sorted.Buckets = Math.Min(BucketsPerPositive * count, (n + 3 - count) / 2);
+        float largest = Math.Max(Math.Abs(sorted.Low), Math.Abs(sorted.High)), nearZero = largest * TwoToMinus27;
+        sorted.ExactHinges = largest >= 1e-30f && (sorted.Low >= nearZero || sorted.High <= -nearZero);
         float scale = sorted.Buckets / (sorted.High - sorted.Low);
         sorted.Scale = scale <= float.MaxValue ? scale : 0f;
         for (int at = 0; at <= count; at++) row.SetScratch(sorted.Runs + at, 0);
@@ -255,30 +293,48 @@ public static partial class BatchLosses
     /// The run [first, end) of the sorted positives whose semi-hard window holds a negative at <paramref name="fn"/>
     /// (Low &lt; fn &lt; High): end = #{s_i &lt; fn}, first = min(#{!(fn &lt; s_i + m)}, end), both the terms of
     /// <see cref="InSemiHardWindow"/>, each the rank table's count at <paramref name="cell"/> (fn's bucket) plus a
-    /// walk over that bucket (the +inf sentinel ends it).
+    /// walk over that bucket (the +inf sentinels end it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WindowOfNegative<TRow>(TRow row, int values, int cell, float fn, float margin, out int first, out int end) where TRow : struct, IBatchRow
+    private static void WindowOfNegative<TRow>(TRow row, int values, int cell, float fn, float margin, out int first, out int end, out float firstFarness)
+        where TRow : struct, IBatchRow
     {
+        // The bucket's first two values are compared without a branch (counts of a sorted run: the comparisons hold on a
+        // prefix); only a bucket with more members walks on (rare with 4P buckets, so the branch predicts well).
         end = row.Scratch(cell);
-        float fp = SortedFarness(row, values, end);
-        while (fp < fn)
+        float fp = SortedFarness(row, values, end), fpNext = SortedFarness(row, values, end + 1);
+        int below = (fp < fn ? 1 : 0) + (fpNext < fn ? 1 : 0);
+        end += below;
+        if (below == 2)
         {
-            end++;
             fp = SortedFarness(row, values, end);
+            while (fp < fn)
+            {
+                end++;
+                fp = SortedFarness(row, values, end);
+            }
         }
         int next = cell + 1;
         first = row.Scratch(next);
         fp = SortedFarness(row, values, first);
-        while (!(fn < fp + margin))
+        fpNext = SortedFarness(row, values, first + 1);
+        int passed = (fn < fp + margin ? 0 : 1) + (fn < fpNext + margin ? 0 : 1);
+        if (passed == 1) fp = fpNext;
+        first += passed;
+        if (passed == 2)
         {
-            first++;
             fp = SortedFarness(row, values, first);
+            while (!(fn < fp + margin))
+            {
+                first++;
+                fp = SortedFarness(row, values, first);
+            }
         }
+        firstFarness = fp;
         if (first > end) first = end;
     }
 
-    /// <summary>The farness of the positive at sorted position <paramref name="at"/> (+inf at position Count).</summary>
+    /// <summary>The farness of the positive at sorted position <paramref name="at"/> (+inf at positions Count and Count + 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float SortedFarness<TRow>(TRow row, int values, int at) where TRow : struct, IBatchRow
     {

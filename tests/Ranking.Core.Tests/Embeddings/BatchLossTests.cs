@@ -264,6 +264,31 @@ public class BatchLossTests
         }
     }
 
+    /// <summary>
+    /// Rows whose farness keeps away from 0 (cosine-like distances of a trained encoder: [-3, -1] or [1, 3]), where the
+    /// row skips the per-window hinge check (its hinges are exact): still the scan's terms, loss and gradient.
+    /// </summary>
+    [Theory]
+    [InlineData(11, false)]
+    [InlineData(12, true)]
+    public void Sorted_semi_hard_window_equals_the_scan_away_from_zero(int seed, bool grid)
+    {
+        var random = new Random(seed);
+        long terms = 0;
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int n = 2 + random.Next(300);
+            int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(10)).ToArray();
+            float sign = trial % 2 == 0 ? 1f : -1f;
+            float[] f = Enumerable.Range(0, n).Select(_ => sign * (grid ? 1f + random.Next(0, 41) * 0.05f : 1f + 2f * (float)random.NextDouble())).ToArray();
+            int self = random.Next(-1, n);
+            int label = self >= 0 ? labels[self] : random.Next(10);
+            terms += SemiHardByScanning(f, labels, label, self, 0.1f, soft: false).Row.Terms;
+            AssertSemiHardEqualsTheScan(f, labels, label, self, 0.1f, $"seed {seed} trial {trial} n {n}");
+        }
+        Assert.True(terms > 1000, $"only {terms} semi-hard triplets in the trials");
+    }
+
     /// <summary>Hand-made rows at the edges of the rank table: (farness, labels, the anchor's label, self, margin).</summary>
     public static TheoryData<string, float[], int[], int, int, float> SemiHardEdgeCases() => new()
     {
