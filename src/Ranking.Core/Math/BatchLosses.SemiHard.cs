@@ -234,7 +234,7 @@ public static partial class BatchLosses
             // Up to InsertionSortLimit positives, each is inserted in order as it comes; past that they are appended
             // and the whole is heapsorted below.
             int at = count;
-            if (count < InsertionSortLimit) at = InsertionPoint(ref rowOfCaller, n, count, f);
+            if (count < InsertionSortLimit) at = InsertionPoint(row, n, count, f);
             row.SetScratch(at, j);
             row.SetScratch(n + at, BitConverter.SingleToInt32Bits(f));
             count++;
@@ -368,7 +368,8 @@ public static partial class BatchLosses
     /// Makes room in the sorted (reference, farness bits) pairs at cells [0, count) and [values, values + count) for a
     /// positive at <paramref name="farness"/>: shifts the farther ones up one cell and returns the freed position.
     /// </summary>
-    private static int InsertionPoint<TRow>(ref TRow row, int values, int count, float farness) where TRow : struct, IBatchRow
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InsertionPoint<TRow>(TRow row, int values, int count, float farness) where TRow : struct, IBatchRow
     {
         int at = count;
         while (at > 0)
