@@ -195,16 +195,21 @@ public class SemiHardMiningBenchmarks
         _scratch = new int[Batch * ScratchCells];
     }
 
+    /// <summary>Semi-hard triplets of the training batches 1, 10, 25, 50, 100 and 234 (the last <c>trained</c> setup).</summary>
+    private readonly List<(int Batch, long Triplets)> _trajectory = [];
+
     /// <summary>The recipe's training (semi-hard triplet loss, Adam 1e-3) for <see cref="TrainingBatches"/> batches.</summary>
     private void Train(EmbeddingEncoder encoder, EmbeddingEncoder.TrainingPass pass, LabelledItems? items)
     {
         var adam = new AdamOptimizer(encoder.Network.Parameters.Length);
         var gradP = new float[encoder.Network.Parameters.Length];
+        _trajectory.Clear();
         for (int batch = 1; batch <= TrainingBatches; batch++)
         {
             var features = RecipeBatch.Features(items, _labels, batch);
             pass.Forward(features, Batch);
             _semiHard.Compute(pass.Embeddings, _labels, Batch, Dim, new BatchReferences(pass.Embeddings, _labels, Batch, _self, AreTheBatch: true), _gradE, batch);
+            if (batch is 1 or 10 or 25 or 50 or 100 or TrainingBatches) _trajectory.Add((batch, _semiHard.LastStatistics.Terms));
             pass.Backward(_gradE, gradP);
             adam.Step(encoder.Network.Parameters, gradP, 1e-3f);
         }
@@ -273,7 +278,8 @@ public class SemiHardMiningBenchmarks
 
     /// <summary>
     /// The `semihard-cases` mode of Program.cs: per case, the share of the batch's triplets that are semi-hard and of
-    /// its negatives that lie between an anchor's nearest positive and farthest positive + m (where a window can hold them).
+    /// its negatives that lie between an anchor's nearest positive and farthest positive + m (where a window can hold
+    /// them), and for the trained case how many semi-hard triplets the training batches had along the way.
     /// </summary>
     public static void PrintCases()
     {
@@ -303,6 +309,8 @@ public class SemiHardMiningBenchmarks
             }
             Console.WriteLine($"{encoder}: {semiHard:N0} of {triplets:N0} triplets semi-hard ({100.0 * semiHard / triplets:F2}%), " +
                 $"{100.0 * inRange / negatives:F1}% of negatives between an anchor's nearest positive and its farthest + m");
+            if (bench._trajectory.Count > 0)
+                Console.WriteLine("  semi-hard triplets of the training batches: " + string.Join(", ", bench._trajectory.Select(t => $"batch {t.Batch} {t.Triplets:N0}")));
         }
     }
 
