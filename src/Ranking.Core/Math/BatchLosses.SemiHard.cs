@@ -259,25 +259,36 @@ public static partial class BatchLosses
         float scale = sorted.Buckets / (sorted.High - sorted.Low);
         sorted.Scale = scale <= float.MaxValue ? scale : 0f;
         for (int at = 0; at <= count; at++) row.SetScratch(sorted.Runs + at, 0);
-        FillRankTable(row, sorted, 0f, 0);
-        FillRankTable(row, sorted, margin, 1);
+        FillRankTable(row, sorted, margin);
         return sorted;
     }
 
     /// <summary>
-    /// Column <paramref name="column"/> of the rank table, for the values s_i + <paramref name="shift"/> (0 for s, m for
-    /// t): entry k is the number of values in buckets below k, each entry written once in one walk up the sorted values.
+    /// The rank table: entry 2k counts the s_i in buckets below k, entry 2k + 1 the t_i = s_i + m. By histogram (clear,
+    /// count each value into the entry after its bucket, prefix sums): no loop whose length depends on the data.
     /// </summary>
-    private static void FillRankTable<TRow>(TRow row, SortedPositives sorted, float shift, int column) where TRow : struct, IBatchRow
+    private static void FillRankTable<TRow>(TRow row, SortedPositives sorted, float margin) where TRow : struct, IBatchRow
     {
-        int k = 0;
+        int table = sorted.Table, entries = 2 * sorted.Buckets + 2;
+        for (int cell = 0; cell < entries; cell++) row.SetScratch(table + cell, 0);
         for (int i = 0; i < sorted.Count; i++)
         {
-            float value = SortedFarness(row, sorted.Values, i) + shift;
-            int bucket = Bucket(sorted, value);
-            for (; k <= bucket; k++) row.SetScratch(sorted.Table + 2 * k + column, i);
+            float s = SortedFarness(row, sorted.Values, i);
+            int below = table + 2 * Bucket(sorted, s) + 2;
+            AddToScratch(row, below, 1);
+            float t = s + margin;
+            int belowT = table + 2 * Bucket(sorted, t) + 3;
+            AddToScratch(row, belowT, 1);
         }
-        for (; k <= sorted.Buckets; k++) row.SetScratch(sorted.Table + 2 * k + column, sorted.Count);
+        int countS = 0, countT = 0;
+        for (int cell = table; cell < table + entries; cell += 2)
+        {
+            countS += row.Scratch(cell);
+            row.SetScratch(cell, countS);
+            int next = cell + 1;
+            countT += row.Scratch(next);
+            row.SetScratch(next, countT);
+        }
     }
 
     /// <summary>The rank table's bucket of a value in [Low, High]: monotone in the value, in [0, Buckets - 1].</summary>
