@@ -12,9 +12,10 @@ namespace Ranking.Numerics;
 // i in [first, end) with end = #{s_i < f} and first = #{t_i <= f}. Both ranks come from a table over B equal-width
 // buckets of [s_1, t_P): bucket(v) = floor((v - s_1) * B / (t_P - s_1)) is monotone in v, so every s_i in a lower
 // bucket than f's is < f and every s_i in a higher one is > f; the table holds, per bucket k, how many s_i (and t_i)
-// lie in buckets below k, and the rank is that count plus a forward walk over f's own bucket (+inf sentinels end
-// it). With B = 4P buckets a walk is about one comparison. The comparisons are the window's own (s_i < f, f < t_i),
-// so the windows, and the terms, loss and gradient, are those of scanning every (p, n) pair.
+// lie in buckets below k, and the rank is that count plus f's own bucket: its first two values compared without a
+// branch, a walk on past them (+inf sentinels end it; with B = 4P buckets it is rarely needed). The comparisons are the
+// window's own (s_i < f, f < t_i), so the windows, and the terms, loss and gradient, are those of scanning every
+// (p, n) pair.
 
 public static partial class BatchLosses
 {
@@ -212,7 +213,7 @@ public static partial class BatchLosses
 
     /// <summary>
     /// The first pass over the row (positives from <paramref name="source"/>, see <see cref="KeptPairs"/>), the sort,
-    /// the sentinel, the cleared difference array and the rank table.
+    /// the sentinels, the cleared difference array and the rank table.
     /// </summary>
     private static SortedPositives SortPositives<TRow>(ref TRow rowOfCaller, int source, float margin) where TRow : struct, IBatchRow
     {
