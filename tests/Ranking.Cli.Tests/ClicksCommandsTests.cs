@@ -3,19 +3,8 @@ using Ranking.Cli;
 
 namespace Ranking.Cli.Tests;
 
-public sealed class ClicksCommandsTests : IDisposable
+public sealed class ClicksCommandsTests() : TempFolderTests("ranking-cli-clicks-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-cli-clicks-" + Guid.NewGuid().ToString("N"));
-
-    public ClicksCommandsTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, true); } catch (IOException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     private string Generated()
     {
         var result = CliHarness.Run("data", "generate", "--preset", "small", "--queries", "60", "--seed", "3", "--out", P("set.txt"));

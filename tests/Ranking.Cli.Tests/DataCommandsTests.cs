@@ -3,19 +3,8 @@ using Ranking.Cli;
 
 namespace Ranking.Cli.Tests;
 
-public sealed class DataCommandsTests : IDisposable
+public sealed class DataCommandsTests() : TempFolderTests("ranking-cli-data-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-cli-data-" + Guid.NewGuid().ToString("N"));
-
-    public DataCommandsTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, true); } catch (IOException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     internal static string? SharedDatasets() => SharedData.Root;
 
     [SkippableFact]

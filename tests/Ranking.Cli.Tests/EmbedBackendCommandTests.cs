@@ -6,19 +6,8 @@ namespace Ranking.Cli.Tests;
 /// <c>--backend</c> on <c>ranking embed train|eval|search|report</c>: the GPU backend (ILGPU's CPU accelerator here, with
 /// the warning that says so) prints the CPU's numbers, and says which backend ran. Sizes are tiny: the CPU accelerator is slow.
 /// </summary>
-public sealed class EmbedBackendCommandTests : IDisposable
+public sealed class EmbedBackendCommandTests() : TempFolderTests("ranking-embed-backend-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-embed-backend-" + Guid.NewGuid().ToString("N"));
-
-    public EmbedBackendCommandTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     private static JsonNode Json(CliHarness.CliResult result)
     {
         Assert.True(result.ExitCode == 0, result.Stderr);

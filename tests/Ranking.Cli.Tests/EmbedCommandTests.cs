@@ -2,19 +2,8 @@ using System.Text.Json.Nodes;
 
 namespace Ranking.Cli.Tests;
 
-public sealed class EmbedCommandTests : IDisposable
+public sealed class EmbedCommandTests() : TempFolderTests("ranking-embed-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-embed-" + Guid.NewGuid().ToString("N"));
-
-    public EmbedCommandTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     [Fact]
     public void Synth_train_eval_encode_search_round_trip()
     {

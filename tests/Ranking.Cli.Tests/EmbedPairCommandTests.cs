@@ -9,19 +9,8 @@ namespace Ranking.Cli.Tests;
 /// and one shared encoder, encode each tower, search and eval with the query tower for queries and the item tower for
 /// references, and the bad inputs (exit code 2, a message naming the file and line, nothing written).
 /// </summary>
-public sealed class EmbedPairCommandTests : IDisposable
+public sealed class EmbedPairCommandTests() : TempFolderTests("ranking-embed-pairs-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-embed-pairs-" + Guid.NewGuid().ToString("N"));
-
-    public EmbedPairCommandTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     private void Synth(string prefix, params string[] extra)
     {
         var synth = CliHarness.Run(["embed", "synth-pairs", "--items", "40", "--queries", "1200", "--held-out", "0.25", "--seed", "3", "--out", P(prefix), .. extra]);

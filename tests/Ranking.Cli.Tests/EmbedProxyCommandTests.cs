@@ -3,19 +3,8 @@ using System.Text.Json.Nodes;
 namespace Ranking.Cli.Tests;
 
 /// <summary>`ranking embed` with proxy losses and with two towers for pair files.</summary>
-public sealed class EmbedProxyCommandTests : IDisposable
+public sealed class EmbedProxyCommandTests() : TempFolderTests("ranking-embproxy-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-embproxy-" + Guid.NewGuid().ToString("N"));
-
-    public EmbedProxyCommandTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     [Fact]
     public void Proxy_nca_with_sampled_negatives_trains_saves_its_proxies_and_evaluates()
     {

@@ -9,21 +9,8 @@ namespace Ranking.Cli.Tests;
 /// score the test rows as <c>ranking predict</c> does, for LightGBM (lambdamart) and FastTree (whose bias becomes a
 /// tree of one leaf); models the formats cannot hold (a feature pipeline, a linear model) are exit code 2 with nothing written.
 /// </summary>
-public sealed class TreeJsonExportTests : IDisposable
+public sealed class TreeJsonExportTests() : TempFolderTests("ranking-tree-json-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ranking-tree-json-" + Guid.NewGuid().ToString("N"));
-
-    /// <summary>Creates the scratch folder.</summary>
-    public TreeJsonExportTests() => Directory.CreateDirectory(_dir);
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
-
     [Theory]
     [InlineData("lambdamart", "lightgbm-json")]
     [InlineData("lambdamart", "xgboost-json")]
