@@ -25,6 +25,14 @@ public sealed class GpuBatchLoss : IEmbeddingLossStep
     private int[] _hostMemoryLabels = [], _lastSlots = [];
     private float[] _referenceLogQ = [];
     private float[]? _lastLogQ;
+    // The per-batch device buffers, kept across batches (grow-only, sliced to each batch's size): a step allocates
+    // nothing once the largest batch has been seen, where a fresh allocation of the (batch x references) matrices
+    // would cost several large device allocations and frees per step.
+    private readonly KeptBuffer<float> _embeddings = new(), _references = new(), _farness = new(), _gradient = new(), _logQ = new(),
+        _rowSpread = new(), _scales = new(), _output = new(), _referenceOutput = new();
+    private readonly KeptBuffer<int> _labels = new(), _selfIndex = new(), _referenceLabels = new(), _mask = new(), _scratch = new(),
+        _rowTerms = new(), _rowNonZero = new(), _rowPairs = new();
+    private readonly KeptBuffer<double> _rowLoss = new(), _rowSum = new();
 
     /// <summary>A device batch loss from checked options; <paramref name="memory"/> entries of cross-batch memory (0 = none).</summary>
     public GpuBatchLoss(GpuDevice device, BatchLossOptions options, int memory = 0, int dimension = 0)
@@ -101,18 +109,17 @@ public sealed class GpuBatchLoss : IEmbeddingLossStep
     {
         lock (_device.Sync)
         {
-            var acc = _device.Accelerator;
-            using var e = _device.Upload(embeddings.AsSpan(0, count * dim).ToArray());
-            using var lab = _device.Upload(labels.AsSpan(0, count).ToArray());
-            using var self = acc.Allocate1D<int>(count);
+            var e = UploadInto(_embeddings, embeddings.AsSpan(0, count * dim));
+            var lab = UploadInto(_labels, labels.AsSpan(0, count));
+            var self = _selfIndex.View(_device.Accelerator, count);
             if (_memory is null)
             {
-                self.CopyFromCPU(Enumerable.Range(0, count).ToArray());
-                return Run(e, lab, count, dim, e.View, lab.View, count, self, true, logQ, _settings, embeddingGradient, null, iteration);
+                if (count > 0) self.SubView(0, count).CopyFromCPU(Enumerable.Range(0, count).ToArray());
+                return Run(e, lab, count, dim, e, lab, count, self, true, logQ, _settings, embeddingGradient, null, iteration);
             }
             if (dim != _dim) throw new ArgumentException($"the memory holds {_dim}-dimensional embeddings, got {dim}.");
             if (count > _memoryCapacity) throw new ArgumentException($"a batch of {count} does not fit a memory of {_memoryCapacity}.");
-            _kernels.Enqueue(e.View, lab.View, _memory.View, _memoryLabels!.View, self.View, count, dim, _memoryHead, _memoryCapacity);
+            _kernels.Enqueue(e, lab, _memory.View, _memoryLabels!.View, self, count, dim, _memoryHead, _memoryCapacity);
             _memoryHead = (_memoryHead + count) % _memoryCapacity;
             _memoryCount = Math.Min(_memoryCapacity, _memoryCount + count);
             return Run(e, lab, count, dim, _memory.View, _memoryLabels.View, _memoryCount, self, false, logQ, _settings, embeddingGradient, null, iteration);
@@ -129,77 +136,93 @@ public sealed class GpuBatchLoss : IEmbeddingLossStep
         if (referenceGradient is not null && references.AreTheBatch) throw new ArgumentException("the batch's own gradient is the embeddings' gradient.", nameof(referenceGradient));
         lock (_device.Sync)
         {
-            var acc = _device.Accelerator;
             int m = references.Count;
-            using var e = _device.Upload(embeddings.AsSpan(0, count * dim).ToArray());
-            using var lab = _device.Upload(labels.AsSpan(0, count).ToArray());
-            using var self = _device.Upload(references.SelfIndex.AsSpan(0, count).ToArray());
+            var e = UploadInto(_embeddings, embeddings.AsSpan(0, count * dim));
+            var lab = UploadInto(_labels, labels.AsSpan(0, count));
+            var self = UploadInto(_selfIndex, references.SelfIndex.AsSpan(0, count));
             if (references.AreTheBatch)
-                return Run(e, lab, count, dim, e.View, lab.View, count, self, true, references.LogQ, settings ?? _settings, embeddingGradient, null, iteration);
-            using var r = _device.Upload(references.Embeddings.AsSpan(0, m * dim).ToArray());
-            using var rl = _device.Upload(references.Labels.AsSpan(0, m).ToArray());
-            return Run(e, lab, count, dim, r.View, rl.View, m, self, false, references.LogQ, settings ?? _settings, embeddingGradient, referenceGradient, iteration);
+                return Run(e, lab, count, dim, e, lab, count, self, true, references.LogQ, settings ?? _settings, embeddingGradient, null, iteration);
+            var r = UploadInto(_references, references.Embeddings.AsSpan(0, m * dim));
+            var rl = UploadInto(_referenceLabels, references.Labels.AsSpan(0, m));
+            return Run(e, lab, count, dim, r, rl, m, self, false, references.LogQ, settings ?? _settings, embeddingGradient, referenceGradient, iteration);
         }
     }
 
     /// <summary>Farness, rows, reducer (on the host, one number per anchor) and the chain rule; the caller holds the device lock.</summary>
-    private double Run(MemoryBuffer1D<float, Stride1D.Dense> e, MemoryBuffer1D<int, Stride1D.Dense> lab, int count, int dim, ArrayView<float> refs, ArrayView<int> refLabels, int m,
-        MemoryBuffer1D<int, Stride1D.Dense> self, bool batchRefs, float[]? logQ, BatchLossSettings settings, float[] embeddingGradient, float[]? referenceGradient, int iteration)
+    private double Run(ArrayView<float> e, ArrayView<int> lab, int count, int dim, ArrayView<float> refs, ArrayView<int> refLabels, int m,
+        ArrayView<int> self, bool batchRefs, float[]? logQ, BatchLossSettings settings, float[] embeddingGradient, float[]? referenceGradient, int iteration)
     {
         var acc = _device.Accelerator;
         long cells = (long)count * m;
-        using var farness = acc.Allocate1D<float>(cells);
-        using var mask = acc.Allocate1D<int>(cells);
-        using var gradient = acc.Allocate1D<float>(cells);
+        var farness = _farness.View(acc, cells);
+        var mask = _mask.View(acc, cells);
+        var gradient = _gradient.View(acc, cells);
         int scratchCells = settings.Miner == MinerKind.SemiHard ? BatchLosses.SemiHardScratchCells(m) : 0;
-        using var scratch = acc.Allocate1D<int>(Math.Max(1L, (long)count * scratchCells));
-        using var q = acc.Allocate1D<float>(Math.Max(1, m));
-        if (logQ is not null) q.View.SubView(0, m).CopyFromCPU(logQ.AsSpan(0, m).ToArray());
-        using var rowLoss = acc.Allocate1D<double>(count);
-        using var rowTerms = acc.Allocate1D<int>(count);
-        using var rowNonZero = acc.Allocate1D<int>(count);
-        _kernels.Farness(e.View, refs, farness.View, count, m, dim, _distanceKind, settings.Sign);
+        var scratch = _scratch.View(acc, (long)count * scratchCells);
+        var q = _logQ.View(acc, m);
+        if (logQ is not null && m > 0) q.SubView(0, m).CopyFromCPU(logQ.AsSpan(0, m));
+        var rowLoss = _rowLoss.View(acc, count);
+        var rowTerms = _rowTerms.View(acc, count);
+        var rowNonZero = _rowNonZero.View(acc, count);
+        _kernels.Farness(e, refs, farness, count, m, dim, _distanceKind, settings.Sign);
         var (spread, farnessSum, pairs) = RowStatistics(farness, self, count, m);
         var template = new DeviceBatchRow
         {
-            FarnessMatrix = farness.View, MaskMatrix = mask.View, GradientMatrix = gradient.View, ScratchMatrix = scratch.View, ScratchCells = scratchCells, ReferenceLabels = refLabels,
-            LogQ = q.View, References = m, HasLogQ = logQ is null ? 0 : 1,
+            FarnessMatrix = farness, MaskMatrix = mask, GradientMatrix = gradient, ScratchMatrix = scratch, ScratchCells = scratchCells, ReferenceLabels = refLabels,
+            LogQ = q, References = m, HasLogQ = logQ is null ? 0 : 1,
         };
-        _kernels.Rows(count, template, lab.View, self.View, settings, iteration, rowLoss.View, rowTerms.View, rowNonZero.View);
-        var loss = rowLoss.GetAsArray1D();
-        var terms = rowTerms.GetAsArray1D();
-        var nonZero = rowNonZero.GetAsArray1D();
+        _kernels.Rows(count, template, lab, self, settings, iteration, rowLoss, rowTerms, rowNonZero);
+        var loss = new double[count];
+        var terms = new int[count];
+        var nonZero = new int[count];
+        if (count > 0)
+        {
+            rowLoss.SubView(0, count).CopyToCPU(loss);
+            rowTerms.SubView(0, count).CopyToCPU(terms);
+            rowNonZero.SubView(0, count).CopyToCPU(nonZero);
+        }
         var rows = new RowLoss[count];
         for (int i = 0; i < count; i++) rows[i] = new RowLoss { Loss = loss[i], Terms = terms[i], NonZero = nonZero[i] };
         var scales = new float[count];
         double value = BatchLoss.ReducerScales(rows, count, Options.EffectiveReducer, settings.Sign, scales, out long termCount, out long nonZeroCount);
         LastStatistics = new BatchStatistics(termCount, nonZeroCount, count == 0 ? 0 : spread / count, pairs == 0 ? 0 : farnessSum / pairs);
-        using var scaleBuffer = _device.Upload(scales);
-        _kernels.ScaleRows(gradient.View, scaleBuffer.View, count, m);
-        using var output = acc.Allocate1D<float>((long)count * dim);
-        _kernels.EmbeddingGradient(gradient.View, e.View, refs, output.View, count, m, dim, _distanceKind, batchRefs);
-        _device.Download(output.View, embeddingGradient.AsSpan(0, count * dim));
+        var scaleBuffer = UploadInto(_scales, scales);
+        _kernels.ScaleRows(gradient, scaleBuffer, count, m);
+        var output = _output.View(acc, (long)count * dim);
+        _kernels.EmbeddingGradient(gradient, e, refs, output, count, m, dim, _distanceKind, batchRefs);
+        _device.Download(output, embeddingGradient.AsSpan(0, count * dim));
         if (referenceGradient is not null)
         {
-            using var referenceOutput = acc.Allocate1D<float>((long)m * dim);
-            _kernels.ReferenceGradient(gradient.View, e.View, refs, referenceOutput.View, count, m, dim, _distanceKind);
-            _device.Download(referenceOutput.View, referenceGradient.AsSpan(0, m * dim));
+            var referenceOutput = _referenceOutput.View(acc, (long)m * dim);
+            _kernels.ReferenceGradient(gradient, e, refs, referenceOutput, count, m, dim, _distanceKind);
+            _device.Download(referenceOutput, referenceGradient.AsSpan(0, m * dim));
         }
         return value;
     }
 
+    /// <summary>Host data into a kept buffer grown to hold it (counted as <see cref="GpuDevice.Upload{T}(T[])"/> counts); the view of its length (at least one cell).</summary>
+    private ArrayView<T> UploadInto<T>(KeptBuffer<T> buffer, ReadOnlySpan<T> data) where T : unmanaged
+    {
+        var view = buffer.View(_device.Accelerator, data.Length);
+        if (data.Length > 0) _device.Upload(data, view);
+        return view;
+    }
+
     /// <summary>Sums over anchors of the row spreads, the farness sum and the pairs, self-pairs left out (the CPU's <see cref="BatchLoss"/> statistics).</summary>
-    private (double Spread, double Sum, long Pairs) RowStatistics(MemoryBuffer1D<float, Stride1D.Dense> farness, MemoryBuffer1D<int, Stride1D.Dense> self, int count, int m)
+    private (double Spread, double Sum, long Pairs) RowStatistics(ArrayView<float> farness, ArrayView<int> self, int count, int m)
     {
         var acc = _device.Accelerator;
-        using var rowSpread = acc.Allocate1D<float>(Math.Max(1, count));
-        using var rowSum = acc.Allocate1D<double>(Math.Max(1, count));
-        using var rowPairs = acc.Allocate1D<int>(Math.Max(1, count));
-        _kernels.RowStatistics(farness.View, self.View, count, m, rowSpread.View, rowSum.View, rowPairs.View);
+        var rowSpread = _rowSpread.View(acc, count);
+        var rowSum = _rowSum.View(acc, count);
+        var rowPairs = _rowPairs.View(acc, count);
+        _kernels.RowStatistics(farness, self, count, m, rowSpread, rowSum, rowPairs);
         if (count == 0) return (0, 0, 0);
-        var spreads = rowSpread.GetAsArray1D();
-        var sums = rowSum.GetAsArray1D();
-        var pairCounts = rowPairs.GetAsArray1D();
+        var spreads = new float[count];
+        var sums = new double[count];
+        var pairCounts = new int[count];
+        rowSpread.SubView(0, count).CopyToCPU(spreads);
+        rowSum.SubView(0, count).CopyToCPU(sums);
+        rowPairs.SubView(0, count).CopyToCPU(pairCounts);
         double spread = 0, sum = 0;
         long pairs = 0;
         for (int i = 0; i < count; i++) { spread += spreads[i]; sum += sums[i]; pairs += pairCounts[i]; }
@@ -213,11 +236,50 @@ public sealed class GpuBatchLoss : IEmbeddingLossStep
         lock (_device.Sync) return (_memory.GetAsArray1D()[..(_memoryCount * _dim)], _memoryLabels!.GetAsArray1D()[.._memoryCount]);
     }
 
-    /// <summary>Frees the device memory.</summary>
+    /// <summary>Frees the device memory and the kept per-batch buffers.</summary>
     public void Dispose()
     {
-        _memory?.Dispose();
-        _memoryLabels?.Dispose();
+        lock (_device.Sync)
+        {
+            _memory?.Dispose();
+            _memoryLabels?.Dispose();
+            foreach (var buffer in new IDisposable[]
+            {
+                _embeddings, _references, _farness, _gradient, _logQ, _rowSpread, _scales, _output, _referenceOutput,
+                _labels, _selfIndex, _referenceLabels, _mask, _scratch, _rowTerms, _rowNonZero, _rowPairs, _rowLoss, _rowSum,
+            })
+                buffer.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A device buffer kept across calls and grown only when a call needs more cells than it holds (the old one freed
+/// first, so at most one is held); each call works on a view of the cells it needs. The caller holds the device lock.
+/// </summary>
+internal sealed class KeptBuffer<T> : IDisposable where T : unmanaged
+{
+    private MemoryBuffer1D<T, Stride1D.Dense>? _buffer;
+
+    /// <summary>The first <paramref name="length"/> cells (at least one, as a fresh buffer of max(1, length) had), reallocated if the buffer is smaller.</summary>
+    public ArrayView<T> View(Accelerator accelerator, long length)
+    {
+        length = Math.Max(1L, length);
+        if (_buffer is null || _buffer.Length < length)
+        {
+            // Freed before the larger one is allocated: the two need not fit on the device together.
+            _buffer?.Dispose();
+            _buffer = null;
+            _buffer = accelerator.Allocate1D<T>(length);
+        }
+        return _buffer.View.SubView(0, length);
+    }
+
+    /// <summary>Frees the buffer; a later <see cref="View"/> allocates again.</summary>
+    public void Dispose()
+    {
+        _buffer?.Dispose();
+        _buffer = null;
     }
 }
 
@@ -232,6 +294,9 @@ public sealed class GpuNearestNeighbourSearch : INearestNeighbourSearch, IDispos
     private readonly GpuDevice _device;
     private readonly EmbeddingKernels _kernels;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _references;
+    // A query chunk and its keys, kept across chunks and searches (grow-only).
+    private readonly KeptBuffer<float> _queryChunk = new();
+    private readonly KeptBuffer<ulong> _keys = new();
 
     /// <summary>Uploads <paramref name="count"/> references (row-major; normalised already for cosine).</summary>
     public GpuNearestNeighbourSearch(GpuDevice device, float[] references, int count, int dimension, EmbeddingDistance distance)
@@ -264,10 +329,11 @@ public sealed class GpuNearestNeighbourSearch : INearestNeighbourSearch, IDispos
             for (int q0 = 0; q0 < queryCount; q0 += QueryChunk)
             {
                 int n = Math.Min(QueryChunk, queryCount - q0);
-                using var chunk = _device.Upload(queries.AsSpan(q0 * Dimension, n * Dimension).ToArray());
-                using var keyBuffer = _device.Accelerator.Allocate1D<ulong>((long)n * k);
-                _kernels.Nearest(n, chunk.View, _references.View, Count, Dimension, k, (int)Distance, leaveOneOut, q0, keyBuffer.View);
-                _device.Download(keyBuffer.View, keys.AsSpan(0, n * k));
+                var chunk = _queryChunk.View(_device.Accelerator, (long)n * Dimension);
+                _device.Upload(queries.AsSpan(q0 * Dimension, n * Dimension), chunk);
+                var keyBuffer = _keys.View(_device.Accelerator, (long)n * k);
+                _kernels.Nearest(n, chunk, _references.View, Count, Dimension, k, (int)Distance, leaveOneOut, q0, keyBuffer);
+                _device.Download(keyBuffer, keys.AsSpan(0, n * k));
                 for (long t = 0; t < (long)n * k; t++)
                 {
                     long at = (long)q0 * k + t;
@@ -289,6 +355,14 @@ public sealed class GpuNearestNeighbourSearch : INearestNeighbourSearch, IDispos
         return _hostReferences.AsSpan(j * Dimension, Dimension);
     }
 
-    /// <summary>Frees the device copy of the references.</summary>
-    public void Dispose() => _references.Dispose();
+    /// <summary>Frees the device copy of the references and the kept query and key buffers.</summary>
+    public void Dispose()
+    {
+        lock (_device.Sync)
+        {
+            _references.Dispose();
+            _queryChunk.Dispose();
+            _keys.Dispose();
+        }
+    }
 }

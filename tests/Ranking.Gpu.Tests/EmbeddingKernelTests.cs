@@ -126,6 +126,66 @@ public class EmbeddingKernelTests
         }
     }
 
+    /// <summary>
+    /// One device loss keeps its buffers across batches: batches of different sizes (large, small, larger still, small: a
+    /// buffer reused through a slice, then grown) each equal a fresh CPU <see cref="BatchLoss"/> on the same batch. With a
+    /// memory the references grow and wrap (24 + 7 + 30 > 40); without, every other batch runs against host references apart
+    /// from the batch, of yet other sizes, with their gradient back.
+    /// </summary>
+    [Theory]
+    [InlineData("triplet", "semihard", 0)]
+    [InlineData("triplet", "semihard", 40)]
+    [InlineData("contrastive", "semihard", 0)]
+    [InlineData("contrastive", "semihard", 40)]
+    [InlineData("supcon", "all", 0)]
+    [InlineData("supcon", "all", 40)]
+    public void One_device_loss_over_batches_of_different_sizes_matches_a_fresh_cpu_loss_each_time(string loss, string miner, int memory)
+    {
+        const int dim = 5, classes = 4;
+        var options = new BatchLossOptions { Loss = loss, Miner = miner, Distance = EmbeddingDistance.Cosine, Margin = 0.2f };
+        using var gpu = new GpuBatchLoss(TestDevice.Cpu, options, memory, dim);
+        var cpuMemory = memory > 0 ? new CrossBatchMemory(memory, dim) : null;
+        int[] sizes = [24, 7, 30, 5];
+        int[] referenceSizes = [0, 33, 0, 9];
+        for (int step = 0; step < sizes.Length; step++)
+        {
+            int n = sizes[step];
+            var (e, labels) = EmbeddingParity.RandomBatch(n, dim, classes, 300 + step, normalise: true);
+            float[] gCpu = new float[n * dim], gGpu = new float[n * dim];
+            double cpuLoss, gpuLoss;
+            string what = $"step {step} (batch {n})";
+            if (cpuMemory is not null)
+            {
+                var slots = new int[n];
+                cpuMemory.Enqueue(e, labels, n, slots);
+                cpuLoss = new BatchLoss(options).Compute(e, labels, n, dim, cpuMemory.References(slots), gCpu, step);
+                gpuLoss = gpu.Compute(e, labels, n, dim, gGpu, step);
+                Assert.Equal(cpuMemory.Count, gpu.MemoryCount);
+            }
+            else if (referenceSizes[step] == 0)
+            {
+                var self = Enumerable.Range(0, n).ToArray();
+                cpuLoss = new BatchLoss(options).Compute(e, labels, n, dim, new BatchReferences(e, labels, n, self, AreTheBatch: true), gCpu, step);
+                gpuLoss = gpu.Compute(e, labels, n, dim, gGpu, step);
+            }
+            else
+            {
+                int m = referenceSizes[step];
+                var (r, rl) = EmbeddingParity.RandomBatch(m, dim, classes, 700 + step, normalise: true);
+                var references = new BatchReferences(r, rl, m, Enumerable.Repeat(-1, n).ToArray(), AreTheBatch: false);
+                float[] rCpu = new float[m * dim], rGpu = new float[m * dim];
+                cpuLoss = new BatchLoss(options).Compute(e, labels, n, dim, references, gCpu, step, rCpu);
+                gpuLoss = gpu.Compute(e, labels, n, dim, references, gGpu, step, rGpu);
+                for (int k = 0; k < rCpu.Length; k++) Assert.True(Math.Abs(rCpu[k] - rGpu[k]) <= 1e-5, $"{what} reference gradient {k}: cpu {rCpu[k]}, gpu {rGpu[k]}");
+                Assert.Contains(rCpu, v => Math.Abs(v) > 1e-4f);
+                what += $" against {m} references";
+            }
+            Assert.True(cpuLoss > 0, $"{what}: the test batch should have an active loss");
+            Assert.True(Math.Abs(cpuLoss - gpuLoss) <= 1e-5 * Math.Max(1, Math.Abs(cpuLoss)), $"{what}: loss {cpuLoss} vs {gpuLoss}");
+            for (int k = 0; k < gCpu.Length; k++) Assert.True(Math.Abs(gCpu[k] - gGpu[k]) <= 1e-5, $"{what} gradient {k}: cpu {gCpu[k]}, gpu {gGpu[k]}");
+        }
+    }
+
     [Fact]
     public void Device_memory_holds_the_same_queue_as_the_cpu_memory()
     {
