@@ -206,16 +206,8 @@ public sealed class EmbeddingKernels
             float rj = r[(long)j * dim + k];
             sum += distanceKind >= 2 ? w * rj : 2f * w * (ei - rj);
         }
-        if (referencesAreBatch != 0)
-        {
-            // Item i as reference of row j: V_ji depends on e_i too.
-            for (int j = 0; j < batch; j++)
-            {
-                float w = PairWeight(g[(long)j * referenceCount + i], e, (long)j * dim, e, (long)i * dim, dim, distanceKind);
-                float ej = e[(long)j * dim + k];
-                sum += distanceKind >= 2 ? w * ej : 2f * w * (ei - ej);
-            }
-        }
+        // Item i as reference of row j: V_ji depends on e_i too.
+        if (referencesAreBatch != 0) sum = AddColumnTerms(sum, g, e, e, i, k, batch, referenceCount, dim, distanceKind);
         output[cell] = sum;
     }
 
@@ -223,16 +215,25 @@ public sealed class EmbeddingKernels
         int batch, int referenceCount, int dim, int distanceKind)
     {
         int cell = index;
-        int j = cell / dim, k = cell % dim;
-        float sum = 0f;
-        float rj = r[(long)j * dim + k];
+        output[cell] = AddColumnTerms(0f, g, e, r, cell / dim, cell % dim, batch, referenceCount, dim, distanceKind);
+    }
+
+    /// <summary>
+    /// Reference <paramref name="column"/>'s side of the chain rule, component <paramref name="k"/>: for every batch row
+    /// i, W_i,column times d V_i,column / d x_column,k (x = <paramref name="references"/>), added to <paramref name="sum"/>
+    /// in row order. The references' gradient, and the batch's mirror term when the references are the batch.
+    /// </summary>
+    private static float AddColumnTerms(float sum, ArrayView<float> g, ArrayView<float> e, ArrayView<float> references, int column, int k,
+        int batch, int referenceCount, int dim, int distanceKind)
+    {
+        float xk = references[(long)column * dim + k];
         for (int i = 0; i < batch; i++)
         {
-            float w = PairWeight(g[(long)i * referenceCount + j], e, (long)i * dim, r, (long)j * dim, dim, distanceKind);
+            float w = PairWeight(g[(long)i * referenceCount + column], e, (long)i * dim, references, (long)column * dim, dim, distanceKind);
             float ei = e[(long)i * dim + k];
-            sum += distanceKind >= 2 ? w * ei : 2f * w * (rj - ei);
+            sum += distanceKind >= 2 ? w * ei : 2f * w * (xk - ei);
         }
-        output[cell] = sum;
+        return sum;
     }
 
     /// <summary>The factor of a pair in the chain rule: G itself, or for L2 G / (2 D) (0 where the distance sits on its floor).</summary>
