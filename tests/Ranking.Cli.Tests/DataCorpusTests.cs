@@ -9,17 +9,7 @@ namespace Ranking.Cli.Tests;
 /// </summary>
 public class DataCorpusTests
 {
-    private static readonly string Corpus = FindCorpus();
-
-    private static string FindCorpus()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "tests", "corpus", "data");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/corpus/data not found above " + AppContext.BaseDirectory);
-    }
+    private static readonly string Corpus = SharedData.RepositoryPath("tests", "corpus", "data");
 
     private static Dictionary<string, string> Expected() =>
         File.ReadAllLines(Path.Combine(Corpus, "EXPECTED.tsv"))

@@ -13,6 +13,17 @@ public static class SharedData
     public static string Path(params string[] parts) =>
         System.IO.Path.Combine([Root ?? throw new InvalidOperationException(Missing), .. parts]);
 
+    /// <summary>A path inside this repository (a fixture such as tests/corpus/data), found above the test binaries.</summary>
+    public static string RepositoryPath(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = System.IO.Path.Combine([dir.FullName, .. parts]);
+            if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException(System.IO.Path.Combine(parts) + " not found above " + AppContext.BaseDirectory);
+    }
+
     private static string? Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

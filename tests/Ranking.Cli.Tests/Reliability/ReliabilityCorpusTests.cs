@@ -10,17 +10,7 @@ namespace Ranking.Cli.Tests.Reliability;
 /// </summary>
 public class ReliabilityCorpusTests
 {
-    internal static string FindUp(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine([dir.FullName, .. parts]);
-            if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException(Path.Combine(parts) + " not found above " + AppContext.BaseDirectory);
-    }
-
-    private static readonly string Corpus = FindUp("tests", "corpus", "reliability");
+    private static readonly string Corpus = SharedData.RepositoryPath("tests", "corpus", "reliability");
 
     private sealed record Case(int Line, string File, bool Accept, string Where, string Command);
 

@@ -12,17 +12,7 @@ namespace Ranking.Core.Tests.Data;
 /// </summary>
 public class RkdsMappingTests
 {
-    private static readonly string Corpus = FindCorpus();
-
-    private static string FindCorpus()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "tests", "corpus", "data");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/corpus/data not found above " + AppContext.BaseDirectory);
-    }
+    private static readonly string Corpus = SharedData.RepositoryPath("tests", "corpus", "data");
 
     private static RankingDataset Synthetic(int queries = 40, int seed = 3)
     {
